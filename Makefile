@@ -13,7 +13,7 @@ BOT_PY     := $(BOT_VENV)/bin/python
 APP_PY     := $(APP_VENV)/bin/python
 export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
 
-.PHONY: help setup envs model db run test test-bot test-app browser clean
+.PHONY: help setup envs model db run test browser clean
 
 help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
@@ -57,13 +57,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test-bot: setup
-	@$(APP_PY) -m griddesk.bot_checks
-
-test-app: setup browser
-	$(APP_PY) -m pytest
-
-test: test-bot test-app
+# The whole suite: unit tests, Rasa data validation and test stories, integration tests against
+# the real Rasa server + action server + gateway, and browser tests in headless Chromium.
+test: setup browser
+	$(APP_PY) -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV_DIR) models var

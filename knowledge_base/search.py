@@ -77,13 +77,20 @@ class KnowledgeBase:
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None, refresh_seconds: float = 3.0):
         self.settings = settings
-        self.encoder = encoder or get_encoder(settings.encoder)
+        self._encoder = encoder
         self.thresholds = Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold)
         self.refresh_seconds = refresh_seconds
         self._index: KnowledgeIndex | None = None
         self._stamp: tuple[object, ...] | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder, loaded on first use (not when the service object is made)."""
+        if self._encoder is None:
+            self._encoder = get_encoder(self.settings.encoder)
+        return self._encoder
 
     def index(self) -> KnowledgeIndex:
         """The current index, rebuilt first if the FAQs changed since it was built."""

@@ -1,0 +1,33 @@
+"""Client of the Rasa server's REST channel. Returns Rasa's replies or raises BotUnavailable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+
+class BotUnavailable(RuntimeError):
+    """Rasa (or the action server behind it) did not answer in time or answered with an error."""
+
+
+class RasaClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float) -> None:
+        self._session = session
+        self._url = f"{base_url}/webhooks/rest/webhook"
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        try:
+            async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
+                if response.status != 200:
+                    raise BotUnavailable(f"Rasa answered HTTP {response.status}")
+                replies = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise BotUnavailable(f"Rasa unreachable: {exc!r}") from exc
+        if not isinstance(replies, list) or not all(isinstance(r, dict) for r in replies):
+            raise BotUnavailable("Rasa answered with something that is not a list of messages")
+        return replies
