@@ -36,13 +36,13 @@ async def security_headers(request: web.Request, handler):  # type: ignore[no-un
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if response.content_type == "text/html":
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
     return response
 
 
 async def chat_page(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+    return web.FileResponse(
+        STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_CSP}
+    )
 
 
 async def healthz(_request: web.Request) -> web.Response:

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
+# Sentence-final punctuation says nothing about which FAQ is meant (怎么开发票 = 怎么开发票?).
+_EDGE_PUNCTUATION = re.compile(r"^[\s?!.,;:~…?!。,;:、]+|[\s?!.,;:~…?!。,;:、]+$")
 # Characters that carry meaning for lexical matching: CJK ideographs, letters and digits.
 _TOKEN_CHARS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z0-9]")
 
@@ -34,11 +36,11 @@ def strip_control(text: str) -> str:
 
 def normalize(text: str) -> str:
     """Canonical form for matching: NFKC (full-width → half-width), Simplified, lower case,
-    no control characters, single spaces."""
+    no control characters, single spaces, no punctuation at either end."""
     text = unicodedata.normalize("NFKC", text)
     text = strip_control(text)
     text = to_simplified(text).lower()
-    return _SPACE.sub(" ", text).strip()
+    return _EDGE_PUNCTUATION.sub("", _SPACE.sub(" ", text))
 
 
 def lexical_chars(normalized: str) -> str:

@@ -1,0 +1,41 @@
+"""Shared fixtures: a migrated SQLite database per test, settings pointing at it, FAQ factories."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from griddesk import db as db_module
+from griddesk.settings import Settings, get_settings, load_settings
+from knowledge_base.search import reset_knowledge_base
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated with Alembic to head; tests get copies of it."""
+    from griddesk.setup_db import migrate
+
+    path = tmp_path_factory.mktemp("template") / "griddesk.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings for a fresh data dir with a freshly migrated database; process singletons reset."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    shutil.copy(migrated_template, data_dir / "griddesk.db")
+    monkeypatch.setenv("GRIDDESK_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("GRIDDESK_DATABASE_URL", raising=False)
+    monkeypatch.setenv("GRIDDESK_API_TOKEN", "test-token")
+    get_settings.cache_clear()
+    db_module.reset_engine()
+    reset_knowledge_base()
+    yield load_settings()
+    db_module.reset_engine()
+    reset_knowledge_base()
+    get_settings.cache_clear()

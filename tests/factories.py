@@ -1,0 +1,35 @@
+"""Factories for test data."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy.orm import Session
+
+from knowledge_base.models import Faq, FaqStatus
+
+_ids = itertools.count(1)
+
+DEMO_FAQS = [
+    ("你们的服务时间是几点到几点", ["客服几点上班", "营业时间是什么时候", "晚上有人值班吗"], "人工在线客服每天 8:00-22:00 为您服务。", "服务时间与渠道"),
+    ("怎么开发票", ["如何开具发票", "发票在哪里申请", "我要开票"], "请在微信公众号「我的账单」中申请电子发票。", "发票"),
+    ("客服电话是多少", ["热线电话多少", "你们的电话号码", "怎么打电话给客服"], "客服热线 400-800-1234。", "服务时间与渠道"),
+    ("怎么修改密码", ["密码怎么改", "更改登录密码", "重设密码"], "登录后在「账户安全」中修改密码。", "账户与密码"),
+    ("宽带断网了怎么办", ["网络连不上", "上不了网", "网断了"], "请先重启光猫和路由器,仍无法上网请报修。", "故障报修"),
+]
+
+
+def make_faq(session: Session, question: str = "怎么开发票", similar: list[str] | None = None,
+             answer: str = "请在公众号申请。", category: str = "发票", grid: str | None = None,
+             status: FaqStatus = FaqStatus.PUBLISHED, overrides_id: int | None = None,
+             external_id: str | None = None) -> Faq:
+    faq = Faq(external_id=external_id or f"test-{next(_ids)}", question=question,
+              similar_questions=similar or [], answer=answer, category=category, grid=grid,
+              status=status, overrides_id=overrides_id)
+    session.add(faq)
+    session.flush()
+    return faq
+
+
+def make_demo_faqs(session: Session) -> list[Faq]:
+    return [make_faq(session, q, s, a, c) for q, s, a, c in DEMO_FAQS]

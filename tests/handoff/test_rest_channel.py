@@ -1,0 +1,112 @@
+"""The REST channel's input handling and degraded paths (the happy path with the real Rasa is in
+tests/integration)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from griddesk.db import session_scope
+from handoff import messages
+from handoff.models import Author, Conversation, Message, MessageStatus, Owner
+from handoff.transcript import transcript
+
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+def stored_messages() -> list[Message]:
+    with session_scope() as session:
+        return list(session.scalars(select(Message).order_by(Message.id)))
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"", 400, "invalid_json"),
+        (b"{not json", 400, "invalid_json"),
+        (b"\xff\xfe\x00garbage", 400, "invalid_encoding"),
+        (b'["sender", "message"]', 400, "invalid_body"),
+        (b'{"message": "hi"}', 422, "invalid_sender"),
+        (b'{"sender": 42, "message": "hi"}', 422, "invalid_sender"),
+        (b'{"sender": "   ", "message": "hi"}', 422, "invalid_sender"),
+        (json.dumps({"sender": "s" * 129, "message": "hi"}).encode(), 422, "invalid_sender"),
+        (b'{"sender": "u1"}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": ["hi"]}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": null}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": ""}', 422, "empty_message"),
+        (b'{"sender": "u1", "message": " \\n\\t "}', 422, "empty_message"),
+        (b'{"sender": "u1", "message": "hi\\u0000there"}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": "\\u001b[31mred"}', 422, "invalid_message"),
+        (json.dumps({"sender": "u1", "message": "长" * 10001}).encode(), 413, "message_too_long"),
+        (b'{"sender": "u1", "message": "hi", "metadata": "x"}', 422, "invalid_metadata"),
+    ],
+)
+async def test_bad_input_gets_a_clear_json_4xx_and_nothing_is_stored(client, body, status, code):
+    response = await client.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == status
+    error = (await response.json())["error"]
+    assert error["code"] == code and error["message"]
+    assert stored_messages() == []
+
+
+async def test_a_body_over_the_size_limit_is_refused_with_json(client):
+    response = await client.post(WEBHOOK, data=b'{"sender": "u1", "message": "' + b"a" * 400_000 + b'"}')
+    assert response.status == 413
+    assert (await response.json())["error"]["code"] == "payload_too_large"
+
+
+async def test_when_rasa_is_down_the_customer_is_told_and_the_message_is_kept(client):
+    response = await client.post(WEBHOOK, json={"sender": "u1", "message": "怎么开发票"})
+    assert response.status == 200
+    assert response.headers["X-GridDesk-Degraded"] == "bot-unavailable"
+    assert await response.json() == [{"recipient_id": "u1", "text": messages.BOT_UNAVAILABLE}]
+    with session_scope() as session:
+        kept = transcript(session, "u1")
+        assert [(m.seq, m.author, m.text, m.status) for m in kept] == [
+            (1, Author.CUSTOMER, "怎么开发票", MessageStatus.UNANSWERED),
+            (2, Author.SYSTEM, messages.BOT_UNAVAILABLE, MessageStatus.SENT),
+        ]
+
+
+@pytest.mark.parametrize("owner, notice", [(Owner.QUEUED, messages.WAITING_FOR_AGENT),
+                                            (Owner.HUMAN, messages.WAITING_FOR_AGENT),
+                                            (Owner.CLOSED, messages.CONVERSATION_CLOSED)])
+async def test_the_bot_is_not_asked_while_it_does_not_own_the_conversation(client, owner, notice):
+    await client.post(WEBHOOK, json={"sender": "u2", "message": "你好"})
+    with session_scope() as session:
+        session.execute(update(Conversation).where(Conversation.sender_id == "u2").values(owner=owner))
+    response = await client.post(WEBHOOK, json={"sender": "u2", "message": "还在吗"})
+    # Rasa is unreachable: had the gateway asked it, the reply would be BOT_UNAVAILABLE.
+    assert await response.json() == [{"recipient_id": "u2", "text": notice}]
+    assert "X-GridDesk-Degraded" not in response.headers
+    with session_scope() as session:
+        last = transcript(session, "u2")[-1]
+        assert (last.author, last.text, last.status) == (Author.CUSTOMER, "还在吗", MessageStatus.RECEIVED)
+
+
+async def test_concurrent_messages_get_unique_gapless_sequence_numbers(client):
+    await asyncio.gather(*[
+        client.post(WEBHOOK, json={"sender": "busy", "message": f"消息 {i}"}) for i in range(12)
+    ])
+    with session_scope() as session:
+        seqs = [m.seq for m in transcript(session, "busy")]
+        texts = {m.text for m in transcript(session, "busy") if m.author == Author.CUSTOMER}
+    assert seqs == list(range(1, 25))
+    assert texts == {f"消息 {i}" for i in range(12)}
+
+
+async def test_customers_conversations_are_kept_apart(client):
+    await client.post(WEBHOOK, json={"sender": "alice", "message": "我是 Alice"})
+    await client.post(WEBHOOK, json={"sender": "bob", "message": "我是 Bob"})
+    with session_scope() as session:
+        alice = [m.text for m in transcript(session, "alice") if m.author == Author.CUSTOMER]
+    assert alice == ["我是 Alice"]
+
+
+async def test_unknown_api_paths_answer_json_404(client):
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status == 404
+    assert (await response.json())["error"]["code"] == "not_found"
