@@ -52,7 +52,8 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if tracker.get_intent_of_latest_message() == "choose_faq":
+        latest = tracker.latest_message or {}
+        if (latest.get("intent") or {}).get("name") == "choose_faq":
             entry = await asyncio.to_thread(chosen_faq, tracker)
             if entry is None:
                 dispatcher.utter_message(response="utter_faq_fallback")
@@ -60,7 +61,7 @@ class ActionAnswerFaq(Action):
                 dispatcher.utter_message(response="utter_faq_answer", answer=entry.answer)
             return []
 
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = latest.get("text") or ""
         grid = tracker.slots.get("grid")
         try:
             result = await asyncio.to_thread(get_knowledge_base().search, text, SUGGESTIONS, grid)
