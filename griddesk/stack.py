@@ -152,6 +152,13 @@ class Stack:
             time.sleep(0.5)
         raise StackError(f"{service.name} not ready after {service.timeout:.0f} s; last log lines:\n{service.tail()}")
 
+    def restart(self, name: str) -> None:
+        """Stop one service if it runs, start it again and wait until it is ready."""
+        service = self.service(name)
+        service.stop()
+        service.start()
+        self._wait_ready(service, lambda _line: None)
+
     def first_dead(self) -> Service | None:
         return next((s for s in self.services if not s.alive()), None)
 

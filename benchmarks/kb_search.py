@@ -1,0 +1,63 @@
+"""Search latency over an index of a faq_eval file's FAQs (all of them, distractors included).
+
+Usage: .venv/app/bin/python benchmarks/kb_search.py ../shared/data/faq_eval/afqmc_train_faq.jsonl [QUERIES]
+Reuses the evaluation database (GRIDDESK_DATA_DIR/eval/…) that `python -m knowledge_base evaluate`
+fills, so vectors are encoded once.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy.orm import Session  # noqa: E402
+
+from benchmarks.common import faq_eval_to_import_rows, percentiles, queries_of  # noqa: E402
+from griddesk.db import Base, make_engine  # noqa: E402
+from griddesk.settings import get_settings  # noqa: E402
+from knowledge_base.encoders import get_encoder  # noqa: E402
+from knowledge_base.importer import validate_record, write_rows  # noqa: E402
+from knowledge_base.index import Thresholds  # noqa: E402
+from knowledge_base.search import build_index, load_entries  # noqa: E402
+
+
+def main() -> None:
+    source = Path(sys.argv[1])
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    settings = get_settings()
+    encoder = get_encoder(settings.encoder)
+    db_path = settings.data_dir / "eval" / f"{source.stem}-{encoder.name}.db"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{db_path}")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        rows = [validate_record(i, r) for i, r in enumerate(faq_eval_to_import_rows(source), 1)]
+        write_rows(session, rows)
+        session.commit()
+        started = time.perf_counter()
+        index = build_index(session, encoder, load_entries(session), settings.kb_dense_weight, Thresholds())
+        build_s = time.perf_counter() - started
+    queries = queries_of(source, count)
+    for query in queries[:20]:  # warm-up
+        index.search(query)
+    encode_ms, search_ms = [], []
+    for query in queries:
+        started = time.perf_counter()
+        encoder.encode([query])
+        encode_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        index.search(query, k=3)
+        search_ms.append((time.perf_counter() - started) * 1000)
+    enc, srch = percentiles(encode_ms), percentiles(search_ms)
+    print(f"index: {len(index)} FAQs, {index.rows} rows, built in {build_s:.1f} s (vectors from cache when re-run)")
+    print(f"baseline query encode: p50 {enc['p50']:.1f} ms, p95 {enc['p95']:.1f} ms")
+    print(f"search (encode + dense + lexical + fuse + top-k): p50 {srch['p50']:.1f} ms "
+          f"({srch['p50'] / enc['p50']:.2f}x baseline), p95 {srch['p95']:.1f} ms "
+          f"({srch['p95'] / enc['p95']:.2f}x baseline), n={srch['n']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The Rasa project itself, checked with the bot env's own tools: data validation and the
+end-to-end test stories in bot/tests/ against the trained model."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+
+from griddesk.settings import REPO_ROOT, get_settings
+from griddesk.train_model import BOT_DIR, bot_env, current_model_path
+
+REQUIRED_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "request_human", "create_ticket",
+                    "check_ticket", "complain", "chitchat", "out_of_scope", "ask_faq"}
+
+
+def rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    settings = get_settings()
+    return subprocess.run([settings.rasa_bin, *args], cwd=REPO_ROOT, env=bot_env(settings),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def nlu_examples() -> dict[str, list[str]]:
+    examples: dict[str, list[str]] = {}
+    for path in sorted((BOT_DIR / "data" / "nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if "intent" in item:
+                lines = [line[2:].strip() for line in item["examples"].splitlines() if line.startswith("- ")]
+                examples.setdefault(item["intent"], []).extend(lines)
+    return examples
+
+
+def test_training_data_validates():
+    result = rasa("data", "validate", "--domain", str(BOT_DIR / "domain.yml"), "--data",
+                  str(BOT_DIR / "data"), "--config", str(BOT_DIR / "config.yml"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_every_required_intent_has_15_examples_some_in_traditional_characters():
+    from knowledge_base.normalize import to_simplified
+
+    examples = nlu_examples()
+    for intent in REQUIRED_INTENTS:
+        assert len(examples.get(intent, [])) >= 15, intent
+        assert any(to_simplified(e) != e for e in examples[intent]), f"{intent}: no Traditional example"
+
+
+def test_end_to_end_test_stories_pass(tmp_path):
+    model = current_model_path()
+    if not model.exists():
+        pytest.fail(f"no trained model at {model}: run `make model` (make test does)")
+    result = rasa("test", "--model", str(model), "--stories", str(BOT_DIR / "tests"),
+                  "--out", str(tmp_path), "--fail-on-prediction-errors")
+    failed = tmp_path / "failed_test_stories.yml"
+    detail = failed.read_text(encoding="utf-8") if failed.exists() else result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, detail

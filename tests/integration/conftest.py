@@ -1,0 +1,62 @@
+"""The real product for integration tests: Rasa, the action server and the gateway, started once
+per session on free loopback ports with a data directory of their own (trained model reused)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from griddesk.settings import Settings, load_settings
+from griddesk.stack import Stack
+from griddesk.train_model import current_model_path
+
+API_TOKEN = "integration-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("stack")
+    env = {
+        **os.environ,
+        "GRIDDESK_DATA_DIR": str(data_dir),
+        "GRIDDESK_GATEWAY_PORT": str(free_port()),
+        "GRIDDESK_RASA_PORT": str(free_port()),
+        "GRIDDESK_ACTION_PORT": str(free_port()),
+        "GRIDDESK_API_TOKEN": API_TOKEN,
+    }
+    env.pop("GRIDDESK_DATABASE_URL", None)
+    env.pop("GRIDDESK_RASA_URL", None)
+    env.pop("GRIDDESK_ACTION_SERVER_URL", None)
+    settings = load_settings(env)
+    if not current_model_path(settings).exists():
+        subprocess.run([sys.executable, "-m", "griddesk.train_model"], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "griddesk.setup_db"], check=True, env=env, capture_output=True)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def stack(stack_settings: Settings) -> Iterator[Stack]:
+    stack = Stack(stack_settings)
+    stack.start(report=lambda _line: None)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("Debian's chromium is not on PATH: run `make browser` (make test does)")
+    return path

@@ -1,0 +1,72 @@
+"""The customer chat page in a real browser (Debian's Chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(stack.settings.gateway_url + "/")
+    yield page
+    context.close()
+
+
+def ask(page: Page, text: str) -> None:
+    page.fill("#input", text)
+    page.press("#input", "Enter")
+
+
+def test_a_customer_asks_in_the_browser_and_reads_the_answer(page):
+    expect(page.locator("h1")).to_contain_text("格网服务")
+    ask(page, "你们的服务时间是几点到几点")
+    expect(page.locator(".msg--me").last).to_have_text("你们的服务时间是几点到几点")
+    expect(page.locator(".msg--bot").last).to_contain_text("8:00", timeout=15_000)
+    ask(page, "你們的電話是多少")
+    expect(page.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=15_000)
+
+
+def test_suggestion_buttons_can_be_clicked(page):
+    ask(page, "账单和那个票的事")
+    buttons = page.locator(".msg--bot .msg__buttons button")
+    expect(buttons.last).to_have_text("都不是", timeout=15_000)
+    count_before = page.locator(".msg--bot").count()
+    buttons.first.click()
+    expect(page.locator(".msg--bot")).to_have_count(count_before + 1, timeout=15_000)
+    expect(buttons.first).to_be_disabled()
+
+
+def test_customer_text_is_shown_as_text_never_as_html(page):
+    hostile = '<img src=x onerror="window.__pwned=1"><b>粗体</b>'
+    ask(page, hostile)
+    expect(page.locator(".msg--me").last).to_have_text(hostile)
+    expect(page.locator(".msg--bot")).to_have_count(2, timeout=15_000)
+    assert page.locator("#log img, #log b").count() == 0
+    assert page.evaluate("window.__pwned === undefined")
+
+
+def test_an_empty_message_is_not_sent_and_a_refused_one_is_explained(page):
+    page.fill("#input", "   ")
+    page.press("#input", "Enter")
+    expect(page.locator(".msg--me")).to_have_count(0)
+    page.evaluate("document.getElementById('input').removeAttribute('maxlength')")
+    ask(page, "长" * 3000)
+    expect(page.locator(".msg--system").last).to_contain_text("消息过长", timeout=15_000)
