@@ -91,7 +91,7 @@ def search(text: str, k: int, grid: str | None, as_json: bool) -> int:
     return 0
 
 
-def evaluate(path: Path, db: Path | None, as_json: bool) -> int:
+def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = None, seed: int = 0) -> int:
     from knowledge_base.evaluate import evaluate as run, format_scores, scores_json
 
     settings = get_settings()
@@ -105,7 +105,7 @@ def evaluate(path: Path, db: Path | None, as_json: bool) -> int:
 
     db_path = db or settings.data_dir / "eval" / f"{path.stem}-{encoder.name.replace('/', '_').replace(':', '_')}.db"
     try:
-        scores = run(path, encoder, db_path, settings.kb_dense_weight, Thresholds(), progress)
+        scores = run(path, encoder, db_path, settings.kb_dense_weight, Thresholds(), progress, sample, seed)
     except (ImportFileError, OSError) as exc:
         print(f"评测失败: {exc}", file=sys.stderr)
         return 2
@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     p_eval.add_argument("file", type=Path)
     p_eval.add_argument("--db", type=Path, default=None, help="评测数据库 (默认在数据目录下, 可复用向量缓存)")
     p_eval.add_argument("--json", action="store_true")
+    p_eval.add_argument("--sample", type=int, default=None,
+                        help="只评测随机抽取的 N 个有查询的 FAQ (干扰项全部保留), 便于与同规模的基线比较")
+    p_eval.add_argument("--seed", type=int, default=0, help="--sample 的随机种子")
     commands.add_parser("seed", help="知识库为空时导入示例 FAQ")
     args = parser.parse_args(argv)
     try:
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "search":
             return search(args.text, args.k, args.grid, args.json)
         if args.command == "evaluate":
-            return evaluate(args.file, args.db, args.json)
+            return evaluate(args.file, args.db, args.json, args.sample, args.seed)
         return seed()
     except EncoderError as exc:
         print(f"编码器错误: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ queries only, and over the whole file (with distractors), plus queries per secon
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -99,9 +100,19 @@ def evaluate(
     dense_weight: float,
     thresholds: Thresholds,
     progress_factory: Callable[[str, int], Callable[[int], object]] | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> list[Scores]:
-    """Import ``path`` into the database at ``db_path`` and score both settings."""
+    """Import ``path`` into the database at ``db_path`` and score both settings.
+
+    ``sample`` keeps that many FAQs with queries (drawn with ``seed``) and every distractor, to
+    compare with figures measured on a held-out split of that size.
+    """
     cases = load_cases(path)
+    if sample is not None:
+        queried = [c for c in cases if c.paraphrases]
+        chosen = {c.faq_id for c in random.Random(seed).sample(queried, min(sample, len(queried)))}
+        cases = [c for c in cases if c.faq_id in chosen or not c.paraphrases]
     rows: list[FaqRow] = [
         validate_record(i, {"question": c.question, "answer": c.answer, "external_id": c.faq_id})
         for i, c in enumerate(cases, start=1)
@@ -116,7 +127,8 @@ def evaluate(
     with Session(engine) as session:
         write_rows(session, rows, progress=tick("导入", len(rows)))
         session.commit()
-        entries = load_entries(session)
+        in_set = {c.faq_id for c in cases}  # the database may hold FAQs of an earlier, larger run
+        entries = [e for e in load_entries(session) if e.external_id in in_set]
         with_queries = {c.faq_id for c in cases if c.paraphrases}
         texts = sum(len(e.texts()) for e in entries)
         full = build_index(session, encoder, entries, dense_weight, thresholds, tick("编码", texts))
