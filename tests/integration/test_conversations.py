@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -46,7 +46,8 @@ def test_a_vague_question_offers_buttons_and_a_button_answers(stack):
     chosen = buttons[0]
     answer = customer.say(chosen["payload"])
     assert len(answer) == 1 and answer[0]["text"]
-    hits = request("GET", f"{stack.settings.gateway_url}/api/v1/kb/search?q={chosen['title']}&k=1",
+    query = urlencode({"q": chosen["title"], "k": 1})
+    hits = request("GET", f"{stack.settings.gateway_url}/api/v1/kb/search?{query}",
                    headers={"Authorization": f"Bearer {API_TOKEN}"}).body
     assert answer[0]["text"] == hits["hits"][0]["answer"]
     none = customer.texts("/none_of_these")
