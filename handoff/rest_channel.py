@@ -71,23 +71,24 @@ async def parse_incoming(request: web.Request, max_chars: int) -> Incoming:
     return Incoming(sender=sender.strip(), text=text.strip(), metadata=metadata)
 
 
-def _record_incoming(incoming: Incoming) -> tuple[int, Owner]:
+def _record_incoming(incoming: Incoming) -> tuple[int, int, Owner]:
+    """Store the customer's message; returns (conversation id, message id, current owner)."""
     with session_scope() as session:
         conversation = get_or_create_conversation(session, incoming.sender)
         [message] = append_messages(
-            session, conversation, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
+            session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
         )
-        return message.id, Owner(conversation.owner)
+        return conversation.id, message.id, Owner(conversation.owner)
 
 
-def _record_replies(sender: str, message_id: int, replies: list[dict[str, Any]], status: MessageStatus,
-                    author: Author) -> None:
+def _record_replies(conversation_id: int, message_id: int, replies: list[dict[str, Any]],
+                    status: MessageStatus, author: Author) -> None:
+    """Mark the customer's message answered (or not) and store what was sent back."""
     with session_scope() as session:
-        conversation = get_or_create_conversation(session, sender)
         set_status(session, message_id, status)
         append_messages(
             session,
-            conversation,
+            conversation_id,
             [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT)
              for r in replies],
         )
@@ -96,7 +97,7 @@ def _record_replies(sender: str, message_id: int, replies: list[dict[str, Any]],
 async def webhook(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     incoming = await parse_incoming(request, settings.max_message_chars)
-    message_id, owner = await asyncio.to_thread(_record_incoming, incoming)
+    conversation_id, message_id, owner = await asyncio.to_thread(_record_incoming, incoming)
     if owner is not Owner.BOT:
         # A human owns (or is about to own) the conversation: the bot stays silent.
         notice = messages.CONVERSATION_CLOSED if owner is Owner.CLOSED else messages.WAITING_FOR_AGENT
@@ -109,11 +110,11 @@ async def webhook(request: web.Request) -> web.Response:
         log.warning("bot unavailable for a customer message (kept as unanswered): %s", exc)
         replies = [{"recipient_id": incoming.sender, "text": messages.BOT_UNAVAILABLE}]
         await asyncio.to_thread(
-            _record_replies, incoming.sender, message_id, replies, MessageStatus.UNANSWERED, Author.SYSTEM
+            _record_replies, conversation_id, message_id, replies, MessageStatus.UNANSWERED, Author.SYSTEM
         )
         return json_response(replies, headers={"X-GridDesk-Degraded": "bot-unavailable"})
     await asyncio.to_thread(
-        _record_replies, incoming.sender, message_id, replies, MessageStatus.ANSWERED, Author.BOT
+        _record_replies, conversation_id, message_id, replies, MessageStatus.ANSWERED, Author.BOT
     )
     return json_response(replies)
 

@@ -29,7 +29,7 @@ def get_or_create_conversation(session: Session, sender_id: str, channel: str = 
 
 def append_messages(
     session: Session,
-    conversation: Conversation,
+    conversation_id: int,
     entries: Sequence[tuple[Author, str | None, dict[str, object] | None, MessageStatus]],
 ) -> list[Message]:
     """Append messages with consecutive sequence numbers, atomically within the caller's transaction."""
@@ -37,13 +37,13 @@ def append_messages(
         return []
     last = session.execute(
         update(Conversation)
-        .where(Conversation.id == conversation.id)
+        .where(Conversation.id == conversation_id)
         .values(last_seq=Conversation.last_seq + len(entries))
         .returning(Conversation.last_seq)
     ).scalar_one()
     first = last - len(entries) + 1
     messages = [
-        Message(conversation_id=conversation.id, seq=first + i, author=author, text=text,
+        Message(conversation_id=conversation_id, seq=first + i, author=author, text=text,
                 payload=payload, status=status)
         for i, (author, text, payload, status) in enumerate(entries)
     ]

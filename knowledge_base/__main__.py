@@ -17,7 +17,12 @@ from knowledge_base.encoders import EncoderError, get_encoder
 from knowledge_base.importer import ImportFileError, read_file, write_rows
 from knowledge_base.index import Thresholds
 from knowledge_base.models import FaqStatus
-from knowledge_base.search import QueryError, build_index, get_knowledge_base, load_entries
+from knowledge_base.search import (
+    QueryError,
+    build_index,
+    get_knowledge_base,
+    load_entries,
+)
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "faqs.jsonl"
 
@@ -92,7 +97,8 @@ def search(text: str, k: int, grid: str | None, as_json: bool) -> int:
 
 
 def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = None, seed: int = 0) -> int:
-    from knowledge_base.evaluate import evaluate as run, format_scores, scores_json
+    from knowledge_base.evaluate import evaluate as run
+    from knowledge_base.evaluate import format_scores, scores_json
 
     settings = get_settings()
     encoder = get_encoder(settings.encoder)

@@ -83,7 +83,7 @@ async def test_no_match_apologises_and_is_logged_for_curation(kb):
 
 async def test_choosing_a_suggestion_answers_that_faq(kb):
     target = next(e for e in kb.index().entries if e.question == "客服电话是多少")
-    _, dispatcher = await run(ActionAnswerFaq(), '/choose_faq{"faq_id": "%d"}' % target.id, intent="choose_faq",
+    _, dispatcher = await run(ActionAnswerFaq(), f'/choose_faq{{"faq_id": "{target.id}"}}', intent="choose_faq",
                               entities=[{"entity": "faq_id", "value": str(target.id)}])
     [message] = dispatcher.messages
     assert (message["response"], message["answer"]) == ("utter_faq_answer", "客服热线 400-800-1234。")

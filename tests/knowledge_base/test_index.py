@@ -75,7 +75,7 @@ def test_grid_faq_overrides_the_global_one_for_that_grid_only():
 def test_search_many_ranks_exactly_like_search():
     index = make_index()
     queries = ["发票", "电话多少", "几点上班"]
-    for single, batched in zip([index.search(q, k=3) for q in queries], index.search_many(queries, k=3)):
+    for single, batched in zip([index.search(q, k=3) for q in queries], index.search_many(queries, k=3), strict=True):
         assert [(h.faq.id, round(h.score, 6)) for h in single.hits] == [
             (h.faq.id, round(h.score, 6)) for h in batched.hits
         ]
