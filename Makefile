@@ -26,18 +26,18 @@ envs: $(BOT_VENV)/.installed $(APP_VENV)/.installed
 $(BOT_VENV)/.installed: requirements/bot.txt
 	@echo "==> creating bot env ($(BOT_VENV), Python 3.10 + Rasa; first time takes a few minutes)"
 	@rm -rf $(BOT_VENV) && "$$(scripts/find-python 3.10)" -m venv $(BOT_VENV)
-	$(BOT_PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
-	$(BOT_PY) -m pip install --quiet -r requirements/bot.txt $(QUIET_PIP)
+	@$(BOT_PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	@$(BOT_PY) -m pip install --quiet -r requirements/bot.txt $(QUIET_PIP)
 	@touch $@
 
 # app env: Python 3.11 + the project. torch goes first, pinned, so the CPU build is taken.
 $(APP_VENV)/.installed: requirements/app.lock pyproject.toml
 	@echo "==> creating app env ($(APP_VENV), Python 3.11 + GridDesk; first time takes a few minutes)"
 	@rm -rf $(APP_VENV) && "$$(scripts/find-python 3.11)" -m venv $(APP_VENV)
-	$(APP_PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
-	$(APP_PY) -m pip install --quiet torch==2.13.0 $(QUIET_PIP)
-	$(APP_PY) -m pip install --quiet -r requirements/app.lock $(QUIET_PIP)
-	$(APP_PY) -m pip install --quiet --no-deps --no-build-isolation -e . $(QUIET_PIP)
+	@$(APP_PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	@$(APP_PY) -m pip install --quiet torch==2.13.0 $(QUIET_PIP)
+	@$(APP_PY) -m pip install --quiet -r requirements/app.lock $(QUIET_PIP)
+	@$(APP_PY) -m pip install --quiet --no-deps --no-build-isolation -e . $(QUIET_PIP)
 	@touch $@
 
 # Rasa model: trained only when bot/ data or config changed (cached by content hash).
