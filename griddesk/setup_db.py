@@ -1,4 +1,4 @@
-"""Create or migrate the database to the newest schema, then seed the demo knowledge base.
+"""Create or migrate the database to the newest schema, load the grids, seed the demo knowledge base.
 
 ``python -m griddesk.setup_db`` (run by ``make run`` / ``make test``); idempotent.
 """
@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo knowledge base")
     args = parser.parse_args(argv)
     migrate()
+    from griddesk.db import session_scope
+    from grids.service import seed_grids
+
+    with session_scope() as session:
+        count = seed_grids(session)
+    if count:
+        print(f"网格配置已加载: {count} 个网格")
     if args.no_seed:
         return 0
     from knowledge_base.__main__ import seed

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-import handoff.models  # noqa: F401 - registers tables on Base.metadata
+import grids.models  # noqa: F401 - registers tables on Base.metadata
+import handoff.models  # noqa: F401
 import knowledge_base.models  # noqa: F401
+import tickets.models  # noqa: F401
 from griddesk.db import Base, make_engine
 from griddesk.settings import get_settings
 

@@ -15,11 +15,21 @@ from knowledge_base.search import reset_knowledge_base
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database migrated with Alembic to head; tests get copies of it."""
+    """One database migrated with Alembic to head, with the seed grids; tests get copies of it."""
     from griddesk.setup_db import migrate
+
+    from sqlalchemy.orm import Session
+
+    from griddesk.db import make_engine
+    from grids.service import load_grids
 
     path = tmp_path_factory.mktemp("template") / "griddesk.db"
     migrate(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    with Session(engine) as session:
+        load_grids(session)
+        session.commit()
+    engine.dispose()
     return path
 
 

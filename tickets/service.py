@@ -1,0 +1,303 @@
+"""The ticket service: open, move through the service flow, comment, approve, look up.
+
+Every change writes an event to the append-only audit trail. Changes to one ticket are atomic and
+guarded by its version: of two concurrent changes one wins, the other raises ``TicketConflict``.
+Services return models or outcomes and never talk to users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from griddesk.db import utcnow
+from grids.models import Grid
+from grids.service import route_request
+from tickets import policy
+from tickets.models import (Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState,
+                            VerifiedPhone)
+from tickets.numbers import new_number, normalize_number
+
+ALLOWED: dict[TicketState, frozenset[TicketState]] = {
+    TicketState.ACCEPTED: frozenset({TicketState.ANALYSING}),
+    TicketState.ANALYSING: frozenset({TicketState.IN_PROGRESS}),
+    TicketState.IN_PROGRESS: frozenset({TicketState.RESOLVED}),
+    TicketState.RESOLVED: frozenset({TicketState.CLOSED, TicketState.IN_PROGRESS}),  # closed after feedback, or reopened
+    TicketState.CLOSED: frozenset(),
+}
+OPEN_STATES = (TicketState.ACCEPTED, TicketState.ANALYSING, TicketState.IN_PROGRESS)
+MAX_FAILURES = 5
+LOCK = timedelta(minutes=15)
+MAX_FAILURES_PER_CONVERSATION = 10  # across all numbers: stops guessing many numbers in a row
+
+Clock = Callable[[], datetime]
+
+
+class TicketError(Exception):
+    """Base of the ticket service's errors; ``code`` is stable for APIs."""
+
+    code = "ticket_error"
+
+
+class TicketNotFound(TicketError):
+    code = "ticket_not_found"
+
+
+class TransitionNotAllowed(TicketError):
+    code = "transition_not_allowed"
+
+
+class TicketConflict(TicketError):
+    code = "ticket_conflict"
+
+
+class ApprovalRequired(TicketError):
+    code = "approval_required"
+
+
+class NotApprover(TicketError):
+    code = "not_approver"
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    category: Category
+    description: str
+    contact_phone: str
+    contact_name: str
+    region: str
+    amount_yuan: Decimal | None = None
+    customer_tier: str = "general"
+    sender_id: str | None = None
+
+
+def _event(session: Session, ticket: Ticket, actor: str, kind: str, note: str = "",
+           from_state: str | None = None, to_state: str | None = None, at: datetime | None = None) -> None:
+    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, kind=kind, note=note,
+                            from_state=from_state, to_state=to_state, at=at or utcnow()))
+
+
+def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: Clock = utcnow) -> Ticket:
+    """Create a ticket in the grid that serves it, with priority and deadlines from that grid's policy."""
+    created = now()
+    grid = route_request(session, new.region, new.customer_tier, new.category)
+    rules = grid.policy()
+    ticket = Ticket(
+        category=new.category, description=new.description, contact_phone=new.contact_phone,
+        contact_name=new.contact_name, region=new.region, amount_yuan=new.amount_yuan,
+        customer_tier=new.customer_tier, grid_code=grid.code,
+        priority=policy.priority_for(new.category, new.customer_tier),
+        state=TicketState.ACCEPTED, sender_id=new.sender_id,
+        needs_approval=policy.needs_approval(new.amount_yuan, rules),
+        step_due_at=policy.first_response_due(new.category, created, rules),
+        resolve_due_at=policy.resolve_due(new.category, created, rules),
+        created_at=created, updated_at=created,
+    )
+    number = new_number()
+    while session.scalar(select(Ticket.id).where(Ticket.number == number)) is not None:
+        number = new_number()  # a clash among 887 million numbers is rare; the unique index guards the rest
+    ticket.number = number
+    session.add(ticket)
+    session.flush()
+    _event(session, ticket, actor, "created", to_state=TicketState.ACCEPTED, at=created)
+    if new.sender_id:
+        remember_verified_phone(session, new.sender_id, new.contact_phone)
+    session.flush()
+    return ticket
+
+
+def get_ticket(session: Session, number: str) -> Ticket:
+    normalized = normalize_number(number)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == normalized)) if normalized else None
+    if ticket is None:
+        raise TicketNotFound(number)
+    return ticket
+
+
+def grid_of(session: Session, ticket: Ticket) -> Grid:
+    grid = session.get(Grid, ticket.grid_code)
+    assert grid is not None  # foreign key
+    return grid
+
+
+def transition(session: Session, number: str, to_state: TicketState, actor: str, note: str = "",
+               expected_version: int | None = None, now: Clock = utcnow) -> Ticket:
+    """Move a ticket to ``to_state`` if the service flow allows it; atomic and audited."""
+    ticket = get_ticket(session, number)
+    current = TicketState(ticket.state)
+    if to_state not in ALLOWED[current]:
+        raise TransitionNotAllowed(f"{current} → {to_state}")
+    if expected_version is not None and expected_version != ticket.version:
+        raise TicketConflict(f"ticket changed (version {ticket.version}, expected {expected_version})")
+    if to_state is TicketState.RESOLVED and ticket.needs_approval and not ticket.approved_by:
+        raise ApprovalRequired(ticket.number)
+    entered = now()
+    rules = grid_of(session, ticket).policy()
+    due = policy.step_due(to_state, Category(ticket.category), ticket.created_at, entered, rules)
+    changed = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.version == ticket.version, Ticket.state == current)
+        .values(state=to_state, version=Ticket.version + 1, step_due_at=due, overdue=False, updated_at=entered)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
+    _event(session, ticket, actor, "transition", note, from_state=current, to_state=to_state, at=entered)
+    session.flush()
+    session.refresh(ticket)
+    return ticket
+
+
+def _bump(session: Session, ticket: Ticket, entered: datetime, **values: object) -> None:
+    changed = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.version == ticket.version)
+        .values(version=Ticket.version + 1, updated_at=entered, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
+
+
+def comment(session: Session, number: str, actor: str, note: str, now: Clock = utcnow) -> Ticket:
+    ticket = get_ticket(session, number)
+    entered = now()
+    _bump(session, ticket, entered)
+    _event(session, ticket, actor, "comment", note, at=entered)
+    session.flush()
+    session.refresh(ticket)
+    return ticket
+
+
+def approve(session: Session, number: str, actor: str, note: str = "", now: Clock = utcnow) -> Ticket:
+    """The grid manager approves a high-value resolution (amount ≥ the grid's approval threshold)."""
+    ticket = get_ticket(session, number)
+    if actor != grid_of(session, ticket).manager:
+        raise NotApprover(f"{actor} is not the manager of grid {ticket.grid_code}")
+    entered = now()
+    _bump(session, ticket, entered, approved_by=actor)
+    _event(session, ticket, actor, "approval", note, at=entered)
+    session.flush()
+    session.refresh(ticket)
+    return ticket
+
+
+def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
+    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                .order_by(TicketEvent.id)))
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    grid: str | None = None
+    state: TicketState | None = None
+    priority: Priority | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def list_tickets(session: Session, filters: TicketFilter) -> tuple[list[Ticket], int]:
+    """Tickets matching ``filters``, most urgent and oldest first, and the total count."""
+    stmt = select(Ticket)
+    if filters.grid:
+        stmt = stmt.where(Ticket.grid_code == filters.grid)
+    if filters.state:
+        stmt = stmt.where(Ticket.state == filters.state)
+    if filters.priority:
+        stmt = stmt.where(Ticket.priority == filters.priority)
+    if filters.overdue is not None:
+        stmt = stmt.where(Ticket.overdue == filters.overdue)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    tickets = list(session.scalars(stmt.order_by(Ticket.created_at, Ticket.id)))
+    tickets.sort(key=lambda t: policy.PRIORITY_RANK[Priority(t.priority)])  # stable: oldest first within a rank
+    return tickets[filters.offset : filters.offset + filters.limit], total
+
+
+# --- customer lookups ------------------------------------------------------------------------
+
+
+class LookupStatus(StrEnum):
+    FOUND = "found"
+    DENIED = "denied"  # wrong digits or no such ticket: the customer is told nothing more
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    status: LookupStatus
+    ticket: Ticket | None = None
+    locked_until: datetime | None = None
+
+
+def _guard(session: Session, sender_id: str, target: str) -> LookupGuard:
+    guard = session.scalar(select(LookupGuard).where(LookupGuard.sender_id == sender_id,
+                                                     LookupGuard.target == target))
+    if guard is None:
+        guard = LookupGuard(sender_id=sender_id, target=target, failures=0)
+        session.add(guard)
+        session.flush()
+    return guard
+
+
+def _locked(guard: LookupGuard, moment: datetime) -> bool:
+    until = guard.locked_until
+    return until is not None and until > moment
+
+
+def _fail(guard: LookupGuard, limit: int, moment: datetime) -> None:
+    if guard.locked_until is not None and not _locked(guard, moment):
+        guard.failures = 0  # an expired lock starts a fresh count
+        guard.locked_until = None
+    guard.failures += 1
+    if guard.failures >= limit:
+        guard.locked_until = moment + LOCK
+
+
+def lookup_ticket(session: Session, sender_id: str, number: str, last4: str, now: Clock = utcnow) -> LookupResult:
+    """A ticket for a customer who proves it is theirs with the last 4 digits of its contact phone.
+
+    No such ticket and wrong digits look the same; 5 failures for one ticket (or 10 in all) lock
+    this conversation's lookups for 15 minutes.
+    """
+    moment = now()
+    target = normalize_number(number) or number.strip().upper()[:64]
+    guard = _guard(session, sender_id, target)
+    overall = _guard(session, sender_id, "*")
+    for g in (guard, overall):
+        if _locked(g, moment):
+            return LookupResult(LookupStatus.LOCKED, locked_until=g.locked_until)
+    ticket = session.scalar(select(Ticket).where(Ticket.number == target))
+    digits = "".join(ch for ch in last4 if ch.isdigit())
+    if ticket is None or len(digits) != 4 or not ticket.contact_phone.endswith(digits):
+        _fail(guard, MAX_FAILURES, moment)
+        _fail(overall, MAX_FAILURES_PER_CONVERSATION, moment)
+        session.flush()
+        if _locked(guard, moment) or _locked(overall, moment):
+            until = max(g.locked_until for g in (guard, overall) if g.locked_until)
+            return LookupResult(LookupStatus.LOCKED, locked_until=until)
+        return LookupResult(LookupStatus.DENIED)
+    guard.failures = 0
+    guard.locked_until = None
+    remember_verified_phone(session, sender_id, ticket.contact_phone)
+    session.flush()
+    return LookupResult(LookupStatus.FOUND, ticket=ticket)
+
+
+def remember_verified_phone(session: Session, sender_id: str, phone: str) -> None:
+    exists = session.scalar(select(VerifiedPhone.id).where(VerifiedPhone.sender_id == sender_id,
+                                                           VerifiedPhone.phone == phone))
+    if exists is None:
+        session.add(VerifiedPhone(sender_id=sender_id, phone=phone))
+
+
+def my_tickets(session: Session, sender_id: str, limit: int = 10) -> list[Ticket]:
+    """Tickets whose contact phone this conversation has proved, newest first."""
+    phones = select(VerifiedPhone.phone).where(VerifiedPhone.sender_id == sender_id)
+    return list(session.scalars(select(Ticket).where(Ticket.contact_phone.in_(phones))
+                                .order_by(Ticket.created_at.desc()).limit(limit)))
