@@ -10,14 +10,16 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from griddesk.db import session_scope, utcnow
 from griddesk.settings import Settings, get_settings
-from handoff import kb_api, rest_channel
+from handoff import kb_api, rest_channel, tickets_api
 from handoff.errors import json_errors
 from handoff.http import json_response
 from handoff.openapi import OPENAPI
 from handoff.rasa_client import RasaClient
 from handoff.typedefs import kb_key, rasa_key, settings_key
 from knowledge_base.search import KnowledgeBase
+from tickets.watch import WatchReport, check_overdue
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -74,8 +76,31 @@ async def _warm_index(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
 
 
+def _overdue_watch_pass() -> WatchReport:
+    with session_scope() as session:
+        return check_overdue(session, utcnow())
+
+
+async def _overdue_watch(app: web.Application) -> AsyncIterator[None]:
+    """Every GRIDDESK_WATCH_SECONDS, mark tickets past their step deadline and alert grid managers."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                report = await asyncio.to_thread(_overdue_watch_pass)
+                if report.marked_overdue or report.alerts:
+                    log.info("overdue watch: %d marked overdue, %d alerts", report.marked_overdue, report.alerts)
+            except Exception:
+                log.exception("overdue watch pass failed; retrying next interval")
+            await asyncio.sleep(app[settings_key].watch_seconds)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+
+
 def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase | None = None,
-               warm_index: bool = True) -> web.Application:
+               warm_index: bool = True, watch_overdue: bool = True) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
     app[settings_key] = settings
@@ -83,10 +108,13 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     app.cleanup_ctx.append(_clients)
     if warm_index:
         app.cleanup_ctx.append(_warm_index)
+    if watch_overdue:
+        app.cleanup_ctx.append(_overdue_watch)
     app.router.add_get("/", chat_page)
     app.router.add_static("/static/", STATIC, show_index=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
     rest_channel.add_routes(app)
     kb_api.add_routes(app)
+    tickets_api.add_routes(app)
     return app

@@ -23,12 +23,14 @@ from handoff.errors import ApiError
 from handoff.http import json_response
 from handoff.models import Author, MessageStatus, Owner
 from handoff.rasa_client import BotUnavailable
-from handoff.transcript import append_messages, get_or_create_conversation, set_status
+from handoff.transcript import append_messages, get_or_create_conversation, set_status, transcript
 from handoff.typedefs import rasa_key, settings_key
 
 log = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
+SEQ_HEADER = "X-GridDesk-Seq"
+HISTORY_LIMIT = 200
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -71,37 +73,51 @@ async def parse_incoming(request: web.Request, max_chars: int) -> Incoming:
     return Incoming(sender=sender.strip(), text=text.strip(), metadata=metadata)
 
 
-def _record_incoming(incoming: Incoming) -> tuple[int, int, Owner]:
-    """Store the customer's message; returns (conversation id, message id, current owner)."""
+@dataclass(frozen=True)
+class Recorded:
+    conversation_id: int
+    message_id: int
+    seq: int
+    owner: Owner
+
+
+def _record_incoming(incoming: Incoming) -> Recorded:
+    """Store the customer's message; returns where it went and who owns the conversation."""
     with session_scope() as session:
         conversation = get_or_create_conversation(session, incoming.sender)
         [message] = append_messages(
             session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
         )
-        return conversation.id, message.id, Owner(conversation.owner)
+        return Recorded(conversation.id, message.id, message.seq, Owner(conversation.owner))
 
 
-def _record_replies(conversation_id: int, message_id: int, replies: list[dict[str, Any]],
-                    status: MessageStatus, author: Author) -> None:
-    """Mark the customer's message answered (or not) and store what was sent back."""
+def _record_replies(recorded: Recorded, replies: list[dict[str, Any]], status: MessageStatus,
+                    author: Author) -> list[int]:
+    """Mark the customer's message answered (or not) and store what was sent back; returns the seqs."""
     with session_scope() as session:
-        set_status(session, message_id, status)
-        append_messages(
+        set_status(session, recorded.message_id, status)
+        stored = append_messages(
             session,
-            conversation_id,
+            recorded.conversation_id,
             [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT)
              for r in replies],
         )
+        return [m.seq for m in stored]
+
+
+def _seq_header(recorded: Recorded, reply_seqs: list[int]) -> dict[str, str]:
+    """Which transcript entries this exchange wrote, so a page that also polls history shows each once."""
+    return {SEQ_HEADER: ",".join(str(s) for s in [recorded.seq, *reply_seqs])}
 
 
 async def webhook(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     incoming = await parse_incoming(request, settings.max_message_chars)
-    conversation_id, message_id, owner = await asyncio.to_thread(_record_incoming, incoming)
-    if owner is not Owner.BOT:
+    recorded = await asyncio.to_thread(_record_incoming, incoming)
+    if recorded.owner is not Owner.BOT:
         # A human owns (or is about to own) the conversation: the bot stays silent.
-        notice = messages.CONVERSATION_CLOSED if owner is Owner.CLOSED else messages.WAITING_FOR_AGENT
-        return json_response([{"recipient_id": incoming.sender, "text": notice}])
+        notice = messages.CONVERSATION_CLOSED if recorded.owner is Owner.CLOSED else messages.WAITING_FOR_AGENT
+        return json_response([{"recipient_id": incoming.sender, "text": notice}], headers=_seq_header(recorded, []))
     try:
         replies = await request.app[rasa_key].send(incoming.sender, incoming.text, incoming.metadata)
         if not replies:
@@ -109,15 +125,38 @@ async def webhook(request: web.Request) -> web.Response:
     except BotUnavailable as exc:
         log.warning("bot unavailable for a customer message (kept as unanswered): %s", exc)
         replies = [{"recipient_id": incoming.sender, "text": messages.BOT_UNAVAILABLE}]
-        await asyncio.to_thread(
-            _record_replies, conversation_id, message_id, replies, MessageStatus.UNANSWERED, Author.SYSTEM
-        )
-        return json_response(replies, headers={"X-GridDesk-Degraded": "bot-unavailable"})
-    await asyncio.to_thread(
-        _record_replies, conversation_id, message_id, replies, MessageStatus.ANSWERED, Author.BOT
-    )
-    return json_response(replies)
+        seqs = await asyncio.to_thread(_record_replies, recorded, replies, MessageStatus.UNANSWERED, Author.SYSTEM)
+        return json_response(replies, headers={"X-GridDesk-Degraded": "bot-unavailable",
+                                               **_seq_header(recorded, seqs)})
+    seqs = await asyncio.to_thread(_record_replies, recorded, replies, MessageStatus.ANSWERED, Author.BOT)
+    return json_response(replies, headers=_seq_header(recorded, seqs))
+
+
+def _history(sender: str, after: int) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        return [
+            {"seq": m.seq, "author": str(m.author), "text": m.text, "payload": m.payload,
+             "created_at": m.created_at.isoformat()}
+            for m in transcript(session, sender, after_seq=after, limit=HISTORY_LIMIT)
+        ]
+
+
+async def history(request: web.Request) -> web.Response:
+    """``GET /webhooks/rest/history?sender=…&after=N``: the customer's own conversation after seq N.
+
+    The sender id is the customer's only credential here, as in Rasa's REST channel: web clients
+    use a random UUID kept in the browser, so nobody can name another customer's conversation.
+    """
+    sender = request.query.get("sender", "")
+    if not sender.strip() or len(sender) > MAX_SENDER_CHARS or _FORBIDDEN_CONTROL.search(sender):
+        raise ApiError(422, "invalid_sender", "sender 必须是非空字符串, 不超过 128 个字符")
+    try:
+        after = int(request.query.get("after", "0"))
+    except ValueError:
+        raise ApiError(400, "invalid_after", "after 必须是整数") from None
+    return json_response({"messages": await asyncio.to_thread(_history, sender.strip(), max(after, 0))})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/webhooks/rest/history", history)

@@ -114,7 +114,9 @@ def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: 
 
 def get_ticket(session: Session, number: str) -> Ticket:
     normalized = normalize_number(number)
-    ticket = session.scalar(select(Ticket).where(Ticket.number == normalized)) if normalized else None
+    # populate_existing: always the row as it is now, even if this session loaded it before a change
+    stmt = select(Ticket).where(Ticket.number == normalized).execution_options(populate_existing=True)
+    ticket = session.scalar(stmt) if normalized else None
     if ticket is None:
         raise TicketNotFound(number)
     return ticket

@@ -3,6 +3,11 @@
 (function () {
   "use strict";
   var WEBHOOK = "/webhooks/rest/webhook";
+  var HISTORY = "/webhooks/rest/history";
+  var POLL_MS = 4000;
+  var shown = {};  // transcript seqs already on screen
+  var lastSeq = 0;  // every seq up to this one is on screen (polls ask for what comes after)
+  var inFlight = false;
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
   var input = document.getElementById("input");
@@ -58,8 +63,36 @@
   }
 
   function busy(on) {
+    inFlight = on;
     send.disabled = on;
     typing.hidden = !on;
+  }
+
+  function markShown(seqs) {
+    seqs.forEach(function (seq) { shown[seq] = true; });
+    while (shown[lastSeq + 1]) { lastSeq += 1; }
+  }
+
+  // Messages the customer has not seen yet: earlier visits, ticket progress, agents' replies.
+  function renderStored(message) {
+    if (shown[message.seq]) { return; }
+    markShown([message.seq]);
+    var payload = message.payload || {};
+    if (message.author === "customer") {
+      addMessage("me", message.text || "");
+    } else if (message.author === "system") {
+      addMessage("system", message.text || payload.text || "");
+    } else {
+      render(payload.text || payload.buttons || payload.custom ? payload : { text: message.text || "" });
+    }
+  }
+
+  function fetchHistory() {
+    if (inFlight) { return Promise.resolve(); }
+    var url = HISTORY + "?sender=" + encodeURIComponent(sender) + "&after=" + lastSeq;
+    return fetch(url).then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && !inFlight) { body.messages.forEach(renderStored); } })
+      .catch(function () { /* offline for a moment: the next poll catches up */ });
   }
 
   function errorText(status, body) {
@@ -75,6 +108,7 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ sender: sender, message: message })
     }).then(function (response) {
+      markShown((response.headers.get("X-GridDesk-Seq") || "").split(",").filter(Boolean).map(Number));
       return response.json().catch(function () { return null; }).then(function (body) {
         if (!response.ok) { addMessage("system", errorText(response.status, body)); return; }
         (body || []).forEach(render);
@@ -98,4 +132,5 @@
     }
   });
   addMessage("bot", "您好,我是格网服务智能客服,请问有什么可以帮您?");
+  fetchHistory().then(function () { window.setInterval(fetchHistory, POLL_MS); });
 })();
