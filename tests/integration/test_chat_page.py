@@ -70,3 +70,29 @@ def test_an_empty_message_is_not_sent_and_a_refused_one_is_explained(page):
     page.evaluate("document.getElementById('input').removeAttribute('maxlength')")
     ask(page, "长" * 3000)
     expect(page.locator(".msg--system").last).to_contain_text("消息过长", timeout=15_000)
+
+
+def test_ticket_progress_appears_in_an_open_chat_and_again_on_the_next_visit(page, stack):
+    from sqlalchemy.orm import Session
+
+    from griddesk.db import make_engine
+    from tickets.models import TicketState
+    from tickets.notify import notify_state_change
+    from tickets.service import transition
+    from tests.tickets.factories import make_ticket
+
+    ask(page, "你好")
+    expect(page.locator(".msg--bot")).to_have_count(2, timeout=15_000)
+    sender = page.evaluate("window.localStorage.getItem('griddesk.sender')")
+    engine = make_engine(stack.settings.database_url)
+    with Session(engine) as session:
+        number = make_ticket(session, sender_id=sender).number
+        notify_state_change(session, transition(session, number, TicketState.ANALYSING, "agent"))
+        session.commit()
+    engine.dispose()
+    notice = page.locator(".msg--system", has_text=number)
+    expect(notice).to_have_count(1, timeout=10_000)  # pushed to the open page by its poll
+    expect(notice).to_contain_text("分析中")
+    page.reload()
+    expect(page.locator(".msg--system", has_text=number)).to_have_count(1, timeout=10_000)
+    expect(page.locator(".msg--me", has_text="你好")).to_have_count(1)  # the earlier exchange is back too
