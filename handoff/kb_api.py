@@ -1,30 +1,20 @@
 """``GET /api/v1/kb/search``: the knowledge base's hit-test, for admins and integrations.
 
-Protected by the API token (``Authorization: Bearer $GRIDDESK_API_TOKEN``) until the admin login
-exists (handoff issue).
+Protected by the API token (``Authorization: Bearer $GRIDDESK_API_TOKEN``, see ``handoff.auth``) until
+the admin login exists.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 
 from aiohttp import web
 
+from handoff.auth import require_api_token
 from handoff.errors import ApiError
 from handoff.http import json_response
-from handoff.typedefs import kb_key, settings_key
+from handoff.typedefs import kb_key
 from knowledge_base.search import MAX_K, QueryError
-
-
-def require_api_token(request: web.Request) -> None:
-    expected = request.app[settings_key].api_token
-    if not expected:
-        raise ApiError(403, "api_disabled", "未配置 GRIDDESK_API_TOKEN, 管理接口已停用")
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.reveal().encode()):
-        raise ApiError(401, "unauthorized", "需要有效的 API 令牌 (Authorization: Bearer …)")
 
 
 async def search(request: web.Request) -> web.Response:

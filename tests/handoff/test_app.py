@@ -11,3 +11,23 @@ async def test_chat_page_is_served_with_a_strict_content_security_policy(client)
     assert response.status == 200
     assert "格网服务" in await response.text()
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+async def test_every_api_route_the_app_registers_is_in_the_openapi_document(client):
+    body = await (await client.get("/api/v1/openapi.json")).json()
+    registered = {(route.resource.canonical, route.method.lower()) for route in client.app.router.routes()
+                  if route.resource is not None and route.resource.canonical.startswith("/api/")
+                  and route.method != "HEAD"}
+    assert ("/api/v1/tickets/{number}/transition", "post") in registered
+    missing = {(path, method) for path, method in registered if method not in body["paths"].get(path, {})}
+    assert not missing, f"routes missing from the OpenAPI document: {sorted(missing)}"
+
+
+async def test_every_protected_route_in_the_openapi_document_says_so(client):
+    body = await (await client.get("/api/v1/openapi.json")).json()
+    for path, operations in body["paths"].items():
+        if path.startswith("/api/") and path != "/api/v1/openapi.json":
+            for method, operation in operations.items():
+                assert operation.get("security") == [{"bearer": []}], (method, path)
+                assert "401" in operation["responses"], (method, path)
+    assert "Authorization: Bearer" in body["info"]["description"]
