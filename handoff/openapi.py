@@ -309,6 +309,29 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/webhooks/rest/history": {
+            "get": {
+                "summary": "The customer's own transcript after a sequence number (chat page polling)",
+                "description": "The sender id is the customer's credential, as in Rasa's REST channel.",
+                "parameters": [
+                    {"name": "sender", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 128}},
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                ],
+                "responses": {
+                    "200": {"description": "Messages in order",
+                            "content": {"application/json": {"schema": {
+                                "type": "object", "required": ["messages"],
+                                "properties": {"messages": {"type": "array", "items": {
+                                    "type": "object", "properties": {
+                                        "seq": {"type": "integer"}, "author": {"type": "string"},
+                                        "text": {"type": ["string", "null"]}, "payload": {},
+                                        "created_at": {"type": "string", "format": "date-time"}}}}}}}}},
+                    "400": _error("after is not a whole number"),
+                    "422": _error("Missing or invalid sender"),
+                },
+            }
+        },
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document",
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},

@@ -24,8 +24,16 @@ from handoff.auth import require_api_token
 from handoff.errors import ApiError
 from handoff.http import json_response
 from tickets import service
-from tickets.fields import InvalidField, normalize_phone, parse_amount, parse_description, parse_name, parse_region
+from tickets.fields import (
+    InvalidField,
+    normalize_phone,
+    parse_amount,
+    parse_description,
+    parse_name,
+    parse_region,
+)
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
+from tickets.notify import notify_state_change
 
 T = TypeVar("T")
 
@@ -322,6 +330,7 @@ async def transition(request: web.Request) -> web.Response:
 
     def work(session: Session) -> dict[str, Any]:
         ticket = service.transition(session, number, to_state, actor, note, expected_version=version)
+        notify_state_change(session, ticket)  # same transaction: the notice exists iff the change does
         return _detail(session, ticket)
 
     return json_response(await _run(work))

@@ -133,6 +133,6 @@ def parse_amount(text: object) -> Decimal:
         if spoken is None:
             raise InvalidField("amount", "invalid_amount") from None
         amount = Decimal(spoken) * multiplier
-    if amount <= 0 or amount >= Decimal("100000000"):
+    if not amount.is_finite() or amount < Decimal("0.01") or amount >= Decimal("100000000"):
         raise InvalidField("amount", "invalid_amount")
     return amount.quantize(Decimal("0.01"))

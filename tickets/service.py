@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from griddesk.db import utcnow
@@ -179,6 +179,10 @@ def comment(session: Session, number: str, actor: str, note: str, now: Clock = u
 def approve(session: Session, number: str, actor: str, note: str = "", now: Clock = utcnow) -> Ticket:
     """The grid manager approves a high-value resolution (amount ≥ the grid's approval threshold)."""
     ticket = get_ticket(session, number)
+    if not ticket.needs_approval or ticket.approved_by:
+        raise TransitionNotAllowed(f"ticket {ticket.number} needs no approval or is approved already")
+    if TicketState(ticket.state) not in OPEN_STATES:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: nothing to approve")
     if actor != grid_of(session, ticket).manager:
         raise NotApprover(f"{actor} is not the manager of grid {ticket.grid_code}")
     entered = now()
@@ -216,9 +220,9 @@ def list_tickets(session: Session, filters: TicketFilter) -> tuple[list[Ticket],
     if filters.overdue is not None:
         stmt = stmt.where(Ticket.overdue == filters.overdue)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    tickets = list(session.scalars(stmt.order_by(Ticket.created_at, Ticket.id)))
-    tickets.sort(key=lambda t: policy.PRIORITY_RANK[Priority(t.priority)])  # stable: oldest first within a rank
-    return tickets[filters.offset : filters.offset + filters.limit], total
+    rank = case(policy.PRIORITY_RANK, value=Ticket.priority, else_=len(policy.PRIORITY_RANK))
+    page = stmt.order_by(rank, Ticket.created_at, Ticket.id).limit(filters.limit).offset(filters.offset)
+    return list(session.scalars(page)), total
 
 
 # --- customer lookups ------------------------------------------------------------------------

@@ -13,10 +13,10 @@ async def test_chat_page_is_served_with_a_strict_content_security_policy(client)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-async def test_every_api_route_the_app_registers_is_in_the_openapi_document(client):
+async def test_every_api_and_webhook_route_the_app_registers_is_in_the_openapi_document(client):
     body = await (await client.get("/api/v1/openapi.json")).json()
     registered = {(route.resource.canonical, route.method.lower()) for route in client.app.router.routes()
-                  if route.resource is not None and route.resource.canonical.startswith("/api/")
+                  if route.resource is not None and route.resource.canonical.startswith(("/api/", "/webhooks/"))
                   and route.method != "HEAD"}
     assert ("/api/v1/tickets/{number}/transition", "post") in registered
     missing = {(path, method) for path, method in registered if method not in body["paths"].get(path, {})}

@@ -65,3 +65,14 @@ async def test_the_running_gateway_marks_overdue_tickets(aiohttp_client, gateway
                 return
         await asyncio.sleep(0.1)
     raise AssertionError("the gateway's overdue watch did not mark the ticket")
+
+
+async def test_a_transition_through_the_api_tells_the_customer(client):
+    await client.post(WEBHOOK, json={"sender": "dave", "message": "我要报修"})
+    with session_scope() as session:
+        number = make_ticket(session, sender_id="dave").number
+    response = await client.post(f"/api/v1/tickets/{number}/transition", json={"to": "analysing", "actor": "agent-7"},
+                                 headers={"Authorization": "Bearer test-token"})
+    assert response.status == 200
+    body = await (await client.get(HISTORY, params={"sender": "dave", "after": "2"})).json()
+    assert [m["author"] for m in body["messages"]] == ["system"] and number in body["messages"][0]["text"]

@@ -39,7 +39,7 @@ def test_amounts_are_read_in_yuan(text, expected):
     assert parse_amount(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["0", "-5", "很多钱", "1e99", ""])
+@pytest.mark.parametrize("text", ["0", "-5", "很多钱", "1e99", "", "NaN", "Infinity", "0.001", "1e-9"])
 def test_bad_amounts_are_refused(text):
     with pytest.raises(InvalidField):
         parse_amount(text)

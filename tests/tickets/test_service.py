@@ -104,7 +104,11 @@ def test_high_amounts_need_the_grid_managers_approval_before_resolution(settings
             transition(session, ticket.number, TicketState.RESOLVED, "agent")
         with pytest.raises(NotApprover):
             approve(session, ticket.number, "agent")
+        with pytest.raises(TransitionNotAllowed):
+            approve(session, small.number, "孙悦")  # below the threshold: nothing to approve
         approve(session, ticket.number, "孙悦", "同意退款")
+        with pytest.raises(TransitionNotAllowed):
+            approve(session, ticket.number, "孙悦")  # approved once is enough
         assert transition(session, ticket.number, TicketState.RESOLVED, "agent").state == "resolved"
         assert [e.kind for e in history(session, ticket)][-2:] == ["approval", "transition"]
 
