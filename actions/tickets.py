@@ -1,30 +1,143 @@
-"""Ticket actions (工单): opening and checking tickets in chat arrive with the tickets issue."""
+"""Ticket actions (工单): open the confirmed draft, check a ticket's state.
+
+``action_open_ticket`` runs when the customer confirms the summary of ``ticket_form``;
+``action_check_ticket`` runs when ``ticket_lookup_form`` ends. Both call the ticket service in a
+thread (``actions.ticket_client``) and answer with named responses; the promise made when a
+ticket is opened comes from the SLA policy of the grid that received it.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import ticket_client
+from actions.texts import category_label, duration_zh, local_time_zh, minutes_until, state_label, ticket_lines, yuan
+from actions.ticket_client import OpenedTicket, TicketView
+from actions.ticket_form import PARSERS, discard_events, slots_needed
+from actions.ticket_lookup import lookup_reset_events
+from tickets.fields import InvalidField
+from tickets.models import Category
+from tickets.service import LookupStatus, NewTicket, TicketError
+
+log = logging.getLogger(__name__)
+SERVICE_ERRORS = (SQLAlchemyError, TicketError, LookupError)
+TIERS = frozenset({"general", "key", "prospect"})
+MAX_LISTED = 5
+
+
+def draft_ticket(tracker: Tracker) -> NewTicket | None:
+    """The confirmed draft as the service takes it; None when a field is missing or invalid."""
+    category = tracker.get_slot("ticket_category")
+    values: dict[str, Any] = {}
+    try:
+        for slot in slots_needed(category):
+            raw = tracker.get_slot(slot)
+            if raw is None:
+                return None
+            values[slot] = PARSERS[slot](raw)
+    except InvalidField:
+        return None
+    tier = tracker.get_slot("customer_tier")
+    kind = Category(values["ticket_category"])
+    return NewTicket(
+        category=kind, description=values["ticket_description"], contact_phone=values["ticket_phone"],
+        contact_name=values["ticket_name"], region=values["ticket_region"],
+        amount_yuan=Decimal(values["ticket_amount"]) if kind is Category.REFUND else None,
+        customer_tier=tier if tier in TIERS else "general", sender_id=tracker.sender_id,
+    )
+
+
+def promise(opened: OpenedTicket) -> tuple[str, dict[str, Any]]:
+    """The response that confirms a new ticket, with the promise that applies to its category."""
+    rules = opened.policy
+    variables: dict[str, Any] = {"ticket_number": opened.number, "grid_name": opened.grid_name}
+    if opened.category is Category.COMPLAINT:
+        return "utter_ticket_opened_complaint", {**variables,
+                                                 "contact_within": duration_zh(rules.complaint_contact_minutes)}
+    if opened.category is Category.SUGGESTION:
+        return "utter_ticket_opened_suggestion", {**variables, "reply_days": rules.feedback_reply_working_days}
+    return "utter_ticket_opened", {**variables, "response_within": duration_zh(rules.response_minutes),
+                                   "solution_days": rules.initial_solution_working_days}
 
 
 class ActionOpenTicket(Action):
     def name(self) -> str:
         return "action_open_ticket"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_ticket_coming_soon")
-        return []
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        draft = draft_ticket(tracker)
+        if draft is None:
+            dispatcher.utter_message(response="utter_ticket_open_failed")
+            return discard_events(tracker)
+        try:
+            opened = await asyncio.to_thread(ticket_client.open_ticket, draft)
+        except SERVICE_ERRORS:
+            log.exception("opening a ticket failed (sender %s)", tracker.sender_id)
+            dispatcher.utter_message(response="utter_ticket_open_failed")
+            return []  # the draft stays: 确认提交 again retries
+        response, variables = promise(opened)
+        dispatcher.utter_message(response=response, **variables)
+        if opened.needs_approval and opened.amount_yuan is not None:
+            dispatcher.utter_message(response="utter_ticket_needs_approval", amount=yuan(opened.amount_yuan),
+                                     approval_amount=opened.policy.approval_amount_yuan)
+        return discard_events(tracker)
+
+
+def show_ticket(dispatcher: CollectingDispatcher, ticket: TicketView) -> None:
+    variables = {"ticket_number": ticket.number, "category": category_label(ticket.category),
+                 "state": state_label(ticket.state), "grid_name": ticket.grid_name}
+    if ticket.step_due_at is not None:
+        dispatcher.utter_message(response="utter_ticket_status", due=local_time_zh(ticket.step_due_at), **variables)
+    else:
+        dispatcher.utter_message(response="utter_ticket_status_no_deadline", **variables)
+
+
+def list_tickets(dispatcher: CollectingDispatcher, tickets: list[TicketView]) -> None:
+    buttons = [{"title": t.number, "payload": f'/check_ticket{{"ticket_id": "{t.number}"}}'}
+               for t in tickets[:MAX_LISTED]]
+    dispatcher.utter_message(response="utter_my_tickets", buttons=buttons,
+                             tickets=ticket_lines((t.number, t.category, t.state) for t in tickets))
 
 
 class ActionCheckTicket(Action):
+    """After ``ticket_lookup_form``: the ticket's state, the customer's verified tickets, or — for
+    wrong digits or an unknown number alike — one message that reveals nothing."""
+
     def name(self) -> str:
         return "action_check_ticket"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_check_ticket_coming_soon")
-        return []
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        number, last4 = tracker.get_slot("ticket_number"), tracker.get_slot("ticket_last4")
+        try:
+            if number is not None and last4 is not None:
+                result = await asyncio.to_thread(ticket_client.lookup_ticket, tracker.sender_id, number, last4)
+                if result.status is LookupStatus.FOUND and result.ticket is not None:
+                    show_ticket(dispatcher, result.ticket)
+                elif result.status is LookupStatus.LOCKED and result.locked_until is not None:
+                    minutes = minutes_until(result.locked_until, ticket_client.now())
+                    dispatcher.utter_message(response="utter_ticket_lookup_locked", minutes=minutes)
+                else:
+                    dispatcher.utter_message(response="utter_ticket_lookup_denied")
+            else:
+                # The form asked for nothing: the conversation has proved these tickets' phone.
+                # (With nothing proved it stopped after repeated invalid answers: a human was offered.)
+                mine = await asyncio.to_thread(ticket_client.my_tickets, tracker.sender_id)
+                if number is not None:
+                    mine = [t for t in mine if t.number == number]
+                    if mine:
+                        show_ticket(dispatcher, mine[0])
+                elif mine:
+                    list_tickets(dispatcher, mine)
+        except SERVICE_ERRORS:
+            log.exception("ticket lookup failed (sender %s)", tracker.sender_id)
+            dispatcher.utter_message(response="utter_ticket_lookup_failed")
+        return lookup_reset_events()

@@ -24,8 +24,8 @@ class InvalidField(ValueError):
 CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
     Category.COMPLAINT: ("投诉", "投訴", "不满", "太差"),
     Category.REFUND: ("退款", "赔偿", "退费", "补偿", "退钱"),
-    Category.BILLING: ("账务", "发票", "账单", "扣费", "缴费", "开票", "票"),
-    Category.FAULT: ("故障", "报修", "维修", "修", "断网", "网断", "坏", "连不上", "上不了网", "网速"),
+    Category.BILLING: ("账务", "发票", "账单", "扣费", "缴费", "开票", "票据"),
+    Category.FAULT: ("故障", "报修", "维修", "修理", "来修", "修一下", "断网", "网断", "坏了", "连不上", "上不了网", "网速"),
     Category.AFTER_SALES: ("售后", "退换", "换货", "安装", "设备"),
     Category.SUGGESTION: ("建议", "意见", "反馈"),
     Category.CONSULTATION: ("咨询", "问问", "了解", "问一下"),
@@ -87,7 +87,9 @@ def parse_region(text: object) -> str:
 
 
 def parse_description(text: object) -> str:
-    description = _clean(text)
+    if not isinstance(text, str):
+        raise InvalidField("description", "not_text")
+    description = strip_control(text).strip()  # kept as written: no NFKC, so ，stays ，
     if len(description) < 4:
         raise InvalidField("description", "description_too_short")
     if len(description) > 1000:

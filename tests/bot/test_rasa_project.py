@@ -12,7 +12,9 @@ from griddesk.settings import REPO_ROOT, get_settings
 from griddesk.train_model import BOT_DIR, bot_env, current_model_path
 
 REQUIRED_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "request_human", "create_ticket",
-                    "check_ticket", "complain", "chitchat", "out_of_scope", "ask_faq"}
+                    "check_ticket", "complain", "chitchat", "out_of_scope", "ask_faq", "cancel",
+                    "change_ticket_field", "inform"}
+TICKET_INTENTS = {"cancel", "change_ticket_field", "inform"}
 
 
 def rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -44,6 +46,14 @@ def test_every_required_intent_has_15_examples_some_in_traditional_characters():
     for intent in REQUIRED_INTENTS:
         assert len(examples.get(intent, [])) >= 15, intent
         assert any(to_simplified(e) != e for e in examples[intent]), f"{intent}: no Traditional example"
+
+
+def test_ticket_dialogue_intents_have_at_least_3_traditional_examples():
+    from knowledge_base.normalize import to_simplified
+
+    examples = nlu_examples()
+    for intent in TICKET_INTENTS:
+        assert sum(to_simplified(e) != e for e in examples[intent]) >= 3, intent
 
 
 def test_end_to_end_test_stories_pass(tmp_path):

@@ -31,6 +31,12 @@ def test_categories_are_recognised_from_labels_and_words(text, expected):
     assert parse_category(text) == expected
 
 
+@pytest.mark.parametrize("text", ["修改套餐", "门票", "随便"])
+def test_words_that_only_contain_a_keyword_character_are_not_a_category(text):
+    with pytest.raises(InvalidField):
+        parse_category(text)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("5000", "5000.00"), ("5,000元", "5000.00"), ("￥5000.5", "5000.50"), ("五千", "5000.00"),
     ("5千", "5000.00"), ("1.2万", "12000.00"), ("三千五百块", "3500.00"), ("两百", "200.00"),
@@ -48,7 +54,7 @@ def test_bad_amounts_are_refused(text):
 def test_names_regions_and_descriptions_are_checked():
     assert parse_name(" 张三 ") == "张三"
     assert parse_region("成都市 武侯區") == "成都市武侯区"
-    assert parse_description("宽带断网两天了") == "宽带断网两天了"
+    assert parse_description("宽带断网两天了，重启也没用") == "宽带断网两天了，重启也没用"
     for parse, text in [(parse_name, "138"), (parse_name, "x" * 40), (parse_region, "a"), (parse_region, "12"),
                         (parse_description, "坏了"), (parse_description, "长" * 1001)]:
         with pytest.raises(InvalidField):

@@ -1,0 +1,84 @@
+"""The ticket service as the actions use it: one short session per call, plain results out.
+
+Blocking (SQLAlchemy): actions call these with ``asyncio.to_thread``. Results are frozen
+dataclasses, not ORM rows, so nothing is read from a closed session in the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from griddesk.db import session_scope, utcnow
+from grids.sla import SlaPolicy
+from tickets import service
+from tickets.models import Category, Ticket
+from tickets.service import LookupStatus, NewTicket
+
+VERIFIED_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class OpenedTicket:
+    number: str
+    category: Category
+    grid_name: str
+    policy: SlaPolicy
+    needs_approval: bool
+    amount_yuan: Decimal | None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What a customer who proved the ticket is theirs may see of it."""
+
+    number: str
+    category: str
+    state: str
+    grid_name: str
+    step_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LookupView:
+    status: LookupStatus
+    ticket: TicketView | None = None
+    locked_until: datetime | None = None
+
+
+def _view(session: Session, ticket: Ticket) -> TicketView:
+    grid = service.grid_of(session, ticket)
+    return TicketView(ticket.number, str(ticket.category), str(ticket.state), grid.name, ticket.step_due_at)
+
+
+def open_ticket(new: NewTicket) -> OpenedTicket:
+    with session_scope() as session:
+        ticket = service.open_ticket(session, new)
+        grid = service.grid_of(session, ticket)
+        return OpenedTicket(ticket.number, Category(ticket.category), grid.name, grid.policy(),
+                            ticket.needs_approval, ticket.amount_yuan)
+
+
+def lookup_ticket(sender_id: str, number: str, last4: str) -> LookupView:
+    with session_scope() as session:
+        result = service.lookup_ticket(session, sender_id, number, last4)
+        ticket = _view(session, result.ticket) if result.ticket is not None else None
+        return LookupView(result.status, ticket, result.locked_until)
+
+
+def my_tickets(sender_id: str) -> list[TicketView]:
+    """Tickets whose contact phone this conversation has proved, newest first."""
+    with session_scope() as session:
+        return [_view(session, t) for t in service.my_tickets(session, sender_id, limit=VERIFIED_LIMIT)]
+
+
+def verified_numbers(sender_id: str) -> frozenset[str]:
+    with session_scope() as session:
+        return frozenset(t.number for t in service.my_tickets(session, sender_id, limit=VERIFIED_LIMIT))
+
+
+def now() -> datetime:
+    return utcnow()

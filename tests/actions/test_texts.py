@@ -1,0 +1,47 @@
+"""The values ticket actions put into their responses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from actions.texts import category_label, duration_zh, local_time_zh, minutes_until, state_label, ticket_lines, yuan
+
+
+@pytest.mark.parametrize("minutes, text", [(30, "30分钟"), (60, "1小时"), (90, "1小时30分钟"), (1440, "24小时"),
+                                           (15, "15分钟"), (0, "0分钟")])
+def test_durations_read_as_chinese_hours_and_minutes(minutes, text):
+    assert duration_zh(minutes) == text
+
+
+def test_deadlines_are_shown_in_shanghai_time_with_month_and_day():
+    assert local_time_zh(datetime(2026, 11, 23, 6, 30, tzinfo=UTC)) == "11月23日 14:30"
+    assert local_time_zh(datetime(2026, 12, 31, 16, 5, tzinfo=UTC)) == "1月1日 00:05"
+
+
+def test_minutes_until_a_lock_ends_are_rounded_up():
+    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    assert minutes_until(datetime(2026, 11, 22, 10, 15, tzinfo=UTC), now) == 15
+    assert minutes_until(datetime(2026, 11, 22, 10, 14, 10, tzinfo=UTC), now) == 15
+    assert minutes_until(now, now) == 1
+
+
+def test_labels_are_chinese_and_unknown_codes_pass_through():
+    assert category_label("fault") == "故障报修"
+    assert category_label("refund") == "退款/赔偿"
+    assert state_label("in_progress") == "处理中"
+    assert state_label("closed") == "已关闭"
+    assert category_label("mystery") == "mystery" and state_label("mystery") == "mystery"
+
+
+@pytest.mark.parametrize("amount, text", [(Decimal("5000.00"), "5000"), (Decimal("199.50"), "199.5"),
+                                          ("12000", "12000"), (Decimal("0.05"), "0.05")])
+def test_amounts_drop_trailing_zeros(amount, text):
+    assert yuan(amount) == text
+
+
+def test_ticket_lines_list_number_category_and_state():
+    assert ticket_lines([("GD-7K3QX9", "fault", "in_progress"), ("GD-22AB3C", "billing", "accepted")]) == (
+        "GD-7K3QX9 · 故障报修 · 处理中\nGD-22AB3C · 账务/发票 · 已受理")

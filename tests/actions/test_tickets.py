@@ -1,0 +1,191 @@
+"""action_open_ticket and action_check_ticket against the real ticket service and a migrated database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from actions import ticket_client
+from actions.texts import local_time_zh
+from actions.tickets import ActionCheckTicket, ActionOpenTicket
+from griddesk.db import session_scope
+from tickets import service
+from tickets.models import Category, Ticket, TicketEvent, TicketState
+from tests.actions.trackers import responses, run, slot_values, snapshot
+
+DRAFT = {"ticket_category": "complaint", "ticket_description": "宽带三天没修好", "ticket_phone": "13812345678",
+         "ticket_name": "张三", "ticket_region": "成都市武侯区", "ticket_confirming": True}
+
+
+def stored(number: str) -> tuple[Ticket, list[TicketEvent]]:
+    with session_scope() as session:
+        ticket = service.get_ticket(session, number)
+        return ticket, service.history(session, ticket)
+
+
+def all_tickets() -> list[Ticket]:
+    with session_scope() as session:
+        return list(session.scalars(select(Ticket)))
+
+
+def make_ticket(phone: str = "13812345678", sender_id: str = "someone-else") -> str:
+    with session_scope() as session:
+        return service.open_ticket(session, service.NewTicket(
+            category=Category.FAULT, description="宽带一直断网", contact_phone=phone, contact_name="李四",
+            region="成都市锦江区", sender_id=sender_id)).number
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+async def test_a_confirmed_complaint_is_opened_with_the_promise_of_its_grid(settings):
+    events, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ticket_opened_complaint"
+    assert (message["grid_name"], message["contact_within"]) == ("成都武侯网格", "1小时")
+    ticket, history = stored(message["ticket_number"])
+    assert (ticket.category, ticket.description, ticket.contact_phone, ticket.contact_name, ticket.region) == (
+        "complaint", "宽带三天没修好", "13812345678", "张三", "成都市武侯区")
+    assert (ticket.sender_id, ticket.customer_tier, ticket.amount_yuan, ticket.state) == (
+        "customer-7", "general", None, TicketState.ACCEPTED)
+    assert [(e.kind, e.actor, e.to_state) for e in history] == [("created", "customer", "accepted")]
+    values = slot_values(events)
+    assert values.pop("ticket_confirming") is False
+    assert all(value is None for value in values.values()) and "ticket_phone" in values
+
+
+async def test_other_tickets_promise_a_response_and_an_initial_solution(settings):
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT | {"ticket_category": "fault"}))
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ticket_opened"
+    assert (message["response_within"], message["solution_days"]) == ("30分钟", 2)
+
+
+async def test_a_suggestion_promises_a_reply_in_working_days(settings):
+    tracker = snapshot("ticket_confirming", **DRAFT | {"ticket_category": "suggestion"})
+    _, dispatcher = await run(ActionOpenTicket(), tracker)
+    [message] = dispatcher.messages
+    assert (message["response"], message["reply_days"]) == ("utter_ticket_opened_suggestion", 3)
+
+
+async def test_a_key_account_gets_its_grids_shorter_promise(settings):
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT, customer_tier="key"))
+    [message] = dispatcher.messages
+    assert (message["grid_name"], message["contact_within"]) == ("重要客户网格", "30分钟")
+    assert stored(message["ticket_number"])[0].customer_tier == "key"
+
+
+async def test_a_refund_of_5000_or_more_needs_the_grid_managers_approval(settings):
+    draft = {**DRAFT, "ticket_category": "refund", "ticket_amount": "6000.00"}
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **draft))
+    opened, approval = dispatcher.messages
+    assert (opened["response"], opened["grid_name"]) == ("utter_ticket_opened", "账务网格")
+    assert (approval["response"], approval["amount"], approval["approval_amount"]) == (
+        "utter_ticket_needs_approval", "6000", 5000)
+    ticket, _ = stored(opened["ticket_number"])
+    assert ticket.amount_yuan == Decimal("6000.00") and ticket.needs_approval
+
+
+async def test_a_small_refund_needs_no_approval(settings):
+    draft = {**DRAFT, "ticket_category": "refund", "ticket_amount": "200.00"}
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **draft))
+    assert responses(dispatcher) == ["utter_ticket_opened"]
+
+
+async def test_an_incomplete_draft_opens_nothing(settings):
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **{**DRAFT, "ticket_phone": None}))
+    assert responses(dispatcher) == ["utter_ticket_open_failed"]
+    assert all_tickets() == []
+
+
+async def test_when_the_database_fails_the_draft_is_kept_for_another_try(settings, monkeypatch):
+    def broken(_new):
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(ticket_client, "open_ticket", broken)
+    events, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
+    assert responses(dispatcher) == ["utter_ticket_open_failed"] and events == []
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+async def check(sender: str = "customer-7", ticket_number: str | None = None, ticket_last4: str | None = None):
+    return await run(ActionCheckTicket(), snapshot("ticket_lookup_done", sender_id=sender, ticket_number=ticket_number,
+                                                   ticket_last4=ticket_last4))
+
+
+async def test_the_right_digits_show_state_grid_and_next_deadline(settings):
+    number = make_ticket()
+    events, dispatcher = await check(ticket_number=number, ticket_last4="5678")
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ticket_status"
+    assert (message["ticket_number"], message["state"], message["category"], message["grid_name"]) == (
+        number, "已受理", "故障报修", "成都锦江网格")
+    ticket, _ = stored(number)
+    assert message["due"] == local_time_zh(ticket.step_due_at)
+    assert slot_values(events) == {"ticket_number": None, "ticket_last4": None, "ticket_failures": None}
+
+
+async def test_wrong_digits_and_an_unknown_number_get_the_same_neutral_answer(settings):
+    number = make_ticket()
+    _, wrong = await check(ticket_number=number, ticket_last4="0000")
+    _, unknown = await check(ticket_number="GD-ZZZZZZ", ticket_last4="5678")
+    assert wrong.messages == unknown.messages
+    assert responses(wrong) == ["utter_ticket_lookup_denied"]
+
+
+async def test_five_wrong_tries_lock_lookups_for_15_minutes(settings):
+    number = make_ticket()
+    for _ in range(4):
+        _, dispatcher = await check(ticket_number=number, ticket_last4="0000")
+        assert responses(dispatcher) == ["utter_ticket_lookup_denied"]
+    _, dispatcher = await check(ticket_number=number, ticket_last4="0000")
+    [message] = dispatcher.messages
+    assert (message["response"], message["minutes"]) == ("utter_ticket_lookup_locked", 15)
+    _, dispatcher = await check(ticket_number=number, ticket_last4="5678")  # even the right digits now
+    assert responses(dispatcher) == ["utter_ticket_lookup_locked"]
+    _, dispatcher = await check(sender="another-customer", ticket_number=number, ticket_last4="5678")
+    assert responses(dispatcher) == ["utter_ticket_status"]  # the lock is this conversation's
+
+
+async def test_a_resolved_ticket_has_no_deadline_to_show(settings):
+    number = make_ticket(sender_id="customer-7")
+    with session_scope() as session:
+        for state in (TicketState.ANALYSING, TicketState.IN_PROGRESS, TicketState.RESOLVED):
+            service.transition(session, number, state, actor="agent-1")
+    _, dispatcher = await check(ticket_number=number)
+    [message] = dispatcher.messages
+    assert (message["response"], message["state"]) == ("utter_ticket_status_no_deadline", "已解决")
+
+
+async def test_my_tickets_lists_what_this_conversation_has_proved(settings):
+    mine = [make_ticket(sender_id="customer-7"), make_ticket(phone="13912345678", sender_id="customer-7")]
+    make_ticket(phone="13700000000")  # someone else's
+    _, dispatcher = await check()
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_my_tickets"
+    assert sorted(b["title"] for b in message["buttons"]) == sorted(mine)
+    assert message["buttons"][0]["payload"] == f'/check_ticket{{"ticket_id": "{message["buttons"][0]["title"]}"}}'
+    assert all(f"{number} · 故障报修 · 已受理" in message["tickets"] for number in mine)
+
+
+async def test_a_number_this_conversation_has_proved_needs_no_digits(settings):
+    number = make_ticket(sender_id="customer-7")
+    _, dispatcher = await check(ticket_number=number)
+    assert responses(dispatcher) == ["utter_ticket_status"]
+
+
+async def test_without_digits_another_customers_ticket_shows_nothing(settings):
+    number = make_ticket()
+    _, dispatcher = await check(ticket_number=number)
+    assert dispatcher.messages == []  # the form stopped after invalid digits; a human was offered
+
+
+async def test_when_the_database_fails_the_customer_is_told_to_try_later(settings, monkeypatch):
+    def broken(*_args):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(ticket_client, "lookup_ticket", broken)
+    _, dispatcher = await check(ticket_number="GD-7K3QX9", ticket_last4="5678")
+    assert responses(dispatcher) == ["utter_ticket_lookup_failed"]

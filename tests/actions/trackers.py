@@ -1,0 +1,62 @@
+"""Tracker snapshots (tests/actions/data/*.json, as Rasa sent them to the action server) and
+helpers to run an action on one."""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+DATA = Path(__file__).parent / "data"
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
+
+
+@cache
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def domain() -> dict[str, Any]:
+    return yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+
+
+def snapshot(name: str, text: str | None = None, intent: str | None = None,
+             entities: list[dict[str, Any]] | None = None, sender_id: str | None = None, **slots: Any) -> Tracker:
+    """The snapshot ``name``, with the customer's latest message and some slots replaced."""
+    state = copy.deepcopy(_load(name))
+    latest = state["latest_message"]
+    if text is not None:
+        latest["text"] = text
+    if intent is not None:
+        latest["intent"] = {"name": intent, "confidence": 0.95}
+    if entities is not None:
+        latest["entities"] = entities
+    user = next(e for e in reversed(state["events"]) if e["event"] == "user")
+    user["text"] = latest["text"]
+    user["parse_data"] = copy.deepcopy(latest)
+    state["slots"].update(slots)
+    if sender_id is not None:
+        state["sender_id"] = sender_id
+    return Tracker.from_dict(state)
+
+
+async def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain())
+    return events, dispatcher
+
+
+def slot_values(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The slots the events set, the last value winning (as in Rasa)."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
