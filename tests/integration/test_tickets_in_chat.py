@@ -144,3 +144,28 @@ def test_my_tickets_lists_what_the_conversation_opened_and_asks_others_for_a_num
     assert number in status and "已受理" in status
     stranger = Customer(stack.settings.gateway_url)
     assert "工单号" in stranger.texts("我的工单")[0]
+
+
+# Each validation branch through the real Rasa server: the form reaches the field, an invalid
+# value gets that field's own re-prompt (and the same question again), a valid one moves on.
+BRANCHES = [
+    ("我要报修", [], "坏了", "描述有点太简短", "光猫一直亮红灯，上不了网", "电话"),
+    ("我要投诉，宽带三天没修好", [], "12345", "号码好像不对", "13812345678", "称呼"),
+    ("我要投訴，寬帶三天沒修好", [], "138-0000", "号码好像不对", "028-85551234", "称呼"),  # Traditional
+    ("我要投诉，宽带三天没修好", ["13812345678"], "张3", "不能有数字", "张三", "城市"),
+    ("我要投诉，宽带三天没修好", ["13812345678", "张三"], "abc", "没能识别这个地区", "成都市武侯区", "确认"),
+    ("重复扣费了，帮我退款", [], "很多钱", "金额格式不对", "200元", "电话"),  # refunds: the amount next
+]
+
+
+@pytest.mark.parametrize("start, answers, invalid, reprompt, valid, next_question", BRANCHES)
+def test_each_invalid_value_gets_its_own_reprompt_through_the_real_bot(stack, database, start, answers, invalid,
+                                                                       reprompt, valid, next_question):
+    customer = Customer(stack.settings.gateway_url)
+    customer.say(start)
+    for answer in answers:
+        customer.say(answer)
+    replies = " ".join(customer.texts(invalid))
+    assert reprompt in replies, replies
+    assert next_question in " ".join(t or "" for t in customer.texts(valid))
+    assert tickets_of(database, customer.sender) == []  # nothing is created before the confirmation
