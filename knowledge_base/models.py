@@ -77,3 +77,28 @@ class Miss(Base):
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None)
     grid: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdapterVersion(Base):
+    """One version of the vector adapter learned by ``python -m knowledge_base train``.
+
+    Versions are never edited or deleted; at most one is active (the one searches use), and
+    ``train --rollback`` makes the previously activated version active again (or none).
+    """
+
+    __tablename__ = "kb_adapter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    encoder: Mapped[str] = mapped_column(String(200), index=True)
+    dim: Mapped[int]
+    matrix: Mapped[bytes] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(default=False, index=True)
+    pairs: Mapped[int] = mapped_column(default=0)
+    faqs: Mapped[int] = mapped_column(default=0)
+    report: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def version(self) -> int:
+        return self.id

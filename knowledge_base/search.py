@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from griddesk.db import session_scope
 from griddesk.settings import Settings, get_settings
 from knowledge_base.encoders import Encoder, encode_cached, get_encoder
+from knowledge_base.adapter import Adapter
 from knowledge_base.index import FaqEntry, KnowledgeIndex, SearchResult, Thresholds
-from knowledge_base.models import Faq, FaqStatus
+from knowledge_base.learning import active_adapter
+from knowledge_base.models import AdapterVersion, Faq, FaqStatus
 
 MAX_K = 20
 
@@ -54,22 +56,31 @@ def build_index(
     dense_weight: float,
     thresholds: Thresholds,
     progress: Callable[[int], object] | None = None,
+    adapter: Adapter | None | str = "active",
 ) -> KnowledgeIndex:
-    """Build an index over ``entries``; vectors of texts not yet cached are encoded and cached."""
+    """Build an index over ``entries``; vectors of texts not yet cached are encoded and cached.
+
+    ``adapter``: ``"active"`` (default) uses the active trained adapter of this encoder, if any;
+    or pass one explicitly (``None`` for the bare encoder).
+    """
 
     def encode_rows(texts: list[str]) -> np.ndarray:
         return encode_cached(session, encoder, texts, progress=progress)
 
-    index = KnowledgeIndex(entries, encode_rows, encoder.encode, dense_weight, thresholds)
+    if isinstance(adapter, str):
+        adapter = active_adapter(session, encoder.name)
+    index = KnowledgeIndex(entries, encode_rows, encoder.encode, dense_weight, thresholds, adapter=adapter)
     session.commit()
     return index
 
 
 def _table_stamp(session: Session) -> tuple[object, ...]:
-    """Changes whenever an FAQ is added, removed, edited, published or unpublished."""
-    return tuple(
+    """Changes whenever an FAQ is added, removed, edited, published or unpublished, or another
+    trained adapter version becomes active (``train``, ``train --rollback``)."""
+    faqs = tuple(
         session.execute(select(func.count(Faq.id), func.max(Faq.updated_at), func.sum(Faq.version))).one()
     )
+    return (*faqs, session.scalar(select(AdapterVersion.id).where(AdapterVersion.active.is_(True))))
 
 
 class KnowledgeBase:

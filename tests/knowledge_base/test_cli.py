@@ -81,3 +81,22 @@ def test_seed_loads_the_demo_base_once(settings):
     second = run_cli(settings, "seed")
     assert second.returncode == 0 and "跳过" in second.stdout
     assert faq_count() == count
+
+
+def test_train_prints_validation_before_and_after_and_can_be_listed_and_rolled_back(settings, tmp_path: Path):
+    path = tmp_path / "faqs.csv"
+    path.write_text("question,answer,similar_questions\n"
+                    "怎么开发票,公众号申请,如何开票|发票在哪申请|我要开发票\n"
+                    "客服电话是多少,400-800-1234,热线电话|你们的电话是多少|怎么联系客服\n"
+                    "怎么修改密码,账户安全,密码怎么改|重设密码|忘记密码怎么办\n"
+                    "宽带断网了怎么办,重启光猫,网络连不上|上不了网|网断了\n", encoding="utf-8")
+    assert run_cli(settings, "import", str(path)).returncode == 0
+    trained = run_cli(settings, "train", "--force")
+    assert trained.returncode == 0, trained.stderr
+    assert "before (encoder only)" in trained.stdout and "after (adapter)" in trained.stdout
+    assert "适配器版本 1 已启用" in trained.stdout
+    listed = run_cli(settings, "train", "--list")
+    assert listed.stdout.startswith("* v1")
+    rolled = run_cli(settings, "train", "--rollback")
+    assert "已撤销适配器版本 1" in rolled.stdout and "不使用适配器" in rolled.stdout
+    assert run_cli(settings, "train", "--list").stdout.startswith("  v1")
