@@ -5,12 +5,15 @@ training FAQs instead):
     benchmarks/retrieval_rejected.py hardneg  ../shared/data/faq_eval/afqmc_train_faq.jsonl
     benchmarks/retrieval_rejected.py mlp      ../shared/data/faq_eval/afqmc_train_faq.jsonl --dev
     benchmarks/retrieval_rejected.py rerank   ../shared/data/faq_eval/afqmc_train_faq.jsonl
+    benchmarks/retrieval_rejected.py rerank-adapted ../shared/data/faq_eval/afqmc_train_faq.jsonl
 - hardneg: the linear adapter trained with, besides in-batch negatives, the 8 nearest questions of
   other FAQs (training FAQs and distractors) as negatives; compared with in-batch only.
 - mlp: a residual MLP beside the linear adapter (hidden 512 / 1024, dropout 0 / 0.1).
 - rerank: gradient-boosted trees re-ranking the top 30 of USE + BM25 (z-scored 0.8 / 0.2), trained on
   the training FAQs cut into index-sized chunks; features: every signal's score, gap to the best and
   rank, overlaps of words and characters, lengths, and the mismatch of the 150 commonest words.
+  rerank-adapted: the same on top of the shipped scoring (adapter + hub + BM25), the adapter feature of
+  the training chunks cross-fitted on the other half of the training FAQs.
 Only FAQs with queries outside the held-out part are ever trained on.
 """
 
@@ -113,8 +116,16 @@ def adapters(mode: str, split: Split, store: VectorStore) -> None:
         report(f"{label} · + bm25c 0.6", 0.6 * dense + 0.4 * lexical, task.gold)
 
 
-def rerank(split: Split, store: VectorStore, k: int = 30) -> None:
+def rerank(split: Split, store: VectorStore, k: int = 30, adapted: bool = False) -> None:
+    """``adapted``: the first stage and a feature use the shipped scoring (adapter + hub + BM25); the
+    training chunks get adapters cross-fitted on the other half of the training FAQs."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from knowledge_base.index import hub_scores
+    from knowledge_base.training import train_adapter
+
+    def adapter_for(cases):  # type: ignore[no-untyped-def]
+        return train_adapter(make_pair_set(training_groups(cases), lambda t: store.vectors("use", t)), "use")
 
     words_of: dict[str, set[str]] = {}
 
@@ -128,11 +139,18 @@ def rerank(split: Split, store: VectorStore, k: int = 30) -> None:
         counts.update(words(normalize(case.question)))
     vocabulary = [w for w, _ in counts.most_common(150)]
 
-    def features(task):  # type: ignore[no-untyped-def]
-        signals = {"use": store.vectors("use", task.queries) @ store.vectors("use", task.rows).T}
+    def features(task, adapter=None):  # type: ignore[no-untyped-def]
+        rows, queries = store.vectors("use", task.rows), store.vectors("use", task.queries)
+        signals = {"use": queries @ rows.T}
         for name in ("tfidf", "bm25c", "bm25w"):
             signals[name] = make_lexical(name, task.rows).scores(task.queries)
-        base = 0.8 * zscore(signals["use"]) + 0.2 * zscore(signals["bm25c"])
+        if adapter is not None:
+            rows, queries = adapter.apply(rows), adapter.apply(queries)
+            dense = np.clip(queries @ rows.T - 0.3 * hub_scores(rows)[None, :], 0, 1)
+            signals["adapted"] = dense
+            base = 0.6 * dense + 0.4 * signals["bm25c"]
+        else:
+            base = 0.8 * zscore(signals["use"]) + 0.2 * zscore(signals["bm25c"])
         candidates = np.argsort(-base, axis=1)[:, :k]
         xs, ys = [], []
         for i, query in enumerate(task.queries):
@@ -156,11 +174,20 @@ def rerank(split: Split, store: VectorStore, k: int = 30) -> None:
     train = list(split.train)
     random.Random(1).shuffle(train)
     chunks = [train[i : i + len(split.held)] for i in range(0, len(train), len(split.held))]
-    parts = [features(make_tasks(Split(chunk, [], []))[0]) for chunk in chunks]
+    if adapted:
+        halves = [train[0::2], train[1::2]]
+        parts = []
+        for half, other in ((halves[0], halves[1]), (halves[1], halves[0])):
+            adapter = adapter_for(other)  # never trained on the chunk it scores
+            for i in range(0, len(half), len(split.held)):
+                if len(half[i : i + len(split.held)]) > k:  # a last scrap smaller than the candidate list is left out
+                    parts.append(features(make_tasks(Split(half[i : i + len(split.held)], [], []))[0], adapter))
+    else:
+        parts = [features(make_tasks(Split(chunk, [], []))[0]) for chunk in chunks if len(chunk) > k]
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=31, random_state=0)
     model.fit(np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
     task = make_tasks(split)[0]
-    x, _, candidates = features(task)
+    x, _, candidates = features(task, adapter_for(train) if adapted else None)
     probability = model.predict_proba(x)[:, 1].reshape(-1, k)
     n = len(task.queries)
     base_scores = np.full((n, len(task.rows)), -1.0)
@@ -168,13 +195,14 @@ def rerank(split: Split, store: VectorStore, k: int = 30) -> None:
     for i in range(n):
         base_scores[i, candidates[i]] = np.linspace(1, 0.5, k)
         reranked[i, candidates[i]] = probability[i]
-    report(f"base (USE + BM25 z-scored), top {k}", base_scores, task.gold)
+    report(f"base ({'shipped: adapter + hub + BM25' if adapted else 'USE + BM25 z-scored'}), top {k}",
+           base_scores, task.gold)
     report("re-ranked", reranked, task.gold)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("experiment", choices=["hardneg", "mlp", "rerank"])
+    parser.add_argument("experiment", choices=["hardneg", "mlp", "rerank", "rerank-adapted"])
     parser.add_argument("file", type=Path)
     parser.add_argument("--sample", type=int, default=1300)
     parser.add_argument("--dev", action="store_true")
@@ -185,8 +213,8 @@ def main() -> None:
         split = Split([c for c in split.train if c.faq_id in dev], split.distractors,
                       [c for c in split.train if c.faq_id not in dev])
     store = VectorStore()
-    if args.experiment == "rerank":
-        rerank(split, store)
+    if args.experiment.startswith("rerank"):
+        rerank(split, store, adapted=args.experiment == "rerank-adapted")
     else:
         adapters(args.experiment, split, store)
 

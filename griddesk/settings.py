@@ -56,6 +56,7 @@ class Settings:
     kb_answer_threshold: float
     kb_suggest_threshold: float
     kb_dense_weight: float
+    kb_answer_margin: float
     max_message_chars: int
     watch_seconds: float
     api_token: Secret = field(repr=True)
@@ -121,6 +122,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kb_answer_threshold=answer,
         kb_suggest_threshold=suggest,
         kb_dense_weight=_float(env, "GRIDDESK_KB_DENSE_WEIGHT", 0.6, 0.0, 1.0),
+        kb_answer_margin=_float(env, "GRIDDESK_KB_ANSWER_MARGIN", 0.10, 0.0, 1.0),
         max_message_chars=_int(env, "GRIDDESK_MAX_MESSAGE_CHARS", 2000, 1, 1_000_000),
         watch_seconds=_float(env, "GRIDDESK_WATCH_SECONDS", 60.0, 0.05, 86400.0),
         api_token=Secret(env.get("GRIDDESK_API_TOKEN", "")),

@@ -147,7 +147,8 @@ def train(epochs: int | None, force: bool) -> int:
         try:
             outcome = train_from_knowledge_base(
                 session, encoder, load_entries(session), settings.kb_dense_weight,
-                Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold), config, force=force,
+                Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold, settings.kb_answer_margin),
+                config, force=force,
                 progress=lambda message: print(message, file=sys.stderr),
             )
         except NotEnoughData as exc:

@@ -89,7 +89,9 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, encoder: Encoder | None = None, refresh_seconds: float = 3.0):
         self.settings = settings
         self._encoder = encoder
-        self.thresholds = Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold)
+        self.thresholds = Thresholds(
+            settings.kb_answer_threshold, settings.kb_suggest_threshold, settings.kb_answer_margin
+        )
         self.refresh_seconds = refresh_seconds
         self._index: KnowledgeIndex | None = None
         self._stamp: tuple[object, ...] | None = None
