@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from griddesk.db import Base, utcnow
+from grids.handoff_policy import HandoffPolicy
 from grids.sla import SlaPolicy
 
 
@@ -26,7 +28,39 @@ class Grid(Base):
     overflow_code: Mapped[str | None] = mapped_column(String(64), default=None)
     business_hours: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     sla: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # overrides of the chat handoff defaults (grids/handoff_policy.py): miss_limit, overflow_after_seconds, …
+    handoff: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def policy(self) -> SlaPolicy:
         return SlaPolicy.from_settings(self.sla)
+
+    def handoff_policy(self) -> HandoffPolicy:
+        return HandoffPolicy.from_settings(self.handoff)
+
+
+class AgentStatus(StrEnum):
+    ONLINE = "online"  # takes chats
+    AWAY = "away"  # keeps their chats, gets no new ones
+    OFFLINE = "offline"
+
+
+class Agent(Base):
+    """The serving side of an account: skills, how many chats at once, availability."""
+
+    __tablename__ = "agent"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_chats: Mapped[int] = mapped_column(default=3)
+    status: Mapped[AgentStatus] = mapped_column(String(16), default=AgentStatus.OFFLINE)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class GridMembership(Base):
+    """An account works in a grid (agents serve its queue; managers oversee it)."""
+
+    __tablename__ = "grid_membership"
+
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), primary_key=True)

@@ -42,6 +42,17 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(32), default="rest")
     owner: Mapped[Owner] = mapped_column(String(16), default=Owner.BOT, index=True)
     last_seq: Mapped[int] = mapped_column(default=0)
+    # the grid whose queue holds it (queued) or whose agent serves it (human); NULL while the bot owns it
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid.code"), default=None, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None, index=True)
+    # the agent who served this customer last (assignment prefers them when they come back)
+    last_agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None)
+    # the open (queued/human) or last handoff
+    handoff_id: Mapped[int | None] = mapped_column(default=None)
+    # what the customer's client told us: {"region", "tier", "name"}; shown to agents
+    profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # last time the customer's page or client was seen (messages, polls, live connection)
+    customer_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -60,3 +71,86 @@ class Message(Base):
     payload: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
     status: Mapped[MessageStatus] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HandoffStatus(StrEnum):
+    QUEUED = "queued"  # waiting in a grid's queue
+    ACTIVE = "active"  # an agent accepted it
+    RETURNED = "returned"  # handed back to the bot (by the agent or the customer)
+    CLOSED = "closed"  # the agent closed it; the customer is asked for a rating
+    ABANDONED = "abandoned"  # the customer left the queue or went silent
+    TICKET = "ticket"  # the customer chose to leave a ticket (留言) instead of waiting
+
+
+class HandoffReason(StrEnum):
+    CUSTOMER_REQUEST = "customer_request"
+    REPEATED_MISSES = "repeated_misses"
+    LOW_CONFIDENCE = "low_confidence"
+    COMPLAINT = "complaint"
+    FORM_FAILURES = "form_failures"
+    RULE = "rule"
+
+
+class Handoff(Base):
+    """One escalation to humans: the packet the action server built, and what became of it."""
+
+    __tablename__ = "handoff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[HandoffReason] = mapped_column(String(32))
+    grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"), index=True)
+    status: Mapped[HandoffStatus] = mapped_column(String(16), default=HandoffStatus.QUEUED, index=True)
+    # DESIGN.md "Handoff packet": intent, FAQ candidates, slots, draft ticket, profile (transcript = the conversation's)
+    packet: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    # the agent the dispatcher picked (skill, least load, last agent); any agent of the grid may still accept
+    offered_agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # when it entered its current grid's queue (reset by a transfer or an overflow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class OwnershipEvent(Base):
+    """Append-only record of every change of owner: who, when, from what to what, and why."""
+
+    __tablename__ = "ownership_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoff.id"), default=None)
+    from_owner: Mapped[Owner] = mapped_column(String(16))
+    to_owner: Mapped[Owner] = mapped_column(String(16))
+    grid_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None)
+    # "customer", "bot", "system" or "account:<id>"
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Rating(Base):
+    """The customer's rating of a closed handoff (CSAT): 1–5 and an optional comment."""
+
+    __tablename__ = "rating"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"), unique=True)
+    score: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CannedReply(Base):
+    """A prepared answer agents insert with one click; grid NULL = every grid."""
+
+    __tablename__ = "canned_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid.code", ondelete="CASCADE"), default=None)
+    title: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import grids.models  # noqa: F401 - registers tables on Base.metadata
+import accounts.models  # noqa: F401 - registers tables on Base.metadata
+import grids.models  # noqa: F401
 import handoff.models  # noqa: F401
 import knowledge_base.models  # noqa: F401
 import tickets.models  # noqa: F401

@@ -114,6 +114,8 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     grid_code: Mapped[str] = mapped_column(ForeignKey("grid.code"), index=True)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), default=None)
+    # chat alerts (a waiting customer or an accepted chat past its service level)
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoff.id"), default=None)
     kind: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(16), default="")
     message: Mapped[str] = mapped_column(Text)
