@@ -100,7 +100,8 @@ def gave_up(tracker: Tracker, slots: tuple[str, ...]) -> bool:
 
 def reject_value(slot: str, reason: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """An answer the form cannot use: say what is wrong with it (``utter_invalid_<reason>``) and ask
-    again, or after the third failure for this slot offer a human (the form then stops)."""
+    again, or after the third failure for this slot apologise (the form then stops, and the action
+    after it hands the conversation to a human: ``actions.human.escalate``, reason ``form_failures``)."""
     counts = failures(tracker)
     counts[slot] = counts.get(slot, 0) + 1
     if counts[slot] >= MAX_FAILURES:

@@ -1,4 +1,4 @@
-"""Values the ticket actions put into their responses: durations, local times, labels, lists.
+"""Values the actions put into their responses: durations, local times, labels, lists, service hours.
 
 The sentences themselves are responses in ``bot/domain.yml``; this module only formats the
 variables that fill them (``1小时``, ``11月23日 14:30``, ``故障报修``), so every one is tested here.
@@ -7,10 +7,11 @@ variables that fill them (``1小时``, ``11月23日 14:30``, ``故障报修``), 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
+from grids.hours import parse_business_hours
 from grids.sla import SERVICE_TZ
 from tickets.fields import CATEGORY_LABELS
 from tickets.labels import STATE_LABELS
@@ -64,3 +65,45 @@ def ticket_lines(tickets: Iterable[tuple[str, str, str]]) -> str:
     """One line per ticket, ``GD-7K3QX9 · 故障报修 · 处理中``, for a list in one message."""
     return "\n".join(f"{number} · {category_label(category)} · {state_label(state)}"
                      for number, category, state in tickets)
+
+
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def _day_runs(days: Iterable[int]) -> str:
+    """[1, 2, 3, 4, 5] → 周一至周五, [6, 7] → 周六、周日, [1, 3, 4, 5] → 周一、周三至周五."""
+    ordered = sorted(set(days))
+    if len(ordered) == 7:
+        return "每天"
+    runs: list[list[int]] = []
+    for day in ordered:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{WEEKDAYS_ZH[run[0] - 1]}至{WEEKDAYS_ZH[run[-1] - 1]}")
+        else:
+            parts.extend(WEEKDAYS_ZH[day - 1] for day in run)
+    return "、".join(parts)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def service_hours_zh(business_hours: Mapping[str, object] | None) -> str:
+    """A grid's human service hours as customers read them: ``周一至周五 9:00–18:00``, ``每天24小时``.
+    ValueError for a malformed setting (grids.hours)."""
+    hours = parse_business_hours(business_hours)
+    days = _day_runs(hours.days)
+    if hours.opens == 0 and hours.closes == 24 * 60:
+        return f"{days}24小时" if days == "每天" else f"{days} 全天"
+    return f"{days} {_clock(hours.opens)}–{_clock(hours.closes)}"
+
+
+def opening_zh(moment: datetime) -> str:
+    """When a closed service opens again, in the grid's own time zone: ``11月23日（周一）9:00``."""
+    return f"{moment.month}月{moment.day}日（{WEEKDAYS_ZH[moment.isoweekday() - 1]}）{_clock(moment.hour * 60 + moment.minute)}"

@@ -18,10 +18,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import ticket_extract as extract
-from actions.form_support import FAILURES_SLOT, Turn, fresh_start, read_turn, reject_value, stop_or_continue
+from actions.form_support import (
+    FAILURES_SLOT,
+    Turn,
+    fresh_start,
+    gave_up,
+    read_turn,
+    reject_value,
+    stop_or_continue,
+)
+from actions.human import escalate
 from actions.texts import category_label, yuan
-from tickets.fields import (InvalidField, normalize_phone, parse_amount, parse_category, parse_description,
-                            parse_name, parse_region)
+from tickets.fields import (
+    InvalidField,
+    normalize_phone,
+    parse_amount,
+    parse_category,
+    parse_description,
+    parse_name,
+    parse_region,
+)
 from tickets.models import Category
 
 FORM = "ticket_form"
@@ -149,16 +165,22 @@ class ValidateTicketForm(FormValidationAction):
 
 
 class ActionTicketSummary(Action):
-    """After the form: show what will be submitted, with 确认提交 / 修改 buttons."""
+    """After the form: show what will be submitted, with 确认提交 / 修改 buttons — or, when the form
+    gave up after repeated failed answers, hand over to a human (reason ``form_failures``)."""
 
     def name(self) -> str:
         return "action_ticket_summary"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if gave_up(tracker, TICKET_SLOTS):
+            # the form stopped after repeated failed answers: a human takes over, with the draft so far
+            events = await escalate(dispatcher, tracker, "form_failures",
+                                    category=tracker.get_slot("ticket_category"))
+            return [*events, SlotSet(FAILURES_SLOT, None)]
         values = {slot: tracker.get_slot(slot) for slot in TICKET_SLOTS}
         needed = slots_needed(values["ticket_category"])
         if any(values[slot] is None for slot in needed):
-            return []  # the form stopped early (too many failures; a human was offered): nothing to confirm
+            return []  # nothing to confirm (the form did not finish)
         variables = {
             "category": category_label(values["ticket_category"]), "description": values["ticket_description"],
             "phone": values["ticket_phone"], "name": values["ticket_name"], "region": values["ticket_region"],

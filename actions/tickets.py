@@ -1,6 +1,7 @@
 """Ticket actions (工单): open the confirmed draft, check a ticket's state.
 
-``action_open_ticket`` runs when the customer confirms the summary of ``ticket_form``;
+``action_open_ticket`` runs when the customer confirms the summary of ``ticket_form`` (a complaint is
+also handed to a human at once);
 ``action_check_ticket`` runs when ``ticket_lookup_form`` ends. Both call the ticket service in a
 thread (``actions.ticket_client``) and answer with named responses; the promise made when a
 ticket is opened comes from the SLA policy of the grid that received it.
@@ -20,10 +21,20 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import ticket_client
-from actions.texts import category_label, duration_zh, local_time_zh, minutes_until, state_label, ticket_lines, yuan
+from actions.form_support import gave_up
+from actions.human import escalate
+from actions.texts import (
+    category_label,
+    duration_zh,
+    local_time_zh,
+    minutes_until,
+    state_label,
+    ticket_lines,
+    yuan,
+)
 from actions.ticket_client import OpenedTicket, TicketView
 from actions.ticket_form import PARSERS, discard_events, slots_needed
-from actions.ticket_lookup import lookup_reset_events
+from actions.ticket_lookup import LOOKUP_SLOTS, lookup_reset_events
 from tickets.fields import InvalidField
 from tickets.models import Category
 from tickets.service import LookupStatus, NewTicket, TicketError
@@ -89,6 +100,11 @@ class ActionOpenTicket(Action):
         if opened.needs_approval and opened.amount_yuan is not None:
             dispatcher.utter_message(response="utter_ticket_needs_approval", amount=yuan(opened.amount_yuan),
                                      approval_amount=opened.policy.approval_amount_yuan)
+        if opened.category is Category.COMPLAINT:
+            # a complaint is also handed to a human at once, with the new ticket's number
+            handoff = await escalate(dispatcher, tracker, "complaint", category=Category.COMPLAINT.value,
+                                     ticket_number=opened.number)
+            return discard_events(tracker) + handoff
         return discard_events(tracker)
 
 
@@ -127,9 +143,11 @@ class ActionCheckTicket(Action):
                     dispatcher.utter_message(response="utter_ticket_lookup_locked", minutes=minutes)
                 else:
                     dispatcher.utter_message(response="utter_ticket_lookup_denied")
+            elif gave_up(tracker, LOOKUP_SLOTS):
+                # the form stopped after repeated invalid answers: a human takes over
+                return await escalate(dispatcher, tracker, "form_failures") + lookup_reset_events()
             else:
                 # The form asked for nothing: the conversation has proved these tickets' phone.
-                # (With nothing proved it stopped after repeated invalid answers: a human was offered.)
                 mine = await asyncio.to_thread(ticket_client.my_tickets, tracker.sender_id)
                 if number is not None:
                     mine = [t for t in mine if t.number == number]

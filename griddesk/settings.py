@@ -7,6 +7,7 @@ Tests build their own ``Settings`` with :func:`load_settings` and an explicit ma
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -60,6 +61,13 @@ class Settings:
     max_message_chars: int
     watch_seconds: float
     api_token: Secret = field(repr=True)
+    # staff console login (accounts/): the session cookie's Secure flag, hours of inactivity before a login ends
+    cookie_secure: bool = True
+    session_hours: int = 12
+    # handoff: seconds between queue sweeps (overflow, abandonment, chat SLA alerts)
+    queue_sweep_seconds: float = 5.0
+    # the sites allowed to frame the customer chat page (the one-tag widget): CSP frame-ancestors sources
+    widget_origins: str = "*"
 
     @property
     def gateway_url(self) -> str:
@@ -90,6 +98,30 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false (1/0, yes/no), got {raw!r}")
+
+
+def _widget_origins(raw: str) -> str:
+    """Space-separated origins (https://shop.example.com) or ``*``; empty = no framing at all."""
+    sources = raw.split()
+    for source in sources:
+        if source != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|'self'", source):
+            raise SettingsError(f"GRIDDESK_WIDGET_ORIGINS: {source!r} is not an origin such as https://shop.example.com")
+    return " ".join(sources)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +158,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_message_chars=_int(env, "GRIDDESK_MAX_MESSAGE_CHARS", 2000, 1, 1_000_000),
         watch_seconds=_float(env, "GRIDDESK_WATCH_SECONDS", 60.0, 0.05, 86400.0),
         api_token=Secret(env.get("GRIDDESK_API_TOKEN", "")),
+        cookie_secure=_bool(env, "GRIDDESK_COOKIE_SECURE", True),
+        session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
+        queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),
+        widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "*")),
     )
 
 

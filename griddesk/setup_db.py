@@ -1,4 +1,5 @@
-"""Create or migrate the database to the newest schema, load the grids, seed the demo knowledge base.
+"""Create or migrate the database to the newest schema, load the grids, staff and canned replies, seed
+the demo knowledge base.
 
 ``python -m griddesk.setup_db`` (run by ``make run`` / ``make test``); idempotent.
 """
@@ -30,13 +31,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo knowledge base")
     args = parser.parse_args(argv)
     migrate()
+    from accounts.service import seed_staff, write_initial_passwords
     from griddesk.db import session_scope
     from grids.service import seed_grids
+    from handoff.canned import seed_canned_replies
 
     with session_scope() as session:
         count = seed_grids(session)
+        staff = seed_staff(session)
+        replies = seed_canned_replies(session)
     if count:
         print(f"网格配置已加载: {count} 个网格")
+    if replies:
+        print(f"快捷回复已加载: {replies} 条")
+    if staff:
+        path = get_settings().data_dir / "initial-passwords.txt"
+        write_initial_passwords(path, staff)
+        print(f"已创建 {len(staff)} 个员工账号 (admin, 网格经理, 客服); 初始密码只显示这一次, 也写在 {path} (仅本人可读):")
+        for username, password in staff:
+            print(f"  {username:<16} {password}")
+        print("  修改密码: .venv/app/bin/python -m accounts passwd <用户名>")
     if args.no_seed:
         return 0
     from knowledge_base.__main__ import seed

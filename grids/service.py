@@ -8,16 +8,17 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grids.handoff_policy import HandoffPolicy
 from grids.models import Grid
 from grids.routing import GridScope, route
 from grids.sla import SlaPolicy
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "grids.json"
-FIELDS = ("name", "regions", "tiers", "categories", "manager", "overflow_code", "business_hours", "sla")
+FIELDS = ("name", "regions", "tiers", "categories", "manager", "overflow_code", "business_hours", "sla", "handoff")
 
 
 class GridConfigError(ValueError):
-    """The grid file is not valid (unknown overflow grid, bad SLA values, missing fields)."""
+    """The grid file is not valid (unknown overflow grid, bad SLA or handoff values, missing fields)."""
 
 
 def load_grids(session: Session, path: Path = SEED_FILE) -> int:
@@ -34,6 +35,7 @@ def load_grids(session: Session, path: Path = SEED_FILE) -> int:
             raise GridConfigError(f"grid {record['code']}: unknown overflow grid {record['overflow_code']}")
         try:
             SlaPolicy.from_settings(record.get("sla"))
+            HandoffPolicy.from_settings(record.get("handoff"))
         except ValueError as exc:
             raise GridConfigError(f"grid {record['code']}: {exc}") from None
     for record in records:

@@ -10,19 +10,33 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from accounts import web as accounts_web
 from griddesk.db import session_scope, utcnow
 from griddesk.settings import Settings, get_settings
-from handoff import kb_api, rest_channel, tickets_api
+from handoff import (
+    console_api,
+    console_ws,
+    customer_live,
+    kb_api,
+    rest_channel,
+    tickets_api,
+)
 from handoff.errors import json_errors
 from handoff.http import json_response
+from handoff.hub import Hub
+from handoff.inbox import Inbox
 from handoff.openapi import OPENAPI
+from handoff.queue_watch import queue_watch
 from handoff.rasa_client import RasaClient
-from handoff.typedefs import kb_key, rasa_key, settings_key
+from handoff.typedefs import hub_key, inbox_key, kb_key, rasa_key, settings_key
 from knowledge_base.search import KnowledgeBase
 from tickets.watch import WatchReport, check_overdue
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+CONSOLE_PAGES = {"/console/login": "login.html", "/console/": "console.html", "/console/manager": "manager.html"}
+# The chat page may be framed by the sites that embed the widget (GRIDDESK_WIDGET_ORIGINS); nothing else.
+FRAMEABLE_PATHS = frozenset({"/"})
 MAX_BODY_BYTES = 256 * 1024
 
 SECURITY_HEADERS = {
@@ -37,14 +51,26 @@ PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'se
 async def security_headers(request: web.Request, handler):  # type: ignore[no-untyped-def]
     response = await handler(request)
     for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and request.path in FRAMEABLE_PATHS:
+            continue
         response.headers.setdefault(name, value)
     return response
 
 
-async def chat_page(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(
-        STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_CSP}
-    )
+async def chat_page(request: web.Request) -> web.FileResponse:
+    ancestors = request.app[settings_key].widget_origins or "'none'"
+    csp = PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp})
+
+
+async def console_page(request: web.Request) -> web.FileResponse:
+    page = CONSOLE_PAGES[request.path]
+    return web.FileResponse(STATIC / "console" / page,
+                            headers={"Cache-Control": "no-cache", "Content-Security-Policy": PAGE_CSP})
+
+
+async def console_root(_request: web.Request) -> web.Response:
+    raise web.HTTPFound("/console/")
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -100,21 +126,32 @@ async def _overdue_watch(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase | None = None,
-               warm_index: bool = True, watch_overdue: bool = True) -> web.Application:
+               warm_index: bool = True, watch_overdue: bool = True, sweep_queues: bool = True) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
     app[settings_key] = settings
     app[kb_key] = knowledge_base or KnowledgeBase(settings)
+    app[hub_key] = Hub()
+    app[inbox_key] = Inbox(app)
     app.cleanup_ctx.append(_clients)
     if warm_index:
         app.cleanup_ctx.append(_warm_index)
     if watch_overdue:
         app.cleanup_ctx.append(_overdue_watch)
+    if sweep_queues:
+        app.cleanup_ctx.append(queue_watch)
     app.router.add_get("/", chat_page)
+    app.router.add_get("/console", console_root)
+    for path in CONSOLE_PAGES:
+        app.router.add_get(path, console_page)
     app.router.add_static("/static/", STATIC, show_index=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
     rest_channel.add_routes(app)
+    customer_live.add_routes(app)
+    accounts_web.add_routes(app)
+    console_api.add_routes(app)
+    console_ws.add_routes(app)
     kb_api.add_routes(app)
     tickets_api.add_routes(app)
     return app

@@ -1,5 +1,58 @@
 """Every sentence the gateway itself says to a customer (Simplified Chinese), in one place."""
 
+from __future__ import annotations
+
+import math
+
 BOT_UNAVAILABLE = "抱歉,智能助手暂时无法回复。您的消息已经保存,我们会尽快处理;紧急问题请拨打客服热线 400-800-1234。"
 WAITING_FOR_AGENT = "您的消息已收到,正在为您转接人工客服,请稍候。"
 CONVERSATION_CLOSED = "本次会话已结束。如需继续咨询,请直接发送您的问题。"
+BACK_TO_BOT = "已为您返回智能助手。请问还有什么可以帮您?"
+BOT_IS_SERVING = "当前由智能助手为您服务,请直接输入您的问题;需要人工服务请发送「转人工」。"
+AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手继续为您服务。"
+AGENT_CLOSED = "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。"
+RATING_THANKS = "感谢您的评价!"
+RATING_NOT_PENDING = "当前没有需要评价的服务。"
+
+KEEP_WAITING = "/griddesk_keep_waiting"
+LEAVE_MESSAGE = "/griddesk_leave_message"
+BACK_TO_BOT_PAYLOAD = "/griddesk_back_to_bot"
+
+QUEUE_BUTTONS = [
+    {"title": "继续等待", "payload": KEEP_WAITING},
+    {"title": "留言(提交工单)", "payload": LEAVE_MESSAGE},
+    {"title": "返回智能助手", "payload": BACK_TO_BOT_PAYLOAD},
+]
+RATING_BUTTONS = [{"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'} for score in range(5, 0, -1)]
+
+
+def wait_phrase(eta_seconds: int | None) -> str:
+    if eta_seconds is None:
+        return "请稍候"
+    if eta_seconds < 60:
+        return "预计等待不到 1 分钟"
+    return f"预计等待约 {math.ceil(eta_seconds / 60)} 分钟"
+
+
+def queued(grid_name: str, position: int | None, eta_seconds: int | None) -> str:
+    ahead = max((position or 1) - 1, 0)
+    place = f"您前面还有 {ahead} 位客户" if ahead else "您已排在第一位"
+    return f"已为您转接「{grid_name}」的人工客服。{place},{wait_phrase(eta_seconds)}。您可以继续等待,也可以留言或返回智能助手。"
+
+
+def still_queued(position: int | None, eta_seconds: int | None) -> str:
+    ahead = max((position or 1) - 1, 0)
+    place = f"您前面还有 {ahead} 位客户" if ahead else "您已排在第一位"
+    return f"您的消息已收到,人工客服接入后会看到。{place},{wait_phrase(eta_seconds)}。"
+
+
+def agent_joined(agent_name: str) -> str:
+    return f"人工客服 {agent_name} 为您服务。"
+
+
+def transferred_to_grid(grid_name: str) -> str:
+    return f"正在为您转接「{grid_name}」的人工客服,请稍候。"
+
+
+def transferred_to_agent(agent_name: str) -> str:
+    return f"已为您转接人工客服 {agent_name}。"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from handoff.openapi_handoff import HANDOFF_PATHS
+
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -236,11 +238,14 @@ OPENAPI: dict[str, Any] = {
     "info": {
         "title": "GridDesk gateway",
         "version": "0.1.0",
-        "description": "Customer channels (Rasa's REST protocol) and the management API for consoles and "
-                       "integrations. Until agent and admin login exist, every /api/v1/ route except this "
-                       "document requires the API token: `Authorization: Bearer $GRIDDESK_API_TOKEN` "
-                       "(without a configured token those routes answer 403 api_disabled). Errors are JSON "
-                       "{\"error\": {\"code\", \"message\"}} with a stable code and a Chinese message.",
+        "description": "Customer channels (Rasa's REST protocol, the customer's live status and rating) and "
+                       "the management API for consoles and integrations. Console routes (/api/v1/auth/…, "
+                       "/api/v1/console/…) need a staff login: the `griddesk_session` cookie from "
+                       "POST /api/v1/auth/login, and the `X-CSRF-Token` header on unsafe methods. The "
+                       "integration routes (/api/v1/tickets…, /api/v1/kb/search) need the API token: "
+                       "`Authorization: Bearer $GRIDDESK_API_TOKEN` (without a configured token they answer "
+                       "403 api_disabled). Errors are JSON {\"error\": {\"code\", \"message\"}} with a "
+                       "stable code and a Chinese message.",
     },
     "paths": {
         "/webhooks/rest/webhook": {
@@ -336,10 +341,12 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/openapi.json": {"get": {"summary": "This document",
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
         **_TICKET_PATHS,
+        **HANDOFF_PATHS,
     },
     "components": {
         "schemas": {"Error": _ERROR, "Ticket": _TICKET, "TicketEvent": _TICKET_EVENT,
                     "TicketDetail": _TICKET_DETAIL, "NewTicket": _NEW_TICKET},
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                            "session": {"type": "apiKey", "in": "cookie", "name": "griddesk_session"}},
     },
 }

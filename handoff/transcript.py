@@ -67,3 +67,9 @@ def transcript(session: Session, sender_id: str, after_seq: int = 0, limit: int 
             .limit(limit)
         )
     )
+
+
+def message_dict(message: Message) -> dict[str, object]:
+    """A transcript entry as clients see it (history, live events, console)."""
+    return {"seq": message.seq, "author": str(message.author), "text": message.text, "payload": message.payload,
+            "created_at": message.created_at.isoformat()}

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.models import Account, Role
+from grids.models import Agent, AgentStatus, GridMembership
+from handoff.models import Author, Conversation, Handoff, HandoffReason, MessageStatus
+from handoff.packet import parse_packet
+from handoff.queue import request_handoff
+from handoff.transcript import append_messages, get_or_create_conversation
 from knowledge_base.models import Faq, FaqStatus
 
 _ids = itertools.count(1)
@@ -33,3 +42,41 @@ def make_faq(session: Session, question: str = "怎么开发票", similar: list[
 
 def make_demo_faqs(session: Session) -> list[Faq]:
     return [make_faq(session, q, s, a, c) for q, s, a, c in DEMO_FAQS]
+
+
+def make_account(session: Session, username: str = "agent1", role: Role | str = Role.AGENT,
+                 grids: Sequence[str] = ("cd-wuhou",), skills: Sequence[str] = (), max_chats: int = 3,
+                 status: AgentStatus | str = AgentStatus.ONLINE, display_name: str | None = None) -> Account:
+    """A staff account that serves chats: the account, its agent row and its grid memberships."""
+    account = Account(username=username, display_name=display_name or f"客服{username}", role=Role(role).value)
+    session.add(account)
+    session.flush()
+    session.add(Agent(account_id=account.id, skills=list(skills), max_chats=max_chats,
+                      status=AgentStatus(status).value))
+    session.add_all(GridMembership(grid_code=code, account_id=account.id) for code in grids)
+    session.flush()
+    return account
+
+
+def make_conversation(session: Session, sender_id: str = "customer-1", texts: Sequence[str] = ("转人工",),
+                      profile: dict[str, object] | None = None, channel: str = "rest") -> Conversation:
+    """A conversation the bot owns, with the customer's messages ``texts``."""
+    conversation = get_or_create_conversation(session, sender_id, channel)
+    if profile is not None:
+        conversation.profile = profile
+    append_messages(session, conversation.id,
+                    [(Author.CUSTOMER, text, None, MessageStatus.ANSWERED) for text in texts])
+    session.flush()
+    return conversation
+
+
+def make_handoff(session: Session, sender_id: str = "customer-1", grid: str = "cd-wuhou",
+                 reason: HandoffReason | str = HandoffReason.CUSTOMER_REQUEST, skill: str | None = None,
+                 now: datetime | None = None, **packet: object) -> Handoff:
+    """A queued handoff of ``sender_id``'s conversation (created when missing) in ``grid``."""
+    conversation = session.scalar(select(Conversation).where(Conversation.sender_id == sender_id))
+    if conversation is None:
+        make_conversation(session, sender_id)
+    raw = {"reason": str(reason), "grid": grid, **({"skill": skill} if skill else {}), **packet}
+    enqueued = request_handoff(session, sender_id, parse_packet(raw), now or datetime.now(UTC))
+    return session.get_one(Handoff, enqueued.handoff_id)

@@ -1,18 +1,44 @@
-// GridDesk customer chat page: talks Rasa's REST channel protocol to the gateway.
+// GridDesk customer chat page: talks Rasa's REST channel protocol to the gateway, follows the
+// conversation live (queue position, the agent's replies) and asks for a rating after a human chat.
 // Every piece of text is inserted with textContent, never as HTML.
 (function () {
   "use strict";
   var WEBHOOK = "/webhooks/rest/webhook";
   var HISTORY = "/webhooks/rest/history";
-  var POLL_MS = 4000;
+  var STATUS = "/webhooks/rest/status";
+  var LIVE = "/webhooks/rest/live";
+  var RATING = "/webhooks/rest/rating";
+  var HISTORY_PAGE = 200;  // the gateway returns at most this many messages per history call
+  var POLL_MS = 4000;  // history + status polling while the live connection is down
+  var RECONNECT_MIN_MS = 1000;
+  var RECONNECT_MAX_MS = 30000;
+  var SCORE_LABELS = { 1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "非常满意" };
+
   var shown = {};  // transcript seqs already on screen
-  var lastSeq = 0;  // every seq up to this one is on screen (polls ask for what comes after)
+  var lastSeq = 0;  // every seq up to this one is on screen (live/poll ask for what comes after)
   var inFlight = false;
+  var held = [];  // live messages that arrived while a webhook call was running
+  var socket = null;
+  var reconnectDelay = RECONNECT_MIN_MS;
+  var reconnectTimer = null;
+  var pollTimer = null;
+  var statusVersion = 0;  // bumps on every live status event, so a slower GET cannot undo it
+  var status = null;
+  var rating = { handoffId: null, score: 0, done: false, sending: false };
+
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
   var input = document.getElementById("input");
   var send = document.getElementById("send");
   var typing = document.getElementById("typing");
+  var statusBar = document.getElementById("status");
+  var ratingCard = document.getElementById("rating");
+  var ratingComment = document.getElementById("rating-comment");
+  var ratingSubmit = document.getElementById("rating-submit");
+  var ratingError = document.getElementById("rating-error");
+  var ratingLabel = document.getElementById("rating-label");
+  var ratingThanks = document.getElementById("rating-thanks");
+  var params = new URLSearchParams(window.location.search);
 
   function senderId() {
     var key = "griddesk.sender";
@@ -27,22 +53,67 @@
   }
   var sender = senderId();
 
-  function addMessage(kind, text, buttons) {
+  // The embedding page's view of the customer (widget data attributes → iframe URL parameters).
+  function customerProfile() {
+    var profile = {};
+    ["region", "tier", "name"].forEach(function (key) {
+      var value = (params.get(key) || "").trim();
+      if (value) { profile[key] = value.slice(0, 128); }
+    });
+    return Object.keys(profile).length ? profile : null;
+  }
+  var profile = customerProfile();
+
+  if (params.get("embed") === "1") { document.documentElement.classList.add("embed"); }
+  if (params.get("title")) { document.getElementById("chat-title").textContent = params.get("title").slice(0, 40); }
+
+  // ---- transcript ---------------------------------------------------------------------------
+
+  function buttonsOf(payload) {
+    if (!payload || typeof payload !== "object") { return []; }
+    var found = payload.buttons
+      || (payload.custom && payload.custom.buttons)
+      || (payload.reply && payload.reply.buttons);
+    return Array.isArray(found) ? found : [];
+  }
+
+  function textOf(payload) {
+    if (!payload || typeof payload !== "object") { return ""; }
+    if (typeof payload.text === "string") { return payload.text; }
+    if (payload.custom && typeof payload.custom.text === "string") { return payload.custom.text; }
+    if (payload.reply && typeof payload.reply.text === "string") { return payload.reply.text; }
+    return "";
+  }
+
+  function addMessage(kind, text, buttons, author) {
     var item = document.createElement("li");
     item.className = "msg msg--" + kind;
     var bubble = document.createElement("div");
     bubble.className = "msg__bubble";
-    bubble.textContent = text || "";
+    if (author) {
+      var name = document.createElement("span");
+      name.className = "msg__author";
+      name.textContent = author;
+      item.appendChild(name);
+    }
+    var body = document.createElement("span");
+    body.className = "msg__text";
+    body.textContent = text || "";
+    bubble.appendChild(body);
     if (buttons && buttons.length) {
       var row = document.createElement("div");
       row.className = "msg__buttons";
       buttons.forEach(function (b) {
+        if (!b || typeof b !== "object") { return; }
+        var title = String(b.title || b.payload || "");
+        var payload = String(b.payload || b.title || "");
         var button = document.createElement("button");
         button.type = "button";
-        button.textContent = String(b.title || b.payload || "");
+        button.textContent = title;
         button.addEventListener("click", function () {
+          if (inFlight) { return; }
           row.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
-          deliver(String(b.payload || b.title || ""), String(b.title || b.payload || ""));
+          deliver(payload, title);
         });
         row.appendChild(button);
       });
@@ -54,44 +125,64 @@
     return item;
   }
 
+  // A reply exactly as Rasa's REST channel returns it.
   function render(reply) {
-    if (typeof reply.text === "string" || reply.buttons) {
-      addMessage("bot", reply.text || "", reply.buttons || []);
-    } else if (reply.custom && typeof reply.custom.text === "string") {
-      addMessage("bot", reply.custom.text, reply.custom.buttons || []);
+    if (!reply || typeof reply !== "object") { return; }
+    var text = textOf(reply);
+    var buttons = buttonsOf(reply);
+    if (text || buttons.length) { addMessage("bot", text, buttons); }
+  }
+
+  function markShown(seqs) {
+    seqs.forEach(function (seq) { if (seq > 0) { shown[seq] = true; } });
+    while (shown[lastSeq + 1]) { lastSeq += 1; }
+  }
+
+  // A transcript entry (history, live): earlier visits, ticket progress, agents' replies.
+  function renderStored(message) {
+    if (!message || typeof message.seq !== "number" || shown[message.seq]) { return; }
+    markShown([message.seq]);
+    var payload = message.payload || {};
+    var text = message.text || textOf(payload);
+    var buttons = buttonsOf(payload);
+    if (message.author === "customer") {
+      addMessage("me", message.text || "");
+    } else if (message.author === "system") {
+      addMessage("system", text, buttons);
+    } else if (message.author === "agent") {
+      var name = typeof payload.agent_name === "string" && payload.agent_name ? payload.agent_name : "";
+      addMessage("agent", text, buttons, name ? "人工客服 " + name : "人工客服");
+    } else if (text || buttons.length) {
+      addMessage("bot", text, buttons);
     }
+  }
+
+  function receive(message) {
+    if (inFlight) { held.push(message); } else { renderStored(message); }
   }
 
   function busy(on) {
     inFlight = on;
     send.disabled = on;
     typing.hidden = !on;
-  }
-
-  function markShown(seqs) {
-    seqs.forEach(function (seq) { shown[seq] = true; });
-    while (shown[lastSeq + 1]) { lastSeq += 1; }
-  }
-
-  // Messages the customer has not seen yet: earlier visits, ticket progress, agents' replies.
-  function renderStored(message) {
-    if (shown[message.seq]) { return; }
-    markShown([message.seq]);
-    var payload = message.payload || {};
-    if (message.author === "customer") {
-      addMessage("me", message.text || "");
-    } else if (message.author === "system") {
-      addMessage("system", message.text || payload.text || "");
-    } else {
-      render(payload.text || payload.buttons || payload.custom ? payload : { text: message.text || "" });
+    if (!on) {
+      var waiting = held;
+      held = [];
+      waiting.forEach(renderStored);
     }
   }
 
   function fetchHistory() {
     if (inFlight) { return Promise.resolve(); }
     var url = HISTORY + "?sender=" + encodeURIComponent(sender) + "&after=" + lastSeq;
-    return fetch(url).then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (body) { if (body && !inFlight) { body.messages.forEach(renderStored); } })
+    return fetch(url, { cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body || inFlight || !Array.isArray(body.messages)) { return; }
+        var before = lastSeq;
+        body.messages.forEach(renderStored);
+        if (body.messages.length >= HISTORY_PAGE && lastSeq > before) { return fetchHistory(); }
+      })
       .catch(function () { /* offline for a moment: the next poll catches up */ });
   }
 
@@ -100,23 +191,212 @@
     return "网络异常 (" + status + "),请稍后再试。";
   }
 
-  function deliver(message, shown) {
-    addMessage("me", shown);
+  function deliver(message, visible) {
+    addMessage("me", visible);
     busy(true);
+    var body = { sender: sender, message: message };
+    if (profile) { body.metadata = { customer: profile }; }
     return fetch(WEBHOOK, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: message })
+      body: JSON.stringify(body)
     }).then(function (response) {
       markShown((response.headers.get("X-GridDesk-Seq") || "").split(",").filter(Boolean).map(Number));
-      return response.json().catch(function () { return null; }).then(function (body) {
-        if (!response.ok) { addMessage("system", errorText(response.status, body)); return; }
-        (body || []).forEach(render);
+      return response.json().catch(function () { return null; }).then(function (replies) {
+        if (!response.ok) { addMessage("system", errorText(response.status, replies)); return; }
+        (Array.isArray(replies) ? replies : []).forEach(render);
       });
     }).catch(function () {
       addMessage("system", "网络连接失败,请检查网络后重试。");
-    }).then(function () { busy(false); input.focus(); });
+    }).then(function () {
+      busy(false);
+      if (!socket || socket.readyState !== WebSocket.OPEN) { fetchStatus(); }
+      input.focus();
+    });
   }
+
+  // ---- status bar ---------------------------------------------------------------------------
+
+  function etaText(seconds) {
+    if (typeof seconds !== "number" || seconds < 60) { return "不到 1 分钟"; }
+    return "约 " + Math.ceil(seconds / 60) + " 分钟";
+  }
+
+  function showFor(node, owner) {
+    var states = (node.getAttribute("data-state") || "").split(" ");
+    node.hidden = states.indexOf(owner) < 0;
+  }
+
+  function renderStatus(next) {
+    if (!next || typeof next !== "object") { return; }
+    status = next;
+    var owner = String(next.owner || "bot");
+    if (owner === "queued") {
+      var ahead = typeof next.position === "number" ? Math.max(next.position - 1, 0) : 0;
+      document.getElementById("queue-position").textContent = String(ahead);
+      document.getElementById("queue-eta").textContent = etaText(next.eta_seconds);
+    } else if (owner === "human") {
+      document.getElementById("agent-name").textContent = next.agent_name ? String(next.agent_name) : "";
+    }
+    statusBar.querySelectorAll("[data-state]").forEach(function (node) { showFor(node, owner); });
+    statusBar.hidden = owner !== "queued" && owner !== "human";
+    statusBar.setAttribute("data-owner", owner);
+    renderRating(next);
+  }
+
+  function fetchStatus() {
+    var version = statusVersion;
+    return fetch(STATUS + "?sender=" + encodeURIComponent(sender), { cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && version === statusVersion) { renderStatus(body); } })
+      .catch(function () { /* the next poll or live event brings it */ });
+  }
+
+  statusBar.querySelectorAll("button[data-payload]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      if (inFlight) { return; }
+      deliver(button.getAttribute("data-payload"), button.textContent);
+    });
+  });
+
+  // ---- rating ---------------------------------------------------------------------------------
+
+  function renderRating(next) {
+    var handoffId = typeof next.handoff_id === "number" ? next.handoff_id : null;
+    if (next.rating_pending && handoffId !== null) {
+      if (rating.handoffId !== handoffId) {
+        rating = { handoffId: handoffId, score: 0, done: false, sending: false };
+        resetRatingForm();
+      }
+      ratingCard.hidden = false;
+      return;
+    }
+    // keep the thank-you on screen until the conversation moves on
+    var keepThanks = rating.done && rating.handoffId === handoffId && next.owner === "closed";
+    if (!keepThanks) { ratingCard.hidden = true; }
+  }
+
+  function resetRatingForm() {
+    ratingCard.querySelector(".rating__form").hidden = false;
+    ratingThanks.hidden = true;
+    ratingComment.value = "";
+    ratingError.textContent = "";
+    selectScore(0);
+  }
+
+  function selectScore(score) {
+    rating.score = score;
+    ratingCard.querySelectorAll("[data-score]").forEach(function (star) {
+      var value = Number(star.getAttribute("data-score"));
+      star.setAttribute("aria-pressed", value === score ? "true" : "false");
+      star.classList.toggle("rating__star--on", value <= score);
+    });
+    ratingLabel.textContent = score ? SCORE_LABELS[score] : "请选择";
+    ratingSubmit.disabled = !score || rating.sending;
+  }
+
+  function ratingErrorText(status, body) {
+    var code = body && body.error && body.error.code;
+    if (status === 409 || code === "already_rated") { return "您已经评价过本次服务,谢谢!"; }
+    if (status === 404) { return "没有找到可以评价的服务记录。"; }
+    if (status === 422) { return "请选择 1 到 5 星,评价意见不超过 500 字。"; }
+    if (status === 429) { return "提交过于频繁,请稍后再试。"; }
+    return "评价提交失败 (" + status + "),请稍后再试。";
+  }
+
+  function ratingFinished() {
+    rating.done = true;
+    ratingCard.querySelector(".rating__form").hidden = true;
+    ratingThanks.hidden = false;
+  }
+
+  ratingCard.querySelectorAll("[data-score]").forEach(function (star) {
+    star.setAttribute("aria-label", star.getAttribute("data-score") + " 星:" + star.title);
+    star.addEventListener("click", function () { selectScore(Number(star.getAttribute("data-score"))); });
+  });
+
+  ratingSubmit.addEventListener("click", function () {
+    if (!rating.score || rating.sending || rating.handoffId === null) { return; }
+    var comment = ratingComment.value.trim();
+    if (comment.length > 500) { ratingError.textContent = "评价意见最多 500 字。"; return; }
+    rating.sending = true;
+    ratingSubmit.disabled = true;
+    ratingError.textContent = "";
+    var body = { sender: sender, handoff_id: rating.handoffId, score: rating.score };
+    if (comment) { body.comment = comment; }
+    fetch(RATING, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status === 204 || response.ok) { ratingFinished(); return; }
+      return response.json().catch(function () { return null; }).then(function (error) {
+        if (response.status === 409) { ratingFinished(); ratingThanks.textContent = ratingErrorText(409, error); return; }
+        ratingError.textContent = ratingErrorText(response.status, error);
+      });
+    }).catch(function () {
+      ratingError.textContent = "网络连接失败,请检查网络后重试。";
+    }).then(function () {
+      rating.sending = false;
+      ratingSubmit.disabled = !rating.score || rating.done;
+    });
+  });
+
+  // ---- live connection (polling while it is down) -------------------------------------------
+
+  function startPolling() {
+    if (pollTimer === null) {
+      pollTimer = window.setInterval(function () { fetchHistory(); fetchStatus(); }, POLL_MS);
+    }
+  }
+
+  function stopPolling() {
+    if (pollTimer !== null) { window.clearInterval(pollTimer); pollTimer = null; }
+  }
+
+  function liveUrl() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + window.location.host + LIVE + "?sender=" + encodeURIComponent(sender) + "&after=" + lastSeq;
+  }
+
+  function scheduleReconnect() {
+    if (reconnectTimer !== null) { return; }
+    var delay = reconnectDelay + Math.floor(Math.random() * 500);
+    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
+    reconnectTimer = window.setTimeout(function () { reconnectTimer = null; connect(); }, delay);
+  }
+
+  function connect() {
+    if (!("WebSocket" in window)) { startPolling(); return; }
+    var ws;
+    try { ws = new WebSocket(liveUrl()); } catch (e) { startPolling(); scheduleReconnect(); return; }
+    socket = ws;
+    ws.addEventListener("open", function () {
+      reconnectDelay = RECONNECT_MIN_MS;
+      stopPolling();
+      fetchStatus();
+    });
+    ws.addEventListener("message", function (event) {
+      var data;
+      try { data = JSON.parse(event.data); } catch (e) { return; }
+      if (!data || typeof data !== "object") { return; }
+      if (data.type === "message") {
+        receive(data.message);
+      } else if (data.type === "status") {
+        statusVersion += 1;
+        renderStatus(data);
+      }
+    });
+    ws.addEventListener("close", function () {
+      if (socket !== ws) { return; }
+      socket = null;
+      startPolling();
+      fetchHistory();
+      scheduleReconnect();
+    });
+  }
+
+  // ---- composer -------------------------------------------------------------------------------
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -131,6 +411,7 @@
       form.requestSubmit();
     }
   });
+
   addMessage("bot", "您好,我是格网服务智能客服,请问有什么可以帮您?");
-  fetchHistory().then(function () { window.setInterval(fetchHistory, POLL_MS); });
+  Promise.all([fetchHistory(), fetchStatus()]).then(connect);
 })();

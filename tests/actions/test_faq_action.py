@@ -12,12 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.faq import ActionAnswerFaq
-from actions.human import ActionRequestHuman
 from griddesk.db import session_scope
+from grids.models import Grid
 from knowledge_base import search as search_module
 from knowledge_base.index import Thresholds
 from knowledge_base.models import Miss
 from knowledge_base.search import KnowledgeBase
+from tests.actions.trackers import handoff_packets, responses, slot_values
 from tests.encoders import HashingEncoder
 from tests.factories import make_demo_faqs
 
@@ -34,10 +35,14 @@ def kb(settings, monkeypatch) -> KnowledgeBase:
     return kb
 
 
-def tracker(text: str, intent: str = "ask_faq", entities: list[dict] | None = None) -> Tracker:
+def tracker(text: str, intent: str = "ask_faq", entities: list[dict] | None = None, misses: int = 0,
+            metadata: dict | None = None, **slots: object) -> Tracker:
     state = copy.deepcopy(SNAPSHOT)
     state["latest_message"].update(text=text, intent={"name": intent, "confidence": 0.9}, entities=entities or [])
-    state["events"][-1].update(text=text)
+    state["events"][-1].update(text=text, parse_data={**state["latest_message"]})
+    if metadata is not None:
+        state["latest_message"]["metadata"] = state["events"][-1]["metadata"] = metadata
+    state["slots"].update(slots, faq_misses=misses)
     return Tracker.from_dict(state)
 
 
@@ -54,7 +59,7 @@ def misses() -> list[Miss]:
 
 async def test_a_confident_match_is_answered_with_the_faq_answer(kb):
     events, dispatcher = await run(ActionAnswerFaq(), "如何开具发票")
-    assert events == []
+    assert [e["name"] for e in events] == ["faq_candidates", "faq_category"]
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq_answer"
     assert message["answer"] == "请在微信公众号「我的账单」中申请电子发票。"
@@ -95,6 +100,77 @@ async def test_choosing_an_unknown_faq_falls_back(kb, value):
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_fallback"]
 
 
-async def test_the_handoff_action_says_it_is_coming_soon(kb):
-    events, dispatcher = await run(ActionRequestHuman(), "转人工")
-    assert events == [] and [m["response"] for m in dispatcher.messages] == ["utter_human_coming_soon"]
+# --- consecutive misses and the handoff ----------------------------------------------------------
+
+def set_miss_limit(code: str, limit: int) -> None:
+    with session_scope() as session:
+        session.get(Grid, code).handoff = {"miss_limit": limit}
+
+
+async def test_a_fallback_counts_a_miss_and_keeps_the_candidates_for_a_handoff(kb, open_hours):
+    events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠")
+    assert responses(dispatcher) == ["utter_faq_fallback"]
+    values = slot_values(events)
+    assert values["faq_misses"] == 1 and values["faq_category"] is None
+    assert all(set(c) == {"faq_id", "question", "score", "category"} for c in values["faq_candidates"])
+
+
+async def test_the_second_miss_in_a_row_says_so_then_hands_over_with_the_candidates(kb, open_hours):
+    events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1)
+    assert responses(dispatcher)[:2] == ["utter_faq_still_no_answer", "utter_human_transferring"]
+    [packet] = handoff_packets(dispatcher)
+    assert (packet["reason"], packet["grid"], packet["summary"]) == ("repeated_misses", "central", "量子纠缠")
+    assert packet.get("faq_candidates", []) == [
+        {k: c[k] for k in ("faq_id", "question", "score")} for c in slot_values(events)["faq_candidates"]]
+    assert slot_values(events)["faq_misses"] == 0
+
+
+async def test_none_of_these_counts_as_a_miss(kb, open_hours):
+    events, dispatcher = await run(ActionAnswerFaq(), "都不是", intent="none_of_these")
+    assert responses(dispatcher) == ["utter_none_of_these"] and slot_values(events) == {"faq_misses": 1}
+
+
+async def test_none_of_these_after_a_miss_hands_over_with_the_suggestions_it_rejected(kb, open_hours):
+    suggested = [{"faq_id": 3, "question": "怎么开发票", "score": 0.55, "category": "发票"}]
+    events, dispatcher = await run(ActionAnswerFaq(), "都不是", intent="none_of_these", misses=1,
+                                   faq_candidates=suggested, faq_category="发票")
+    [packet] = handoff_packets(dispatcher)
+    assert packet["faq_candidates"] == [{"faq_id": 3, "question": "怎么开发票", "score": 0.55}]
+    assert (packet["reason"], packet["grid"], packet["skill"]) == ("repeated_misses", "billing", "billing")
+
+
+async def test_a_suggestion_neither_counts_nor_resets(kb, open_hours):
+    events, _ = await run(ActionAnswerFaq(), "发票相关", misses=1)
+    values = slot_values(events)
+    assert "faq_misses" not in values and values["faq_category"] == "发票"
+    assert [c["question"] for c in values["faq_candidates"]][0] == "怎么开发票"
+
+
+async def test_an_answer_resets_the_count(kb, open_hours):
+    events, _ = await run(ActionAnswerFaq(), "如何开具发票", misses=1)
+    assert slot_values(events)["faq_misses"] == 0
+
+
+async def test_a_chosen_suggestion_resets_the_count(kb, open_hours):
+    target = next(e for e in kb.index().entries if e.question == "客服电话是多少")
+    events, _ = await run(ActionAnswerFaq(), "/choose_faq", intent="choose_faq", misses=1,
+                          entities=[{"entity": "faq_id", "value": str(target.id)}])
+    assert slot_values(events) == {"faq_misses": 0}
+
+
+async def test_the_miss_limit_is_the_routed_grids(kb, open_hours):
+    set_miss_limit("cd-wuhou", 3)
+    wuhou = {"customer": {"region": "成都武侯区"}}
+    events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1, metadata=wuhou)
+    assert responses(dispatcher) == ["utter_faq_fallback"] and slot_values(events)["faq_misses"] == 2
+    events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=2, metadata=wuhou)
+    assert [p["grid"] for p in handoff_packets(dispatcher)] == ["cd-wuhou"]
+    # another grid keeps the default of 2
+    _, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1, metadata={"customer": {"region": "成都锦江区"}})
+    assert [p["grid"] for p in handoff_packets(dispatcher)] == ["cd-jinjiang"]
+
+
+async def test_repeated_misses_outside_business_hours_offer_a_ticket_and_start_counting_again(kb, night):
+    events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1)
+    assert responses(dispatcher) == ["utter_faq_still_no_answer", "utter_human_closed"]
+    assert handoff_packets(dispatcher) == [] and slot_values(events)["faq_misses"] == 0

@@ -6,7 +6,7 @@ import pytest
 
 from actions.ticket_form import (ActionChangeTicketField, ActionDiscardTicketDraft, ActionTicketSummary,
                                  ValidateTicketForm)
-from tests.actions.trackers import responses, run, slot_values, snapshot
+from tests.actions.trackers import handoff_packets, responses, run, slot_values, snapshot
 
 FILLED = {"ticket_category": "fault", "ticket_description": "宽带一直断网，重启也没用", "ticket_phone": "13812345678",
           "ticket_name": "张三", "ticket_region": "成都市武侯区"}
@@ -116,13 +116,13 @@ async def test_each_invalid_answer_gets_its_own_reprompt(requested, text, reason
     assert responses(dispatcher) == [f"utter_invalid_{reason}"]
 
 
-async def test_the_third_failure_for_one_slot_offers_a_human_and_stops_the_form():
+async def test_the_third_failure_for_one_slot_apologises_and_stops_the_form():
     events, dispatcher = await validate("ticket_form_answer", "abc", "nlu_fallback",
                                         ticket_failures={"ticket_phone": 2})
     assert responses(dispatcher) == ["utter_form_too_many_failures"]
     values = slot_values(events)
     assert values["ticket_failures"] == {"ticket_phone": 3}
-    assert values["requested_slot"] is None  # the form ends; action_ticket_summary then has nothing to show
+    assert values["requested_slot"] is None  # the form ends; action_ticket_summary then hands over
 
 
 async def test_failures_of_different_slots_do_not_add_up():
@@ -168,6 +168,24 @@ async def test_a_refund_summary_shows_the_amount():
         **FILLED, "ticket_category": "refund", "ticket_amount": "200.00"}))
     [message] = dispatcher.messages
     assert (message["response"], message["amount"]) == ("utter_ticket_summary_with_amount", "200")
+
+
+async def test_a_form_given_up_is_handed_to_a_human_with_the_draft(settings, open_hours):
+    tracker = snapshot("ticket_confirming", "张3", "inform", **{**FILLED, "ticket_phone": None, "ticket_name": None,
+                                                                "ticket_region": None},
+                       ticket_failures={"ticket_phone": 3})
+    events, dispatcher = await run(ActionTicketSummary(), tracker)
+    assert responses(dispatcher)[0] == "utter_human_transferring"
+    [packet] = handoff_packets(dispatcher)
+    assert (packet["reason"], packet["grid"], packet["skill"]) == ("form_failures", "central", "fault")
+    assert packet["draft_ticket"] == {"category": "fault", "description": "宽带一直断网，重启也没用"}
+    assert slot_values(events)["ticket_failures"] is None
+
+
+async def test_a_form_given_up_at_night_offers_a_ticket_instead(settings, night):
+    tracker = snapshot("ticket_confirming", **{**FILLED, "ticket_phone": None}, ticket_failures={"ticket_phone": 3})
+    _, dispatcher = await run(ActionTicketSummary(), tracker)
+    assert responses(dispatcher) == ["utter_human_closed"] and handoff_packets(dispatcher) == []
 
 
 async def test_no_summary_when_the_form_stopped_early():

@@ -69,7 +69,7 @@ async def test_invalid_answers_get_their_own_reprompt(settings, requested, text,
     assert slot_values(events)[requested] is None
 
 
-async def test_the_third_invalid_answer_offers_a_human_and_ends_the_lookup(settings):
+async def test_the_third_invalid_answer_apologises_and_ends_the_lookup(settings):
     events, dispatcher = await validate("ticket_lookup_answer", "12", "inform", ticket_failures={"ticket_last4": 2})
     assert responses(dispatcher) == ["utter_form_too_many_failures"]
     assert slot_values(events)["requested_slot"] is None

@@ -13,7 +13,7 @@ from actions.tickets import ActionCheckTicket, ActionOpenTicket
 from griddesk.db import session_scope
 from tickets import service
 from tickets.models import Category, Ticket, TicketEvent, TicketState
-from tests.actions.trackers import responses, run, slot_values, snapshot
+from tests.actions.trackers import handoff_packets, responses, run, slot_values, snapshot
 
 DRAFT = {"ticket_category": "complaint", "ticket_description": "宽带三天没修好", "ticket_phone": "13812345678",
          "ticket_name": "张三", "ticket_region": "成都市武侯区", "ticket_confirming": True}
@@ -39,9 +39,9 @@ def make_ticket(phone: str = "13812345678", sender_id: str = "someone-else") -> 
 
 # --- opening ------------------------------------------------------------------------------------
 
-async def test_a_confirmed_complaint_is_opened_with_the_promise_of_its_grid(settings):
+async def test_a_confirmed_complaint_is_opened_with_the_promise_of_its_grid(settings, open_hours):
     events, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
-    [message] = dispatcher.messages
+    message = dispatcher.messages[0]
     assert message["response"] == "utter_ticket_opened_complaint"
     assert (message["grid_name"], message["contact_within"]) == ("成都武侯网格", "1小时")
     ticket, history = stored(message["ticket_number"])
@@ -69,9 +69,9 @@ async def test_a_suggestion_promises_a_reply_in_working_days(settings):
     assert (message["response"], message["reply_days"]) == ("utter_ticket_opened_suggestion", 3)
 
 
-async def test_a_key_account_gets_its_grids_shorter_promise(settings):
+async def test_a_key_account_gets_its_grids_shorter_promise(settings, open_hours):
     _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT, customer_tier="key"))
-    [message] = dispatcher.messages
+    message = dispatcher.messages[0]
     assert (message["grid_name"], message["contact_within"]) == ("重要客户网格", "30分钟")
     assert stored(message["ticket_number"])[0].customer_tier == "key"
 
@@ -106,6 +106,31 @@ async def test_when_the_database_fails_the_draft_is_kept_for_another_try(setting
     monkeypatch.setattr(ticket_client, "open_ticket", broken)
     events, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
     assert responses(dispatcher) == ["utter_ticket_open_failed"] and events == []
+
+
+async def test_a_complaint_ticket_is_handed_to_a_human_with_its_number(settings, open_hours):
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
+    assert responses(dispatcher)[:2] == ["utter_ticket_opened_complaint", "utter_human_transferring"]
+    number = dispatcher.messages[0]["ticket_number"]
+    [packet] = handoff_packets(dispatcher)
+    assert (packet["reason"], packet["grid"], packet["ticket_number"], packet["skill"]) == (
+        "complaint", "cd-wuhou", number, "complaint")
+    assert "draft_ticket" not in packet  # the ticket exists
+    assert packet["profile"] == {"region": "成都市武侯区", "name": "张三"}
+    assert packet["summary"] == "我要投诉，宽带三天没修好"
+
+
+async def test_a_complaint_at_night_points_to_the_ticket_instead_of_a_queue(settings, night):
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
+    assert responses(dispatcher) == ["utter_ticket_opened_complaint", "utter_human_closed_ticket_opened"]
+    closed = dispatcher.messages[1]
+    assert (closed["ticket_number"], closed["hours"]) == (dispatcher.messages[0]["ticket_number"], "每天 8:00–22:00")
+    assert handoff_packets(dispatcher) == []
+
+
+async def test_other_tickets_are_not_handed_to_a_human(settings, open_hours):
+    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT | {"ticket_category": "fault"}))
+    assert handoff_packets(dispatcher) == [] and responses(dispatcher) == ["utter_ticket_opened"]
 
 
 # --- checking -----------------------------------------------------------------------------------
@@ -189,3 +214,13 @@ async def test_when_the_database_fails_the_customer_is_told_to_try_later(setting
     monkeypatch.setattr(ticket_client, "lookup_ticket", broken)
     _, dispatcher = await check(ticket_number="GD-7K3QX9", ticket_last4="5678")
     assert responses(dispatcher) == ["utter_ticket_lookup_failed"]
+
+
+async def test_a_lookup_given_up_after_repeated_invalid_answers_hands_over(settings, open_hours):
+    tracker = snapshot("ticket_lookup_done", ticket_number="GD-7K3QX9", ticket_last4=None,
+                       ticket_failures={"ticket_last4": 3})
+    events, dispatcher = await run(ActionCheckTicket(), tracker)
+    [packet] = handoff_packets(dispatcher)
+    assert packet["reason"] == "form_failures" and packet["slots"]["ticket_number"] == "GD-7K3QX9"
+    values = slot_values(events)
+    assert (values["ticket_number"], values["ticket_failures"]) == (None, None)

@@ -71,20 +71,46 @@ async def test_when_rasa_is_down_the_customer_is_told_and_the_message_is_kept(cl
         ]
 
 
-@pytest.mark.parametrize("owner, notice", [(Owner.QUEUED, messages.WAITING_FOR_AGENT),
-                                            (Owner.HUMAN, messages.WAITING_FOR_AGENT),
-                                            (Owner.CLOSED, messages.CONVERSATION_CLOSED)])
-async def test_the_bot_is_not_asked_while_it_does_not_own_the_conversation(client, owner, notice):
-    await client.post(WEBHOOK, json={"sender": "u2", "message": "你好"})
+async def _set_owner(client, sender: str, owner: Owner) -> None:
+    await client.post(WEBHOOK, json={"sender": sender, "message": "你好"})
     with session_scope() as session:
-        session.execute(update(Conversation).where(Conversation.sender_id == "u2").values(owner=owner))
+        session.execute(update(Conversation).where(Conversation.sender_id == sender).values(owner=owner))
+
+
+async def test_while_queued_the_gateway_answers_with_the_queue_status_and_never_asks_the_bot(client):
+    await _set_owner(client, "u2", Owner.QUEUED)
     response = await client.post(WEBHOOK, json={"sender": "u2", "message": "还在吗"})
     # Rasa is unreachable: had the gateway asked it, the reply would be BOT_UNAVAILABLE.
-    assert await response.json() == [{"recipient_id": "u2", "text": notice}]
+    [reply] = await response.json()
+    assert "人工客服接入后会看到" in reply["text"] and reply["buttons"] == messages.QUEUE_BUTTONS
     assert "X-GridDesk-Degraded" not in response.headers
     with session_scope() as session:
-        last = transcript(session, "u2")[-1]
+        customer = [m for m in transcript(session, "u2") if m.author == Author.CUSTOMER][-1]
+        assert (customer.text, customer.status) == ("还在吗", MessageStatus.RECEIVED)
+
+
+async def test_while_a_human_owns_the_conversation_nobody_here_answers(client):
+    await _set_owner(client, "u3", Owner.HUMAN)
+    response = await client.post(WEBHOOK, json={"sender": "u3", "message": "还在吗"})
+    assert await response.json() == []
+    assert "X-GridDesk-Degraded" not in response.headers
+    with session_scope() as session:
+        last = transcript(session, "u3")[-1]
         assert (last.author, last.text, last.status) == (Author.CUSTOMER, "还在吗", MessageStatus.RECEIVED)
+
+
+async def test_a_message_after_the_conversation_closed_reopens_it_to_the_bot(client):
+    await _set_owner(client, "u4", Owner.CLOSED)
+    response = await client.post(WEBHOOK, json={"sender": "u4", "message": "还有个问题"})
+    assert response.headers["X-GridDesk-Degraded"] == "bot-unavailable"  # the bot was asked (and is down here)
+    with session_scope() as session:
+        assert session.scalar(select(Conversation.owner).where(Conversation.sender_id == "u4")) == Owner.BOT
+
+
+async def test_control_payloads_never_reach_the_bot(client):
+    response = await client.post(WEBHOOK, json={"sender": "u5", "message": messages.KEEP_WAITING})
+    assert await response.json() == [{"recipient_id": "u5", "text": messages.BOT_IS_SERVING}]
+    assert "X-GridDesk-Degraded" not in response.headers
 
 
 async def test_concurrent_messages_get_unique_gapless_sequence_numbers(client):

@@ -31,15 +31,53 @@ def request(method: str, url: str, body: object | None = None, headers: dict[str
 class Customer:
     """One customer talking to the gateway's REST channel."""
 
-    def __init__(self, gateway_url: str) -> None:
+    def __init__(self, gateway_url: str, profile: dict[str, str] | None = None) -> None:
+        self.base = gateway_url
         self.url = f"{gateway_url}/webhooks/rest/webhook"
         self.sender = f"it-{uuid.uuid4().hex[:12]}"
+        self.metadata = {"customer": profile} if profile else None
 
     def say(self, text: str) -> list[dict]:
-        reply = request("POST", self.url, {"sender": self.sender, "message": text})
+        body = {"sender": self.sender, "message": text}
+        if self.metadata:
+            body["metadata"] = self.metadata
+        reply = request("POST", self.url, body)
         assert reply.status == 200, reply.body
         assert isinstance(reply.body, list)
         return reply.body
 
     def texts(self, text: str) -> list[str]:
         return [m.get("text", "") for m in self.say(text)]
+
+    def status(self) -> dict:
+        reply = request("GET", f"{self.base}/webhooks/rest/status?sender={self.sender}")
+        assert reply.status == 200, reply.body
+        return reply.body
+
+    def history(self, after: int = 0) -> list[dict]:
+        reply = request("GET", f"{self.base}/webhooks/rest/history?sender={self.sender}&after={after}")
+        assert reply.status == 200, reply.body
+        return reply.body["messages"]
+
+
+class Staff:
+    """An agent, manager or admin logged into the gateway (cookie session + CSRF token)."""
+
+    def __init__(self, gateway_url: str, username: str, password: str) -> None:
+        self.base = gateway_url
+        reply = request("POST", f"{gateway_url}/api/v1/auth/login", {"username": username, "password": password})
+        assert reply.status == 200, reply.body
+        cookie = next(v for k, v in reply.headers.items() if k.lower() == "set-cookie")
+        self.cookie = cookie.split(";", 1)[0]  # griddesk_session=…
+        self.csrf = reply.body["csrf_token"]
+        self.account = reply.body["account"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": self.cookie, "X-CSRF-Token": self.csrf}
+
+    def get(self, path: str) -> Reply:
+        return request("GET", self.base + path, headers=self.headers)
+
+    def post(self, path: str, body: object | None = None) -> Reply:
+        return request("POST", self.base + path, body if body is not None else {}, headers=self.headers)

@@ -1,0 +1,23 @@
+"""Chinese labels of handoff values, for the consoles."""
+
+from __future__ import annotations
+
+from handoff.models import HandoffReason, HandoffStatus
+
+REASON_LABELS: dict[str, str] = {
+    HandoffReason.CUSTOMER_REQUEST: "客户要求转人工",
+    HandoffReason.REPEATED_MISSES: "机器人连续未能解答",
+    HandoffReason.LOW_CONFIDENCE: "机器人把握不足",
+    HandoffReason.COMPLAINT: "客户投诉",
+    HandoffReason.FORM_FAILURES: "填写信息多次失败",
+    HandoffReason.RULE: "规则转人工",
+}
+
+STATUS_LABELS: dict[str, str] = {
+    HandoffStatus.QUEUED: "排队中",
+    HandoffStatus.ACTIVE: "服务中",
+    HandoffStatus.RETURNED: "已交回机器人",
+    HandoffStatus.CLOSED: "已结束",
+    HandoffStatus.ABANDONED: "客户已离开",
+    HandoffStatus.TICKET: "客户改为留言",
+}

@@ -1,0 +1,134 @@
+"""OpenAPI paths of human handoff: staff login, the agent console, the customer's live side.
+
+Console routes need the ``griddesk_session`` cookie from ``POST /api/v1/auth/login`` and, on unsafe
+methods, the ``X-CSRF-Token`` header (the token comes with the login and ``GET /api/v1/auth/me``).
+Shapes are described in docs/handoff.md; here every route, its parameters and its errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema or {"type": "object"}}}}
+
+
+def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": required or [], "properties": properties}}}}
+
+
+_SESSION = [{"session": []}]
+_HANDOFF_ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_STAFF_ERRORS = {
+    "401": _error("unauthorized: not logged in"),
+    "403": _error("forbidden: wrong role or not your grid · csrf: missing or wrong X-CSRF-Token"),
+}
+_STATE_ERRORS = {
+    "404": _error("not_found"),
+    "409": _error("already_taken · at_capacity · not_assigned · invalid_transition"),
+}
+_MESSAGE = {"type": "object", "properties": {
+    "seq": {"type": "integer"}, "author": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
+    "text": {"type": ["string", "null"]}, "payload": {}, "created_at": {"type": "string", "format": "date-time"}}}
+_STATUS = {"type": "object", "properties": {
+    "owner": {"type": "string", "enum": ["bot", "queued", "human", "closed"]},
+    "grid": {"type": ["object", "null"]}, "position": {"type": ["integer", "null"]},
+    "eta_seconds": {"type": ["integer", "null"]}, "agent_name": {"type": ["string", "null"]},
+    "handoff_id": {"type": ["integer", "null"]}, "rating_pending": {"type": "boolean"}}}
+_SENDER = {"name": "sender", "in": "query", "required": True,
+           "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+
+
+def _staff(method: str, summary: str, responses: dict[str, Any], *, parameters: list[dict[str, Any]] | None = None,
+           body: dict[str, Any] | None = None, state_errors: bool = False) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "security": _SESSION,
+                                 "responses": {**responses, **_STAFF_ERRORS, **(_STATE_ERRORS if state_errors else {})}}
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        operation["requestBody"] = body
+    return {method: operation}
+
+
+HANDOFF_PATHS: dict[str, Any] = {
+    "/api/v1/auth/login": {"post": {
+        "summary": "Staff login (agent, grid manager, admin): sets the session cookie",
+        "requestBody": _body({"username": {"type": "string"}, "password": {"type": "string"}},
+                             ["username", "password"]),
+        "responses": {"200": _json("The account and the CSRF token"), "401": _error("invalid_credentials"),
+                      "422": _error("Malformed body"), "429": _error("locked: too many failed logins")}}},
+    "/api/v1/auth/logout": _staff("post", "End the session", {"204": {"description": "Logged out"}}),
+    "/api/v1/auth/me": _staff("get", "Who is logged in, their grids and the CSRF token", {"200": _json("Account")}),
+    "/api/v1/console/queue": _staff("get", "Waiting conversations of my grids (admins: all)",
+                                    {"200": _json("Queue items")}),
+    "/api/v1/console/chats": _staff("get", "My accepted conversations", {"200": _json("Chats")}),
+    "/api/v1/console/handoffs/{handoff_id}": _staff(
+        "get", "A handoff: packet, events, transcript", {"200": _json("Handoff")},
+        parameters=[_HANDOFF_ID], state_errors=True),
+    "/api/v1/console/conversations/{conversation_id}/messages": _staff(
+        "get", "Messages of a conversation after a sequence number",
+        {"200": _json("Messages", {"type": "object", "properties": {"messages": {"type": "array", "items": _MESSAGE}}})},
+        parameters=[{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}]),
+    "/api/v1/console/handoffs/{handoff_id}/accept": _staff(
+        "post", "Accept a waiting conversation (exactly one agent wins)", {"200": _json("The chat")},
+        parameters=[_HANDOFF_ID], state_errors=True),
+    "/api/v1/console/handoffs/{handoff_id}/messages": _staff(
+        "post", "Send a message to the customer", {"201": _json("Its seq")}, parameters=[_HANDOFF_ID],
+        body=_body({"text": {"type": "string", "minLength": 1}}, ["text"]), state_errors=True),
+    "/api/v1/console/handoffs/{handoff_id}/transfer": _staff(
+        "post", "Transfer to another grid's queue or to another agent, with a note", {"200": _json("Done")},
+        parameters=[_HANDOFF_ID], state_errors=True,
+        body=_body({"grid": {"type": "string"}, "agent_id": {"type": "integer"}, "note": {"type": "string"}})),
+    "/api/v1/console/handoffs/{handoff_id}/hand-back": _staff(
+        "post", "Hand the conversation back to the bot", {"200": _json("Done")}, parameters=[_HANDOFF_ID],
+        body=_body({"note": {"type": "string"}}), state_errors=True),
+    "/api/v1/console/handoffs/{handoff_id}/close": _staff(
+        "post", "Close; the customer is asked for a rating", {"200": _json("Done")}, parameters=[_HANDOFF_ID],
+        state_errors=True),
+    "/api/v1/console/handoffs/{handoff_id}/ticket-draft": _staff(
+        "get", "Ticket fields pre-filled from the packet and the transcript", {"200": _json("Draft")},
+        parameters=[_HANDOFF_ID], state_errors=True),
+    "/api/v1/console/handoffs/{handoff_id}/ticket": _staff(
+        "post", "Open a ticket from the conversation", {"201": _json("The ticket number"),
+                                                          "422": _error("invalid_field")},
+        parameters=[_HANDOFF_ID], state_errors=True, body=_body({
+            "category": {"type": "string"}, "description": {"type": "string"}, "contact_phone": {"type": "string"},
+            "contact_name": {"type": "string"}, "region": {"type": "string"}, "amount": {"type": ["string", "number"]},
+        }, ["category", "description", "contact_phone", "region"])),
+    "/api/v1/console/kb/search": _staff(
+        "get", "Search the knowledge base to insert an answer", {"200": _json("Hits"), "400": _error("invalid_query")},
+        parameters=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                    {"name": "grid", "in": "query", "schema": {"type": "string"}}]),
+    "/api/v1/console/canned-replies": _staff("get", "Canned replies of my grids", {"200": _json("Replies")}),
+    "/api/v1/console/transfer-targets": _staff("get", "Grids and agents to transfer to", {"200": _json("Targets")}),
+    "/api/v1/console/status": _staff(
+        "post", "Set my availability", {"200": _json("The status"), "422": _error("invalid_status")},
+        body=_body({"status": {"type": "string", "enum": ["online", "away", "offline"]}}, ["status"])),
+    "/api/v1/console/manager": _staff("get", "Grid manager's view: queue, agent load, SLA alerts (manager, admin)",
+                                      {"200": _json("Grid cards")}),
+    "/api/v1/console/ws": _staff("get", "Console websocket (queue, chats, messages, alerts); Origin must be the "
+                                        "gateway's", {"101": {"description": "Switching protocols"}}),
+    "/webhooks/rest/status": {"get": {
+        "summary": "The customer's queue status: owner, position, estimated wait, agent, rating due",
+        "parameters": [_SENDER],
+        "responses": {"200": _json("Status", _STATUS), "422": _error("Missing or invalid sender")}}},
+    "/webhooks/rest/live": {"get": {
+        "summary": "Customer websocket: messages after `after`, then live messages and status",
+        "parameters": [_SENDER, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+        "responses": {"101": {"description": "Switching protocols"}, "422": _error("Missing or invalid sender")}}},
+    "/webhooks/rest/rating": {"post": {
+        "summary": "Rate a closed handoff (1–5, optional comment)",
+        "requestBody": _body({"sender": {"type": "string"}, "handoff_id": {"type": "integer"},
+                              "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                              "comment": {"type": "string", "maxLength": 500}}, ["sender", "handoff_id", "score"]),
+        "responses": {"204": {"description": "Recorded"}, "404": _error("not_found: not this sender's closed handoff"),
+                      "409": _error("already_rated"), "422": _error("invalid_rating · invalid_comment")}}},
+}

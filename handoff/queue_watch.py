@@ -1,0 +1,89 @@
+"""The queue watch: every few seconds, one sweep (``handoff.sweep``) and the news it makes.
+
+Long waits overflow to the overflow grid (the customer is told), customers who left are released,
+chat SLA alerts reach the managers' consoles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from griddesk.db import session_scope, utcnow
+from grids.models import Grid
+from handoff import messages
+from handoff.live import (
+    publish_alerts,
+    publish_messages,
+    publish_queue_change,
+    publish_status,
+)
+from handoff.models import Conversation, Handoff, Message
+from handoff.notices import tell_customer
+from handoff.serialize import alert_dict
+from handoff.sweep import sweep
+from handoff.typedefs import settings_key
+from tickets.models import Alert
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class News:
+    told: list[tuple[int, str, list[Message]]] = field(default_factory=list)  # conversation, sender, messages
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    grids: set[str] = field(default_factory=set)
+
+
+def sweep_once() -> News:
+    news = News()
+    with session_scope() as session:
+        report = sweep(session, utcnow())
+        for handoff_id in report.overflowed:
+            handoff = session.get(Handoff, handoff_id)
+            grid = session.get(Grid, handoff.grid_code)
+            conversation = session.get(Conversation, handoff.conversation_id)
+            stored = tell_customer(session, conversation.id, messages.transferred_to_grid(grid.name))
+            news.told.append((conversation.id, conversation.sender_id, stored))
+            news.grids.add(grid.code)
+        for handoff_id in report.abandoned:
+            news.grids.add(session.get(Handoff, handoff_id).grid_code)
+        news.alerts = [alert_dict(session.get(Alert, alert_id)) for alert_id in report.alerts]
+        session.flush()
+        for _conversation_id, _sender, stored in news.told:
+            for message in stored:
+                session.expunge(message)
+    if report.overflowed or report.abandoned or report.alerts:
+        log.info("queue sweep: %d overflowed, %d abandoned, %d alerts",
+                 len(report.overflowed), len(report.abandoned), len(report.alerts))
+    return news
+
+
+async def publish(app: web.Application, news: News) -> None:
+    for conversation_id, sender, stored in news.told:
+        publish_messages(app, conversation_id, stored)
+        await publish_status(app, sender, conversation_id)
+    if news.grids:
+        await publish_queue_change(app, sorted(news.grids))
+    publish_alerts(app, news.alerts)
+
+
+async def queue_watch(app: web.Application) -> AsyncIterator[None]:
+    """``app.cleanup_ctx`` entry: runs the sweep every GRIDDESK_QUEUE_SWEEP_SECONDS."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await publish(app, await asyncio.to_thread(sweep_once))
+            except Exception:
+                log.exception("queue sweep failed; retrying next interval")
+            await asyncio.sleep(app[settings_key].queue_sweep_seconds)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()

@@ -1,0 +1,220 @@
+// Shared by the console pages: the API client (session cookie + CSRF header), DOM helpers that only
+// ever insert text, Chinese labels, durations, the top bar and a reconnecting websocket.
+// Exposes one global, window.GridDeskConsole.
+(function () {
+  "use strict";
+  var csrfToken = "";
+
+  var ROLE_LABELS = { agent: "客服", manager: "网格经理", admin: "管理员" };
+  var STATUS_LABELS = { online: "在线", away: "忙碌", offline: "离线" };
+  var TIER_LABELS = { key: "重要客户", vip: "重要客户", general: "一般客户", prospect: "潜在客户" };
+  var HANDOFF_STATUS_LABELS = {
+    queued: "排队中", active: "服务中", returned: "已交回机器人", closed: "已结束",
+    abandoned: "客户已离开", ticket: "客户已留言"
+  };
+  var ERROR_TEXT = {
+    unauthorized: "登录已失效,请重新登录",
+    forbidden: "您没有权限执行此操作",
+    csrf: "页面已过期,请刷新后重试",
+    already_taken: "已被其他客服接入",
+    at_capacity: "您的接待量已满,请先结束部分会话",
+    not_in_grid: "该会话不属于您所在的网格",
+    not_assigned: "该会话已不由您接待",
+    invalid_transition: "会话状态已变化,请刷新",
+    not_found: "记录不存在或已被处理"
+  };
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) { node.removeChild(node.firstChild); }
+  }
+
+  function ApiError(status, code, message) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+  }
+
+  function loginUrl() {
+    var here = window.location.pathname;
+    return "/console/login" + (here && here !== "/console/" ? "?next=" + encodeURIComponent(here) : "");
+  }
+
+  // Every call: JSON in, JSON out, CSRF header on unsafe methods; 401 → the login page.
+  function api(method, path, body, options) {
+    var headers = { "Accept": "application/json" };
+    var init = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && method !== "HEAD" && csrfToken) { headers["X-CSRF-Token"] = csrfToken; }
+    return fetch(path, init).then(function (response) {
+      if (response.status === 204) { return null; }
+      return response.json().catch(function () { return null; }).then(function (data) {
+        if (response.ok) { return data; }
+        var error = (data && data.error) || {};
+        if (response.status === 401 && !(options && options.allow401)) {
+          window.location.assign(loginUrl());
+        }
+        throw new ApiError(response.status, error.code || "http_" + response.status, error.message || "");
+      });
+    }, function () {
+      throw new ApiError(0, "network", "网络连接失败,请检查网络");
+    });
+  }
+
+  function errorText(error, fallback) {
+    if (!error) { return fallback || "操作失败"; }
+    if (error.code && ERROR_TEXT[error.code]) { return ERROR_TEXT[error.code]; }
+    if (error.status === 0) { return "网络连接失败,请检查网络"; }
+    if (error.message) { return error.message; }
+    return (fallback || "操作失败") + (error.status ? "(" + error.status + ")" : "");
+  }
+
+  var toastTimer = null;
+  function toast(text, kind) {
+    var box = document.getElementById("toast");
+    if (!box) { return; }
+    box.textContent = text;
+    box.className = "toast toast--" + (kind || "info");
+    box.hidden = false;
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(function () { box.hidden = true; }, 4000);
+  }
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds || 0));
+    if (seconds < 60) { return seconds + "秒"; }
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) { return minutes + "分" + String(seconds % 60).padStart(2, "0") + "秒"; }
+    return Math.floor(minutes / 60) + "小时" + (minutes % 60) + "分";
+  }
+
+  function clock(iso) {
+    if (!iso) { return ""; }
+    var date = new Date(iso);
+    if (isNaN(date.getTime())) { return ""; }
+    var pad = function (n) { return String(n).padStart(2, "0"); };
+    var today = new Date();
+    var time = pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds());
+    if (date.toDateString() === today.toDateString()) { return time; }
+    return (date.getMonth() + 1) + "月" + date.getDate() + "日 " + time;
+  }
+
+  function label(map, value) {
+    return value === null || value === undefined ? "" : (map[value] || String(value));
+  }
+
+  // Logged-in account: fills the top bar (name, role, manager link) and the logout button.
+  function me() {
+    return api("GET", "/api/v1/auth/me").then(function (body) {
+      csrfToken = body.csrf_token || "";
+      var account = body.account || {};
+      var name = document.getElementById("me-name");
+      var role = document.getElementById("me-role");
+      var managerLink = document.getElementById("manager-link");
+      if (name) { name.textContent = account.display_name || account.username || ""; }
+      if (role) { role.textContent = label(ROLE_LABELS, account.role); }
+      if (managerLink) { managerLink.hidden = !isManager(account); }
+      var logout = document.getElementById("logout");
+      if (logout) {
+        logout.addEventListener("click", function () {
+          logout.disabled = true;
+          api("POST", "/api/v1/auth/logout", {}).catch(function () { /* leave anyway */ })
+            .then(function () { window.location.assign("/console/login"); });
+        });
+      }
+      return body;
+    });
+  }
+
+  function isManager(account) {
+    return !!account && (account.role === "manager" || account.role === "admin");
+  }
+
+  function wsUrl(path) {
+    return (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + path;
+  }
+
+  // A websocket that reconnects with exponential backoff and pings every 25 s.
+  // handlers: open(send), message(data), down() — down runs once per lost connection.
+  function LiveSocket(path, handlers) {
+    var socket = null;
+    var delay = 1000;
+    var timer = null;
+    var ping = null;
+    var stopped = false;
+    var self = this;
+
+    function send(data) {
+      if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(data)); return true; }
+      return false;
+    }
+
+    function connect() {
+      var ws;
+      try { ws = new WebSocket(wsUrl(path)); } catch (e) { retry(); return; }
+      socket = ws;
+      ws.addEventListener("open", function () {
+        delay = 1000;
+        window.clearInterval(ping);
+        ping = window.setInterval(function () { send({ type: "ping" }); }, 25000);
+        if (handlers.open) { handlers.open(send); }
+      });
+      ws.addEventListener("message", function (event) {
+        var data;
+        try { data = JSON.parse(event.data); } catch (e) { return; }
+        if (data && typeof data === "object" && handlers.message) { handlers.message(data); }
+      });
+      ws.addEventListener("close", function () {
+        if (socket !== ws) { return; }
+        socket = null;
+        window.clearInterval(ping);
+        if (handlers.down) { handlers.down(); }
+        retry();
+      });
+    }
+
+    function retry() {
+      if (stopped || timer !== null) { return; }
+      var wait = delay + Math.floor(Math.random() * 500);
+      delay = Math.min(delay * 2, 30000);
+      timer = window.setTimeout(function () {
+        timer = null;
+        // a dead session cannot reconnect: api() sends the agent to the login page on 401
+        api("GET", "/api/v1/auth/me").then(connect, function (error) {
+          if (error.status !== 401) { connect(); }
+        });
+      }, wait);
+    }
+
+    self.send = send;
+    self.isOpen = function () { return !!socket && socket.readyState === WebSocket.OPEN; };
+    self.stop = function () { stopped = true; if (socket) { socket.close(); } };
+    connect();
+  }
+
+  window.GridDeskConsole = {
+    api: api,
+    me: me,
+    el: el,
+    clear: clear,
+    toast: toast,
+    errorText: errorText,
+    duration: duration,
+    clock: clock,
+    label: label,
+    isManager: isManager,
+    LiveSocket: LiveSocket,
+    labels: {
+      role: ROLE_LABELS, status: STATUS_LABELS, tier: TIER_LABELS, handoffStatus: HANDOFF_STATUS_LABELS
+    }
+  };
+})();

@@ -1,0 +1,180 @@
+// The grid manager's board: per grid its live queue (over the first-response SLA highlighted),
+// agent load and SLA alerts. GET /api/v1/console/manager, again on websocket queue/alert events
+// and every 10 s. Every server text goes in with textContent (C.el).
+(function () {
+  "use strict";
+  var C = window.GridDeskConsole;
+  var el = C.el;
+  var REFRESH_MS = 10000;
+  var FIRST_RESPONSE_SLA_SECONDS = 60;  // DOMAIN.md: online chat, first response within 1 minute
+  var ALERT_KIND_LABELS = { first_response: "首次响应超时", queue_wait: "排队超时", overdue: "逾期", response: "响应超时" };
+
+  var grids = document.getElementById("grids");
+  var board = { grids: [], receivedAt: Date.now() };
+  var pending = null;
+
+  function waited(item) {
+    return (item.waited_seconds || 0) + (Date.now() - board.receivedAt) / 1000;
+  }
+
+  function slaSeconds(grid) {
+    var value = grid.first_response_sla_seconds;
+    return typeof value === "number" && value > 0 ? value : FIRST_RESPONSE_SLA_SECONDS;
+  }
+
+  function table(headers) {
+    var t = el("table", "table");
+    var head = el("tr");
+    headers.forEach(function (h) { head.appendChild(el("th", null, h)); });
+    var thead = el("thead");
+    thead.appendChild(head);
+    t.appendChild(thead);
+    var body = el("tbody");
+    t.appendChild(body);
+    return { table: t, body: body };
+  }
+
+  function row(className, cells) {
+    var tr = el("tr", className);
+    cells.forEach(function (cell) {
+      var td = el("td");
+      if (cell instanceof Node) { td.appendChild(cell); } else { td.textContent = cell === null || cell === undefined ? "" : String(cell); }
+      tr.appendChild(td);
+    });
+    return tr;
+  }
+
+  function loadBar(active, max) {
+    var wrap = el("span", "load");
+    var track = el("span", "load__track");
+    var bar = el("span", "load__bar");
+    track.appendChild(bar);
+    var ratio = max > 0 ? Math.min(active / max, 1) : 0;
+    bar.style.width = Math.round(ratio * 100) + "%";
+    if (ratio >= 1) { bar.classList.add("load__bar--full"); }
+    wrap.appendChild(track);
+    wrap.appendChild(el("span", "load__text", active + "/" + max));
+    return wrap;
+  }
+
+  function renderGrid(grid) {
+    var card = el("section", "grid-card");
+    card.setAttribute("data-grid", String(grid.code));
+    var head = el("header", "grid-card__head");
+    head.appendChild(el("h2", null, grid.name || grid.code));
+    head.appendChild(el("span", "tag", grid.code));
+    var queue = Array.isArray(grid.queue) ? grid.queue : [];
+    var agents = Array.isArray(grid.agents) ? grid.agents : [];
+    var alerts = Array.isArray(grid.alerts) ? grid.alerts.slice() : [];
+    var online = agents.filter(function (a) { return a.status === "online"; }).length;
+    head.appendChild(el("span", "grid-card__stat", "排队 " + queue.length + " · 在线客服 " + online + "/" + agents.length));
+    card.appendChild(head);
+
+    card.appendChild(el("h3", "sub-title", "排队中"));
+    if (queue.length) {
+      var q = table(["#", "等待时长", "原因", "客户", "推荐客服", "内容"]);
+      queue.forEach(function (item) {
+        var seconds = waited(item);
+        var time = el("span", "waited", C.duration(seconds));
+        var tr = row("manager-queue-item", [item.position, time, item.reason_label || item.reason,
+          [item.profile && item.profile.region, item.profile && C.label(C.labels.tier, item.profile.tier)].filter(Boolean).join(" · "),
+          item.offered_agent ? item.offered_agent.name : "—", item.preview || ""]);
+        tr.setAttribute("data-handoff-id", String(item.handoff_id));
+        tr.setAttribute("data-waited", String(item.waited_seconds || 0));
+        if (seconds >= slaSeconds(grid)) { tr.classList.add("over-sla"); }
+        q.body.appendChild(tr);
+      });
+      card.appendChild(q.table);
+    } else {
+      card.appendChild(el("p", "empty", "暂无排队"));
+    }
+
+    card.appendChild(el("h3", "sub-title", "客服负载"));
+    if (agents.length) {
+      var a = table(["客服", "状态", "会话", "技能"]);
+      agents.forEach(function (agent) {
+        var status = el("span", "status-dot status-dot--" + String(agent.status), C.label(C.labels.status, agent.status));
+        var tr = row("agent-row", [agent.name, status, loadBar(agent.active_chats || 0, agent.max_chats || 0),
+          (Array.isArray(agent.skills) ? agent.skills : []).join("、") || "—"]);
+        tr.setAttribute("data-agent-id", String(agent.id));
+        a.body.appendChild(tr);
+      });
+      card.appendChild(a.table);
+    } else {
+      card.appendChild(el("p", "empty", "暂无客服"));
+    }
+
+    card.appendChild(el("h3", "sub-title", "服务时限提醒"));
+    alerts.sort(function (x, y) { return String(y.created_at || "").localeCompare(String(x.created_at || "")) || (y.id || 0) - (x.id || 0); });
+    if (alerts.length) {
+      var list = el("ol", "alert-list");
+      alerts.forEach(function (alert) {
+        var li = el("li", "alert-item");
+        li.setAttribute("data-alert-id", String(alert.id));
+        li.appendChild(el("time", "alert-item__time", C.clock(alert.created_at)));
+        li.appendChild(el("span", "tag tag--warn", ALERT_KIND_LABELS[alert.kind] || alert.kind || "提醒"));
+        li.appendChild(el("span", "alert-item__message", alert.message || ""));
+        list.appendChild(li);
+      });
+      card.appendChild(list);
+    } else {
+      card.appendChild(el("p", "empty", "暂无提醒"));
+    }
+    return card;
+  }
+
+  function render() {
+    C.clear(grids);
+    board.grids.forEach(function (grid) { grids.appendChild(renderGrid(grid)); });
+    document.getElementById("grids-empty").hidden = board.grids.length > 0;
+    document.getElementById("updated-at").textContent = "更新于 " + C.clock(new Date().toISOString());
+  }
+
+  function tick() {
+    grids.querySelectorAll(".manager-queue-item").forEach(function (tr) {
+      var card = tr.closest(".grid-card");
+      var grid = board.grids.filter(function (g) { return String(g.code) === card.getAttribute("data-grid"); })[0];
+      var seconds = Number(tr.getAttribute("data-waited")) + (Date.now() - board.receivedAt) / 1000;
+      var cell = tr.querySelector(".waited");
+      if (cell) { cell.textContent = C.duration(seconds); }
+      if (grid && seconds >= slaSeconds(grid)) { tr.classList.add("over-sla"); }
+    });
+  }
+
+  function forbidden() {
+    document.getElementById("forbidden").hidden = false;
+    grids.hidden = true;
+  }
+
+  function load() {
+    return C.api("GET", "/api/v1/console/manager").then(function (body) {
+      board = { grids: (body && Array.isArray(body.grids)) ? body.grids : [], receivedAt: Date.now() };
+      render();
+    }, function (error) {
+      if (error.status === 403) { forbidden(); return; }
+      C.toast(C.errorText(error, "看板加载失败"), "error");
+    });
+  }
+
+  // many events in a burst → one reload
+  function reloadSoon() {
+    if (pending !== null) { return; }
+    pending = window.setTimeout(function () { pending = null; load(); }, 300);
+  }
+
+  C.me().then(function (body) {
+    if (!C.isManager(body.account)) { forbidden(); return; }
+    load();
+    window.setInterval(load, REFRESH_MS);
+    window.setInterval(tick, 1000);
+    new C.LiveSocket("/api/v1/console/ws", {
+      open: function () { document.getElementById("connection-banner").hidden = true; },
+      message: function (data) {
+        if (data.type === "queue" || data.type === "alert" || data.type === "handoff") { reloadSoon(); }
+      },
+      down: function () { document.getElementById("connection-banner").hidden = false; }
+    });
+  }, function (error) {
+    if (error.status !== 401) { C.toast(C.errorText(error, "加载失败"), "error"); }
+  });
+})();

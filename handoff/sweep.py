@@ -1,0 +1,193 @@
+"""The queue sweep: overflow, silent customers, and chat service-level alerts for grid managers.
+
+``sweep(session, now)`` is a function of the database and the clock it is given (tests drive it with
+a controllable clock; the gateway runs it every few seconds). Per grid policy (grids/handoff_policy.py):
+- a conversation queued longer than ``overflow_after_seconds`` in a grid with an overflow grid moves
+  to the overflow grid's queue (its wait there starts again);
+- a queued customer whose page has not been seen for ``abandon_after_seconds`` left: back to the bot,
+  the handoff ``abandoned``;
+- alerts, each (handoff, kind, step) once: ``chat_wait`` when a customer has waited past
+  ``first_response_seconds`` without being accepted, ``chat_first_response`` when an accepted chat has
+  no answer from the agent ``first_response_seconds`` after it was accepted; step ``breach`` at the
+  deadline and ``overdue`` ``overdue_minutes`` after it.
+A customer who never had a human answer waits since the escalation (an overflow does not reset it);
+one transferred after an answer waits since the transfer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grids.handoff_policy import HandoffPolicy
+from grids.models import Grid
+from handoff.models import Conversation, Handoff, HandoffStatus, Owner
+from handoff.ownership import OwnershipError, transition
+from handoff.queue import add_packet_note, agent_loads, pick_agent
+from tickets.models import Alert
+
+MAX_OPEN_ALERTS = 50
+CHAT_WAIT = "chat_wait"
+CHAT_FIRST_RESPONSE = "chat_first_response"
+BREACH = "breach"
+OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    overflowed: list[int]  # handoff ids
+    abandoned: list[int]  # handoff ids
+    alerts: list[int]  # alert ids
+
+
+def sweep(session: Session, now: datetime) -> SweepReport:
+    grids = {grid.code: grid for grid in session.scalars(select(Grid))}
+    policies = {code: grid.handoff_policy() for code, grid in grids.items()}
+    overflowed: list[int] = []
+    abandoned: list[int] = []
+    for handoff, conversation in _queued(session):
+        policy = policies[handoff.grid_code]
+        seen = conversation.customer_seen_at or handoff.created_at
+        if now - seen > timedelta(seconds=policy.abandon_after_seconds):
+            if _abandon(session, handoff, conversation, now):
+                abandoned.append(handoff.id)
+            continue
+        overflow = grids[handoff.grid_code].overflow_code
+        waited_too_long = now - handoff.queued_at > timedelta(seconds=policy.overflow_after_seconds)
+        if (overflow is not None and overflow in grids and waited_too_long
+                and _overflow(session, handoff, conversation, grids[overflow], now)):
+            overflowed.append(handoff.id)
+    alerts = _wait_alerts(session, grids, policies, now) + _first_response_alerts(session, grids, policies, now)
+    session.flush()
+    return SweepReport(overflowed, abandoned, [alert.id for alert in alerts])
+
+
+def open_alerts(session: Session, grid_codes: list[str] | tuple[str, ...] | None) -> list[Alert]:
+    """Unacknowledged alerts of these grids (None = all), newest first, at most 50."""
+    query = (select(Alert).where(Alert.acknowledged_at.is_(None))
+             .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(MAX_OPEN_ALERTS))
+    if grid_codes is not None:
+        query = query.where(Alert.grid_code.in_(list(grid_codes)))
+    return list(session.scalars(query))
+
+
+def _queued(session: Session) -> list[tuple[Handoff, Conversation]]:
+    rows = session.execute(
+        select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Handoff.status == HandoffStatus.QUEUED.value, Conversation.owner == Owner.QUEUED.value,
+               Conversation.handoff_id == Handoff.id)
+        .order_by(Handoff.queued_at, Handoff.id)
+    ).all()
+    return list(rows)
+
+
+def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now: datetime) -> bool:
+    try:
+        transition(session, conversation.id, Owner.QUEUED, Owner.BOT, actor="system", handoff_id=handoff.id,
+                   note="客户长时间未在线, 视为离开队列", now=now)
+    except OwnershipError:  # accepted or left in the meantime
+        return False
+    handoff.status = HandoffStatus.ABANDONED.value
+    handoff.ended_at = now
+    return True
+
+
+def _overflow(session: Session, handoff: Handoff, conversation: Conversation, target: Grid, now: datetime) -> bool:
+    source = handoff.grid_code
+    waited = int((now - handoff.queued_at).total_seconds())
+    note = f"排队 {waited} 秒无人接入, 溢出到{target.name}"
+    try:
+        transition(session, conversation.id, Owner.QUEUED, Owner.QUEUED, actor="system", handoff_id=handoff.id,
+                   grid_code=target.code, note=note, now=now)
+    except OwnershipError:
+        return False
+    handoff.grid_code = target.code
+    handoff.queued_at = now
+    handoff.offered_agent_id = pick_agent(agent_loads(session, [target.code]), handoff.skill,
+                                          conversation.last_agent_id)
+    add_packet_note(handoff, {"at": now.isoformat(), "by": "system", "from_grid": source, "to_grid": target.code,
+                        "note": note})
+    session.flush()
+    return True
+
+
+def _wait_alerts(session: Session, grids: dict[str, Grid], policies: dict[str, HandoffPolicy],
+                 now: datetime) -> list[Alert]:
+    alerts = []
+    for handoff, _ in _queued(session):
+        policy = policies[handoff.grid_code]
+        started = handoff.created_at if handoff.first_response_at is None else handoff.queued_at
+        due = started + timedelta(seconds=policy.first_response_seconds)
+        grid = grids[handoff.grid_code]
+
+        def message(step: str, started: datetime = started, grid: Grid = grid,
+                    policy: HandoffPolicy = policy) -> str:
+            waited = _duration(now - started)
+            if step == BREACH:
+                return (f"{grid.name}: 有客户已排队等待 {waited}, 超过首次响应时限"
+                        f" {policy.first_response_seconds} 秒, 请尽快接入")
+            return (f"{grid.name}: 有客户已排队等待 {waited}, 超时 {policy.overdue_minutes} 分钟仍无人接入,"
+                    " 请网格经理跟进")
+
+        alerts += _raise_due(session, handoff, CHAT_WAIT, due, policy, now, message)
+    return alerts
+
+
+def _first_response_alerts(session: Session, grids: dict[str, Grid], policies: dict[str, HandoffPolicy],
+                           now: datetime) -> list[Alert]:
+    alerts = []
+    rows = session.scalars(
+        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Handoff.status == HandoffStatus.ACTIVE.value, Handoff.first_response_at.is_(None),
+               Handoff.accepted_at.is_not(None), Conversation.owner == Owner.HUMAN.value,
+               Conversation.handoff_id == Handoff.id)
+        .order_by(Handoff.accepted_at, Handoff.id)
+    ).all()
+    for handoff in rows:
+        policy = policies[handoff.grid_code]
+        assert handoff.accepted_at is not None
+        due = handoff.accepted_at + timedelta(seconds=policy.first_response_seconds)
+        grid = grids[handoff.grid_code]
+
+        def message(step: str, accepted: datetime = handoff.accepted_at, grid: Grid = grid,
+                    policy: HandoffPolicy = policy) -> str:
+            silent = _duration(now - accepted)
+            if step == BREACH:
+                return (f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超过首次响应时限"
+                        f" {policy.first_response_seconds} 秒")
+            return (f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超时 {policy.overdue_minutes} 分钟,"
+                    " 请网格经理跟进")
+
+        alerts += _raise_due(session, handoff, CHAT_FIRST_RESPONSE, due, policy, now, message)
+    return alerts
+
+
+def _raise_due(session: Session, handoff: Handoff, kind: str, due: datetime, policy: HandoffPolicy,
+               now: datetime, message: Callable[[str], str]) -> list[Alert]:
+    """Add the alerts of the steps whose time has come and that were not raised before."""
+    raised = []
+    for step, at in ((BREACH, due), (OVERDUE, due + timedelta(minutes=policy.overdue_minutes))):
+        if at > now:
+            break
+        already = session.scalar(select(Alert.id).where(Alert.handoff_id == handoff.id, Alert.kind == kind,
+                                                        Alert.step == step))
+        if already is not None:
+            continue
+        alert = Alert(grid_code=handoff.grid_code, handoff_id=handoff.id, kind=kind, step=step,
+                      message=message(step), created_at=now)
+        session.add(alert)
+        session.flush()
+        raised.append(alert)
+    return raised
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    if minutes and seconds:
+        return f"{minutes} 分 {seconds} 秒"
+    return f"{minutes} 分钟" if minutes else f"{seconds} 秒"
