@@ -41,6 +41,8 @@ from handoff.ownership import (
     NotInGrid,
 )
 from handoff.queue import (
+    AgentNotFound,
+    InvalidTransfer,
     accept,
     agent_loads,
     close,
@@ -74,6 +76,8 @@ _ERRORS: dict[type[Exception], tuple[int, str]] = {
     NotInGrid: (403, "您不属于该会话所在的网格"),
     NotAssigned: (409, "该会话不由您接待"),
     InvalidTransition: (409, "会话当前的状态不允许这个操作"),
+    InvalidTransfer: (422, "无法转接到这个目标 (不能转给自己或离线的客服, 网格需存在)"),
+    AgentNotFound: (404, "找不到该客服"),
 }
 
 

@@ -10,8 +10,15 @@
   var RATING = "/webhooks/rest/rating";
   var HISTORY_PAGE = 200;  // the gateway returns at most this many messages per history call
   var POLL_MS = 4000;  // history + status polling while the live connection is down
+  // history also while it is up: transcript writes that bypass the live hub (another process, a
+  // database-only notice) still reach an open page
+  var SAFETY_POLL_MS = 8000;
   var RECONNECT_MIN_MS = 1000;
   var RECONNECT_MAX_MS = 30000;
+  // the customer's control payloads, shown by their button titles when history brings them back
+  var CONTROL_TITLES = {
+    "/griddesk_keep_waiting": "继续等待", "/griddesk_leave_message": "留言", "/griddesk_back_to_bot": "返回智能助手"
+  };
   var SCORE_LABELS = { 1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "非常满意" };
 
   var shown = {};  // transcript seqs already on screen
@@ -146,7 +153,10 @@
     var text = message.text || textOf(payload);
     var buttons = buttonsOf(payload);
     if (message.author === "customer") {
-      addMessage("me", message.text || "");
+      var said = message.text || "";
+      if (CONTROL_TITLES[said]) { said = CONTROL_TITLES[said]; }
+      if (/^\/griddesk_rate\{/.test(said)) { said = "评价"; }
+      addMessage("me", said);
     } else if (message.author === "system") {
       addMessage("system", text, buttons);
     } else if (message.author === "agent") {
@@ -272,7 +282,7 @@
       return;
     }
     // keep the thank-you on screen until the conversation moves on
-    var keepThanks = rating.done && rating.handoffId === handoffId && next.owner === "closed";
+    var keepThanks = (rating.done || rating.sending) && rating.handoffId === handoffId && next.owner === "closed";
     if (!keepThanks) { ratingCard.hidden = true; }
   }
 
@@ -306,6 +316,7 @@
 
   function ratingFinished() {
     rating.done = true;
+    ratingCard.hidden = false;
     ratingCard.querySelector(".rating__form").hidden = true;
     ratingThanks.hidden = false;
   }
@@ -344,15 +355,18 @@
 
   // ---- live connection (polling while it is down) -------------------------------------------
 
-  function startPolling() {
-    if (pollTimer === null) {
-      pollTimer = window.setInterval(function () { fetchHistory(); fetchStatus(); }, POLL_MS);
-    }
+  var pollEvery = 0;
+  function poll(every) {
+    if (pollEvery === every) { return; }
+    if (pollTimer !== null) { window.clearInterval(pollTimer); }
+    pollEvery = every;
+    pollTimer = window.setInterval(function () {
+      fetchHistory();
+      if (every === POLL_MS) { fetchStatus(); }
+    }, every);
   }
-
-  function stopPolling() {
-    if (pollTimer !== null) { window.clearInterval(pollTimer); pollTimer = null; }
-  }
+  function startPolling() { poll(POLL_MS); }
+  function stopPolling() { poll(SAFETY_POLL_MS); }
 
   function liveUrl() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";

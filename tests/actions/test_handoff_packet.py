@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from actions.handoff_packet import (MAX_CANDIDATES, MAX_PROFILE_FIELD, MAX_QUESTION, MAX_SLOTS, MAX_SUMMARY,
-                                    MAX_VALUE, build_packet, route_for, service_category)
+from actions.handoff_packet import (
+    MAX_CANDIDATES,
+    MAX_PROFILE_FIELD,
+    MAX_QUESTION,
+    MAX_SLOTS,
+    MAX_SUMMARY,
+    MAX_VALUE,
+    build_packet,
+    route_for,
+    service_category,
+)
 from griddesk.db import session_scope
 from handoff.packet import parse_packet
 from tests.actions.trackers import conversation

@@ -8,7 +8,14 @@ from actions.human import ActionRequestHuman
 from griddesk.db import session_scope
 from grids.models import Grid
 from tests.actions.conftest import SATURDAY_MORNING
-from tests.actions.trackers import conversation, domain, handoff_packets, responses, run, slot_values
+from tests.actions.trackers import (
+    conversation,
+    domain,
+    handoff_packets,
+    responses,
+    run,
+    slot_values,
+)
 
 WUHOU = {"customer": {"region": "成都武侯区", "tier": "general", "name": "王先生"}}
 
@@ -33,7 +40,7 @@ async def test_a_customer_who_asks_is_told_who_helps_and_the_packet_follows(sett
     assert events == []
 
 
-async def test_the_transfer_text_names_the_grid_as_a_variable():
+def test_the_transfer_text_names_the_grid_as_a_variable():
     [text] = domain()["responses"]["utter_human_transferring"]
     assert text["text"] == "正在为您转接{grid_name}的人工客服，请稍候…"
 

@@ -7,8 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from actions.texts import (category_label, duration_zh, local_time_zh, minutes_until, opening_zh, service_hours_zh,
-                           state_label, ticket_lines, yuan)
+from actions.texts import (
+    category_label,
+    duration_zh,
+    local_time_zh,
+    minutes_until,
+    opening_zh,
+    service_hours_zh,
+    state_label,
+    ticket_lines,
+    yuan,
+)
 
 
 @pytest.mark.parametrize("minutes, text", [(30, "30分钟"), (60, "1小时"), (90, "1小时30分钟"), (1440, "24小时"),

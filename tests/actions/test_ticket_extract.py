@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from actions.ticket_extract import (amount_answer, description_in_request, field_slot, find_amount, find_category,
-                                    find_name, find_phone, find_ticket_number, last4_answer, name_answer,
-                                    phone_answer, region_answer)
+from actions.ticket_extract import (
+    amount_answer,
+    description_in_request,
+    field_slot,
+    find_amount,
+    find_category,
+    find_name,
+    find_phone,
+    find_ticket_number,
+    last4_answer,
+    name_answer,
+    phone_answer,
+    region_answer,
+)
 
 
 @pytest.mark.parametrize("text, description", [

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from actions.ticket_form import (ActionChangeTicketField, ActionDiscardTicketDraft, ActionTicketSummary,
-                                 ValidateTicketForm)
-from tests.actions.trackers import handoff_packets, responses, run, slot_values, snapshot
+from actions.ticket_form import (
+    ActionChangeTicketField,
+    ActionDiscardTicketDraft,
+    ActionTicketSummary,
+    ValidateTicketForm,
+)
+from tests.actions.trackers import (
+    handoff_packets,
+    responses,
+    run,
+    slot_values,
+    snapshot,
+)
 
 FILLED = {"ticket_category": "fault", "ticket_description": "宽带一直断网，重启也没用", "ticket_phone": "13812345678",
           "ticket_name": "张三", "ticket_region": "成都市武侯区"}
@@ -130,7 +140,7 @@ async def test_failures_of_different_slots_do_not_add_up():
                                         ticket_failures={"ticket_description": 2})
     assert responses(dispatcher) == ["utter_invalid_invalid_phone"]
     assert slot_values(events)["ticket_failures"] == {"ticket_description": 2, "ticket_phone": 1}
-    assert slot_values(events).get("requested_slot", "not set") != None  # noqa: E711 - the form goes on
+    assert slot_values(events).get("requested_slot", "not set") != None
 
 
 @pytest.mark.parametrize("text, intent", [("算了", "cancel"), ("不用了", "cancel"), ("取消", "cancel"),

@@ -6,9 +6,9 @@ import pytest
 
 from actions.ticket_lookup import ActionDiscardTicketLookup, ValidateTicketLookupForm
 from griddesk.db import session_scope
+from tests.actions.trackers import responses, run, slot_values, snapshot
 from tickets import service
 from tickets.models import Category
-from tests.actions.trackers import responses, run, slot_values, snapshot
 
 
 def make_ticket(sender_id: str) -> str:

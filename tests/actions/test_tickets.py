@@ -11,9 +11,15 @@ from actions import ticket_client
 from actions.texts import local_time_zh
 from actions.tickets import ActionCheckTicket, ActionOpenTicket
 from griddesk.db import session_scope
+from tests.actions.trackers import (
+    handoff_packets,
+    responses,
+    run,
+    slot_values,
+    snapshot,
+)
 from tickets import service
 from tickets.models import Category, Ticket, TicketEvent, TicketState
-from tests.actions.trackers import handoff_packets, responses, run, slot_values, snapshot
 
 DRAFT = {"ticket_category": "complaint", "ticket_description": "宽带三天没修好", "ticket_phone": "13812345678",
          "ticket_name": "张三", "ticket_region": "成都市武侯区", "ticket_confirming": True}

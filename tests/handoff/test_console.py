@@ -37,8 +37,9 @@ def staff(settings):
         make_staff(session, "li.na", Role.AGENT, ("cd-wuhou",), display_name="李娜")
         make_staff(session, "zhou.ting", Role.AGENT, ("sh-pudong",), display_name="周婷")
         make_staff(session, "wang.min", Role.MANAGER, ("cd-wuhou",), display_name="王敏")
-        from grids.models import Agent, AgentStatus
         from sqlalchemy import update
+
+        from grids.models import Agent, AgentStatus
         session.execute(update(Agent).values(status=AgentStatus.ONLINE))
 
 

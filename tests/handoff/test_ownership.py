@@ -9,7 +9,13 @@ from sqlalchemy.exc import DatabaseError
 
 from griddesk.db import session_scope
 from handoff.models import Conversation, Handoff, HandoffStatus, Owner, OwnershipEvent
-from handoff.ownership import AlreadyTaken, AtCapacity, InvalidTransition, OwnershipError, transition
+from handoff.ownership import (
+    AlreadyTaken,
+    AtCapacity,
+    InvalidTransition,
+    OwnershipError,
+    transition,
+)
 from handoff.queue import accept
 from tests.factories import make_account, make_conversation, make_handoff
 

@@ -8,13 +8,50 @@ from sqlalchemy import func, select
 from griddesk.db import session_scope
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Agent, AgentStatus
-from handoff.models import Author, Conversation, Handoff, HandoffStatus, Message, Owner, OwnershipEvent, Rating
-from handoff.ownership import AlreadyTaken, AtCapacity, HandoffNotFound, InvalidTransition, NotAssigned, NotInGrid
+from handoff.models import (
+    Author,
+    Conversation,
+    Handoff,
+    HandoffStatus,
+    Message,
+    Owner,
+    OwnershipEvent,
+    Rating,
+)
+from handoff.ownership import (
+    AlreadyTaken,
+    AtCapacity,
+    HandoffNotFound,
+    InvalidTransition,
+    NotAssigned,
+    NotInGrid,
+)
 from handoff.packet import parse_packet
-from handoff.queue import (AgentLoad, AlreadyRated, InvalidRating, InvalidTransfer, accept, agent_loads, close,
-                           customer_leaves, estimate_wait, grid_queue, hand_back, handoff_view, my_chats,
-                           pick_agent, queue_status, rate, record_agent_message, reopen, request_handoff,
-                           set_agent_status, touch_agent, touch_customer, transfer)
+from handoff.queue import (
+    AgentLoad,
+    AlreadyRated,
+    InvalidRating,
+    InvalidTransfer,
+    accept,
+    agent_loads,
+    close,
+    customer_leaves,
+    estimate_wait,
+    grid_queue,
+    hand_back,
+    handoff_view,
+    my_chats,
+    pick_agent,
+    queue_status,
+    rate,
+    record_agent_message,
+    reopen,
+    request_handoff,
+    set_agent_status,
+    touch_agent,
+    touch_customer,
+    transfer,
+)
 from tests.factories import make_account, make_conversation, make_handoff
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

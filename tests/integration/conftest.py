@@ -43,7 +43,22 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     if not current_model_path(settings).exists():
         subprocess.run([sys.executable, "-m", "griddesk.train_model"], check=True, env=env)
     subprocess.run([sys.executable, "-m", "griddesk.setup_db"], check=True, env=env, capture_output=True)
+    always_open(settings)
     return settings
+
+
+def always_open(settings: Settings) -> None:
+    """Human service around the clock, so handoff tests do not depend on the hour CI runs at
+    (business hours themselves are tested in tests/grids/test_hours.py and tests/actions/test_human.py)."""
+    from sqlalchemy import update
+
+    from griddesk.db import make_engine
+    from grids.models import Grid
+
+    engine = make_engine(settings.database_url)
+    with engine.begin() as connection:
+        connection.execute(update(Grid).values(business_hours={}))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -76,10 +76,10 @@ def test_ticket_progress_appears_in_an_open_chat_and_again_on_the_next_visit(pag
     from sqlalchemy.orm import Session
 
     from griddesk.db import make_engine
+    from tests.tickets.factories import make_ticket
     from tickets.models import TicketState
     from tickets.notify import notify_state_change
     from tickets.service import transition
-    from tests.tickets.factories import make_ticket
 
     ask(page, "你好")
     expect(page.locator(".msg--bot")).to_have_count(2, timeout=15_000)

@@ -31,7 +31,9 @@ def test_demo_questions_are_answered_from_the_knowledge_base(stack, question, fr
 def test_greeting_human_request_and_complaint_follow_the_rules(stack):
     customer = Customer(stack.settings.gateway_url)
     assert any("您好" in t or "你好" in t for t in customer.texts("你好"))
-    assert any("400-800-1234" in t for t in customer.texts("转人工"))
+    assert any("转接" in t and "人工客服" in t for t in customer.texts("转人工"))
+    assert customer.status()["owner"] == "queued"
+    customer.say("/griddesk_back_to_bot")
     complaint = customer.texts("你们服务太差了,我要投诉")
     assert len(complaint) == 2 and "投诉" in complaint[0]
 

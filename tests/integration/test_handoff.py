@@ -18,7 +18,7 @@ from accounts.models import Role
 from accounts.service import create_account
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from handoff.models import OwnershipEvent, Owner
+from handoff.models import Owner, OwnershipEvent
 from tests.integration.client import Customer, Staff, request
 
 pytestmark = pytest.mark.integration

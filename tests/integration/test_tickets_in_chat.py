@@ -43,6 +43,9 @@ def open_complaint(customer: Customer) -> tuple[str, list[dict]]:
     match = NUMBER.search(opened[0])
     assert match, opened
     assert "1小时内联系您" in opened[0] and "成都武侯网格" in opened[0]
+    # a complaint also goes straight to a person, the ticket number in the handoff packet
+    assert customer.status()["owner"] == "queued" and any("转接" in t for t in opened[1:])
+    customer.say("/griddesk_back_to_bot")
     return match.group(0), summary
 
 
@@ -93,15 +96,17 @@ def test_cancelling_in_the_middle_of_the_form_creates_nothing(stack, database):
     assert tickets_of(database, customer.sender) == []
 
 
-def test_three_invalid_answers_offer_a_human_and_create_nothing(stack, database):
+def test_three_invalid_answers_hand_the_customer_to_a_human_and_create_nothing(stack, database):
     customer = Customer(stack.settings.gateway_url)
     customer.say("家里宽带断了，帮我报修")
     for text in ("12345", "138123"):
         reply = customer.texts(text)
         assert "号码好像不对" in reply[0] and "电话" in reply[1]
-    [offer] = customer.say("不知道")
-    assert offer["buttons"] == [{"title": "转人工", "payload": "/request_human"}]
+    replies = customer.texts("不知道")
+    assert any("转接" in t for t in replies), replies
+    assert customer.status()["owner"] == "queued"
     assert tickets_of(database, customer.sender) == []
+    customer.say("/griddesk_back_to_bot")
 
 
 def test_a_lookup_with_wrong_digits_reveals_nothing_and_the_right_digits_show_the_state(stack, opened_ticket):

@@ -20,6 +20,11 @@
     after_sales: "售后", refund: "退款/赔偿"
   };
   var AUTHOR_LABELS = { customer: "客户", bot: "智能助手", agent: "客服", system: "系统" };
+  // what the customer's control buttons mean, when the transcript keeps their payloads
+  var CONTROL_LABELS = {
+    "/griddesk_keep_waiting": "(客户选择:继续等待)", "/griddesk_leave_message": "(客户选择:留言)",
+    "/griddesk_back_to_bot": "(客户选择:返回智能助手)"
+  };
 
   var account = null;
   var queue = { items: [], receivedAt: Date.now() };
@@ -225,6 +230,7 @@
     li.appendChild(head);
     var text = message.text || (typeof payload.text === "string" ? payload.text : "")
       || (payload.custom && typeof payload.custom.text === "string" ? payload.custom.text : "");
+    if (author === "customer" && CONTROL_LABELS[text]) { text = CONTROL_LABELS[text]; }
     li.appendChild(el("div", "msg__text", text));
     var buttons = payload.buttons || (payload.custom && payload.custom.buttons) || (payload.reply && payload.reply.buttons);
     if (Array.isArray(buttons) && buttons.length) {
@@ -263,6 +269,20 @@
       .then(function (body) {
         if (current === opened && body && Array.isArray(body.messages)) { body.messages.forEach(appendMessage); }
       }, function () { /* next poll */ });
+  }
+
+  // after a lost connection: who serves the open conversation now, and anything missed, then live again
+  function refreshCurrent() {
+    if (!current || !current.loaded) { return; }
+    var opened = current;
+    C.api("GET", API + "/handoffs/" + opened.handoffId).then(function (detail) {
+      if (current !== opened) { return; }
+      opened.status = detail.status;
+      opened.mine = isMine(detail.agent);
+      (Array.isArray(detail.messages) ? detail.messages : []).forEach(appendMessage);
+      setActions();
+      subscribe();
+    }, function () { subscribe(); });
   }
 
   function subscribe() {
@@ -705,7 +725,7 @@
 
   function startPolling() {
     if (pollTimer !== null) { return; }
-    pollTimer = window.setInterval(function () { catchUp(); refreshLists(); }, POLL_MS);
+    pollTimer = window.setInterval(function () { refreshCurrent(); refreshLists(); }, POLL_MS);
   }
 
   function stopPolling() {
@@ -730,8 +750,12 @@
       open: function () {
         nodes["connection-banner"].hidden = true;
         stopPolling();
-        subscribe();
-        if (connectedOnce) { C.api("GET", API + "/chats").then(function (body) { setChats(body.items); }, function () {}); }
+        if (connectedOnce) {
+          refreshCurrent();
+          C.api("GET", API + "/chats").then(function (body) { setChats(body.items); }, function () {});
+        } else {
+          subscribe();
+        }
         connectedOnce = true;
       },
       message: onEvent,
