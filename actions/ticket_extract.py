@@ -14,9 +14,15 @@ import re
 import unicodedata
 
 from knowledge_base.normalize import strip_control, to_simplified
-from tickets.fields import InvalidField, normalize_phone, parse_amount, parse_category, parse_description, parse_name
+from tickets.fields import (
+    InvalidField,
+    normalize_phone,
+    parse_amount,
+    parse_category,
+    parse_description,
+    parse_name,
+)
 from tickets.numbers import normalize_number
-
 
 _CLAUSES = re.compile(r"[，,。.!！?？;；、~～…\s]+")
 

@@ -19,7 +19,14 @@ from rasa_sdk.types import DomainDict
 
 from actions import ticket_client
 from actions import ticket_extract as extract
-from actions.form_support import FAILURES_SLOT, Turn, fresh_start, read_turn, reject_value, stop_or_continue
+from actions.form_support import (
+    FAILURES_SLOT,
+    Turn,
+    fresh_start,
+    read_turn,
+    reject_value,
+    stop_or_continue,
+)
 
 FORM = "ticket_lookup_form"
 LOOKUP_SLOTS = ("ticket_number", "ticket_last4")

@@ -57,7 +57,7 @@ def make_agent(env: dict[str, str]) -> None:
         "from grids.models import Agent, AgentStatus\n"
         "with session_scope() as s:\n"
         f"    a = create_account(s, 'bench.agent', '测评客服', Role.AGENT, {PASSWORD!r})\n"
-        "    make_agent(s, a, ['general'], 1000)\n"
+        "    make_agent(s, a, ['general'], 20)\n"
         "    join_grids(s, a, ['cd-wuhou'])\n"
         "    s.get(Agent, a.id).status = AgentStatus.ONLINE\n"
     )

@@ -70,7 +70,7 @@ class Service:
 
 def _get_json(url: str) -> object | None:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=2) as response:
             return json.loads(response.read()) if response.status == 200 else None
     except (urllib.error.URLError, OSError, ValueError):
         return None

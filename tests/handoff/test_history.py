@@ -13,10 +13,10 @@ from handoff import messages
 from handoff.app import create_app
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
+from tests.tickets.factories import make_ticket
 from tickets.models import Ticket, TicketState
 from tickets.notify import notify_state_change
 from tickets.service import transition
-from tests.tickets.factories import make_ticket
 
 WEBHOOK = "/webhooks/rest/webhook"
 HISTORY = "/webhooks/rest/history"

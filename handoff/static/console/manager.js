@@ -7,7 +7,7 @@
   var el = C.el;
   var REFRESH_MS = 10000;
   var FIRST_RESPONSE_SLA_SECONDS = 60;  // DOMAIN.md: online chat, first response within 1 minute
-  var ALERT_KIND_LABELS = { first_response: "首次响应超时", queue_wait: "排队超时", overdue: "逾期", response: "响应超时" };
+  var ALERT_KIND_LABELS = { chat_first_response: "首次响应超时", chat_wait: "排队超时", overdue: "工单逾期" };
 
   var grids = document.getElementById("grids");
   var board = { grids: [], receivedAt: Date.now() };
@@ -18,7 +18,7 @@
   }
 
   function slaSeconds(grid) {
-    var value = grid.first_response_sla_seconds;
+    var value = grid.first_response_seconds;
     return typeof value === "number" && value > 0 ? value : FIRST_RESPONSE_SLA_SECONDS;
   }
 

@@ -1,0 +1,184 @@
+"""The whole handoff round trip in a real browser: a customer in the chat widget and an agent in the
+console, two Chromium contexts driven by Playwright against the real stack."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy.orm import Session
+
+from accounts.models import Role
+from accounts.service import create_account
+from griddesk.db import make_engine
+from grids.models import Agent, AgentStatus, GridMembership
+from tests.integration.client import request
+from tests.integration.test_chat_page import CHROMIUM_ARGS
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+PASSWORD = "browser-pass-123"
+REGION = "上海市浦东新区"  # the 上海浦东 grid: its own queue, away from the other integration tests
+
+
+@pytest.fixture(scope="module")
+def agent_name(stack) -> str:
+    engine = make_engine(stack.settings.database_url)
+    with Session(engine) as session, session.begin():
+        account = create_account(session, "it.browser", "陈浏览", Role.AGENT, PASSWORD)
+        session.add(Agent(account_id=account.id, skills=["general"], max_chats=3, status=AgentStatus.ONLINE))
+        session.add(GridMembership(grid_code="sh-pudong", account_id=account.id))
+    engine.dispose()
+    return "陈浏览"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def pages(browser: Browser, stack, agent_name) -> Iterator[tuple[Page, Page, list[str]]]:
+    """(customer page, agent console page, browser errors seen on either)."""
+    errors: list[str] = []
+    contexts = [browser.new_context(locale="zh-CN") for _ in range(2)]
+    customer, agent = (context.new_page() for context in contexts)
+    for page in (customer, agent):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    base = stack.settings.gateway_url
+    customer.goto(f"{base}/?region={REGION}")
+    agent.goto(f"{base}/console/login")
+    agent.fill("#username", "it.browser")
+    agent.fill("#password", PASSWORD)
+    agent.click("#login-submit")
+    expect(agent).to_have_url(f"{base}/console/")
+    yield customer, agent, errors
+    for context in contexts:
+        context.close()
+
+
+def say(page: Page, text: str) -> None:
+    page.fill("#input", text)
+    page.press("#input", "Enter")
+
+
+def handoff_id(stack, customer: Page) -> int:
+    """The customer's queued handoff, once the page's 转人工 has been answered."""
+    sender = customer.evaluate("window.localStorage.getItem('griddesk.sender')")
+    for _ in range(200):
+        status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}").body
+        if status["owner"] == "queued":
+            return status["handoff_id"]
+        time.sleep(0.1)
+    raise AssertionError(f"the customer was not queued: {status}")
+
+
+def accept(stack, customer: Page, agent: Page) -> None:
+    expect(customer.locator("#queue-position")).to_be_visible(timeout=20_000)
+    item = agent.locator(f'#queue .queue-item[data-handoff-id="{handoff_id(stack, customer)}"]')
+    expect(item).to_be_visible(timeout=5_000)  # pushed over the console's websocket
+    item.locator(".accept").click()
+
+
+def test_customer_and_agent_talk_then_the_bot_again_then_a_rating(stack, pages, agent_name):
+    customer, agent, errors = pages
+
+    say(customer, "你们的服务时间是几点到几点")
+    expect(customer.locator(".msg--bot").last).to_contain_text("8:00", timeout=20_000)
+    say(customer, "转人工")
+    accept(stack, customer, agent)
+    expect(agent.locator("#packet-reason")).to_contain_text("客户要求转人工")
+    expect(agent.locator("#packet")).to_contain_text("你们的服务时间是几点到几点")
+    expect(customer.locator("#agent-name")).to_have_text(agent_name, timeout=5_000)
+
+    # both talk; what either types is shown as text, never run as markup
+    agent.fill("#composer-input", "您好,<b>我来帮您</b>")
+    agent.press("#composer-input", "Enter")
+    expect(customer.locator(".msg--agent").last).to_contain_text("您好,<b>我来帮您</b>", timeout=5_000)
+    say(customer, '<img src=x onerror="window.pwned=1">宽带连不上')
+    expect(agent.locator("#transcript .msg--customer").last).to_contain_text('<img src=x onerror="window.pwned=1">宽带连不上',
+                                                                            timeout=5_000)
+    assert agent.locator("#transcript img").count() == 0
+    assert agent.evaluate("window.pwned") is None and customer.evaluate("window.pwned") is None
+
+    # the agent hands back; the bot answers an FAQ again
+    agent.click("#hand-back")
+    expect(customer.locator("#status")).to_have_attribute("data-owner", "bot", timeout=5_000)
+    expect(customer.locator("#status")).to_be_hidden()
+    say(customer, "客服电话是多少")
+    expect(customer.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=20_000)
+
+    # a human again, then closed: the customer rates the service
+    say(customer, "转人工")
+    accept(stack, customer, agent)
+    expect(customer.locator("#agent-name")).to_have_text(agent_name, timeout=5_000)
+    agent.click("#close-chat")
+    agent.click("#confirm-ok")
+    expect(customer.locator("#rating")).to_be_visible(timeout=10_000)
+    customer.click('[data-score="5"]')
+    customer.fill("#rating-comment", "解决得很快")
+    customer.click("#rating-submit")
+    expect(customer.locator("#rating-thanks")).to_be_visible(timeout=5_000)
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
+def test_the_conversation_survives_a_reload_of_the_customer_page(stack, pages, agent_name):
+    customer, agent, _errors = pages
+    say(customer, "转人工")
+    accept(stack, customer, agent)
+    agent.fill("#composer-input", "请稍等,我查一下")
+    agent.press("#composer-input", "Enter")
+    expect(customer.locator(".msg--agent").last).to_contain_text("请稍等", timeout=5_000)
+    customer.reload()
+    expect(customer.locator(".msg--agent").last).to_contain_text("请稍等", timeout=10_000)
+    expect(customer.locator("#agent-name")).to_have_text(agent_name, timeout=10_000)
+    expect(customer.locator(".msg--agent")).to_have_count(1)  # shown once after the reload, not twice
+    agent.click("#close-chat")
+    agent.click("#confirm-ok")
+    expect(customer.locator("#rating")).to_be_visible(timeout=10_000)
+
+
+@pytest.fixture
+def shop_page(stack) -> Iterator[str]:
+    """A company's own page on another origin (its own loopback server) embedding the widget with one tag."""
+    html = (f"<html><head><meta charset='utf-8'></head><body><h1>某公司官网</h1>"
+            f"<script src='{stack.settings.gateway_url}/static/widget.js' data-region='{REGION}' async></script>"
+            "</body></html>").encode()
+
+    class Shop(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(html)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_widget_script_embeds_the_chat_in_another_page(browser, shop_page, agent_name):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(shop_page)
+    page.wait_for_function("window.GridDeskWidget !== undefined", timeout=10_000)
+    page.evaluate("window.GridDeskWidget.open()")
+    frame = page.frame_locator("iframe")
+    frame.locator("#input").fill("客服电话是多少")
+    frame.locator("#input").press("Enter")
+    expect(frame.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=20_000)
+    context.close()
