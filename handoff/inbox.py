@@ -191,8 +191,11 @@ class Inbox:
     async def _while_humans_own(self, incoming: Incoming, recorded: Recorded, owner: Owner,
                                 control: Control | None, now: datetime) -> Outcome:
         if control in (Control.BACK_TO_BOT, Control.LEAVE_MESSAGE):
-            left = await asyncio.to_thread(self._in_session, customer_leaves, incoming.sender, now,
-                                           to_ticket=control is Control.LEAVE_MESSAGE)
+            try:
+                left = await asyncio.to_thread(self._in_session, customer_leaves, incoming.sender, now,
+                                               to_ticket=control is Control.LEAVE_MESSAGE)
+            except OwnershipError:  # the agent closed or handed back at the same moment: nothing to leave
+                left = None
             await publish_queue_change(self.app, None)
             await publish_status(self.app, incoming.sender, recorded.conversation_id)
             if left is not None and control is Control.LEAVE_MESSAGE:
