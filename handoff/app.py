@@ -17,6 +17,7 @@ from handoff import (
     console_api,
     console_ws,
     customer_live,
+    kb_admin_api,
     kb_api,
     rest_channel,
     tickets_api,
@@ -34,7 +35,11 @@ from tickets.watch import WatchReport, check_overdue
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-CONSOLE_PAGES = {"/console/login": "login.html", "/console/": "console.html", "/console/manager": "manager.html"}
+CONSOLE_PAGES = {
+    "/console/login": "login.html", "/console/": "console.html", "/console/manager": "manager.html",
+    "/console/kb": "kb.html", "/console/kb/import": "kb-import.html", "/console/kb/hit-test": "kb-hit-test.html",
+    "/console/kb/inbox": "kb-inbox.html", "/console/kb/usage": "kb-usage.html",
+}
 # The chat page may be framed by the sites that embed the widget (GRIDDESK_WIDGET_ORIGINS); nothing else.
 FRAMEABLE_PATHS = frozenset({"/"})
 MAX_BODY_BYTES = 256 * 1024
@@ -153,5 +158,6 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     console_api.add_routes(app)
     console_ws.add_routes(app)
     kb_api.add_routes(app)
+    kb_admin_api.add_routes(app)
     tickets_api.add_routes(app)
     return app

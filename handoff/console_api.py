@@ -32,6 +32,7 @@ from handoff.labels import REASON_LABELS
 from handoff.live import publish_messages, publish_queue_change, publish_status
 from handoff.models import Author, Conversation, Handoff, Message
 from handoff.notices import tell_customer
+from handoff.proposals import propose_from_handoff
 from handoff.ownership import (
     AlreadyTaken,
     AtCapacity,
@@ -328,6 +329,7 @@ async def post_hand_back(request: web.Request) -> web.Response:
     def work(session: Session) -> tuple[int, str, list[Message]]:
         handoff = _check_visible(session, principal, handoff_id)
         hand_back(session, handoff_id, principal.account_id, utcnow(), note)
+        propose_from_handoff(session, handoff_id)
         told = tell_customer(session, handoff.conversation_id, messages.AGENT_HANDED_BACK)
         return handoff.conversation_id, handoff.grid_code, _detach(told, session)
 
@@ -343,6 +345,7 @@ async def post_close(request: web.Request) -> web.Response:
     def work(session: Session) -> tuple[int, str, list[Message]]:
         handoff = _check_visible(session, principal, handoff_id)
         close(session, handoff_id, principal.account_id, utcnow())
+        propose_from_handoff(session, handoff_id)
         told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.RATING_BUTTONS)
         return handoff.conversation_id, handoff.grid_code, _detach(told, session)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handoff.openapi_handoff import HANDOFF_PATHS
+from handoff.openapi_kb import KB_PATHS
 
 _ERROR = {
     "type": "object",
@@ -342,6 +343,7 @@ OPENAPI: dict[str, Any] = {
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
         **_TICKET_PATHS,
         **HANDOFF_PATHS,
+        **KB_PATHS,
     },
     "components": {
         "schemas": {"Error": _ERROR, "Ticket": _TICKET, "TicketEvent": _TICKET_EVENT,

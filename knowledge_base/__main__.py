@@ -1,4 +1,4 @@
-"""Command line of the knowledge base: ``python -m knowledge_base {import,search,evaluate,train,seed}``."""
+"""Command line of the knowledge base: ``python -m knowledge_base {import,export,search,evaluate,train,seed}``."""
 
 from __future__ import annotations
 
@@ -70,6 +70,27 @@ def import_file(path: Path, status: FaqStatus = FaqStatus.PUBLISHED) -> int:
         bar.close()
     elapsed = time.perf_counter() - started
     print(f"导入完成: 新增 {created}, 更新 {updated}, 未变 {unchanged} (共 {len(report.rows)} 行, {elapsed:.1f} 秒)")
+    return 0
+
+
+def export_file(path: Path, include_archived: bool = False) -> int:
+    """Write the whole knowledge base to ``path`` in the import format its suffix names."""
+    from knowledge_base.export import ExportFormatError, export_faqs
+
+    started = time.perf_counter()
+    try:
+        with session_scope() as session:
+            data = export_faqs(session, path.suffix, include_archived=include_archived)
+    except ExportFormatError:
+        print(f"导出失败: 不支持的文件类型 {path.suffix or '(无扩展名)'}: 请使用 .jsonl、.csv 或 .xlsx",
+              file=sys.stderr)
+        return 2
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        print(f"导出失败: {exc}", file=sys.stderr)
+        return 2
+    print(f"导出完成: {path} ({len(data) / 1024:.0f} KB, {time.perf_counter() - started:.1f} 秒)")
     return 0
 
 
@@ -205,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     p_import = commands.add_parser("import", help="导入 FAQ (.jsonl/.csv/.xlsx), 全部成功或全部不写入")
     p_import.add_argument("file", type=Path)
     p_import.add_argument("--draft", action="store_true", help="以草稿状态导入新 FAQ")
+    p_export = commands.add_parser("export", help="导出整个知识库 (.jsonl/.csv/.xlsx, 与导入格式相同)")
+    p_export.add_argument("file", type=Path)
+    p_export.add_argument("--archived", action="store_true", help="同时导出已下架的 FAQ")
     p_search = commands.add_parser("search", help="检索知识库")
     p_search.add_argument("text")
     p_search.add_argument("-k", type=int, default=5)
@@ -231,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "import":
             return import_file(args.file, FaqStatus.DRAFT if args.draft else FaqStatus.PUBLISHED)
+        if args.command == "export":
+            return export_file(args.file, args.archived)
         if args.command == "search":
             return search(args.text, args.k, args.grid, args.json)
         if args.command == "evaluate":

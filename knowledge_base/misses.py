@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from knowledge_base.index import SearchResult
+from knowledge_base.index import Decision, SearchResult
 from knowledge_base.models import Miss
 from knowledge_base.normalize import normalize
 
@@ -12,7 +12,8 @@ from knowledge_base.normalize import normalize
 def log_miss(
     session: Session, result: SearchResult, sender_id: str | None = None, grid: str | None = None
 ) -> Miss:
-    """Record a search whose decision was not a confident answer."""
+    """Record a search whose decision was not a confident answer: kind ``miss`` for a fallback,
+    ``low_confidence`` when the bot could only suggest."""
     top = result.top
     miss = Miss(
         text=result.query[:2000],
@@ -22,6 +23,7 @@ def log_miss(
         top_score=top.score if top else None,
         sender_id=sender_id,
         grid=grid,
+        kind="low_confidence" if result.decision == Decision.SUGGEST else "miss",
     )
     session.add(miss)
     return miss

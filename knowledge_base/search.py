@@ -125,6 +125,11 @@ class KnowledgeBase:
             self._checked_at = time.monotonic()
             return self._index
 
+    def refresh(self) -> None:
+        """Check the FAQ table on the next search instead of waiting out ``refresh_seconds``
+        (this process just changed it)."""
+        self._checked_at = 0.0
+
     def search(self, text: str, k: int = 3, grid: str | None = None) -> SearchResult:
         if not isinstance(text, str) or not text.strip():
             raise QueryError("empty question")

@@ -105,7 +105,11 @@
     }
     var body = document.createElement("span");
     body.className = "msg__text";
-    body.textContent = text || "";
+    if (kind === "bot" && window.GridDeskFormat) {
+      window.GridDeskFormat.render(body, text);  // FAQ answers: **bold**, line breaks, http(s) links
+    } else {
+      body.textContent = text || "";
+    }
     bubble.appendChild(body);
     if (buttons && buttons.length) {
       var row = document.createElement("div");

@@ -233,3 +233,34 @@ async def test_only_the_customer_of_a_closed_handoff_can_rate_it(app_client, sta
     assert stranger.status == 404
     ok = await app_client.post("/webhooks/rest/rating", json={"sender": "c6", "handoff_id": handoff_id, "score": 4})
     assert ok.status == 204
+
+
+async def test_what_the_agent_answered_is_proposed_to_the_knowledge_base_when_the_chat_ends(app_client, staff):
+    from sqlalchemy import select
+
+    from knowledge_base.models import Miss
+
+    handoff_id = queue_handoff("c5", text="宽带能不能暂停一个月")
+    console = await Console.login(app_client, "zhang.wei")
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "可以办理停机保号,"})
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "在公众号「业务办理」里申请。"})
+    assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
+    with session_scope() as session:
+        [proposal] = session.scalars(select(Miss).where(Miss.kind == "agent_answer", Miss.sender_id == "c5")).all()
+        assert proposal.text == "宽带能不能暂停一个月"
+        assert proposal.proposed_answer == "可以办理停机保号,\n在公众号「业务办理」里申请。"
+        assert proposal.grid == "cd-wuhou"
+
+
+async def test_a_chat_the_agent_never_answered_proposes_nothing(app_client, staff):
+    from sqlalchemy import func, select
+
+    from knowledge_base.models import Miss
+
+    handoff_id = queue_handoff("c4")
+    console = await Console.login(app_client, "zhang.wei")
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/hand-back")
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Miss).where(Miss.kind == "agent_answer")) == 0

@@ -1,13 +1,23 @@
+import io
 import json
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 
-from griddesk.db import session_scope
-from knowledge_base.importer import ImportFileError, derived_external_id, read_file, write_rows
-from knowledge_base.models import Faq
+from accounts.models import Role
+from accounts.service import Principal
+from griddesk.db import get_engine, session_scope
+from knowledge_base import curation, importer
+from knowledge_base.importer import (
+    ImportFileError,
+    derived_external_id,
+    read_file,
+    validate_upload,
+    write_rows,
+)
+from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 
 
 def write_jsonl(path: Path, records: list[object]) -> Path:
@@ -120,3 +130,133 @@ def test_write_is_idempotent_and_versions_only_changed_rows(settings, tmp_path):
         faqs = {f.external_id: f for f in session.scalars(select(Faq))}
     assert faqs["a"].version == 2 and faqs["a"].answer == "公众号「我的账单」申请"
     assert faqs["b"].version == 1 and faqs["c"].version == 1
+
+
+# --- uploads (the admin console) and versions of imported FAQs ------------------------------
+
+def test_an_upload_over_the_size_limit_is_refused_before_reading(monkeypatch):
+    assert importer.MAX_UPLOAD_BYTES == 20 * 1024 * 1024
+    monkeypatch.setattr(importer, "MAX_UPLOAD_BYTES", 100)
+    report = validate_upload(b"question,answer\n" + "怎么开发票,公众号申请\n".encode() * 10, "f.csv")
+    assert not report.ok and report.errors[0].line == 0 and "MB" in report.errors[0].reason
+    assert not report.rows
+
+
+def test_file_level_problems_of_an_upload_are_the_reports_only_error():
+    cases = {
+        ("question,answer\n怎么开发票,公众号申请\n".encode("gbk"), "f.csv"): "GBK",
+        (b"question,category\nq,c\n", "f.csv"): "answer",
+        (b"question,answer\nq,a\n", "f.txt"): "不支持",
+        (b"", "f.csv"): "空",
+        (b"not a zip", "f.xlsx"): "XLSX",
+    }
+    for (data, name), words in cases.items():
+        report = validate_upload(data, name)
+        assert not report.ok and len(report.errors) == 1, name
+        assert report.errors[0].line == 0 and words in str(report.errors[0]), (name, report.errors)
+    assert "UTF-8" in validate_upload("question,answer\n怎么开发票,公众号申请\n".encode("gbk"), "f.csv").errors[0].reason
+
+
+def test_formula_cells_are_refused_with_a_reason_and_escaped_cells_are_accepted():
+    data = ("question,answer,similar_questions\n"
+            "怎么开发票,=HYPERLINK(\"http://evil\"),\n"
+            "@SUM(1),答案,\n"
+            "客服电话,-2+3+cmd|' /C calc'!A0,\n"
+            "营业时间,'- 每天 8:00-22:00 (导出时转义过),\n"
+            "怎么退款,- 第一步: 申请\n"
+            "怎么改密码,答案,密码怎么改|+cmd|x\n"
+            "热线,'=1+1,\n").encode()
+    report = validate_upload(data, "f.csv")
+    assert [e.line for e in report.errors] == [2, 3, 4, 7, 8]
+    assert all("公式" in e.reason for e in report.errors)
+    assert "答案" in report.errors[0].reason and "问题" in report.errors[1].reason
+    assert [r.answer for r in report.rows] == ["- 每天 8:00-22:00 (导出时转义过)", "- 第一步: 申请"]
+
+
+def test_a_formula_cell_in_xlsx_is_refused(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["question", "answer"])
+    sheet.append(["怎么开发票", "=1+1"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    report = validate_upload(buffer.getvalue(), "f.xlsx")
+    assert [e.line for e in report.errors] == [2] and "公式" in report.errors[0].reason
+
+
+def test_duplicates_inside_the_file_are_errors_by_id_and_warnings_by_question():
+    data = ("external_id,question,answer\n"
+            "a,怎么开发票,公众号申请\n"
+            "a,客服电话,400\n"
+            "b,怎么开发票?,公众号申请\n").encode()
+    report = validate_upload(data, "f.csv")
+    assert [(e.line, "重复" in e.reason) for e in report.errors] == [(3, True)]
+    assert [w.line for w in report.warnings] == [4] and "第 2 行" in report.warnings[0].reason
+    assert report.as_dict()["error_count"] == 1 and report.as_dict()["rows"] == 2
+
+
+def test_imported_faqs_get_a_version_and_an_event_and_changes_continue_the_numbering(settings, tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", [
+        {"question": "怎么开发票", "answer": "公众号申请", "external_id": "a"},
+        {"question": "客服电话", "answer": "400", "external_id": "b"},
+    ])
+    with session_scope() as session:
+        write_rows(session, read_file(path).rows)
+        faq_a = session.scalar(select(Faq).where(Faq.external_id == "a"))
+        assert (faq_a.published_version, faq_a.draft_version, faq_a.review) == (1, None, Review.NONE)
+        admin = Principal(1, "admin", "管理员", Role.ADMIN, ())
+        curation.save_draft(session, faq_a.id, curation.FaqDraft("怎么开发票", [], "草稿答案"), admin,
+                            expected_version=faq_a.version)
+        faq_id = faq_a.id
+    write_jsonl(path, [
+        {"question": "怎么开发票", "answer": "公众号「我的账单」申请", "external_id": "a"},
+        {"question": "客服电话", "answer": "400", "external_id": "b"},
+    ])
+    with session_scope() as session:
+        assert write_rows(session, read_file(path).rows) == (0, 1, 1)
+    with session_scope() as session:
+        views = curation.history(session, faq_id)
+        faq = session.get(Faq, faq_id)
+        events = [e.kind for e in curation.events(session, faq_id)]
+        assert [(v.number, v.source) for v in views] == [(3, "import"), (2, "edit"), (1, "import")]
+        assert views[0].author == "import" and views[0].is_published
+        assert (faq.published_version, faq.draft_version, faq.version) == (3, 2, 3)
+        assert faq.answer == "公众号「我的账单」申请"
+        assert events == ["imported", "draft_saved", "imported"]
+        assert session.scalar(select(func.count()).select_from(FaqVersion)) == 4
+
+
+def test_new_faqs_imported_as_drafts_point_at_a_draft_version(settings, tmp_path):
+    path = write_jsonl(tmp_path / "f.jsonl", [{"question": "怎么开发票", "answer": "公众号申请"}])
+    with session_scope() as session:
+        write_rows(session, read_file(path).rows, status=FaqStatus.DRAFT)
+        faq = session.scalar(select(Faq))
+        assert (faq.status, faq.draft_version, faq.published_version, faq.review) == (
+            FaqStatus.DRAFT, 1, None, Review.DRAFT)
+        assert session.scalar(select(FaqEvent.kind)) == "imported"
+
+
+def test_writing_many_rows_takes_a_few_bulk_statements_not_one_per_row(settings):
+    rows = [importer.validate_record(i, {"question": f"问题 {i}", "answer": f"答案 {i}"}) for i in range(1, 601)]
+    statements: list[str] = []
+
+    def listener(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(get_engine(), "before_cursor_execute", listener)
+    try:
+        with session_scope() as session:
+            assert write_rows(session, rows, chunk=250) == (600, 0, 0)
+        created = len(statements)
+        statements.clear()
+        changed = [importer.validate_record(r.line, {"question": r.question, "answer": r.answer + "!"})
+                   for r in rows]
+        with session_scope() as session:
+            assert write_rows(session, changed, chunk=250) == (0, 600, 0)
+    finally:
+        event.remove(get_engine(), "before_cursor_execute", listener)
+    assert created < 20 and len(statements) < 20
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(FaqVersion)) == 1200
+        assert session.scalar(select(func.count()).select_from(FaqEvent)) == 1200
+        assert session.scalar(select(func.max(Faq.published_version))) == 2

@@ -218,3 +218,24 @@
     }
   };
 })();
+
+// ---- knowledge base (issue 5): a 知识库 link in the top bar of the other console pages, for grid
+// managers and admins. Wraps GridDeskConsole.me; the kb*.html pages have their own navigation. ----
+(function () {
+  "use strict";
+  var C = window.GridDeskConsole;
+  var me = C.me;
+  C.me = function () {
+    return me().then(function (body) {
+      var nav = document.querySelector(".topbar__nav");
+      if (nav && !nav.classList.contains("kb-nav") && !document.getElementById("kb-link") &&
+          C.isManager(body && body.account)) {
+        var link = C.el("a", null, "知识库");
+        link.id = "kb-link";
+        link.href = "/console/kb";
+        nav.appendChild(link);
+      }
+      return body;
+    });
+  };
+})();

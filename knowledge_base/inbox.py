@@ -1,0 +1,242 @@
+"""The unanswered inbox: questions the bot missed or answered with low confidence, answers marked
+没帮助, and agents' replies from handed-off conversations, grouped by meaning for curation.
+
+Grouping: open items with the same normalised text form a group; groups, most frequent first, join
+the first cluster whose leader is at least ``threshold`` similar (cosine of the knowledge base's
+embeddings), else lead a new cluster (greedy leader clustering: one pass, fast for thousands).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from griddesk.db import utcnow
+from knowledge_base.curation import (
+    Actor,
+    FaqDraft,
+    add_similar_questions,
+    author_of,
+    create_faq,
+)
+from knowledge_base.curation_errors import InboxItemsNotFound
+from knowledge_base.encoders import Encoder, encode_cached
+from knowledge_base.importer import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
+from knowledge_base.models import Faq, Miss
+from knowledge_base.normalize import normalize, strip_control
+
+MAX_OPEN = 5000  # the newest open items considered when grouping
+MAX_TEXTS = 20  # distinct phrasings one resolution adds as similar questions
+PLACEHOLDER_ANSWER = "（待补充答案）"
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    text: str
+    kind: str  # miss · low_confidence · unhelpful · agent_answer
+    created_at: datetime
+    top_faq_id: int | None
+    top_score: float | None
+    proposed_answer: str | None
+    grid: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "text": self.text, "kind": self.kind, "created_at": self.created_at.isoformat(),
+                "top_faq_id": self.top_faq_id, "top_score": self.top_score,
+                "proposed_answer": self.proposed_answer, "grid": self.grid}
+
+
+@dataclass
+class Cluster:
+    id: int  # the smallest item id in it (stable while the cluster's oldest item stays open)
+    representative: str  # the text of its most frequent phrasing
+    size: int
+    items: list[InboxItem] = field(default_factory=list)  # newest first
+    kinds: dict[str, int] = field(default_factory=dict)
+    top_faq_id: int | None = None  # the FAQ the search most often found closest
+    newest: datetime | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "representative": self.representative, "size": self.size,
+                "items": [i.as_dict() for i in self.items], "kinds": dict(self.kinds),
+                "top_faq_id": self.top_faq_id, "newest": self.newest.isoformat() if self.newest else None,
+                "item_ids": [i.id for i in self.items]}
+
+
+# --- logging -------------------------------------------------------------------------------
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return strip_control(text).strip()[:limit]
+
+
+def log_unhelpful(session: Session, text: str, faq_id: int | None, sender_id: str | None = None,
+                  grid: str | None = None) -> Miss | None:
+    """A customer marked the answer of FAQ ``faq_id`` to ``text`` 没帮助. Blank text: nothing logged."""
+    text = _clip(text or "")
+    if not text:
+        return None
+    if faq_id is not None and session.get(Faq, faq_id) is None:
+        faq_id = None
+    miss = Miss(text=text, normalized=normalize(text)[:MAX_TEXT], decision="answer", kind="unhelpful",
+                top_faq_id=faq_id, sender_id=sender_id, grid=grid)
+    session.add(miss)
+    session.flush()
+    return miss
+
+
+def propose_agent_answer(session: Session, question: str, answer: str, sender_id: str | None = None,
+                         grid: str | None = None) -> Miss | None:
+    """An agent answered ``question`` in a handed-off conversation: propose it as a draft FAQ.
+    Blank question or answer: nothing proposed."""
+    question, answer = _clip(question or ""), _clip(answer or "", LIMITS["answer"])
+    if not question or not answer:
+        return None
+    miss = Miss(text=question, normalized=normalize(question)[:MAX_TEXT], decision="agent",
+                kind="agent_answer", proposed_answer=answer, sender_id=sender_id, grid=grid)
+    session.add(miss)
+    session.flush()
+    return miss
+
+
+# --- grouping ------------------------------------------------------------------------------
+
+
+def _item(miss: Miss) -> InboxItem:
+    return InboxItem(miss.id, miss.text, miss.kind, miss.created_at, miss.top_faq_id, miss.top_score,
+                     miss.proposed_answer, miss.grid)
+
+
+def _groups(misses: Sequence[Miss]) -> list[list[Miss]]:
+    """Items with the same normalised text, most frequent group first (then the newest)."""
+    by_text: dict[str, list[Miss]] = {}
+    for miss in misses:  # newest first
+        by_text.setdefault(miss.normalized or normalize(miss.text), []).append(miss)
+    return sorted(by_text.values(), key=lambda g: (-len(g), -g[0].created_at.timestamp(), -g[0].id))
+
+
+def _phrase(group: Sequence[Miss]) -> str:
+    """How a group of alike texts is best written: its most frequent spelling, the shortest on a tie
+    (``怎么办`` over ``怎么办?``)."""
+    counts = Counter(m.text.strip() for m in group)
+    return min(counts, key=lambda t: (-counts[t], len(t), t))
+
+
+def clusters(session: Session, encoder: Encoder, limit: int = 50, threshold: float = 0.8) -> list[Cluster]:
+    """Open inbox items grouped by meaning, the biggest cluster first (then the most recent)."""
+    misses = list(session.scalars(
+        select(Miss).where(Miss.resolved_at.is_(None)).order_by(Miss.created_at.desc(), Miss.id.desc())
+        .limit(MAX_OPEN)
+    ))
+    if not misses:
+        return []
+    groups = _groups(misses)
+    keys = [g[0].normalized or normalize(g[0].text) for g in groups]
+    vectors = encode_cached(session, encoder, keys)
+    leaders: list[int] = []  # group index leading each cluster
+    members: list[list[int]] = []
+    for index in range(len(groups)):
+        if leaders:
+            sims = vectors[leaders] @ vectors[index]
+            best = int(np.argmax(sims))
+            if sims[best] >= threshold:
+                members[best].append(index)
+                continue
+        leaders.append(index)
+        members.append([index])
+    out = []
+    for group_indices in members:
+        items = sorted((m for i in group_indices for m in groups[i]),
+                       key=lambda m: (m.created_at, m.id), reverse=True)
+        faqs = Counter(m.top_faq_id for m in items if m.top_faq_id is not None)
+        out.append(Cluster(
+            id=min(m.id for m in items),
+            representative=_phrase(groups[group_indices[0]]),
+            size=len(items),
+            items=[_item(m) for m in items],
+            kinds=dict(Counter(m.kind for m in items)),
+            top_faq_id=faqs.most_common(1)[0][0] if faqs else None,
+            newest=items[0].created_at,
+        ))
+    out.sort(key=lambda c: (-c.size, -(c.newest.timestamp() if c.newest else 0), -c.id))
+    return out[: max(0, limit)]
+
+
+# --- resolving -----------------------------------------------------------------------------
+
+
+def _open(session: Session, item_ids: Sequence[int]) -> list[Miss]:
+    ids = [int(i) for i in item_ids]
+    misses = list(session.scalars(
+        select(Miss).where(Miss.id.in_(ids), Miss.resolved_at.is_(None))
+        .order_by(Miss.created_at.desc(), Miss.id.desc())
+    )) if ids else []
+    if not misses:
+        raise InboxItemsNotFound()
+    return misses
+
+
+def _phrasings(misses: Sequence[Miss]) -> list[str]:
+    """The distinct texts, most frequent first, that can serve as questions."""
+    out = []
+    for group in _groups(misses):
+        text = _phrase(group)
+        if len(text) <= LIMITS["question"] and SIMILAR_SEPARATOR not in text and not looks_like_formula(text):
+            out.append(text)
+    return out
+
+
+def _resolve(session: Session, misses: Sequence[Miss], action: str, actor: Actor, faq_id: int | None) -> int:
+    resolution: dict[str, object] = {"action": action, "by": author_of(actor)}
+    if faq_id is not None:
+        resolution["faq_id"] = faq_id
+    result = session.execute(
+        update(Miss)
+        .where(Miss.id.in_([m.id for m in misses]), Miss.resolved_at.is_(None))
+        .values(resolution=resolution, resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    for miss in misses:
+        session.expire(miss)
+    return result.rowcount
+
+
+def resolve_as_similar(session: Session, item_ids: Sequence[int], faq_id: int, actor: Actor) -> Faq:
+    """Add the items' phrasings (those the FAQ lacks) as similar questions of FAQ ``faq_id`` and close
+    the items. Published at once when the actor may publish the FAQ (see ``add_similar_questions``)."""
+    misses = _open(session, item_ids)
+    faq = add_similar_questions(session, faq_id, _phrasings(misses)[:MAX_TEXTS], actor, source="inbox",
+                                note="来自未解决问题")
+    _resolve(session, misses, "similar", actor, faq.id)
+    return faq
+
+
+def resolve_as_draft(session: Session, item_ids: Sequence[int], actor: Actor, answer: str | None = None) -> Faq:
+    """Start a new (global) FAQ draft from the items: the most frequent phrasing as the question, the
+    others as similar questions; the answer given, else an agent's proposed answer, else a placeholder."""
+    misses = _open(session, item_ids)
+    phrasings = _phrasings(misses) or [misses[0].text.strip()[: LIMITS["question"]]]
+    source = "inbox"
+    text = (answer or "").strip()
+    if not text:
+        proposed = next((m.proposed_answer for m in misses if (m.proposed_answer or "").strip()), None)
+        if proposed:
+            text, source = proposed.strip(), "agent_answer"
+    draft = FaqDraft(question=phrasings[0], similar_questions=phrasings[1:MAX_TEXTS],
+                     answer=text[: LIMITS["answer"]] or PLACEHOLDER_ANSWER)
+    faq = create_faq(session, draft, actor, note="来自未解决问题", source=source)
+    _resolve(session, misses, "draft", actor, faq.id)
+    return faq
+
+
+def dismiss(session: Session, item_ids: Sequence[int], actor: Actor) -> int:
+    """Close the items without changing the knowledge base; returns how many were closed."""
+    return _resolve(session, _open(session, item_ids), "dismissed", actor, None)
