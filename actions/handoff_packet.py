@@ -37,14 +37,15 @@ FAQ_CATEGORY_SLOT = "faq_category"
 MISSES_SLOT = "faq_misses"
 # bookkeeping the agent has no use for, or must not see (the digits typed to unlock a ticket)
 INTERNAL_SLOTS = frozenset({"requested_slot", "ticket_failures", "ticket_confirming", "ticket_last4",
-                            CANDIDATES_SLOT, FAQ_CATEGORY_SLOT, MISSES_SLOT, "session_started_metadata"})
+                            CANDIDATES_SLOT, FAQ_CATEGORY_SLOT, MISSES_SLOT, "session_started_metadata",
+                            "faq_question", "faq_answered", "faq_rejected"})
 # ticket form slot → field of the draft ticket (the names of the console's ticket form)
 DRAFT_FIELDS = {"ticket_category": "category", "ticket_description": "description", "ticket_amount": "amount_yuan",
                 "ticket_phone": "contact_phone", "ticket_name": "contact_name", "ticket_region": "region"}
 # messages that say nothing new about the customer's problem (answers to a form's questions are in
 # the draft ticket): skipped when looking for the summary
 NOT_A_QUESTION = frozenset({"request_human", "greet", "goodbye", "thank", "affirm", "deny", "cancel", "chitchat",
-                            "none_of_these", "choose_faq", "change_ticket_field", "inform"})
+                            "none_of_these", "choose_faq", "change_ticket_field", "inform", "faq_feedback"})
 PROFILE_FIELDS = ("region", "tier", "name")
 
 # knowledge-base categories (knowledge_base/seed/faqs.jsonl) → service categories the grids use

@@ -6,6 +6,7 @@ variables that fill them (``1小时``, ``11月23日 14:30``, ``故障报修``), 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -107,3 +108,13 @@ def service_hours_zh(business_hours: Mapping[str, object] | None) -> str:
 def opening_zh(moment: datetime) -> str:
     """When a closed service opens again, in the grid's own time zone: ``11月23日（周一）9:00``."""
     return f"{moment.month}月{moment.day}日（{WEEKDAYS_ZH[moment.isoweekday() - 1]}）{_clock(moment.hour * 60 + moment.minute)}"
+
+
+HELPFUL_ZH = "有帮助"
+UNHELPFUL_ZH = "没帮助"
+
+
+def feedback_buttons(faq_id: int) -> list[dict[str, str]]:
+    """The 「有帮助 / 没帮助」 buttons under an FAQ answer; each payload names the FAQ it rates."""
+    return [{"title": title, "payload": "/faq_feedback" + json.dumps({"faq_id": str(faq_id), "helpful": helpful})}
+            for title, helpful in ((HELPFUL_ZH, "yes"), (UNHELPFUL_ZH, "no"))]

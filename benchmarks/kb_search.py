@@ -15,17 +15,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+import numpy as np
+from sqlalchemy.orm import Session
 
-from benchmarks.common import faq_eval_to_import_rows, percentiles, queries_of  # noqa: E402
-from griddesk.db import Base, make_engine  # noqa: E402
-from griddesk.settings import get_settings  # noqa: E402
-from knowledge_base.adapter import Adapter  # noqa: E402
-from knowledge_base.encoders import get_encoder  # noqa: E402
-from knowledge_base.importer import validate_record, write_rows  # noqa: E402
-from knowledge_base.index import Thresholds  # noqa: E402
-from knowledge_base.search import build_index, load_entries  # noqa: E402
+from benchmarks.common import faq_eval_to_import_rows, percentiles, queries_of
+from griddesk.settings import get_settings
+from knowledge_base.adapter import Adapter
+from knowledge_base.encoders import get_encoder
+from knowledge_base.evaluate import cache_engine
+from knowledge_base.importer import validate_record, write_rows
+from knowledge_base.index import Thresholds
+from knowledge_base.search import build_index, load_entries
 
 
 def main() -> None:
@@ -41,9 +41,7 @@ def main() -> None:
         matrix = np.eye(encoder.dim, dtype=np.float32) + 0.01 * rng.normal(size=(encoder.dim, encoder.dim))
         adapter = Adapter(encoder.name, matrix.astype(np.float32))
     db_path = settings.data_dir / "eval" / f"{source.stem}-{encoder.name.replace('/', '_').replace(':', '_')}.db"
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(f"sqlite:///{db_path}")
-    Base.metadata.create_all(engine)
+    engine = cache_engine(db_path)
     with Session(engine) as session:
         rows = [validate_record(i, r) for i, r in enumerate(faq_eval_to_import_rows(source), 1)]
         write_rows(session, rows)

@@ -17,10 +17,9 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from griddesk.db import Base, make_engine
 from griddesk.settings import get_settings
 from knowledge_base.encoders import encode_cached, get_encoder
-from knowledge_base.evaluate import EvalCase, load_cases
+from knowledge_base.evaluate import EvalCase, cache_engine, load_cases
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,7 @@ class VectorStore:
     def _engine(self, spec: str) -> Engine:
         if spec not in self._engines:
             name = spec.replace("/", "_").replace(":", "_")
-            self._engines[spec] = make_engine(f"sqlite:///{self._folder / f'lab-{name}.db'}")
-            Base.metadata.create_all(self._engines[spec])
+            self._engines[spec] = cache_engine(self._folder / f"lab-{name}.db")
         return self._engines[spec]
 
     def vectors(self, spec: str, texts: Sequence[str], progress: Callable[[int], object] | None = None) -> np.ndarray:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
 from griddesk.db import Base, make_engine
@@ -161,9 +162,7 @@ def evaluate(
         validate_record(i, {"question": c.question, "answer": c.answer, "external_id": c.faq_id})
         for i, c in enumerate(cases, start=1)
     ]
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(f"sqlite:///{db_path}")
-    Base.metadata.create_all(engine)
+    engine = cache_engine(db_path)
 
     def tick(label: str, total: int) -> Callable[[int], object] | None:
         return progress_factory(label, total) if progress_factory else None
@@ -219,3 +218,40 @@ def format_scores(path: Path, encoder_name: str, scores: list[Scores]) -> str:
 
 def scores_json(scores: list[Scores]) -> str:
     return json.dumps([asdict(s) for s in scores], ensure_ascii=False)
+
+
+def cache_engine(db_path: Path) -> Engine:
+    """A SQLite cache database for evaluations and benchmarks, with today's schema.
+
+    These files are built with ``create_all`` (not migrated): one made by an older version of the
+    schema is rebuilt, keeping its sentence vectors (``kb_embedding``), which are the costly part.
+    """
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if db_path.exists() and _schema_drifted(db_path):
+        old = db_path.with_name(db_path.name + ".old")
+        db_path.replace(old)
+        engine = make_engine(f"sqlite:///{db_path}")
+        Base.metadata.create_all(engine)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ATTACH DATABASE ? AS old", (str(old),))
+            connection.exec_driver_sql("INSERT OR IGNORE INTO kb_embedding SELECT * FROM old.kb_embedding")
+        with engine.connect() as connection:
+            connection.exec_driver_sql("DETACH DATABASE old")
+        old.unlink()
+        return engine
+    engine = make_engine(f"sqlite:///{db_path}")
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _schema_drifted(db_path: Path) -> bool:
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        inspector = inspect(engine)
+        existing = set(inspector.get_table_names())
+        for table in Base.metadata.sorted_tables:
+            if table.name in existing and {c["name"] for c in inspector.get_columns(table.name)} != set(table.c.keys()):
+                return True
+        return False
+    finally:
+        engine.dispose()

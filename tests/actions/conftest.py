@@ -1,5 +1,5 @@
 """Clocks for the handoff actions: the seed grids are open (most 8:00–22:00, billing weekdays 9:00–18:00)
-or closed, whatever the time the tests run."""
+or closed, whatever the time the tests run; and the demo knowledge base the FAQ actions search."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from actions import human
+from griddesk.db import session_scope
+from knowledge_base import search as search_module
+from knowledge_base.index import Thresholds
+from knowledge_base.search import KnowledgeBase
+from tests.encoders import HashingEncoder
+from tests.factories import make_demo_faqs
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # every seed grid is open
@@ -34,3 +40,14 @@ def open_hours(set_clock: Callable[[datetime], None]) -> datetime:
 def night(set_clock: Callable[[datetime], None]) -> datetime:
     set_clock(MONDAY_NIGHT)
     return MONDAY_NIGHT
+
+
+@pytest.fixture
+def kb(settings, monkeypatch: pytest.MonkeyPatch) -> KnowledgeBase:
+    """The five demo FAQs behind the actions' knowledge base (tiny hashing encoder)."""
+    with session_scope() as session:
+        make_demo_faqs(session)
+    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
+    kb.thresholds = Thresholds(answer=0.8, suggest=0.3)
+    monkeypatch.setattr(search_module, "_kb", kb)
+    return kb

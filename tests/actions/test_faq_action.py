@@ -11,28 +11,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
+from actions import faq as faq_module
 from actions.faq import ActionAnswerFaq
+from actions.texts import feedback_buttons
 from griddesk.db import session_scope
 from grids.models import Grid
-from knowledge_base import search as search_module
-from knowledge_base.index import Thresholds
-from knowledge_base.models import Miss
-from knowledge_base.search import KnowledgeBase
+from knowledge_base.models import FaqUsage, Miss
 from tests.actions.trackers import handoff_packets, responses, slot_values
-from tests.encoders import HashingEncoder
-from tests.factories import make_demo_faqs
 
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "ask_faq_tracker.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def kb(settings, monkeypatch) -> KnowledgeBase:
-    with session_scope() as session:
-        make_demo_faqs(session)
-    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
-    kb.thresholds = Thresholds(answer=0.8, suggest=0.3)
-    monkeypatch.setattr(search_module, "_kb", kb)
-    return kb
 
 
 def tracker(text: str, intent: str = "ask_faq", entities: list[dict] | None = None, misses: int = 0,
@@ -57,13 +44,47 @@ def misses() -> list[Miss]:
         return list(session.scalars(select(Miss)))
 
 
+def usage() -> dict[tuple[int, str], int]:
+    """{(faq_id, kind): count} over all days."""
+    with session_scope() as session:
+        counts: dict[tuple[int, str], int] = {}
+        for row in session.scalars(select(FaqUsage)):
+            key = (row.faq_id, str(row.kind))
+            counts[key] = counts.get(key, 0) + row.count
+        return counts
+
+
+def faq_id(kb, question: str) -> int:
+    return next(e.id for e in kb.index().entries if e.question == question)
+
+
 async def test_a_confident_match_is_answered_with_the_faq_answer(kb):
     events, dispatcher = await run(ActionAnswerFaq(), "如何开具发票")
-    assert [e["name"] for e in events] == ["faq_candidates", "faq_category"]
+    assert [e["name"] for e in events] == ["faq_candidates", "faq_category", "faq_question", "faq_answered"]
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq_answer"
     assert message["answer"] == "请在微信公众号「我的账单」中申请电子发票。"
     assert misses() == []
+
+
+async def test_an_answer_carries_the_feedback_buttons_for_its_faq_and_counts_as_answered(kb):
+    invoice = faq_id(kb, "怎么开发票")
+    events, dispatcher = await run(ActionAnswerFaq(), "如何开具发票")
+    [message] = dispatcher.messages
+    assert message["buttons"] == [
+        {"title": "有帮助", "payload": f'/faq_feedback{{"faq_id": "{invoice}", "helpful": "yes"}}'},
+        {"title": "没帮助", "payload": f'/faq_feedback{{"faq_id": "{invoice}", "helpful": "no"}}'},
+    ]
+    values = slot_values(events)
+    assert (values["faq_answered"], values["faq_question"]) == (str(invoice), "如何开具发票")
+    assert usage() == {(invoice, "answered"): 1}
+
+
+async def test_a_new_question_forgets_the_faqs_rejected_for_the_previous_one(kb):
+    events, _ = await run(ActionAnswerFaq(), "发票相关", faq_rejected=[1], faq_answered="1")
+    values = slot_values(events)
+    assert values["faq_rejected"] is None and values["faq_answered"] is None
+    assert values["faq_question"] == "发票相关"
 
 
 async def test_a_middling_match_offers_three_candidates_and_none_of_these(kb):
@@ -79,18 +100,38 @@ async def test_a_middling_match_offers_three_candidates_and_none_of_these(kb):
     assert (miss.text, miss.decision, miss.sender_id) == ("发票相关", "suggest", "customer-42")
 
 
+async def test_each_suggested_candidate_counts_as_suggested(kb):
+    _, dispatcher = await run(ActionAnswerFaq(), "发票相关")
+    shown = [int(json.loads(b["payload"].removeprefix("/choose_faq"))["faq_id"])
+             for b in dispatcher.messages[0]["buttons"][:-1]]
+    assert usage() == {(faq, "suggested"): 1 for faq in shown}
+
+
+async def test_a_failing_usage_counter_never_stops_the_answer(kb, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(faq_module, "record_usage", broken)
+    _, dispatcher = await run(ActionAnswerFaq(), "如何开具发票")
+    assert responses(dispatcher) == ["utter_faq_answer"]
+    assert "recording usage" in caplog.text
+
+
 async def test_no_match_apologises_and_is_logged_for_curation(kb):
     _, dispatcher = await run(ActionAnswerFaq(), "量子纠缠")
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_fallback"]
     assert [m.decision for m in misses()] == ["fallback"]
 
 
-async def test_choosing_a_suggestion_answers_that_faq(kb):
+async def test_choosing_a_suggestion_answers_that_faq_with_feedback_buttons_and_counts_it_chosen(kb):
     target = next(e for e in kb.index().entries if e.question == "客服电话是多少")
-    _, dispatcher = await run(ActionAnswerFaq(), f'/choose_faq{{"faq_id": "{target.id}"}}', intent="choose_faq",
-                              entities=[{"entity": "faq_id", "value": str(target.id)}])
+    events, dispatcher = await run(ActionAnswerFaq(), f'/choose_faq{{"faq_id": "{target.id}"}}',
+                                   intent="choose_faq", entities=[{"entity": "faq_id", "value": str(target.id)}])
     [message] = dispatcher.messages
     assert (message["response"], message["answer"]) == ("utter_faq_answer", "客服热线 400-800-1234。")
+    assert message["buttons"] == feedback_buttons(target.id)
+    assert slot_values(events)["faq_answered"] == str(target.id)
+    assert usage() == {(target.id, "chosen"): 1}
 
 
 @pytest.mark.parametrize("value", ["999999", "abc", None])
@@ -98,6 +139,7 @@ async def test_choosing_an_unknown_faq_falls_back(kb, value):
     entities = [] if value is None else [{"entity": "faq_id", "value": value}]
     _, dispatcher = await run(ActionAnswerFaq(), "/choose_faq", intent="choose_faq", entities=entities)
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_fallback"]
+    assert usage() == {}
 
 
 # --- consecutive misses and the handoff ----------------------------------------------------------
@@ -156,7 +198,7 @@ async def test_a_chosen_suggestion_resets_the_count(kb, open_hours):
     target = next(e for e in kb.index().entries if e.question == "客服电话是多少")
     events, _ = await run(ActionAnswerFaq(), "/choose_faq", intent="choose_faq", misses=1,
                           entities=[{"entity": "faq_id", "value": str(target.id)}])
-    assert slot_values(events) == {"faq_misses": 0}
+    assert slot_values(events) == {"faq_answered": str(target.id), "faq_misses": 0}
 
 
 async def test_the_miss_limit_is_the_routed_grids(kb, open_hours):

@@ -10,6 +10,7 @@ import pytest
 from actions.texts import (
     category_label,
     duration_zh,
+    feedback_buttons,
     local_time_zh,
     minutes_until,
     opening_zh,
@@ -73,3 +74,10 @@ def test_the_next_opening_shows_date_weekday_and_time_in_its_own_zone():
     from zoneinfo import ZoneInfo
 
     assert opening_zh(datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))) == "11月30日（周一）9:00"
+
+
+def test_feedback_buttons_rate_the_faq_they_sit_under():
+    assert feedback_buttons(12) == [
+        {"title": "有帮助", "payload": '/faq_feedback{"faq_id": "12", "helpful": "yes"}'},
+        {"title": "没帮助", "payload": '/faq_feedback{"faq_id": "12", "helpful": "no"}'},
+    ]

@@ -19,7 +19,7 @@ TICKET_INTENTS = {"cancel", "change_ticket_field", "inform"}
 
 def rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     settings = get_settings()
-    return subprocess.run([settings.rasa_bin, *args], cwd=REPO_ROOT, env=bot_env(settings),
+    return subprocess.run([settings.rasa_bin, *args], check=False, cwd=REPO_ROOT, env=bot_env(settings),
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.integration
 def test_demo_questions_are_answered_from_the_knowledge_base(stack, question, fragment):
     replies = Customer(stack.settings.gateway_url).say(question)
     assert len(replies) == 1 and fragment in replies[0]["text"]
-    assert "buttons" not in replies[0]
+    # every answer asks for feedback (有帮助 / 没帮助) on the answer itself
+    assert [b["title"] for b in replies[0]["buttons"]] == ["有帮助", "没帮助"]
+    assert all(b["payload"].startswith('/faq_feedback{"faq_id": "') for b in replies[0]["buttons"])
 
 
 def test_greeting_human_request_and_complaint_follow_the_rules(stack):

@@ -75,3 +75,24 @@ def test_train_on_the_whole_file_cross_fits_every_query_once(training_file, tmp_
                       folds=3, config=TrainingConfig(epochs=2, min_steps=2))
     assert [s.queries for s in scores] == [6, 6, 6, 6]
     assert scores[2].faqs == 6 and scores[3].faqs == 7
+
+
+def test_an_evaluation_cache_from_an_older_schema_is_rebuilt_keeping_its_vectors(tmp_path):
+    import sqlite3
+
+    from knowledge_base.evaluate import cache_engine
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the shape of kb_faq and kb_embedding before curation existed
+        db.execute("CREATE TABLE kb_faq (id INTEGER PRIMARY KEY, question TEXT)")
+        db.execute("CREATE TABLE kb_embedding (model VARCHAR(200), text_hash VARCHAR(64), dim INTEGER, "
+                   "vector BLOB, PRIMARY KEY (model, text_hash))")
+        db.execute("INSERT INTO kb_embedding VALUES ('use', 'abc', 2, x'0000803f0000803f')")
+    engine = cache_engine(path)
+    with engine.connect() as connection:
+        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(kb_faq)")}
+        kept = connection.exec_driver_sql("SELECT model, text_hash FROM kb_embedding").all()
+    engine.dispose()
+    assert {"published_version", "review"} <= columns
+    assert kept == [("use", "abc")]
+    assert not (tmp_path / "old.db.old").exists()
