@@ -9,7 +9,6 @@ service (``handoff.queue``) does the work in a thread; its errors become HTTP er
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -27,12 +26,11 @@ from grids.routing import NoGrid
 from handoff import messages
 from handoff.canned import canned_replies
 from handoff.errors import ApiError
-from handoff.http import json_response
+from handoff.http import json_response, read_json_object
 from handoff.labels import REASON_LABELS
 from handoff.live import publish_messages, publish_queue_change, publish_status
 from handoff.models import Author, Conversation, Handoff, Message
 from handoff.notices import tell_customer
-from handoff.proposals import propose_from_handoff
 from handoff.ownership import (
     AlreadyTaken,
     AtCapacity,
@@ -41,6 +39,7 @@ from handoff.ownership import (
     NotAssigned,
     NotInGrid,
 )
+from handoff.proposals import propose_from_handoff
 from handoff.queue import (
     AgentNotFound,
     InvalidTransfer,
@@ -101,18 +100,7 @@ async def _run(work: Callable[[Session], T]) -> T:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", "请求内容过大")
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "invalid_json", "请求内容不是有效的 UTF-8 JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象")
-    return body
+    return await read_json_object(request, MAX_BODY_BYTES)
 
 
 def _text(body: dict[str, Any], name: str, max_chars: int, required: bool = False) -> str:

@@ -9,7 +9,6 @@ the hit-test, the inbox and usage; agents get 403 on every route (they search fr
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from accounts.service import Principal
 from accounts.web import require_role
 from griddesk.db import session_scope
 from handoff.errors import ApiError
+from handoff.http import read_json_object
 from handoff.typedefs import kb_key
 from knowledge_base import curation
 from knowledge_base.curation_errors import (
@@ -81,18 +81,7 @@ async def admin(request: web.Request) -> Principal:
 
 
 async def body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", "请求内容过大")
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "invalid_json", "请求内容不是有效的 UTF-8 JSON") from None
-    if not isinstance(parsed, dict):
-        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象")
-    return parsed
+    return await read_json_object(request, MAX_BODY_BYTES)
 
 
 def faq_id(request: web.Request) -> int:

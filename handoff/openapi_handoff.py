@@ -9,20 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema or {"type": "object"}}}}
-
-
-def _body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": required or [], "properties": properties}}}}
-
+from handoff.openapi_parts import error as _error
+from handoff.openapi_parts import json_body as _body
+from handoff.openapi_parts import json_content as _json
 
 _SESSION = [{"session": []}]
 _HANDOFF_ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
