@@ -68,6 +68,16 @@ class Settings:
     queue_sweep_seconds: float = 5.0
     # the sites allowed to frame the customer chat page (the one-tag widget): CSP frame-ancestors sources
     widget_origins: str = "*"
+    # messaging channels (docs/channels.md); a channel without its settings is not mounted
+    telegram_token: Secret = field(default_factory=lambda: Secret(""))
+    telegram_secret: Secret = field(default_factory=lambda: Secret(""))
+    telegram_api_url: str = "https://api.telegram.org"
+    wecom_corp_id: str = ""
+    wecom_agent_id: str = ""
+    wecom_secret: Secret = field(default_factory=lambda: Secret(""))
+    wecom_token: Secret = field(default_factory=lambda: Secret(""))
+    wecom_aes_key: Secret = field(default_factory=lambda: Secret(""))
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
 
     @property
     def gateway_url(self) -> str:
@@ -113,6 +123,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in _FALSE:
         return False
     raise SettingsError(f"{name} must be true or false (1/0, yes/no), got {raw!r}")
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip().rstrip("/")
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", raw):
+        raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw
 
 
 def _widget_origins(raw: str) -> str:
@@ -162,6 +179,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),
         widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "*")),
+        telegram_token=Secret(env.get("GRIDDESK_TELEGRAM_TOKEN", "")),
+        telegram_secret=Secret(env.get("GRIDDESK_TELEGRAM_SECRET", "")),
+        telegram_api_url=_base_url(env, "GRIDDESK_TELEGRAM_API_URL", "https://api.telegram.org"),
+        wecom_corp_id=env.get("GRIDDESK_WECOM_CORP_ID", "").strip(),
+        wecom_agent_id=env.get("GRIDDESK_WECOM_AGENT_ID", "").strip(),
+        wecom_secret=Secret(env.get("GRIDDESK_WECOM_SECRET", "")),
+        wecom_token=Secret(env.get("GRIDDESK_WECOM_TOKEN", "")),
+        wecom_aes_key=Secret(env.get("GRIDDESK_WECOM_AES_KEY", "")),
+        wecom_api_url=_base_url(env, "GRIDDESK_WECOM_API_URL", "https://qyapi.weixin.qq.com"),
     )
 
 

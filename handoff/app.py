@@ -22,6 +22,7 @@ from handoff import (
     rest_channel,
     tickets_api,
 )
+from handoff.channels.relay import Relay, relay_key, relay_task
 from handoff.errors import json_errors
 from handoff.http import json_response
 from handoff.hub import Hub
@@ -138,7 +139,9 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     app[kb_key] = knowledge_base or KnowledgeBase(settings)
     app[hub_key] = Hub()
     app[inbox_key] = Inbox(app)
+    app[relay_key] = Relay()
     app.cleanup_ctx.append(_clients)
+    app.cleanup_ctx.append(relay_task)
     if warm_index:
         app.cleanup_ctx.append(_warm_index)
     if watch_overdue:

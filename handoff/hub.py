@@ -6,7 +6,8 @@ several gateway replicas this becomes PostgreSQL LISTEN/NOTIFY (or Redis pub/sub
 ``publish`` / ``subscribe`` (DESIGN.md, "Scale-out path").
 
 Topics: ``conversation:<id>`` (messages and status of one conversation), ``queue`` (some grid's queue
-or some agent's chats changed; payload names the grids), ``alerts`` (a new SLA alert).
+or some agent's chats changed; payload names the grids), ``alerts`` (a new SLA alert), ``outbound``
+(a conversation has new messages: wakes the channel relay).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def conversation_topic(conversation_id: int) -> str:
 
 QUEUE_TOPIC = "queue"
 ALERTS_TOPIC = "alerts"
+OUTBOUND_TOPIC = "outbound"  # some conversation has new messages (the channel relay delivers them)
 
 
 class Subscription:

@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from griddesk.db import session_scope, utcnow
-from handoff.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic
+from handoff.hub import ALERTS_TOPIC, OUTBOUND_TOPIC, QUEUE_TOPIC, conversation_topic
 from handoff.models import Conversation, Message, Owner
 from handoff.queue import QueueStatus, queue_status
 from handoff.transcript import message_dict
@@ -43,6 +43,8 @@ def publish_messages(app: web.Application, conversation_id: int, messages: Seque
     for message in messages:
         hub.publish(conversation_topic(conversation_id),
                     {"type": "message", "conversation_id": conversation_id, "message": message_dict(message)})
+    if messages:
+        hub.publish(OUTBOUND_TOPIC, {"type": "outbound", "conversation_id": conversation_id})
 
 
 async def publish_status(app: web.Application, sender_id: str, conversation_id: int) -> None:

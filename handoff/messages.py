@@ -13,6 +13,7 @@ AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手�
 AGENT_CLOSED = "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。"
 RATING_THANKS = "感谢您的评价!"
 RATING_NOT_PENDING = "当前没有需要评价的服务。"
+UNSUPPORTED_MESSAGE = "抱歉,目前只能处理文字消息,请用文字描述您的问题。"
 
 KEEP_WAITING = "/griddesk_keep_waiting"
 LEAVE_MESSAGE = "/griddesk_leave_message"

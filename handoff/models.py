@@ -42,6 +42,8 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(32), default="rest")
     owner: Mapped[Owner] = mapped_column(String(16), default=Owner.BOT, index=True)
     last_seq: Mapped[int] = mapped_column(default=0)
+    # messaging channels (handoff/channels/relay.py): every message up to this seq has been delivered
+    delivered_seq: Mapped[int] = mapped_column(default=0)
     # the grid whose queue holds it (queued) or whose agent serves it (human); NULL while the bot owns it
     grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid.code"), default=None, index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None, index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handoff.openapi_channels import CHANNEL_PATHS
 from handoff.openapi_handoff import HANDOFF_PATHS
 from handoff.openapi_kb import KB_PATHS
 
@@ -343,6 +344,7 @@ OPENAPI: dict[str, Any] = {
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
         **_TICKET_PATHS,
         **HANDOFF_PATHS,
+        **CHANNEL_PATHS,
         **KB_PATHS,
     },
     "components": {

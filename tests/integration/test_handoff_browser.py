@@ -85,6 +85,7 @@ def accept(stack, customer: Page, agent: Page) -> None:
     expect(customer.locator("#queue-position")).to_be_visible(timeout=20_000)
     item = agent.locator(f'#queue .queue-item[data-handoff-id="{handoff_id(stack, customer)}"]')
     expect(item).to_be_visible(timeout=5_000)  # pushed over the console's websocket
+    expect(item.locator(".tag--channel")).to_have_attribute("data-channel", "rest")  # where the customer writes from
     item.locator(".accept").click()
 
 

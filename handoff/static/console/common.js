@@ -5,6 +5,8 @@
   "use strict";
   var csrfToken = "";
 
+  // where the customer writes from (conversation.channel); the agent's reply goes back the same way
+  var CHANNEL_LABELS = { rest: "网页", socketio: "网页 Webchat", telegram: "Telegram", wecom: "企业微信" };
   var ROLE_LABELS = { agent: "客服", manager: "网格经理", admin: "管理员" };
   var STATUS_LABELS = { online: "在线", away: "忙碌", offline: "离线" };
   var TIER_LABELS = { key: "重要客户", vip: "重要客户", general: "一般客户", prospect: "潜在客户" };
@@ -213,8 +215,10 @@
     label: label,
     isManager: isManager,
     LiveSocket: LiveSocket,
+    channelLabel: function (channel) { return CHANNEL_LABELS[channel] || String(channel || ""); },
     labels: {
-      role: ROLE_LABELS, status: STATUS_LABELS, tier: TIER_LABELS, handoffStatus: HANDOFF_STATUS_LABELS
+      role: ROLE_LABELS, status: STATUS_LABELS, tier: TIER_LABELS, handoffStatus: HANDOFF_STATUS_LABELS,
+      channel: CHANNEL_LABELS
     }
   };
 })();

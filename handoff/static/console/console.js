@@ -97,6 +97,9 @@
       var top = el("div", "item-row");
       top.appendChild(el("span", "tag", item.grid ? item.grid.name || item.grid.code : ""));
       top.appendChild(el("span", "item-reason", item.reason_label || item.reason || ""));
+      var queueChannel = el("span", "tag tag--channel", C.channelLabel(item.channel));
+      queueChannel.setAttribute("data-channel", String(item.channel || ""));
+      top.appendChild(queueChannel);
       var waited = el("span", "waited", C.duration(waitedNow(item)));
       waited.setAttribute("data-waited", String(item.waited_seconds || 0));
       top.appendChild(waited);
@@ -187,6 +190,9 @@
       li.appendChild(top);
       var bottom = el("div", "item-row");
       bottom.appendChild(el("span", "tag", chat.grid ? chat.grid.name || chat.grid.code : ""));
+      var chatChannel = el("span", "tag tag--channel", C.channelLabel(chat.channel));
+      chatChannel.setAttribute("data-channel", String(chat.channel || ""));
+      bottom.appendChild(chatChannel);
       bottom.appendChild(el("span", "item-meta", chat.accepted_at ? "接入于 " + C.clock(chat.accepted_at) : ""));
       li.appendChild(bottom);
       li.addEventListener("click", function () { openHandoff(chat.handoff_id); });
