@@ -13,7 +13,7 @@ BOT_PY     := $(BOT_VENV)/bin/python
 APP_PY     := $(APP_VENV)/bin/python
 export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
 
-.PHONY: help setup envs model db run test browser clean
+.PHONY: help setup envs model db run test browser webchat clean
 
 help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
@@ -57,9 +57,24 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The rasa-webchat widget (npm), for the browser test of the Socket.IO channel; installed only when
+# missing, into var/webchat (gitignored, never committed).
+WEBCHAT_DIR := var/webchat
+WEBCHAT_JS  := $(WEBCHAT_DIR)/node_modules/rasa-webchat/lib/index.js
+webchat: $(WEBCHAT_JS)
+
+$(WEBCHAT_JS):
+	@command -v npm >/dev/null 2>&1 || { echo "==> installing npm (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	@echo "==> installing rasa-webchat 1.0.1 into $(WEBCHAT_DIR) (browser tests only)"
+	@mkdir -p $(WEBCHAT_DIR)
+	@npm install --prefix $(WEBCHAT_DIR) --no-audit --no-fund --ignore-scripts --loglevel=error rasa-webchat@1.0.1 >/dev/null
+	@test -f $@
+
 # The whole suite: unit tests, Rasa data validation and test stories, integration tests against
-# the real Rasa server + action server + gateway, and browser tests in headless Chromium.
-test: setup browser
+# the real Rasa server + action server + gateway, and browser tests in headless Chromium
+# (the GridDesk pages and the rasa-webchat widget).
+test: setup browser webchat
 	$(APP_PY) -m pytest $(PYTEST_ARGS)
 
 clean:

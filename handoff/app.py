@@ -22,6 +22,7 @@ from handoff import (
     rest_channel,
     tickets_api,
 )
+from handoff.channels import socketio_channel, telegram, wecom
 from handoff.channels.relay import Relay, relay_key, relay_task
 from handoff.errors import json_errors
 from handoff.http import json_response
@@ -162,5 +163,8 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     console_ws.add_routes(app)
     kb_api.add_routes(app)
     kb_admin_api.add_routes(app)
+    telegram.setup(app)  # messaging channels mount themselves when configured (docs/channels.md)
+    wecom.setup(app)
+    socketio_channel.setup(app)  # always on, like the REST channel
     tickets_api.add_routes(app)
     return app

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from griddesk.db import session_scope, utcnow
+from handoff.channels import is_platform_sender
 from handoff.errors import ApiError
 from handoff.hub import conversation_topic
 from handoff.live import customer_status, publish_status
@@ -133,8 +134,8 @@ async def rating(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象")
     sender, handoff_id, score = body.get("sender"), body.get("handoff_id"), body.get("score")
     comment = body.get("comment") or ""
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > 128:
-        raise ApiError(422, "invalid_sender", "sender 必须是非空字符串")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > 128 or is_platform_sender(sender.strip()):
+        raise ApiError(422, "invalid_sender", "sender 必须是非空字符串 (不能是消息渠道的会话)")
     if not isinstance(handoff_id, int) or isinstance(handoff_id, bool):
         raise ApiError(422, "invalid_handoff", "handoff_id 必须是整数")
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:

@@ -24,7 +24,7 @@ QUEUE_BUTTONS = [
     {"title": "留言(提交工单)", "payload": LEAVE_MESSAGE},
     {"title": "返回智能助手", "payload": BACK_TO_BOT_PAYLOAD},
 ]
-RATING_BUTTONS = [{"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'} for score in range(5, 0, -1)]
+RATING_BUTTONS = [{"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'} for score in range(1, 6)]
 
 
 def wait_phrase(eta_seconds: int | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from griddesk.db import session_scope, utcnow
+from handoff.channels import is_platform_sender
 from handoff.errors import ApiError
 from handoff.http import json_response
 from handoff.inbox import Incoming
@@ -48,6 +49,8 @@ async def parse_incoming(request: web.Request, max_chars: int) -> Incoming:
         raise ApiError(422, "invalid_sender", "sender 必须是非空字符串")
     if len(sender) > MAX_SENDER_CHARS or _FORBIDDEN_CONTROL.search(sender):
         raise ApiError(422, "invalid_sender", f"sender 不能超过 {MAX_SENDER_CHARS} 个字符, 且不能含控制字符")
+    if is_platform_sender(sender.strip()):
+        raise ApiError(422, "invalid_sender", "sender 不能以 tg: 或 wecom: 开头 (这些会话属于消息渠道)")
     if not isinstance(text, str):
         raise ApiError(422, "invalid_message", "message 必须是字符串")
     if _FORBIDDEN_CONTROL.search(text):
@@ -96,6 +99,8 @@ def query_sender(request: web.Request) -> str:
     sender = request.query.get("sender", "")
     if not sender.strip() or len(sender) > MAX_SENDER_CHARS or _FORBIDDEN_CONTROL.search(sender):
         raise ApiError(422, "invalid_sender", "sender 必须是非空字符串, 不超过 128 个字符")
+    if is_platform_sender(sender.strip()):
+        raise ApiError(422, "invalid_sender", "sender 不能以 tg: 或 wecom: 开头 (这些会话属于消息渠道)")
     return sender.strip()
 
 

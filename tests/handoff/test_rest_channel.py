@@ -136,3 +136,15 @@ async def test_unknown_api_paths_answer_json_404(client):
     response = await client.get("/api/v1/nothing-here")
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("sender", ["tg:12345", "wecom:zhangsan", "TG:1"])
+async def test_the_web_endpoints_refuse_the_conversations_of_messaging_apps(client, sender):
+    posted = await client.post(WEBHOOK, json={"sender": sender, "message": "你好"})
+    assert posted.status == 422 and (await posted.json())["error"]["code"] == "invalid_sender"
+    for path in ("/webhooks/rest/history", "/webhooks/rest/status"):
+        response = await client.get(path, params={"sender": sender})
+        assert response.status == 422, path
+    rating = await client.post("/webhooks/rest/rating", json={"sender": sender, "handoff_id": 1, "score": 5})
+    assert rating.status == 422
+    assert stored_messages() == []

@@ -15,6 +15,7 @@ import pytest
 from griddesk.settings import Settings, load_settings
 from griddesk.stack import Stack
 from griddesk.train_model import current_model_path
+from tests.integration.platforms import Platforms
 
 API_TOKEN = "integration-token"
 
@@ -26,7 +27,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def platforms() -> Iterator[Platforms]:
+    """Local stand-ins for the Telegram Bot API and the WeCom API (the real services are unreachable
+    here), serving in a thread of their own for the whole session; the stack is configured to use them."""
+    fakes = Platforms.start()
+    yield fakes
+    fakes.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Settings:
     data_dir = tmp_path_factory.mktemp("stack")
     env = {
         **os.environ,
@@ -35,6 +45,7 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         "GRIDDESK_RASA_PORT": str(free_port()),
         "GRIDDESK_ACTION_PORT": str(free_port()),
         "GRIDDESK_API_TOKEN": API_TOKEN,
+        **platforms.settings_env(),
     }
     env.pop("GRIDDESK_DATABASE_URL", None)
     env.pop("GRIDDESK_RASA_URL", None)
