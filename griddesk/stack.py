@@ -78,6 +78,7 @@ def _get_json(url: str) -> object | None:
 
 def app_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(settings.source_env)  # every GRIDDESK_* setting the stack was configured with
     env.update(
         GRIDDESK_DATA_DIR=str(settings.data_dir),
         GRIDDESK_DATABASE_URL=settings.database_url,
