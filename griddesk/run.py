@@ -1,17 +1,25 @@
-"""``make run``: start Rasa, the action server and the gateway; Ctrl-C stops all three."""
+"""``make run``: start Rasa, the action server and the gateway; Ctrl-C (or SIGTERM) stops all three."""
 
 from __future__ import annotations
 
 import dataclasses
 import secrets
+import signal
 import sys
 import time
+from types import FrameType
 
 from griddesk.settings import Secret, get_settings
 from griddesk.stack import Stack, StackError
 
 
+def _stop_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM (a service manager, ``kill``) stops the three processes the same way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     settings = get_settings()
     generated = not settings.api_token
     if generated:
