@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
@@ -17,7 +17,6 @@ from accounts.service import create_account
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from tests.integration.client import request
-from tests.integration.test_chat_page import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -34,14 +33,6 @@ def agent_name(stack) -> str:
         session.add(GridMembership(grid_code="sh-pudong", account_id=account.id))
     engine.dispose()
     return "陈浏览"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

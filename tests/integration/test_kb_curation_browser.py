@@ -9,14 +9,13 @@ import urllib.parse
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.service import create_account
 from griddesk.db import make_engine
 from tests.integration.client import Customer, Staff
-from tests.integration.test_chat_page import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -30,14 +29,6 @@ def admin(stack) -> Staff:
         create_account(session, "it.curator", "林编辑", Role.ADMIN, PASSWORD)
     engine.dispose()
     return Staff(stack.settings.gateway_url, "it.curator", PASSWORD)
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: str) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
