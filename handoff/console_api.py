@@ -55,7 +55,7 @@ from handoff.queue import (
     transfer,
 )
 from handoff.serialize import alert_dict, chat_dict, load_dict, queue_item_dict
-from handoff.sweep import open_alerts
+from handoff.sweep import AlertNotFound, acknowledge_alert, open_alerts
 from handoff.tickets_api import parse_new_ticket
 from handoff.transcript import message_dict
 from handoff.typedefs import kb_key, settings_key
@@ -484,6 +484,24 @@ def manager_snapshot(principal: Principal) -> dict[str, Any]:
         return {"grids": cards}
 
 
+async def post_alert_ack(request: web.Request) -> web.Response:
+    """A grid manager (or admin) has seen an SLA alert: it leaves the open list."""
+    principal = await require_role(request, Role.MANAGER, Role.ADMIN)
+    raw = request.match_info["alert_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise ApiError(404, "not_found", "找不到该提醒")
+
+    def work(session: Session) -> dict[str, Any]:
+        try:
+            return alert_dict(acknowledge_alert(session, int(raw), _grids(principal), utcnow()))
+        except AlertNotFound:
+            raise ApiError(404, "not_found", "找不到该提醒 (或不属于您的网格)") from None
+
+    body = await _run(work)
+    await publish_queue_change(request.app, [body["grid"]])
+    return json_response(body)
+
+
 async def get_manager(request: web.Request) -> web.Response:
     principal = await require_role(request, Role.MANAGER, Role.ADMIN)
     return json_response(await asyncio.to_thread(manager_snapshot, principal))
@@ -507,3 +525,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/transfer-targets", get_transfer_targets)
     app.router.add_post(f"{prefix}/status", post_status)
     app.router.add_get(f"{prefix}/manager", get_manager)
+    app.router.add_post(f"{prefix}/alerts/{{alert_id}}/ack", post_alert_ack)

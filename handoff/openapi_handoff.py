@@ -103,6 +103,10 @@ HANDOFF_PATHS: dict[str, Any] = {
         body=_body({"status": {"type": "string", "enum": ["online", "away", "offline"]}}, ["status"])),
     "/api/v1/console/manager": _staff("get", "Grid manager's view: queue, agent load, SLA alerts (manager, admin)",
                                       {"200": _json("Grid cards")}),
+    "/api/v1/console/alerts/{alert_id}/ack": _staff(
+        "post", "Acknowledge an SLA alert of my grids (manager, admin)", {"200": _json("The alert"),
+                                                                         "404": _error("not_found")},
+        parameters=[{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}]),
     "/api/v1/console/ws": _staff("get", "Console websocket (queue, chats, messages, alerts); Origin must be the "
                                         "gateway's", {"101": {"description": "Switching protocols"}}),
     "/webhooks/rest/status": {"get": {

@@ -75,6 +75,22 @@ def open_alerts(session: Session, grid_codes: list[str] | tuple[str, ...] | None
     return list(session.scalars(query))
 
 
+class AlertNotFound(LookupError):
+    code = "not_found"
+
+
+def acknowledge_alert(session: Session, alert_id: int, grid_codes: list[str] | tuple[str, ...] | None,
+                      now: datetime) -> Alert:
+    """Mark an alert of one of these grids (None = any) as seen; acknowledging twice keeps the first time."""
+    alert = session.get(Alert, alert_id)
+    if alert is None or (grid_codes is not None and alert.grid_code not in grid_codes):
+        raise AlertNotFound(alert_id)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        session.flush()
+    return alert
+
+
 def _queued(session: Session) -> list[tuple[Handoff, Conversation]]:
     rows = session.execute(
         select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)

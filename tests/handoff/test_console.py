@@ -264,3 +264,27 @@ async def test_a_chat_the_agent_never_answered_proposes_nothing(app_client, staf
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/hand-back")
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Miss).where(Miss.kind == "agent_answer")) == 0
+
+
+def _alert(grid: str) -> int:
+    from tickets.models import Alert
+
+    with session_scope() as session:
+        alert = Alert(grid_code=grid, kind="chat_wait", step="breach", message=f"{grid} 有客户等待超过 1 分钟")
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+async def test_a_manager_acknowledges_an_alert_of_their_grid_and_it_leaves_the_view(app_client, staff):
+    mine, other = _alert("cd-wuhou"), _alert("sh-pudong")
+    agent = await Console.login(app_client, "zhang.wei")
+    assert (await agent.post(f"/api/v1/console/alerts/{mine}/ack")).status == 403  # agents cannot
+    manager = await Console.login(app_client, "wang.min")
+    assert (await manager.post(f"/api/v1/console/alerts/{other}/ack")).status == 404  # not their grid
+    assert (await manager.post("/api/v1/console/alerts/99999/ack")).status == 404
+    response = await manager.post(f"/api/v1/console/alerts/{mine}/ack")
+    assert response.status == 200 and (await response.json())["id"] == mine
+    board = await (await app_client.get("/api/v1/console/manager")).json()
+    assert all(a["id"] != mine for card in board["grids"] for a in card["alerts"])
+    assert (await manager.post(f"/api/v1/console/alerts/{mine}/ack")).status == 200  # twice is harmless

@@ -174,3 +174,35 @@ def test_the_widget_script_embeds_the_chat_in_another_page(browser, shop_page, a
     frame.locator("#input").press("Enter")
     expect(frame.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=20_000)
     context.close()
+
+
+def test_a_grid_manager_sees_an_sla_alert_and_acknowledges_it(stack, browser):
+    import handoff.models  # noqa: F401 - the alert table refers to handoffs
+    from tickets.models import Alert
+
+    engine = make_engine(stack.settings.database_url)
+    with Session(engine) as session, session.begin():
+        manager = create_account(session, "it.pudong.mgr", "陈经理", Role.MANAGER, PASSWORD)
+        session.add(GridMembership(grid_code="sh-pudong", account_id=manager.id))
+        alert = Alert(grid_code="sh-pudong", kind="chat_wait", step="breach",
+                      message="上海浦东网格: 客户已等待 2 分钟, 超过首次响应时限 <b>1 分钟</b>")
+        session.add(alert)
+        session.flush()
+        alert_id = alert.id
+    engine.dispose()
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{stack.settings.gateway_url}/console/login")
+    page.fill("#username", "it.pudong.mgr")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(f"{stack.settings.gateway_url}/console/")
+    page.goto(f"{stack.settings.gateway_url}/console/manager")
+    item = page.locator(f'.alert-item[data-alert-id="{alert_id}"]')
+    expect(item).to_contain_text("超过首次响应时限 <b>1 分钟</b>", timeout=10_000)  # shown as text
+    item.locator(".alert-ack").click()
+    expect(item).to_have_count(0, timeout=5_000)
+    page.reload()
+    expect(page.locator(".grid-card").first).to_be_visible(timeout=10_000)
+    expect(page.locator(f'.alert-item[data-alert-id="{alert_id}"]')).to_have_count(0)
+    context.close()

@@ -114,6 +114,18 @@
         li.appendChild(el("time", "alert-item__time", C.clock(alert.created_at)));
         li.appendChild(el("span", "tag tag--warn", ALERT_KIND_LABELS[alert.kind] || alert.kind || "提醒"));
         li.appendChild(el("span", "alert-item__message", alert.message || ""));
+        var ack = el("button", "btn btn--small alert-ack", "已知悉");
+        ack.type = "button";
+        ack.addEventListener("click", function () {
+          ack.disabled = true;
+          C.api("POST", "/api/v1/console/alerts/" + encodeURIComponent(String(alert.id)) + "/ack").then(function () {
+            li.remove();
+          }, function (error) {
+            ack.disabled = false;
+            C.toast(C.errorText(error, "操作失败"), "error");
+          });
+        });
+        li.appendChild(ack);
         list.appendChild(li);
       });
       card.appendChild(list);
