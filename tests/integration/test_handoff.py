@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -222,7 +223,7 @@ def test_console_routes_refuse_strangers_wrong_roles_and_forged_requests(stack, 
                for method in operations if path.startswith("/api/v1/console/") and not path.endswith("/ws")]
     assert len(console) >= 15
     for path, method in console:
-        concrete = path.replace("{handoff_id}", "1").replace("{conversation_id}", "1")
+        concrete = re.sub(r"\{[a-z_]+\}", "1", path)
         reply = request(method.upper(), base + concrete, {} if method == "post" else None)
         assert reply.status == 401, (method, path, reply.status)
 
