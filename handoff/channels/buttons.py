@@ -12,6 +12,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from griddesk.db import session_scope
 from handoff.models import Author, Conversation, Message
 
 _NUMBER = re.compile(r"^\s*([1-9]|[１-９])\s*$")
@@ -51,3 +52,9 @@ def resolve_choice_by_sender(session: Session, sender_id: str, text: str) -> str
     """``resolve_choice`` for the conversation of ``sender_id`` (``text`` itself when there is none yet)."""
     conversation_id = session.scalar(select(Conversation.id).where(Conversation.sender_id == sender_id))
     return text if conversation_id is None else resolve_choice(session, conversation_id, text)
+
+
+def choose(sender_id: str, text: str) -> str:
+    """``resolve_choice_by_sender`` in a session of its own (channels call it in a thread)."""
+    with session_scope() as session:
+        return resolve_choice_by_sender(session, sender_id, text)

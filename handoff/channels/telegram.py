@@ -36,8 +36,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from griddesk.db import session_scope
-from handoff import messages
-from handoff.channels.buttons import buttons_of, resolve_choice_by_sender
+from handoff.channels.buttons import buttons_of, choose
 from handoff.channels.relay import DeliveryError, relay_key
 from handoff.channels.telegram_api import (
     RateLimiter,
@@ -53,13 +52,11 @@ from handoff.channels.telegram_updates import (
     Unsupported,
     read_update,
 )
+from handoff.channels.unsupported import answer_unsupported
 from handoff.errors import ApiError
 from handoff.http import json_response
 from handoff.inbox import Incoming
-from handoff.live import publish_messages
-from handoff.models import Author, Conversation, Message, MessageStatus
-from handoff.notices import system_reply
-from handoff.transcript import append_messages, get_or_create_conversation
+from handoff.models import Author, Conversation, Message
 from handoff.typedefs import inbox_key, settings_key
 
 log = logging.getLogger(__name__)
@@ -216,7 +213,7 @@ async def _handle(app: web.Application, channel: TelegramChannel,
         sender = sender_of(event.chat_id)
         text = _FORBIDDEN_CONTROL.sub("", event.text).strip()[:app[settings_key].max_message_chars]
         if text:
-            text = await asyncio.to_thread(_in_session, resolve_choice_by_sender, sender, text)
+            text = await asyncio.to_thread(choose, sender, text)
             await app[inbox_key].receive(Incoming(sender, text, _metadata(event.name), CHANNEL))
     elif isinstance(event, ButtonPress):
         if channel.api is not None:
@@ -233,17 +230,11 @@ async def _handle(app: web.Application, channel: TelegramChannel,
             return
         await app[inbox_key].receive(Incoming(sender, payload, _metadata(event.name), CHANNEL))
     elif isinstance(event, Unsupported):
-        conversation_id, stored = await asyncio.to_thread(_record_unsupported, sender_of(event.chat_id), event.kind)
-        publish_messages(app, conversation_id, stored)
+        await answer_unsupported(app, sender_of(event.chat_id), CHANNEL, f"[{event.kind}]")
 
 
 def _metadata(name: str | None) -> dict[str, Any] | None:
     return {"customer": {"name": name}} if name else None
-
-
-def _in_session(function: Any, *args: Any) -> Any:
-    with session_scope() as session:
-        return function(session, *args)
 
 
 def _pressed_payload(sender: str, data: str) -> str | None:
@@ -259,20 +250,6 @@ def _pressed_payload(sender: str, data: str) -> str | None:
         )
         buttons = buttons_of(message) if message is not None else []
         return buttons[index]["payload"] if index < len(buttons) else None
-
-
-def _record_unsupported(sender: str, kind: str) -> tuple[int, list[Message]]:
-    """Record what the customer sent (as ``[sticker]``…) and the polite reply; the relay delivers it."""
-    with session_scope() as session:
-        conversation = get_or_create_conversation(session, sender, CHANNEL)
-        stored = append_messages(session, conversation.id, [
-            (Author.CUSTOMER, f"[{kind}]", None, MessageStatus.ANSWERED),
-            (Author.SYSTEM, messages.UNSUPPORTED_MESSAGE, system_reply(sender, messages.UNSUPPORTED_MESSAGE),
-             MessageStatus.SENT),
-        ])
-        for message in stored:
-            session.expunge(message)
-        return conversation.id, stored
 
 
 # -- wiring --------------------------------------------------------------------------------------

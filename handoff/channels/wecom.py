@@ -25,11 +25,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from griddesk.db import session_scope, utcnow
 from griddesk.settings import Settings, SettingsError
-from handoff import messages
-from handoff.channels.buttons import resolve_choice_by_sender
+from handoff.channels.buttons import choose
 from handoff.channels.relay import DeliveryError, relay_key
+from handoff.channels.unsupported import answer_unsupported
 from handoff.channels.wecom_api import PermanentSendError, WeComClient
 from handoff.channels.wecom_crypto import DecryptError, InvalidSignature, WeComCrypto
 from handoff.channels.wecom_text import render, split_text
@@ -41,10 +40,6 @@ from handoff.channels.wecom_xml import (
 )
 from handoff.errors import ApiError
 from handoff.inbox import Incoming
-from handoff.live import publish_messages
-from handoff.models import Author, Message, MessageStatus
-from handoff.notices import tell_customer
-from handoff.transcript import append_messages, get_or_create_conversation
 from handoff.typedefs import inbox_key, settings_key
 
 log = logging.getLogger(__name__)
@@ -119,23 +114,6 @@ class ReplayGuard:
         return True
 
 
-def _record_unsupported(sender: str, label: str) -> tuple[int, list[Message]]:
-    """The customer's unreadable message (as a label) and the polite reply, in the transcript."""
-    with session_scope() as session:
-        conversation = get_or_create_conversation(session, sender, CHANNEL)
-        conversation.customer_seen_at = utcnow()
-        stored = append_messages(session, conversation.id, [(Author.CUSTOMER, label, None, MessageStatus.ANSWERED)])
-        stored += tell_customer(session, conversation.id, messages.UNSUPPORTED_MESSAGE)
-        for message in stored:
-            session.expunge(message)
-        return conversation.id, stored
-
-
-def _resolve_choice(sender: str, text: str) -> str:
-    with session_scope() as session:
-        return resolve_choice_by_sender(session, sender, text)
-
-
 class WeComChannel:
     """One self-built app: its crypto, replay guard, outgoing client and the members' messages in flight."""
 
@@ -183,13 +161,12 @@ class WeComChannel:
             return
         if message.msg_type != "text":
             label = UNSUPPORTED_LABELS.get(message.msg_type, f"[{message.msg_type[:16]}]")
-            conversation_id, stored = await asyncio.to_thread(_record_unsupported, sender, label)
-            publish_messages(self.app, conversation_id, stored)
+            await answer_unsupported(self.app, sender, CHANNEL, label)
             return
         text = _CONTROL.sub("", message.content).strip()[: self.app[settings_key].max_message_chars]
         if not text:
             return
-        text = await asyncio.to_thread(_resolve_choice, sender, text)
+        text = await asyncio.to_thread(choose, sender, text)
         await self.app[inbox_key].receive(Incoming(sender=sender, text=text, metadata=None, channel=CHANNEL))
 
     # -- out -------------------------------------------------------------------------------------
