@@ -6,10 +6,12 @@ Models of every feature package derive from :class:`Base`; schema changes go thr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
@@ -17,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from griddesk.settings import get_settings
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -111,3 +115,14 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+async def run_in_session(work: Callable[[Session], T]) -> T:
+    """``work(session)`` in a worker thread, in one ``session_scope`` (committed on success): how the
+    event-loop processes (gateway, action server) touch the database without blocking the loop."""
+    return await asyncio.to_thread(_call_in_session, work)
+
+
+def _call_in_session(work: Callable[[Session], T]) -> T:
+    with session_scope() as session:
+        return work(session)

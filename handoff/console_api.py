@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, Role
 from accounts.service import Principal
 from accounts.web import require_role
-from griddesk.db import session_scope, utcnow
+from griddesk.db import run_in_session, session_scope, utcnow
 from grids.models import AgentStatus, Grid
 from grids.routing import NoGrid
 from handoff import messages
@@ -87,13 +87,8 @@ async def _staff(request: web.Request) -> Principal:
 
 async def _run(work: Callable[[Session], T]) -> T:
     """Run ``work`` in one short session in a thread; domain errors become HTTP errors."""
-
-    def call() -> T:
-        with session_scope() as session:
-            return work(session)
-
     try:
-        return await asyncio.to_thread(call)
+        return await run_in_session(work)
     except tuple(_ERRORS) as exc:
         status, message = _ERRORS[type(exc)]
         raise ApiError(status, getattr(exc, "code", "conflict"), message) from None

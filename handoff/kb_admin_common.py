@@ -8,7 +8,6 @@ the hit-test, the inbox and usage; agents get 403 on every route (they search fr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Role
 from accounts.service import Principal
 from accounts.web import require_role
-from griddesk.db import session_scope
+from griddesk.db import run_in_session
 from handoff.errors import ApiError
 from handoff.http import read_json_object
 from handoff.typedefs import kb_key
@@ -60,13 +59,8 @@ def http_error(exc: CurationError) -> ApiError:
 
 async def run(work: Callable[[Session], T]) -> T:
     """Run ``work`` in one short session in a thread (committed on success); domain errors become HTTP errors."""
-
-    def call() -> T:
-        with session_scope() as session:
-            return work(session)
-
     try:
-        return await asyncio.to_thread(call)
+        return await run_in_session(work)
     except CurationError as exc:
         raise http_error(exc) from None
 

@@ -8,7 +8,6 @@ inside one short session, and its errors become HTTP errors only here, at the ed
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from griddesk.db import session_scope
+from griddesk.db import run_in_session
 from grids.routing import NoGrid
 from handoff.auth import require_api_token
 from handoff.errors import ApiError
@@ -115,13 +114,8 @@ def _detail(session: Session, ticket: Ticket) -> dict[str, Any]:
 
 async def _run(work: Callable[[Session], T]) -> T:
     """Run ``work`` in a thread inside one session (committed on success); map service errors."""
-
-    def in_session() -> T:
-        with session_scope() as session:
-            return work(session)
-
     try:
-        return await asyncio.to_thread(in_session)
+        return await run_in_session(work)
     except service.TicketError as exc:
         status, message = _SERVICE_ERRORS.get(type(exc), (409, "无法完成对工单的操作"))
         if isinstance(exc, service.TransitionNotAllowed):
