@@ -42,15 +42,15 @@ $(APP_VENV)/.installed: requirements/app.lock pyproject.toml
 
 # Rasa model: trained only when bot/ data or config changed (cached by content hash).
 model: envs
-	@$(APP_PY) -m griddesk.train_model
+	@$(APP_PY) -m ops.train_model
 
 db: envs
-	@$(APP_PY) -m griddesk.setup_db
+	@$(APP_PY) -m ops.setup_db
 
 setup: envs model db
 
 run: setup
-	@$(APP_PY) -m griddesk.run
+	@$(APP_PY) -m ops.run
 
 # Debian's chromium for the browser tests (installed only when missing).
 browser:

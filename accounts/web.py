@@ -7,8 +7,11 @@ the session's CSRF token in ``X-CSRF-Token`` and, when the browser sends an ``Or
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncio
 import hmac
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,19 +28,25 @@ from accounts.service import (
     end_session,
     grids_of,
     principal_for,
+    purge_expired_sessions,
     resolve_session,
     start_session,
 )
 from griddesk.db import session_scope, utcnow
-from handoff.errors import ApiError
-from handoff.http import json_response
-from handoff.typedefs import settings_key
+from griddesk.web.errors import ApiError
+from griddesk.web.json import json_response
+from griddesk.web.keys import settings_key
+from griddesk.web.pages import add_pages, add_static
+from griddesk.web.tasks import periodic
 
 COOKIE_NAME = "griddesk_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_FIELD_CHARS = 256
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -208,7 +217,27 @@ async def me(request: web.Request) -> web.Response:
                          headers=NO_STORE)
 
 
+PURGE_SECONDS = 3600.0
+
+
+def _purge() -> int:
+    with session_scope() as session:
+        return purge_expired_sessions(session, utcnow())
+
+
+async def _purge_expired(_app: web.Application) -> None:
+    purged = await asyncio.to_thread(_purge)
+    if purged:
+        log.info("removed %d expired console logins", purged)
+
+
+# ``app.cleanup_ctx`` entry: expired logins are deleted every hour (they never resolve anyway).
+session_purge = periodic("expired login purge", _purge_expired, lambda _app: PURGE_SECONDS)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/auth/login", login)
     app.router.add_post("/api/v1/auth/logout", logout)
     app.router.add_get("/api/v1/auth/me", me)
+    add_pages(app, {"/console/login": STATIC / "login.html"})
+    add_static(app, "accounts", STATIC)

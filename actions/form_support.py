@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
 from actions.ticket_extract import clean
-from knowledge_base.normalize import to_simplified
+from griddesk.text import to_simplified
 
 FAILURES_SLOT = "ticket_failures"
 MAX_FAILURES = 3

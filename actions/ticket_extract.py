@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from knowledge_base.normalize import strip_control, to_simplified
+from griddesk.text import strip_control, to_simplified
 from tickets.fields import (
     InvalidField,
     normalize_phone,

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import percentiles
 from griddesk.settings import load_settings
-from griddesk.stack import Stack
+from ops.stack import Stack
 
 PASSWORD = "benchmark-pass-1"
 PROFILE = {"customer": {"region": "成都市武侯区"}}
@@ -114,7 +114,7 @@ def main() -> None:
         env = {**os.environ, "GRIDDESK_DATA_DIR": tmp, "GRIDDESK_GATEWAY_PORT": str(free_port()),
                "GRIDDESK_RASA_PORT": str(free_port()), "GRIDDESK_ACTION_PORT": str(free_port()),
                "GRIDDESK_COOKIE_SECURE": "false"}
-        subprocess.run([sys.executable, "-m", "griddesk.setup_db"], check=True, env=env, capture_output=True)
+        subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         make_agent(env)
         settings = load_settings(env)
         stack = Stack(settings)

@@ -30,7 +30,7 @@ def main() -> None:
         validate_s = time.perf_counter() - started
         assert report.ok, report.errors[:5]
         env = {**os.environ, "GRIDDESK_DATA_DIR": str(Path(tmp) / "var")}
-        subprocess.run([sys.executable, "-m", "griddesk.setup_db", "--no-seed"], check=True, env=env)
+        subprocess.run([sys.executable, "-m", "ops.setup_db", "--no-seed"], check=True, env=env)
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "knowledge_base", "import", str(data)], check=True, env=env)
         import_s = time.perf_counter() - started

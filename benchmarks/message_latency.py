@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import percentiles  # noqa: E402
 from griddesk.settings import load_settings  # noqa: E402
-from griddesk.stack import Stack  # noqa: E402
+from ops.stack import Stack  # noqa: E402
 
 QUESTIONS = ["你们的服务时间是几点到几点", "怎么开发票", "投诉多久能处理", "你們的電話是多少",
              "网速很慢怎么办", "怎么修改密码", "发票抬头开错了怎么办", "你好"]
@@ -47,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "GRIDDESK_DATA_DIR": tmp, "GRIDDESK_GATEWAY_PORT": str(free_port()),
                "GRIDDESK_RASA_PORT": str(free_port()), "GRIDDESK_ACTION_PORT": str(free_port())}
-        subprocess.run([sys.executable, "-m", "griddesk.setup_db"], check=True, env=env, capture_output=True)
+        subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         settings = load_settings(env)
         stack = Stack(settings)
         stack.start()

@@ -28,7 +28,7 @@ from benchmarks.lab_data import Split, VectorStore, split_cases  # noqa: E402
 from knowledge_base import lexical as lex  # noqa: E402
 from knowledge_base.adapter import Adapter  # noqa: E402
 from knowledge_base.index import hub_scores  # noqa: E402
-from knowledge_base.normalize import normalize  # noqa: E402
+from griddesk.text import normalize  # noqa: E402
 from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter  # noqa: E402
 
 MRR_DEPTH = 10

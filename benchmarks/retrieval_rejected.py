@@ -33,7 +33,7 @@ from benchmarks.lab_data import Split, VectorStore, split_cases  # noqa: E402
 from benchmarks.retrieval_lab import make_tasks, ranks_of_gold, zscore  # noqa: E402
 from knowledge_base.evaluate import training_groups  # noqa: E402
 from knowledge_base.lexical import make_lexical, word_tokens  # noqa: E402
-from knowledge_base.normalize import lexical_chars, normalize  # noqa: E402
+from griddesk.text import lexical_chars, normalize  # noqa: E402
 from knowledge_base.training import make_pair_set  # noqa: E402
 
 

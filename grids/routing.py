@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge_base.normalize import to_simplified
+from griddesk.text import to_simplified
 
 
 class NoGrid(LookupError):

@@ -1,4 +1,4 @@
-"""What the gateway pushes to open websockets when something changes (see ``handoff.hub``).
+"""What the gateway pushes to open websockets when something changes (see ``conversations.hub``).
 
 Messages go to the conversation's topic; a queue change goes to the consoles (which fetch their own
 snapshot) and, as a fresh queue position and estimated wait, to every waiting customer listening.
@@ -14,11 +14,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from griddesk.db import session_scope, utcnow
-from handoff.hub import ALERTS_TOPIC, OUTBOUND_TOPIC, QUEUE_TOPIC, conversation_topic
-from handoff.models import Conversation, Message, Owner
+from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub_key
+from conversations.models import Conversation, Owner
 from handoff.queue import QueueStatus, queue_status
-from handoff.transcript import message_dict
-from handoff.typedefs import hub_key
 
 
 def status_dict(status: QueueStatus) -> dict[str, Any]:
@@ -36,15 +34,6 @@ def status_dict(status: QueueStatus) -> dict[str, Any]:
 def customer_status(sender_id: str) -> dict[str, Any]:
     with session_scope() as session:
         return status_dict(queue_status(session, sender_id, utcnow()))
-
-
-def publish_messages(app: web.Application, conversation_id: int, messages: Sequence[Message]) -> None:
-    hub = app[hub_key]
-    for message in messages:
-        hub.publish(conversation_topic(conversation_id),
-                    {"type": "message", "conversation_id": conversation_id, "message": message_dict(message)})
-    if messages:
-        hub.publish(OUTBOUND_TOPIC, {"type": "outbound", "conversation_id": conversation_id})
 
 
 async def publish_status(app: web.Application, sender_id: str, conversation_id: int) -> None:

@@ -1,78 +1,15 @@
-"""Typed database models of conversations and their transcripts."""
+"""Typed database models of human handoff: escalations, ownership events, ratings, canned replies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conversations.models import Owner
 from griddesk.db import Base, utcnow
-
-
-class Owner(StrEnum):
-    """Who answers the customer (DESIGN.md, "Conversation ownership")."""
-
-    BOT = "bot"
-    QUEUED = "queued"
-    HUMAN = "human"
-    CLOSED = "closed"
-
-
-class Author(StrEnum):
-    CUSTOMER = "customer"
-    BOT = "bot"
-    AGENT = "agent"
-    SYSTEM = "system"
-
-
-class MessageStatus(StrEnum):
-    RECEIVED = "received"  # a customer message, not yet answered
-    ANSWERED = "answered"  # a customer message the owner replied to
-    UNANSWERED = "unanswered"  # the bot could not be reached; kept for retry and for agents
-    SENT = "sent"  # a reply to the customer
-
-
-class Conversation(Base):
-    __tablename__ = "conversation"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sender_id: Mapped[str] = mapped_column(String(128), unique=True)
-    channel: Mapped[str] = mapped_column(String(32), default="rest")
-    owner: Mapped[Owner] = mapped_column(String(16), default=Owner.BOT, index=True)
-    last_seq: Mapped[int] = mapped_column(default=0)
-    # messaging channels (handoff/channels/relay.py): every message up to this seq has been delivered
-    delivered_seq: Mapped[int] = mapped_column(default=0)
-    # the grid whose queue holds it (queued) or whose agent serves it (human); NULL while the bot owns it
-    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid.code"), default=None, index=True)
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None, index=True)
-    # the agent who served this customer last (assignment prefers them when they come back)
-    last_agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None)
-    # the open (queued/human) or last handoff
-    handoff_id: Mapped[int | None] = mapped_column(default=None)
-    # what the customer's client told us: {"region", "tier", "name"}; shown to agents
-    profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
-    # last time the customer's page or client was seen (messages, polls, live connection)
-    customer_seen_at: Mapped[datetime | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class Message(Base):
-    """One transcript entry; ``seq`` orders a conversation's messages without gaps."""
-
-    __tablename__ = "message"
-    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"))
-    seq: Mapped[int]
-    author: Mapped[Author] = mapped_column(String(16))
-    text: Mapped[str | None] = mapped_column(Text, default=None)
-    payload: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
-    status: Mapped[MessageStatus] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class HandoffStatus(StrEnum):

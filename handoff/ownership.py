@@ -16,7 +16,8 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from handoff.models import Conversation, Owner, OwnershipEvent
+from conversations.models import Conversation, Owner
+from handoff.models import OwnershipEvent
 
 # Every change of owner the state machine allows; anything else is an InvalidTransition.
 ALLOWED: frozenset[tuple[Owner, Owner]] = frozenset({

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handoff.models import Author, Conversation, Handoff, Message
+from conversations.models import Author, Conversation, Message
+from handoff.models import Handoff
 from knowledge_base.inbox import propose_agent_answer
 from knowledge_base.models import Miss
 

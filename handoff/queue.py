@@ -22,18 +22,8 @@ from grids.handoff_policy import HandoffPolicy
 from grids.models import Agent, AgentStatus, Grid, GridMembership
 from grids.routing import NoGrid
 from grids.service import route_request
-from handoff.models import (
-    Author,
-    Conversation,
-    Handoff,
-    HandoffReason,
-    HandoffStatus,
-    Message,
-    MessageStatus,
-    Owner,
-    OwnershipEvent,
-    Rating,
-)
+from conversations.models import Author, Conversation, Message, MessageStatus, Owner
+from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent, Rating
 from handoff.ownership import (
     AlreadyTaken,
     HandoffNotFound,
@@ -45,7 +35,7 @@ from handoff.ownership import (
     transition,
 )
 from handoff.packet import Packet
-from handoff.transcript import append_messages
+from conversations.transcript import append_messages
 
 PREVIEW_CHARS = 80
 MAX_COMMENT_CHARS = 500

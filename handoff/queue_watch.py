@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,17 +16,19 @@ from aiohttp import web
 from griddesk.db import session_scope, utcnow
 from grids.models import Grid
 from handoff import messages
+from conversations.live import publish_messages
 from handoff.live import (
     publish_alerts,
-    publish_messages,
     publish_queue_change,
     publish_status,
 )
-from handoff.models import Conversation, Handoff, Message
-from handoff.notices import tell_customer
-from handoff.serialize import alert_dict
+from conversations.models import Conversation, Message
+from handoff.models import Handoff
+from conversations.notices import tell_customer
+from handoff.web.serialize import alert_dict
 from handoff.sweep import sweep
-from handoff.typedefs import settings_key
+from griddesk.web.keys import settings_key
+from griddesk.web.tasks import periodic
 from tickets.models import Alert
 
 log = logging.getLogger(__name__)
@@ -73,17 +74,9 @@ async def publish(app: web.Application, news: News) -> None:
     publish_alerts(app, news.alerts)
 
 
-async def queue_watch(app: web.Application) -> AsyncIterator[None]:
-    """``app.cleanup_ctx`` entry: runs the sweep every GRIDDESK_QUEUE_SWEEP_SECONDS."""
+async def sweep_and_publish(app: web.Application) -> None:
+    await publish(app, await asyncio.to_thread(sweep_once))
 
-    async def loop() -> None:
-        while True:
-            try:
-                await publish(app, await asyncio.to_thread(sweep_once))
-            except Exception:
-                log.exception("queue sweep failed; retrying next interval")
-            await asyncio.sleep(app[settings_key].queue_sweep_seconds)
 
-    task = asyncio.create_task(loop())
-    yield
-    task.cancel()
+# ``app.cleanup_ctx`` entry: one sweep every GRIDDESK_QUEUE_SWEEP_SECONDS while the gateway runs.
+queue_watch = periodic("queue sweep", sweep_and_publish, lambda app: app[settings_key].queue_sweep_seconds)

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Grid
-from handoff.models import Conversation, Handoff, HandoffStatus, Owner
+from conversations.models import Conversation, Owner
+from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import OwnershipError, transition
 from handoff.queue import add_packet_note, agent_loads, pick_agent
 from tickets.models import Alert

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge_base.normalize import to_simplified
+from griddesk.text import to_simplified
 
 MAX_CHARS = 40  # a long message that mentions 人工 in passing is a question, not a request
 _HUMAN = re.compile(

@@ -43,7 +43,7 @@ from knowledge_base.history import (
 )
 from knowledge_base.importer import FieldError, clean_fields, derived_external_id
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
-from knowledge_base.normalize import normalize
+from griddesk.text import normalize
 
 __all__ = [
     "Actor", "CurationError", "EventView", "FaqConflict", "FaqDraft", "FaqNotFound", "FieldDiff",

@@ -30,7 +30,7 @@ from griddesk.db import Base, make_engine
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.importer import FaqRow, ImportFileError, validate_record, write_rows
 from knowledge_base.index import KnowledgeIndex, Thresholds
-from knowledge_base.normalize import normalize
+from griddesk.text import normalize
 from knowledge_base.search import build_index, load_entries
 from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter
 

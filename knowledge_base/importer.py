@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from griddesk.db import utcnow
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
-from knowledge_base.normalize import normalize, strip_control
+from griddesk.text import normalize, strip_control
 
 FIELDS = ("question", "answer", "similar_questions", "category", "grid", "external_id")
 # the order of the columns in exported files (the importer accepts any order)

@@ -29,7 +29,7 @@ from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.importer import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
 from knowledge_base.models import Faq, Miss
-from knowledge_base.normalize import normalize, strip_control
+from griddesk.text import normalize, strip_control
 
 MAX_OPEN = 5000  # the newest open items considered when grouping
 MAX_TEXTS = 20  # distinct phrasings one resolution adds as similar questions

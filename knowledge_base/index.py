@@ -23,7 +23,7 @@ import numpy as np
 
 from knowledge_base.adapter import Adapter
 from knowledge_base.lexical import DEFAULT_LEXICAL, make_lexical
-from knowledge_base.normalize import normalize
+from griddesk.text import normalize
 
 
 HUB_REFERENCE_ROWS = 2048

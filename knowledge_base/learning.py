@@ -24,7 +24,7 @@ from knowledge_base.adapter import Adapter
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.index import FaqEntry, KnowledgeIndex, Thresholds
 from knowledge_base.models import AdapterVersion
-from knowledge_base.normalize import normalize
+from griddesk.text import normalize
 from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter
 
 MIN_PAIRS = 4

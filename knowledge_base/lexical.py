@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-from knowledge_base.normalize import lexical_chars
+from griddesk.text import lexical_chars
 
 
 DEFAULT_LEXICAL = "bm25c"

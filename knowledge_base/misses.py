@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from knowledge_base.index import Decision, SearchResult
 from knowledge_base.models import Miss
-from knowledge_base.normalize import normalize
+from griddesk.text import normalize
 
 
 def log_miss(

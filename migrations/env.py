@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import accounts.models  # noqa: F401 - registers tables on Base.metadata
+import conversations.models  # noqa: F401
 import grids.models  # noqa: F401
 import handoff.models  # noqa: F401
 import knowledge_base.models  # noqa: F401

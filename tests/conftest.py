@@ -12,11 +12,13 @@ from griddesk import db as db_module
 from griddesk.settings import Settings, get_settings, load_settings
 from knowledge_base.search import reset_knowledge_base
 
+pytest_plugins = ["tests.gateway_client"]
+
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database migrated with Alembic to head, with the seed grids; tests get copies of it."""
-    from griddesk.setup_db import migrate
+    from ops.setup_db import migrate
 
     from sqlalchemy.orm import Session
 

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
 from grids.models import Agent, AgentStatus, GridMembership
-from handoff.models import Author, Conversation, Handoff, HandoffReason, MessageStatus
+from conversations.models import Author, Conversation, MessageStatus
+from handoff.models import Handoff, HandoffReason
 from handoff.packet import parse_packet
 from handoff.queue import request_handoff
-from handoff.transcript import append_messages, get_or_create_conversation
+from conversations.transcript import append_messages, get_or_create_conversation
 from knowledge_base.models import Faq, FaqStatus
 
 _ids = itertools.count(1)

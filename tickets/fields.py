@@ -10,7 +10,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-from knowledge_base.normalize import strip_control, to_simplified
+from griddesk.text import strip_control, to_simplified
 from tickets.models import Category
 
 

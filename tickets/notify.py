@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grids.models import Grid
-from handoff.models import Author, Conversation, MessageStatus
-from handoff.transcript import append_messages
+from conversations.models import Author, Conversation, MessageStatus
+from conversations.transcript import append_messages
 from tickets.labels import STATE_LABELS
 from tickets.models import Ticket, TicketState
 

@@ -17,9 +17,9 @@ from accounts.web import (
     same_origin,
 )
 from griddesk.db import session_scope
-from handoff.errors import json_errors
-from handoff.http import json_response
-from handoff.typedefs import settings_key
+from griddesk.web.errors import json_errors
+from griddesk.web.json import json_response
+from griddesk.web.keys import settings_key
 from tests.accounts.conftest import PASSWORD, make_staff
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")

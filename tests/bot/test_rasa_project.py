@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from griddesk.settings import REPO_ROOT, get_settings
-from griddesk.train_model import BOT_DIR, bot_env, current_model_path
+from ops.train_model import BOT_DIR, bot_env, current_model_path
 
 REQUIRED_INTENTS = {"greet", "goodbye", "thank", "affirm", "deny", "request_human", "create_ticket",
                     "check_ticket", "complain", "chitchat", "out_of_scope", "ask_faq", "cancel",
@@ -40,7 +40,7 @@ def test_training_data_validates():
 
 
 def test_every_required_intent_has_15_examples_some_in_traditional_characters():
-    from knowledge_base.normalize import to_simplified
+    from griddesk.text import to_simplified
 
     examples = nlu_examples()
     for intent in REQUIRED_INTENTS:
@@ -49,7 +49,7 @@ def test_every_required_intent_has_15_examples_some_in_traditional_characters():
 
 
 def test_ticket_dialogue_intents_have_at_least_3_traditional_examples():
-    from knowledge_base.normalize import to_simplified
+    from griddesk.text import to_simplified
 
     examples = nlu_examples()
     for intent in TICKET_INTENTS:

@@ -1,7 +1,7 @@
 from sqlalchemy import inspect
 
 from griddesk.db import make_engine
-from griddesk.setup_db import migrate
+from ops.setup_db import migrate
 
 
 def test_migrations_create_every_table_and_are_idempotent(tmp_path):

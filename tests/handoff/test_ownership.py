@@ -8,7 +8,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from griddesk.db import session_scope
-from handoff.models import Conversation, Handoff, HandoffStatus, Owner, OwnershipEvent
+from conversations.models import Conversation, Owner
+from handoff.models import Handoff, HandoffStatus, OwnershipEvent
 from handoff.ownership import (
     AlreadyTaken,
     AtCapacity,

@@ -8,16 +8,8 @@ from sqlalchemy import func, select
 from griddesk.db import session_scope
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Agent, AgentStatus
-from handoff.models import (
-    Author,
-    Conversation,
-    Handoff,
-    HandoffStatus,
-    Message,
-    Owner,
-    OwnershipEvent,
-    Rating,
-)
+from conversations.models import Author, Conversation, Message, Owner
+from handoff.models import Handoff, HandoffStatus, OwnershipEvent, Rating
 from handoff.ownership import (
     AlreadyTaken,
     AtCapacity,

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from griddesk.db import session_scope
-from handoff.models import Conversation, OwnershipEvent
+from conversations.models import Conversation
+from handoff.models import OwnershipEvent
 from handoff.queue import accept, queue_status, record_agent_message, touch_customer
 from handoff.sweep import SweepReport, open_alerts, sweep
 from tests.factories import make_account, make_handoff

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from griddesk.settings import Settings, load_settings
-from griddesk.stack import Stack
-from griddesk.train_model import current_model_path
+from ops.stack import Stack
+from ops.train_model import current_model_path
 from tests.integration.platforms import Platforms
 
 API_TOKEN = "integration-token"
@@ -53,8 +53,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platform
     env.pop("GRIDDESK_ACTION_SERVER_URL", None)
     settings = load_settings(env)
     if not current_model_path(settings).exists():
-        subprocess.run([sys.executable, "-m", "griddesk.train_model"], check=True, env=env)
-    subprocess.run([sys.executable, "-m", "griddesk.setup_db"], check=True, env=env, capture_output=True)
+        subprocess.run([sys.executable, "-m", "ops.train_model"], check=True, env=env)
+    subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
     always_open(settings)
     return settings
 

@@ -1,4 +1,4 @@
-"""The messaging platforms' fakes (tests/handoff/channels/fake_*.py) served for the real stack."""
+"""The messaging platforms' fakes (tests/gateway/channels/fake_*.py) served for the real stack."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.handoff.channels import fake_wecom
-from tests.handoff.channels.fake_telegram import FakeTelegram
+from tests.gateway.channels import fake_wecom
+from tests.gateway.channels.fake_telegram import FakeTelegram
 
 TELEGRAM_TOKEN = "123456:integration-token"
 TELEGRAM_SECRET = "integration-secret"

@@ -19,8 +19,8 @@ from accounts.models import Role
 from accounts.service import create_account
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from handoff.channels.wecom_crypto import WeComCrypto
-from tests.handoff.channels import fake_wecom
+from gateway.channels.wecom.crypto import WeComCrypto
+from tests.gateway.channels import fake_wecom
 from tests.integration.client import Staff, request
 from tests.integration.platforms import (
     TELEGRAM_SECRET,

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from handoff import messages
-from handoff.models import Author, Conversation, Message, MessageStatus
+from conversations.models import Author, Conversation, Message, MessageStatus
 from tests.integration.client import Customer, request
 from tests.integration.conftest import API_TOKEN
 

@@ -19,7 +19,8 @@ from accounts.models import Role
 from accounts.service import create_account
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from handoff.models import Owner, OwnershipEvent
+from conversations.models import Owner
+from handoff.models import OwnershipEvent
 from tests.integration.client import Customer, Staff, request
 
 pytestmark = pytest.mark.integration

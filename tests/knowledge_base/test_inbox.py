@@ -24,7 +24,7 @@ T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 def add_miss(session, text: str, kind: str = "miss", minutes: int = 0, top_faq_id: int | None = None,
              proposed_answer: str | None = None) -> int:
-    from knowledge_base.normalize import normalize
+    from griddesk.text import normalize
 
     miss = Miss(text=text, normalized=normalize(text), decision="fallback", kind=kind, top_faq_id=top_faq_id,
                 proposed_answer=proposed_answer, created_at=T0 + timedelta(minutes=minutes))

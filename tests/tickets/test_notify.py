@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from griddesk.db import session_scope
-from handoff.models import Author
-from handoff.transcript import get_or_create_conversation, transcript
+from conversations.models import Author
+from conversations.transcript import get_or_create_conversation, transcript
 from tickets.models import TicketState
 from tickets.notify import notify_state_change
 from tickets.service import transition

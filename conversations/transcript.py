@@ -1,0 +1,75 @@
+"""Conversations and their transcripts: the gateway's record of every message (no HTTP here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from conversations.models import Author, Conversation, Message, MessageStatus
+
+
+def get_or_create_conversation(session: Session, sender_id: str, channel: str = "rest") -> Conversation:
+    """The conversation of ``sender_id``, created on the first message (safe under concurrency)."""
+    conversation = session.scalar(select(Conversation).where(Conversation.sender_id == sender_id))
+    if conversation is not None:
+        return conversation
+    try:
+        with session.begin_nested():
+            conversation = Conversation(sender_id=sender_id, channel=channel)
+            session.add(conversation)
+    except IntegrityError:  # another request created it first
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.sender_id == sender_id)
+        ).one()
+    return conversation
+
+
+def append_messages(
+    session: Session,
+    conversation_id: int,
+    entries: Sequence[tuple[Author, str | None, dict[str, object] | None, MessageStatus]],
+) -> list[Message]:
+    """Append messages with consecutive sequence numbers, atomically within the caller's transaction."""
+    if not entries:
+        return []
+    last = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + len(entries))
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    first = last - len(entries) + 1
+    messages = [
+        Message(conversation_id=conversation_id, seq=first + i, author=author, text=text,
+                payload=payload, status=status)
+        for i, (author, text, payload, status) in enumerate(entries)
+    ]
+    session.add_all(messages)
+    session.flush()
+    return messages
+
+
+def set_status(session: Session, message_id: int, status: MessageStatus) -> None:
+    session.execute(update(Message).where(Message.id == message_id).values(status=status))
+
+
+def transcript(session: Session, sender_id: str, after_seq: int = 0, limit: int = 200) -> list[Message]:
+    """Messages of ``sender_id``'s conversation with ``seq`` greater than ``after_seq``."""
+    return list(
+        session.scalars(
+            select(Message)
+            .join(Conversation)
+            .where(Conversation.sender_id == sender_id, Message.seq > after_seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+    )
+
+
+def message_dict(message: Message) -> dict[str, object]:
+    """A transcript entry as clients see it (history, live events, console)."""
+    return {"seq": message.seq, "author": str(message.author), "text": message.text, "payload": message.payload,
+            "created_at": message.created_at.isoformat()}

@@ -1,0 +1,126 @@
+"""The gateway application: ``create_app()`` composes every feature's routes and background work.
+
+Features own their HTTP surface (``accounts.web``, ``knowledge_base.web``, ``tickets.web``,
+``handoff.web``); the gateway adds what is its own: the customer channels, the chat page and widget,
+the error and security policy at the edge, ``/healthz`` and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from accounts import web as accounts_web
+from conversations.hub import Hub, hub_key
+from gateway.channels import rest, rest_live, socketio
+from gateway.channels.relay import Relay, relay_key, relay_task
+from gateway.channels.telegram import channel as telegram
+from gateway.channels.wecom import channel as wecom
+from gateway.inbox import Inbox
+from gateway.keys import inbox_key, rasa_key
+from gateway.openapi import OPENAPI
+from gateway.rasa_client import RasaClient
+from griddesk.settings import Settings, get_settings
+from griddesk.web.errors import json_errors
+from griddesk.web.json import json_response
+from griddesk.web.keys import settings_key
+from griddesk.web.pages import PAGE_CSP, add_kit
+from griddesk.web.tasks import background
+from handoff import web as handoff_web
+from handoff.queue_watch import queue_watch
+from knowledge_base import web as knowledge_base_web
+from knowledge_base.search import KnowledgeBase
+from knowledge_base.web.keys import kb_key
+from tickets import web as tickets_web
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+# The chat page may be framed by the sites that embed the widget (GRIDDESK_WIDGET_ORIGINS); nothing else.
+FRAMEABLE_PATHS = frozenset({"/"})
+MAX_BODY_BYTES = 256 * 1024
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    response = await handler(request)
+    for name, value in SECURITY_HEADERS.items():
+        if name == "X-Frame-Options" and request.path in FRAMEABLE_PATHS:
+            continue
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def chat_page(request: web.Request) -> web.FileResponse:
+    ancestors = request.app[settings_key].widget_origins or "'none'"
+    csp = PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp})
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def openapi(_request: web.Request) -> web.Response:
+    return json_response(OPENAPI)
+
+
+async def _clients(app: web.Application) -> AsyncIterator[None]:
+    settings = app[settings_key]
+    async with aiohttp.ClientSession() as session:
+        app[rasa_key] = RasaClient(session, settings.rasa_url, settings.rasa_timeout)
+        yield
+
+
+async def _warm(app: web.Application) -> None:
+    """Build the search index in the background so the first hit-test is fast (searches retry on failure)."""
+    await asyncio.to_thread(app[kb_key].index)
+
+
+def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase | None = None,
+               warm_index: bool = True, watch_overdue: bool = True, sweep_queues: bool = True) -> web.Application:
+    settings = settings or get_settings()
+    app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
+    app[settings_key] = settings
+    app[kb_key] = knowledge_base or KnowledgeBase(settings)
+    app[hub_key] = Hub()
+    app[inbox_key] = Inbox(app)
+    app[relay_key] = Relay()
+    app.cleanup_ctx.append(_clients)
+    app.cleanup_ctx.append(relay_task)
+    app.cleanup_ctx.append(accounts_web.session_purge)
+    if warm_index:
+        app.cleanup_ctx.append(background("knowledge base warm-up", _warm))
+    if watch_overdue:
+        app.cleanup_ctx.append(tickets_web.overdue_watch)
+    if sweep_queues:
+        app.cleanup_ctx.append(queue_watch)
+    # the feature whose prefix is longer mounts first, so /static/<feature>/ wins over the chat's /static/
+    add_kit(app)
+    accounts_web.add_routes(app)
+    handoff_web.add_routes(app)
+    knowledge_base_web.add_routes(app)
+    tickets_web.add_routes(app)
+    # the gateway's own: customer channels, chat page and widget, health, the API description
+    app.router.add_get("/", chat_page)
+    app.router.add_static("/static/", STATIC, show_index=False)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/v1/openapi.json", openapi)
+    rest.add_routes(app)
+    rest_live.add_routes(app)
+    telegram.setup(app)  # messaging channels mount themselves when configured (docs/channels.md)
+    wecom.setup(app)
+    socketio.setup(app)  # always on, like the REST channel
+    return app

@@ -1,0 +1,159 @@
+"""The relay: every bot, agent and system message reaches a messaging channel's customer, in order, once.
+
+Channels register a sender (``relay.register("telegram", send)``). The relay wakes on the hub's
+``outbound`` topic and every ``POLL_SECONDS`` (messages written straight to the database, such as
+ticket progress notices, are found that way too), looks for conversations of registered channels with
+messages after ``conversation.delivered_seq``, and sends the customer-facing ones in order. Each message is claimed
+first by a conditional update of ``delivered_seq`` (so of two relays — two gateway replicas — only one
+sends it) and given back when the send fails (``DeliveryError``): that conversation waits for a later
+pass, with a growing pause, and nothing is skipped. A gateway that dies between claim and send loses
+that one message (at most once is the rule here: a customer reads a message twice worse than a gap
+the transcript still shows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select, update
+
+from griddesk.db import session_scope
+from conversations.hub import OUTBOUND_TOPIC
+from conversations.models import Author, Conversation, Message
+from conversations.transcript import message_dict
+from conversations.hub import hub_key
+from griddesk.web.tasks import background
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[str, dict[str, Any]], Awaitable[None]]
+POLL_SECONDS = 2.0
+BATCH = 50  # conversations per pass
+MAX_BACKOFF = 300.0
+CUSTOMER_FACING = (Author.BOT, Author.AGENT, Author.SYSTEM)
+
+
+class DeliveryError(Exception):
+    """A send failed in a way worth retrying later (network, 5xx, rate limit)."""
+
+
+def _pending(channels: list[str]) -> list[tuple[int, str, str, int]]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(Conversation.id, Conversation.sender_id, Conversation.channel, Conversation.delivered_seq)
+            .where(Conversation.channel.in_(channels), Conversation.last_seq > Conversation.delivered_seq)
+            .order_by(Conversation.updated_at).limit(BATCH)
+        )
+        return [(cid, sender, channel, delivered) for cid, sender, channel, delivered in rows]
+
+
+def _undelivered(conversation_id: int, after: int) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        messages = session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
+            .order_by(Message.seq).limit(200)
+        )
+        return [message_dict(m) for m in messages]
+
+
+def _advance(conversation_id: int, before: int, to: int) -> bool:
+    """Move ``delivered_seq`` from ``before`` to ``to`` (forward to claim, back to give a message back);
+    False if another relay moved it first."""
+    with session_scope() as session:
+        moved = session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id, Conversation.delivered_seq == before)
+            .values(delivered_seq=to)
+            .execution_options(synchronize_session=False)
+        )
+        return moved.rowcount == 1
+
+
+class Relay:
+    def __init__(self) -> None:
+        self.senders: dict[str, Sender] = {}
+        self._retry_at: dict[int, float] = {}  # conversation id → monotonic time of the next try
+        self._failures: dict[int, int] = {}
+        self._wake = asyncio.Event()
+
+    def register(self, channel: str, send: Sender) -> None:
+        self.senders[channel] = send
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def deliver_pending(self) -> int:
+        """One pass over every conversation with undelivered messages; returns how many were sent."""
+        if not self.senders:
+            return 0
+        sent = 0
+        now = time.monotonic()
+        for conversation_id, sender_id, channel, delivered in await asyncio.to_thread(_pending, list(self.senders)):
+            if self._retry_at.get(conversation_id, 0.0) > now:
+                continue
+            sent += await self._deliver(conversation_id, sender_id, self.senders[channel], delivered)
+        return sent
+
+    async def _deliver(self, conversation_id: int, sender_id: str, send: Sender, delivered: int) -> int:
+        sent = 0
+        for message in await asyncio.to_thread(_undelivered, conversation_id, delivered):
+            # Claim the message first: of two relays only one moves delivered_seq, and only it sends.
+            if not await asyncio.to_thread(_advance, conversation_id, delivered, message["seq"]):
+                return sent
+            if message["author"] in CUSTOMER_FACING:
+                try:
+                    await send(sender_id, message)
+                except DeliveryError as exc:
+                    await asyncio.to_thread(_advance, conversation_id, message["seq"], delivered)  # give it back
+                    failures = self._failures.get(conversation_id, 0) + 1
+                    self._failures[conversation_id] = failures
+                    pause = min(MAX_BACKOFF, 2.0 ** failures)
+                    self._retry_at[conversation_id] = time.monotonic() + pause
+                    log.warning("delivery to %s failed (%s); retrying in %.0f s", sender_id, exc, pause)
+                    return sent
+                except Exception:  # a bug in a channel must not stop the others: log, skip this message
+                    log.exception("channel sender crashed on message %s of %s; skipped", message["seq"], sender_id)
+                sent += 1
+            delivered = message["seq"]
+        self._failures.pop(conversation_id, None)
+        self._retry_at.pop(conversation_id, None)
+        return sent
+
+    async def run(self, app: web.Application) -> None:
+        subscription = app[hub_key].subscribe([OUTBOUND_TOPIC])
+
+        async def listen() -> None:
+            async for _topic, _event in subscription:
+                self._wake.set()
+
+        listener = asyncio.create_task(listen())
+        try:
+            while True:
+                try:
+                    await self.deliver_pending()
+                except Exception:
+                    log.exception("relay pass failed; retrying")
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                except TimeoutError:
+                    pass
+        finally:
+            subscription.close()
+            listener.cancel()
+
+
+relay_key = web.AppKey("relay", Relay)
+
+
+async def _run_relay(app: web.Application) -> None:
+    await app[relay_key].run(app)
+
+
+# ``app.cleanup_ctx`` entry: runs the relay while the gateway runs.
+relay_task = background("channel relay", _run_relay)

@@ -1,0 +1,288 @@
+"""Every customer message, from any channel, comes in here: recorded, then answered by its owner.
+
+The ownership state machine decides who answers (DESIGN.md, "Conversation ownership"):
+``bot`` → Rasa answers; ``queued`` → the gateway answers with the queue status; ``human`` → nobody
+here answers (the agent does, from the console); ``closed`` → a new message reopens the conversation
+to the bot. A handoff packet in Rasa's reply moves the conversation to a grid's queue. Channels
+(REST, Socket.IO, messaging apps) only translate to and from ``receive``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from griddesk.db import session_scope, utcnow
+from handoff import messages
+from conversations.live import publish_messages
+from handoff.live import publish_queue_change, publish_status
+from conversations.models import Author, Conversation, Message, MessageStatus, Owner
+from conversations.notices import system_reply
+from handoff.ownership import HandoffNotFound, OwnershipError
+from handoff.packet import PacketError, parse_packet
+from handoff.queue import (
+    AlreadyRated,
+    InvalidRating,
+    customer_leaves,
+    queue_status,
+    rate,
+    reopen,
+    request_handoff,
+)
+from gateway.rasa_client import BotUnavailable
+from conversations.transcript import append_messages, get_or_create_conversation, set_status
+from handoff.triggers import wants_human
+from gateway.keys import rasa_key
+
+log = logging.getLogger(__name__)
+
+Reply = dict[str, Any]
+PROFILE_KEYS = ("region", "tier", "name")
+MAX_PROFILE_CHARS = 64
+_RATE = re.compile(r"^/griddesk_rate(\{.*\})$")
+
+
+class Control(Enum):
+    """Buttons the gateway itself offers; their payloads never reach the bot."""
+
+    KEEP_WAITING = messages.KEEP_WAITING
+    LEAVE_MESSAGE = messages.LEAVE_MESSAGE
+    BACK_TO_BOT = messages.BACK_TO_BOT_PAYLOAD
+    RATE = "/griddesk_rate"
+
+
+def parse_control(text: str) -> tuple[Control | None, int | None]:
+    """The control a message carries, with the score of a rating payload."""
+    for control in (Control.KEEP_WAITING, Control.LEAVE_MESSAGE, Control.BACK_TO_BOT):
+        if text == control.value:
+            return control, None
+    match = _RATE.match(text)
+    if match:
+        try:
+            score = json.loads(match.group(1)).get("score")
+        except (json.JSONDecodeError, AttributeError):
+            score = None
+        return Control.RATE, score if isinstance(score, int) and not isinstance(score, bool) else None
+    return None, None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    sender: str
+    text: str
+    metadata: dict[str, Any] | None
+    channel: str = "rest"
+
+
+@dataclass
+class Outcome:
+    """What to send back on the customer's channel, and which transcript entries it wrote."""
+
+    replies: list[Reply] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    degraded: bool = False
+
+
+def profile_of(metadata: dict[str, Any] | None) -> dict[str, str]:
+    """The customer profile a client sent as ``metadata.customer`` (region, tier, name), cleaned."""
+    customer = (metadata or {}).get("customer")
+    if not isinstance(customer, dict):
+        return {}
+    return {
+        key: value.strip()[:MAX_PROFILE_CHARS]
+        for key in PROFILE_KEYS
+        if isinstance(value := customer.get(key), str) and value.strip()
+    }
+
+
+@dataclass(frozen=True)
+class Recorded:
+    conversation_id: int
+    message: Message
+    owner: Owner
+
+
+def _record_incoming(incoming: Incoming, now: datetime) -> Recorded:
+    with session_scope() as session:
+        conversation = get_or_create_conversation(session, incoming.sender, incoming.channel)
+        profile = profile_of(incoming.metadata)
+        if profile and {**conversation.profile, **profile} != conversation.profile:
+            conversation.profile = {**conversation.profile, **profile}
+        conversation.customer_seen_at = now
+        [message] = append_messages(
+            session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
+        )
+        session.expunge(message)
+        return Recorded(conversation.id, message, Owner(conversation.owner))
+
+
+def _record_replies(conversation_id: int, answered: Message | None, replies: list[Reply], author: Author,
+                    status: MessageStatus = MessageStatus.ANSWERED,
+                    only_if_owner: Owner | None = None) -> list[Message] | None:
+    """Store what is sent back; with ``only_if_owner``, store (and send) nothing unless that is still the owner."""
+    with session_scope() as session:
+        if only_if_owner is not None:
+            owner = session.scalar(select(Conversation.owner).where(Conversation.id == conversation_id))
+            if owner != only_if_owner:
+                return None
+        if answered is not None:
+            set_status(session, answered.id, status)
+        stored = append_messages(
+            session, conversation_id,
+            [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT)
+             for r in replies],
+        )
+        for message in stored:
+            session.expunge(message)
+        return stored
+
+
+def split_handoff(replies: list[Reply]) -> tuple[list[Reply], list[object]]:
+    """Take the action server's handoff packets out of Rasa's reply: customers never see them."""
+    visible: list[Reply] = []
+    packets: list[object] = []
+    for reply in replies:
+        custom = reply.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("griddesk"), dict) and "handoff" in custom["griddesk"]:
+            packets.append(custom["griddesk"]["handoff"])
+        else:
+            visible.append(reply)
+    return visible, packets
+
+
+class Inbox:
+    """Receives customer messages for one gateway application."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    async def receive(self, incoming: Incoming) -> Outcome:
+        now = utcnow()
+        control, score = parse_control(incoming.text)
+        recorded = await asyncio.to_thread(_record_incoming, incoming, now)
+        publish_messages(self.app, recorded.conversation_id, [recorded.message])
+        owner = recorded.owner
+
+        if owner is Owner.CLOSED:
+            if control is Control.RATE:
+                return await self._rate(incoming, recorded, score)
+            await asyncio.to_thread(self._in_session, reopen, incoming.sender, now)
+            owner = Owner.BOT
+
+        if owner in (Owner.QUEUED, Owner.HUMAN):
+            return await self._while_humans_own(incoming, recorded, owner, control, now)
+
+        if control is Control.LEAVE_MESSAGE:
+            return await self._ask_bot(incoming, recorded, "/create_ticket")
+        if control is not None:
+            return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_IS_SERVING)])
+        return await self._ask_bot(incoming, recorded, "/request_human" if wants_human(incoming.text) else incoming.text)
+
+    # -- the states ---------------------------------------------------------------------------
+
+    async def _while_humans_own(self, incoming: Incoming, recorded: Recorded, owner: Owner,
+                                control: Control | None, now: datetime) -> Outcome:
+        if control in (Control.BACK_TO_BOT, Control.LEAVE_MESSAGE):
+            try:
+                left = await asyncio.to_thread(self._in_session, customer_leaves, incoming.sender, now,
+                                               to_ticket=control is Control.LEAVE_MESSAGE)
+            except OwnershipError:  # the agent closed or handed back at the same moment: nothing to leave
+                left = None
+            await publish_queue_change(self.app, None)
+            await publish_status(self.app, incoming.sender, recorded.conversation_id)
+            if left is not None and control is Control.LEAVE_MESSAGE:
+                return await self._ask_bot(incoming, recorded, "/create_ticket")
+            return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BACK_TO_BOT)])
+        if owner is Owner.HUMAN:
+            # The agent answers from the console; nothing is said here. The console is told.
+            await publish_queue_change(self.app, None, chats_only=True)
+            return Outcome(seqs=[recorded.message.seq])
+        status = await asyncio.to_thread(self._in_session, queue_status, incoming.sender, now)
+        text = messages.still_queued(status.position, status.eta_seconds)
+        return await self._say(incoming, recorded, [system_reply(incoming.sender, text, messages.QUEUE_BUTTONS)],
+                               status=MessageStatus.RECEIVED)
+
+    async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
+        try:
+            replies = await self.app[rasa_key].send(incoming.sender, text, incoming.metadata)
+            if not replies:
+                raise BotUnavailable("Rasa produced no reply")
+        except BotUnavailable as exc:
+            log.warning("bot unavailable for a customer message (kept as unanswered): %s", exc)
+            outcome = await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_UNAVAILABLE)],
+                                      status=MessageStatus.UNANSWERED)
+            outcome.degraded = True
+            return outcome
+        visible, packets = split_handoff(replies)
+        stored = await asyncio.to_thread(_record_replies, recorded.conversation_id, recorded.message, visible,
+                                         Author.BOT, MessageStatus.ANSWERED, Owner.BOT)
+        if stored is None:
+            # Ownership moved while the bot was thinking (a second message escalated): the bot stays silent.
+            return Outcome(seqs=[recorded.message.seq])
+        publish_messages(self.app, recorded.conversation_id, stored)
+        outcome = Outcome(replies=visible, seqs=[recorded.message.seq, *(m.seq for m in stored)])
+        if packets:
+            await self._enqueue(incoming, recorded, packets[-1], outcome)
+        return outcome
+
+    async def _enqueue(self, incoming: Incoming, recorded: Recorded, raw: object, outcome: Outcome) -> None:
+        try:
+            packet = parse_packet(raw)
+        except PacketError as exc:
+            log.error("the action server sent an invalid handoff packet (%s); not queued", exc)
+            return
+        now = utcnow()
+        try:
+            enqueued = await asyncio.to_thread(self._in_session, request_handoff, incoming.sender, packet, now)
+        except OwnershipError as exc:
+            log.warning("handoff request refused: %s", exc)
+            return
+        notice = system_reply(incoming.sender, messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
+                         messages.QUEUE_BUTTONS)
+        stored = await asyncio.to_thread(_record_replies, recorded.conversation_id, None, [notice], Author.SYSTEM)
+        assert stored is not None
+        publish_messages(self.app, recorded.conversation_id, stored)
+        outcome.replies.append(notice)
+        outcome.seqs.extend(m.seq for m in stored)
+        await publish_queue_change(self.app, [enqueued.grid_code])
+        await publish_status(self.app, incoming.sender, recorded.conversation_id)
+
+    async def _rate(self, incoming: Incoming, recorded: Recorded, score: int | None) -> Outcome:
+        def rate_last() -> str:
+            with session_scope() as session:
+                handoff_id = session.scalar(
+                    select(Conversation.handoff_id).where(Conversation.id == recorded.conversation_id)
+                )
+                if handoff_id is None or score is None:
+                    return messages.RATING_NOT_PENDING
+                try:
+                    rate(session, incoming.sender, handoff_id, score, "", utcnow())
+                except (AlreadyRated, HandoffNotFound, InvalidRating):
+                    return messages.RATING_NOT_PENDING
+                return messages.RATING_THANKS
+
+        text = await asyncio.to_thread(rate_last)
+        await publish_status(self.app, incoming.sender, recorded.conversation_id)
+        return await self._say(incoming, recorded, [system_reply(incoming.sender, text)])
+
+    async def _say(self, incoming: Incoming, recorded: Recorded, replies: list[Reply],
+                   status: MessageStatus = MessageStatus.ANSWERED) -> Outcome:
+        stored = await asyncio.to_thread(_record_replies, recorded.conversation_id, recorded.message, replies,
+                                         Author.SYSTEM, status)
+        assert stored is not None
+        publish_messages(self.app, recorded.conversation_id, stored)
+        return Outcome(replies=replies, seqs=[recorded.message.seq, *(m.seq for m in stored)])
+
+    @staticmethod
+    def _in_session(function: Any, *args: Any, **kwargs: Any) -> Any:
+        with session_scope() as session:
+            return function(session, *args, **kwargs)

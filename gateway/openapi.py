@@ -1,0 +1,43 @@
+"""The OpenAPI document of the gateway's HTTP interface, served at ``/api/v1/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.openapi import ACCOUNT_PATHS
+from gateway.channels.openapi import CHANNEL_PATHS
+from griddesk.web.openapi import ERROR_SCHEMA
+from handoff.web.openapi import HANDOFF_PATHS
+from knowledge_base.web.openapi import KB_PATHS
+from tickets.openapi import TICKET_PATHS, TICKET_SCHEMAS
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "GridDesk gateway",
+        "version": "0.1.0",
+        "description": "Customer channels (Rasa's REST protocol, the customer's live status and rating) and "
+                       "the management API for consoles and integrations. Console routes (/api/v1/auth/…, "
+                       "/api/v1/console/…) need a staff login: the `griddesk_session` cookie from "
+                       "POST /api/v1/auth/login, and the `X-CSRF-Token` header on unsafe methods. The "
+                       "integration routes (/api/v1/tickets…, /api/v1/kb/search) need the API token: "
+                       "`Authorization: Bearer $GRIDDESK_API_TOKEN` (without a configured token they answer "
+                       "403 api_disabled). Errors are JSON {\"error\": {\"code\", \"message\"}} with a "
+                       "stable code and a Chinese message.",
+    },
+    "paths": {
+        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
+        "/api/v1/openapi.json": {"get": {"summary": "This document",
+                                         "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
+        **TICKET_PATHS,
+        **ACCOUNT_PATHS,
+        **HANDOFF_PATHS,
+        **CHANNEL_PATHS,
+        **KB_PATHS,
+    },
+    "components": {
+        "schemas": {"Error": ERROR_SCHEMA, **TICKET_SCHEMAS},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                            "session": {"type": "apiKey", "in": "cookie", "name": "griddesk_session"}},
+    },
+}

@@ -1,0 +1,26 @@
+"""Who may call the gateway's management API.
+
+Until agent and admin login exist, every ``/api/v1/…`` route except the OpenAPI document is
+protected by one bearer token: ``Authorization: Bearer $GRIDDESK_API_TOKEN``. Without a configured
+token those routes are disabled (403), never open.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from griddesk.web.errors import ApiError
+from griddesk.web.keys import settings_key
+
+
+def require_api_token(request: web.Request) -> None:
+    """Raise ``ApiError`` (401 or 403) unless the request carries the configured API token."""
+    expected = request.app[settings_key].api_token
+    if not expected:
+        raise ApiError(403, "api_disabled", "未配置 GRIDDESK_API_TOKEN, 管理接口已停用")
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.reveal().encode()):
+        raise ApiError(401, "unauthorized", "需要有效的 API 令牌 (Authorization: Bearer …)")

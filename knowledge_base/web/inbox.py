@@ -1,0 +1,133 @@
+"""The hit-test and the unanswered inbox over HTTP: ``GET /api/v1/kb/hit-test`` (managers and admins),
+``GET /api/v1/kb/inbox`` (managers and admins) and the inbox's actions ``POST /api/v1/kb/inbox/similar``,
+``…/draft`` and ``…/dismiss`` (admins).
+
+The hit-test asks the gateway's own search service, so it shows exactly what customers would get;
+the inbox is clustered with that service's encoder (``knowledge_base.inbox.clusters``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from griddesk.web.errors import ApiError
+from griddesk.web.json import json_response
+from knowledge_base.web.common import (
+    admin,
+    body,
+    check_grid,
+    curator,
+    ids,
+    refresh_index,
+    run,
+)
+from knowledge_base.web.keys import kb_key
+from knowledge_base import inbox
+from knowledge_base.index import SearchResult, Thresholds
+from knowledge_base.search import MAX_K, QueryError
+
+HIT_TEST_K = 5
+MAX_ANSWER_CHARS = 5000
+INBOX_CLUSTERS = 50
+
+
+def band(rank: int, score: float, result: SearchResult, thresholds: Thresholds) -> str:
+    """What the bot would do with this hit: the top one gets the decision; the others are offered
+    as suggestions when they reach the suggest threshold."""
+    if rank == 0:
+        return str(result.decision)
+    return "suggest" if score >= thresholds.suggest else "fallback"
+
+
+async def get_hit_test(request: web.Request) -> web.Response:
+    principal = await curator(request)
+    query = request.query.get("q", "")
+    grid = request.query.get("grid", "").strip() or None
+    check_grid(principal, grid)
+    k = HIT_TEST_K
+    if request.query.get("k"):
+        try:
+            k = int(request.query["k"])
+        except ValueError:
+            raise ApiError(400, "invalid_k", f"k 必须是 1 到 {MAX_K} 之间的整数") from None
+    kb = request.app[kb_key]
+    try:
+        result = await asyncio.to_thread(kb.search, query, k, grid)
+    except QueryError as exc:
+        raise ApiError(400, "invalid_query", f"查询无效: {exc}") from None
+    thresholds = kb.thresholds
+    hits = [{"faq_id": hit.faq.id, "question": hit.faq.question, "answer": hit.faq.answer,
+             "grid": hit.faq.grid, "matched": hit.matched, "score": round(hit.score, 4),
+             "dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4),
+             "band": band(rank, hit.score, result, thresholds)}
+            for rank, hit in enumerate(result.hits)]
+    return json_response({
+        "query": query, "grid": grid, "decision": str(result.decision),
+        "thresholds": {"answer": thresholds.answer, "suggest": thresholds.suggest, "margin": thresholds.margin},
+        "hits": hits,
+    })
+
+
+async def get_inbox(request: web.Request) -> web.Response:
+    await curator(request)
+    kb = request.app[kb_key]
+
+    def work(session: Session) -> list[dict[str, object]]:
+        return [cluster.as_dict() for cluster in inbox.clusters(session, kb.encoder, limit=INBOX_CLUSTERS)]
+
+    return json_response({"clusters": await run(work)})
+
+
+async def post_similar(request: web.Request) -> web.Response:
+    principal = await admin(request)
+    raw = await body(request)
+    item_ids = ids(raw.get("item_ids"))
+    faq_id = raw.get("faq_id")
+    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or faq_id < 1:
+        raise ApiError(422, "invalid_field", "faq_id 必须是要加入相似问题的 FAQ 编号")
+
+    def work(session: Session) -> dict[str, Any]:
+        faq = inbox.resolve_as_similar(session, item_ids, faq_id, principal)
+        return {"faq_id": faq.id, "status": str(faq.status), "review": str(faq.review), "version": faq.version}
+
+    result = await run(work)
+    refresh_index(request.app)
+    return json_response(result)
+
+
+async def post_draft(request: web.Request) -> web.Response:
+    principal = await admin(request)
+    raw = await body(request)
+    item_ids = ids(raw.get("item_ids"))
+    answer = raw.get("answer")
+    if answer is not None and (not isinstance(answer, str) or len(answer) > MAX_ANSWER_CHARS):
+        raise ApiError(422, "invalid_field", f"answer 必须是不超过 {MAX_ANSWER_CHARS} 个字符的文本")
+
+    def work(session: Session) -> dict[str, Any]:
+        faq = inbox.resolve_as_draft(session, item_ids, principal, answer=(answer or "").strip() or None)
+        session.flush()
+        return {"faq_id": faq.id, "status": str(faq.status), "review": str(faq.review), "version": faq.version}
+
+    return json_response(await run(work), status=201)
+
+
+async def post_dismiss(request: web.Request) -> web.Response:
+    principal = await admin(request)
+    item_ids = ids((await body(request)).get("item_ids"))
+
+    def work(session: Session) -> int:
+        return inbox.dismiss(session, item_ids, principal)
+
+    return json_response({"dismissed": await run(work)})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/kb/hit-test", get_hit_test)
+    app.router.add_get("/api/v1/kb/inbox", get_inbox)
+    app.router.add_post("/api/v1/kb/inbox/similar", post_similar)
+    app.router.add_post("/api/v1/kb/inbox/draft", post_draft)
+    app.router.add_post("/api/v1/kb/inbox/dismiss", post_dismiss)

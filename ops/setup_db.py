@@ -1,0 +1,62 @@
+"""Create or migrate the database to the newest schema, load the grids, staff and canned replies, seed
+the demo knowledge base.
+
+``python -m ops.setup_db`` (run by ``make run`` / ``make test``); idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from alembic import command
+from alembic.config import Config
+
+from griddesk.settings import REPO_ROOT, get_settings
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url or get_settings().database_url
+    return config
+
+
+def migrate(database_url: str | None = None) -> None:
+    """Upgrade the database at ``database_url`` (default: the configured one) to head."""
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.setup_db")
+    parser.add_argument("--no-seed", action="store_true", help="do not load the demo knowledge base")
+    args = parser.parse_args(argv)
+    migrate()
+    from accounts.service import seed_staff, write_initial_passwords
+    from griddesk.db import session_scope
+    from grids.service import seed_grids
+    from handoff.canned import seed_canned_replies
+
+    with session_scope() as session:
+        count = seed_grids(session)
+        staff = seed_staff(session)
+        replies = seed_canned_replies(session)
+    if count:
+        print(f"网格配置已加载: {count} 个网格")
+    if replies:
+        print(f"快捷回复已加载: {replies} 条")
+    if staff:
+        path = get_settings().data_dir / "initial-passwords.txt"
+        write_initial_passwords(path, staff)
+        print(f"已创建 {len(staff)} 个员工账号 (admin, 网格经理, 客服); 初始密码只显示这一次, 也写在 {path} (仅本人可读):")
+        for username, password in staff:
+            print(f"  {username:<16} {password}")
+        print("  修改密码: .venv/app/bin/python -m accounts passwd <用户名>")
+    if args.no_seed:
+        return 0
+    from knowledge_base.__main__ import seed
+
+    return seed()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

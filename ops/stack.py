@@ -1,0 +1,171 @@
+"""Start and stop GridDesk's three processes: Rasa, the action server and the gateway.
+
+Used by ``make run`` (:mod:`ops.run`) and by the integration tests, so both run the product
+the same way. Each process logs to ``$GRIDDESK_DATA_DIR/logs/<name>.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from griddesk.settings import REPO_ROOT, Settings
+from ops.train_model import BOT_DIR, bot_env, current_model_path
+
+
+class StackError(RuntimeError):
+    """A process did not start or did not become ready."""
+
+
+@dataclass
+class Service:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready: Callable[[], bool]
+    timeout: float
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.argv, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, grace: float = 10.0) -> None:
+        if not self.alive():
+            return
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def _get_json(url: str) -> object | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return json.loads(response.read()) if response.status == 200 else None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def app_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(settings.source_env)  # every GRIDDESK_* setting the stack was configured with
+    env.update(
+        GRIDDESK_DATA_DIR=str(settings.data_dir),
+        GRIDDESK_DATABASE_URL=settings.database_url,
+        GRIDDESK_ACTION_PORT=str(settings.action_port),
+        GRIDDESK_RASA_URL=settings.rasa_url,
+        GRIDDESK_GATEWAY_HOST=settings.gateway_host,
+        GRIDDESK_GATEWAY_PORT=str(settings.gateway_port),
+        GRIDDESK_ENCODER=settings.encoder,
+        GRIDDESK_API_TOKEN=settings.api_token.reveal(),
+        HF_HUB_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    env.update(extra or {})
+    return env
+
+
+def build_services(settings: Settings, model: Path | None = None) -> list[Service]:
+    model = model or current_model_path(settings)
+    if not model.exists():
+        raise StackError(f"no trained Rasa model at {model}: run `make model` first")
+    logs = settings.data_dir / "logs"
+    env = app_env(settings)
+    status = _get_json
+    return [
+        Service(
+            "actions", [sys.executable, "-m", "actions"], env,
+            lambda: status(f"http://127.0.0.1:{settings.action_port}/health") is not None,
+            120, logs / "actions.log",
+        ),
+        Service(
+            "rasa",
+            [settings.rasa_bin, "run", "--model", str(model), "--enable-api", "--interface", "127.0.0.1",
+             "--port", str(settings.rasa_port), "--credentials", str(BOT_DIR / "credentials.yml"),
+             "--endpoints", str(BOT_DIR / "endpoints.yml")],
+            bot_env(settings),
+            lambda: isinstance(s := status(f"{settings.rasa_url}/status"), dict) and bool(s.get("model_id")),
+            300, logs / "rasa.log",
+        ),
+        Service(
+            "gateway", [sys.executable, "-m", "gateway"], env,
+            lambda: status(f"{settings.gateway_url}/healthz") is not None,
+            60, logs / "gateway.log",
+        ),
+    ]
+
+
+class Stack:
+    """The three processes, started together and stopped together."""
+
+    def __init__(self, settings: Settings, model: Path | None = None) -> None:
+        self.settings = settings
+        self.services = build_services(settings, model)
+
+    def start(self, report: Callable[[str], object] = print) -> None:
+        for service in self.services:
+            service.start()
+        try:
+            for service in self.services:
+                self._wait_ready(service, report)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, service: Service, report: Callable[[str], object]) -> None:
+        deadline = time.monotonic() + service.timeout
+        while time.monotonic() < deadline:
+            if not service.alive():
+                raise StackError(f"{service.name} exited during start-up; last log lines:\n{service.tail()}")
+            if service.ready():
+                report(f"    {service.name} ready")
+                return
+            time.sleep(0.5)
+        raise StackError(f"{service.name} not ready after {service.timeout:.0f} s; last log lines:\n{service.tail()}")
+
+    def restart(self, name: str) -> None:
+        """Stop one service if it runs, start it again and wait until it is ready."""
+        service = self.service(name)
+        service.stop()
+        service.start()
+        self._wait_ready(service, lambda _line: None)
+
+    def first_dead(self) -> Service | None:
+        return next((s for s in self.services if not s.alive()), None)
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)

@@ -1,0 +1,150 @@
+"""The REST channel's input handling and degraded paths (the happy path with the real Rasa is in
+tests/integration)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from griddesk.db import session_scope
+from handoff import messages
+from conversations.models import Author, Conversation, Message, MessageStatus, Owner
+from conversations.transcript import transcript
+
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+def stored_messages() -> list[Message]:
+    with session_scope() as session:
+        return list(session.scalars(select(Message).order_by(Message.id)))
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"", 400, "invalid_json"),
+        (b"{not json", 400, "invalid_json"),
+        (b"\xff\xfe\x00garbage", 400, "invalid_encoding"),
+        (b'["sender", "message"]', 400, "invalid_body"),
+        (b'{"message": "hi"}', 422, "invalid_sender"),
+        (b'{"sender": 42, "message": "hi"}', 422, "invalid_sender"),
+        (b'{"sender": "   ", "message": "hi"}', 422, "invalid_sender"),
+        (json.dumps({"sender": "s" * 129, "message": "hi"}).encode(), 422, "invalid_sender"),
+        (b'{"sender": "u1"}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": ["hi"]}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": null}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": ""}', 422, "empty_message"),
+        (b'{"sender": "u1", "message": " \\n\\t "}', 422, "empty_message"),
+        (b'{"sender": "u1", "message": "hi\\u0000there"}', 422, "invalid_message"),
+        (b'{"sender": "u1", "message": "\\u001b[31mred"}', 422, "invalid_message"),
+        (json.dumps({"sender": "u1", "message": "长" * 10001}).encode(), 413, "message_too_long"),
+        (b'{"sender": "u1", "message": "hi", "metadata": "x"}', 422, "invalid_metadata"),
+    ],
+)
+async def test_bad_input_gets_a_clear_json_4xx_and_nothing_is_stored(client, body, status, code):
+    response = await client.post(WEBHOOK, data=body, headers={"Content-Type": "application/json"})
+    assert response.status == status
+    error = (await response.json())["error"]
+    assert error["code"] == code and error["message"]
+    assert stored_messages() == []
+
+
+async def test_a_body_over_the_size_limit_is_refused_with_json(client):
+    response = await client.post(WEBHOOK, data=b'{"sender": "u1", "message": "' + b"a" * 400_000 + b'"}')
+    assert response.status == 413
+    assert (await response.json())["error"]["code"] == "payload_too_large"
+
+
+async def test_when_rasa_is_down_the_customer_is_told_and_the_message_is_kept(client):
+    response = await client.post(WEBHOOK, json={"sender": "u1", "message": "怎么开发票"})
+    assert response.status == 200
+    assert response.headers["X-GridDesk-Degraded"] == "bot-unavailable"
+    assert await response.json() == [{"recipient_id": "u1", "text": messages.BOT_UNAVAILABLE}]
+    with session_scope() as session:
+        kept = transcript(session, "u1")
+        assert [(m.seq, m.author, m.text, m.status) for m in kept] == [
+            (1, Author.CUSTOMER, "怎么开发票", MessageStatus.UNANSWERED),
+            (2, Author.SYSTEM, messages.BOT_UNAVAILABLE, MessageStatus.SENT),
+        ]
+
+
+async def _set_owner(client, sender: str, owner: Owner) -> None:
+    await client.post(WEBHOOK, json={"sender": sender, "message": "你好"})
+    with session_scope() as session:
+        session.execute(update(Conversation).where(Conversation.sender_id == sender).values(owner=owner))
+
+
+async def test_while_queued_the_gateway_answers_with_the_queue_status_and_never_asks_the_bot(client):
+    await _set_owner(client, "u2", Owner.QUEUED)
+    response = await client.post(WEBHOOK, json={"sender": "u2", "message": "还在吗"})
+    # Rasa is unreachable: had the gateway asked it, the reply would be BOT_UNAVAILABLE.
+    [reply] = await response.json()
+    assert "人工客服接入后会看到" in reply["text"] and reply["buttons"] == messages.QUEUE_BUTTONS
+    assert "X-GridDesk-Degraded" not in response.headers
+    with session_scope() as session:
+        customer = [m for m in transcript(session, "u2") if m.author == Author.CUSTOMER][-1]
+        assert (customer.text, customer.status) == ("还在吗", MessageStatus.RECEIVED)
+
+
+async def test_while_a_human_owns_the_conversation_nobody_here_answers(client):
+    await _set_owner(client, "u3", Owner.HUMAN)
+    response = await client.post(WEBHOOK, json={"sender": "u3", "message": "还在吗"})
+    assert await response.json() == []
+    assert "X-GridDesk-Degraded" not in response.headers
+    with session_scope() as session:
+        last = transcript(session, "u3")[-1]
+        assert (last.author, last.text, last.status) == (Author.CUSTOMER, "还在吗", MessageStatus.RECEIVED)
+
+
+async def test_a_message_after_the_conversation_closed_reopens_it_to_the_bot(client):
+    await _set_owner(client, "u4", Owner.CLOSED)
+    response = await client.post(WEBHOOK, json={"sender": "u4", "message": "还有个问题"})
+    assert response.headers["X-GridDesk-Degraded"] == "bot-unavailable"  # the bot was asked (and is down here)
+    with session_scope() as session:
+        assert session.scalar(select(Conversation.owner).where(Conversation.sender_id == "u4")) == Owner.BOT
+
+
+async def test_control_payloads_never_reach_the_bot(client):
+    response = await client.post(WEBHOOK, json={"sender": "u5", "message": messages.KEEP_WAITING})
+    assert await response.json() == [{"recipient_id": "u5", "text": messages.BOT_IS_SERVING}]
+    assert "X-GridDesk-Degraded" not in response.headers
+
+
+async def test_concurrent_messages_get_unique_gapless_sequence_numbers(client):
+    await asyncio.gather(*[
+        client.post(WEBHOOK, json={"sender": "busy", "message": f"消息 {i}"}) for i in range(12)
+    ])
+    with session_scope() as session:
+        seqs = [m.seq for m in transcript(session, "busy")]
+        texts = {m.text for m in transcript(session, "busy") if m.author == Author.CUSTOMER}
+    assert seqs == list(range(1, 25))
+    assert texts == {f"消息 {i}" for i in range(12)}
+
+
+async def test_customers_conversations_are_kept_apart(client):
+    await client.post(WEBHOOK, json={"sender": "alice", "message": "我是 Alice"})
+    await client.post(WEBHOOK, json={"sender": "bob", "message": "我是 Bob"})
+    with session_scope() as session:
+        alice = [m.text for m in transcript(session, "alice") if m.author == Author.CUSTOMER]
+    assert alice == ["我是 Alice"]
+
+
+async def test_unknown_api_paths_answer_json_404(client):
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status == 404
+    assert (await response.json())["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("sender", ["tg:12345", "wecom:zhangsan", "TG:1"])
+async def test_the_web_endpoints_refuse_the_conversations_of_messaging_apps(client, sender):
+    posted = await client.post(WEBHOOK, json={"sender": sender, "message": "你好"})
+    assert posted.status == 422 and (await posted.json())["error"]["code"] == "invalid_sender"
+    for path in ("/webhooks/rest/history", "/webhooks/rest/status"):
+        response = await client.get(path, params={"sender": sender})
+        assert response.status == 422, path
+    rating = await client.post("/webhooks/rest/rating", json={"sender": sender, "handoff_id": 1, "score": 5})
+    assert rating.status == 422
+    assert stored_messages() == []

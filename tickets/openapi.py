@@ -1,0 +1,220 @@
+"""The OpenAPI part of the tickets API (``tickets.web``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from griddesk.web.openapi import error as _error
+
+
+_STATES = ["accepted", "analysing", "in_progress", "resolved", "closed"]
+_PRIORITIES = ["urgent", "high", "normal", "low"]
+_CATEGORIES = ["consultation", "fault", "complaint", "suggestion", "billing", "after_sales", "refund"]
+_STAMP = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset (UTC)"}
+_ACTOR = {"type": "string", "minLength": 1, "maxLength": 128,
+          "description": "who does it (agent or manager name), recorded in the audit trail"}
+_NOTE = {"type": "string", "maxLength": 2000}
+
+_TICKET = {
+    "type": "object",
+    "required": ["number", "category", "description", "contact_phone", "contact_name", "region", "amount_yuan",
+                 "customer_tier", "grid", "priority", "state", "needs_approval", "approved_by", "step_due_at",
+                 "resolve_due_at", "overdue", "version", "created_at", "updated_at"],
+    "properties": {
+        "number": {"type": "string", "pattern": "^GD-[0-9A-Z]{6}$", "examples": ["GD-7K3QX9"]},
+        "category": {"type": "string", "enum": _CATEGORIES},
+        "description": {"type": "string"},
+        "contact_phone": {"type": "string"},
+        "contact_name": {"type": "string"},
+        "region": {"type": "string"},
+        "amount_yuan": {"type": ["string", "null"], "pattern": "^[0-9]+\\.[0-9]{2}$",
+                        "description": "decimal yuan as a string (\"5000.00\"), null when there is none"},
+        "customer_tier": {"type": "string", "enum": ["general", "key", "prospect"]},
+        "grid": {"type": "string", "description": "code of the grid that owns the ticket"},
+        "priority": {"type": "string", "enum": _PRIORITIES},
+        "state": {"type": "string", "enum": _STATES},
+        "needs_approval": {"type": "boolean", "description": "amount at or above the grid's approval threshold"},
+        "approved_by": {"type": ["string", "null"]},
+        "step_due_at": _STAMP | {"type": ["string", "null"], "description": "deadline of the current step"},
+        "resolve_due_at": _STAMP | {"type": ["string", "null"]},
+        "overdue": {"type": "boolean"},
+        "version": {"type": "integer", "minimum": 1, "description": "grows with every change; send it back as "
+                    "`version` on a transition to refuse it if someone else changed the ticket meanwhile"},
+        "created_at": _STAMP,
+        "updated_at": _STAMP,
+    },
+}
+_TICKET_EVENT = {
+    "type": "object",
+    "required": ["at", "actor", "kind", "from_state", "to_state", "note"],
+    "properties": {
+        "at": _STAMP,
+        "actor": {"type": "string"},
+        "kind": {"type": "string", "examples": ["created", "transition", "comment", "approval", "overdue"]},
+        "from_state": {"type": ["string", "null"]},
+        "to_state": {"type": ["string", "null"]},
+        "note": {"type": "string"},
+    },
+}
+_TICKET_DETAIL = {
+    "allOf": [
+        {"$ref": "#/components/schemas/Ticket"},
+        {"type": "object", "required": ["events"], "properties": {
+            "events": {"type": "array", "description": "the audit trail, oldest first",
+                       "items": {"$ref": "#/components/schemas/TicketEvent"}}}},
+    ]
+}
+_NEW_TICKET = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["category", "description", "contact_phone", "contact_name", "region", "actor"],
+    "properties": {
+        "category": {"type": "string", "enum": _CATEGORIES},
+        "description": {"type": "string", "minLength": 4, "maxLength": 1000},
+        "contact_phone": {"type": "string", "description": "mainland mobile, or landline with area code"},
+        "contact_name": {"type": "string", "minLength": 1, "maxLength": 32},
+        "region": {"type": "string", "description": "Chinese place name, e.g. 成都市武侯区; routes the ticket"},
+        "amount_yuan": {"type": ["string", "number", "null"], "description": "refund or compensation amount; "
+                        "at or above the grid's threshold (default 5000) resolving needs the grid manager's approval"},
+        "customer_tier": {"type": "string", "enum": ["general", "key", "prospect"], "default": "general"},
+        "actor": _ACTOR,
+    },
+}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _ticket_response(description: str, schema: str = "TicketDetail") -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+_PROTECTED = {
+    "401": _error("Missing or wrong API token"),
+    "403": _error("API token not configured (api_disabled)"),
+}
+_BAD_BODY = {
+    "400": _error("invalid_json: the body is not a UTF-8 JSON object"),
+    "413": _error("payload_too_large: body over 16 KB"),
+    "422": _error("invalid_field: a field is missing, unknown, of the wrong type or invalid (the message names it)"),
+}
+_NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)"}
+_TICKETS_SECURITY = [{"bearer": []}]
+
+_TICKET_PATHS: dict[str, Any] = {
+    "/api/v1/tickets": {
+        "get": {
+            "summary": "List tickets, most urgent first, then oldest",
+            "security": _TICKETS_SECURITY,
+            "parameters": [
+                {"name": "grid", "in": "query", "schema": {"type": "string", "maxLength": 64}},
+                {"name": "state", "in": "query", "schema": {"type": "string", "enum": _STATES}},
+                {"name": "priority", "in": "query", "schema": {"type": "string", "enum": _PRIORITIES}},
+                {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            ],
+            "responses": {
+                "200": {"description": "One page of tickets and the total matching the filters",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["total", "items"], "properties": {
+                                "total": {"type": "integer"},
+                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}}}}},
+                "400": _error("invalid_filter: an unknown parameter or a value out of range"),
+                **_PROTECTED,
+            },
+        },
+        "post": {
+            "summary": "Open a ticket (an agent, on a customer's behalf); routed to its grid with SLA deadlines",
+            "security": _TICKETS_SECURITY,
+            "requestBody": _json_body({"$ref": "#/components/schemas/NewTicket"}),
+            "responses": {
+                "201": _ticket_response("The new ticket (header Location: its URL)"),
+                **_BAD_BODY,
+                **_PROTECTED,
+            },
+        },
+    },
+    "/api/v1/tickets/{number}": {
+        "get": {
+            "summary": "A ticket with its audit trail",
+            "security": _TICKETS_SECURITY,
+            "parameters": [_NUMBER],
+            "responses": {
+                "200": _ticket_response("The ticket and its events"),
+                "404": _error("ticket_not_found"),
+                **_PROTECTED,
+            },
+        }
+    },
+    "/api/v1/tickets/{number}/transition": {
+        "post": {
+            "summary": "Move a ticket along the service flow",
+            "description": "accepted → analysing → in_progress → resolved → closed; resolved → in_progress "
+                           "reopens. Atomic: of two concurrent changes one wins, the other gets 409.",
+            "security": _TICKETS_SECURITY,
+            "parameters": [_NUMBER],
+            "requestBody": _json_body({
+                "type": "object", "additionalProperties": False, "required": ["to", "actor"],
+                "properties": {"to": {"type": "string", "enum": _STATES}, "actor": _ACTOR, "note": _NOTE,
+                               "version": {"type": "integer", "minimum": 1,
+                                           "description": "refuse with ticket_conflict unless the ticket is "
+                                                          "still at this version"}}}),
+            "responses": {
+                "200": _ticket_response("The ticket in its new state"),
+                **_BAD_BODY,
+                **_PROTECTED,
+                "404": _error("ticket_not_found"),
+                "409": _error("transition_not_allowed (not a step of the flow from the current state) · "
+                              "ticket_conflict (changed meanwhile) · approval_required (resolving a ticket "
+                              "that needs the grid manager's approval)"),
+            },
+        }
+    },
+    "/api/v1/tickets/{number}/comments": {
+        "post": {
+            "summary": "Add a comment to the audit trail",
+            "security": _TICKETS_SECURITY,
+            "parameters": [_NUMBER],
+            "requestBody": _json_body({
+                "type": "object", "additionalProperties": False, "required": ["actor", "note"],
+                "properties": {"actor": _ACTOR, "note": _NOTE | {"minLength": 1}}}),
+            "responses": {
+                "201": _ticket_response("The ticket with the comment in its events"),
+                **_BAD_BODY,
+                **_PROTECTED,
+                "404": _error("ticket_not_found"),
+                "409": _error("ticket_conflict"),
+            },
+        }
+    },
+    "/api/v1/tickets/{number}/approve": {
+        "post": {
+            "summary": "The grid manager approves a high-value resolution",
+            "security": _TICKETS_SECURITY,
+            "parameters": [_NUMBER],
+            "requestBody": _json_body({
+                "type": "object", "additionalProperties": False, "required": ["actor"],
+                "properties": {"actor": _ACTOR | {"description": "must be the manager of the ticket's grid"},
+                               "note": _NOTE}}),
+            "responses": {
+                "200": _ticket_response("The approved ticket (approved_by set)"),
+                **_BAD_BODY,
+                **_PROTECTED,
+                "403": _error("not_approver: the actor is not the grid's manager · api_disabled"),
+                "404": _error("ticket_not_found"),
+                "409": _error("ticket_conflict"),
+            },
+        }
+    },
+}
+
+
+
+TICKET_PATHS = _TICKET_PATHS
+TICKET_SCHEMAS = {"Ticket": _TICKET, "TicketEvent": _TICKET_EVENT, "TicketDetail": _TICKET_DETAIL,
+                  "NewTicket": _NEW_TICKET}
