@@ -21,10 +21,9 @@ from gateway.channels import rest, rest_live, socketio
 from gateway.channels.relay import Relay, relay_key, relay_task
 from gateway.channels.telegram import channel as telegram
 from gateway.channels.wecom import channel as wecom
-from gateway.inbox import Inbox
-from gateway.keys import inbox_key, rasa_key
+from gateway.inbox import Inbox, inbox_key
 from gateway.openapi import OPENAPI
-from gateway.rasa_client import RasaClient
+from gateway.rasa_client import RasaClient, rasa_key
 from griddesk.settings import Settings, get_settings
 from griddesk.web.errors import json_errors
 from griddesk.web.json import json_response

@@ -38,10 +38,9 @@ from handoff.queue import (
     reopen,
     request_handoff,
 )
-from gateway.rasa_client import BotUnavailable
+from gateway.rasa_client import BotUnavailable, rasa_key
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from handoff.triggers import wants_human
-from gateway.keys import rasa_key
 
 log = logging.getLogger(__name__)
 
@@ -286,3 +285,6 @@ class Inbox:
     def _in_session(function: Any, *args: Any, **kwargs: Any) -> Any:
         with session_scope() as session:
             return function(session, *args, **kwargs)
+
+
+inbox_key = web.AppKey("inbox", Inbox)

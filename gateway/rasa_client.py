@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 
 class BotUnavailable(RuntimeError):
@@ -31,3 +32,6 @@ class RasaClient:
         if not isinstance(replies, list) or not all(isinstance(r, dict) for r in replies):
             raise BotUnavailable("Rasa answered with something that is not a list of messages")
         return replies
+
+
+rasa_key = web.AppKey("rasa", RasaClient)

@@ -19,10 +19,9 @@ from griddesk.db import session_scope, utcnow
 from gateway.channels import is_platform_sender
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from gateway.inbox import Incoming
+from gateway.inbox import Incoming, inbox_key
 from handoff.queue import touch_customer
 from conversations.transcript import message_dict, transcript
-from gateway.keys import inbox_key
 from griddesk.web.keys import settings_key
 
 MAX_SENDER_CHARS = 128

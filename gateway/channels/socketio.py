@@ -34,9 +34,8 @@ from sqlalchemy import select
 from griddesk.db import session_scope
 from handoff import messages
 from gateway.channels.relay import relay_key
-from gateway.inbox import Incoming
+from gateway.inbox import Incoming, inbox_key
 from conversations.models import Conversation
-from gateway.keys import inbox_key
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)

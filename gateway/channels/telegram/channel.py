@@ -55,9 +55,8 @@ from gateway.channels.telegram.updates import (
 from gateway.channels.unsupported import answer_unsupported
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from gateway.inbox import Incoming
+from gateway.inbox import Incoming, inbox_key
 from conversations.models import Author, Conversation, Message
-from gateway.keys import inbox_key
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)

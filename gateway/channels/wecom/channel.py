@@ -39,8 +39,7 @@ from gateway.channels.wecom.xml_codec import (
     parse_message,
 )
 from griddesk.web.errors import ApiError
-from gateway.inbox import Incoming
-from gateway.keys import inbox_key
+from gateway.inbox import Incoming, inbox_key
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)
