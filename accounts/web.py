@@ -34,7 +34,7 @@ from accounts.service import (
 )
 from griddesk.db import session_scope, utcnow
 from griddesk.web.errors import ApiError
-from griddesk.web.json import json_response
+from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
 from griddesk.web.pages import add_pages, add_static
 from griddesk.web.tasks import periodic
@@ -44,6 +44,7 @@ CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_FIELD_CHARS = 256
+MAX_LOGIN_BYTES = 4 * 1024
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ async def require_login(request: web.Request) -> Principal:
     """The logged-in principal; 401 ``unauthorized`` without a session, 403 ``csrf`` on a forged unsafe request."""
     login = await _login_of(request)
     if login.principal is None:
-        raise ApiError(401, "unauthorized", "请先登录")
+        raise ApiError(401, "unauthorized", "请先登录。")
     if request.method in UNSAFE_METHODS:
         _check_csrf(request, login.csrf_token or "")
     return login.principal
@@ -98,7 +99,7 @@ async def require_role(request: web.Request, *roles: Role) -> Principal:
     """Like :func:`require_login`, and 403 ``forbidden`` unless the principal has one of ``roles``."""
     principal = await require_login(request)
     if principal.role not in roles:
-        raise ApiError(403, "forbidden", "没有权限执行此操作")
+        raise ApiError(403, "forbidden", "没有权限执行此操作。")
     return principal
 
 
@@ -119,14 +120,14 @@ def _schemes(request: web.Request) -> frozenset[str]:
 def _check_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin is not None and not _origin_matches(request, origin, _schemes(request)):
-        raise ApiError(403, "csrf", "请求来源不被允许")
+        raise ApiError(403, "csrf", "请求来源不被允许。")
 
 
 def _check_csrf(request: web.Request, expected: str) -> None:
     _check_origin(request)
     given = request.headers.get(CSRF_HEADER, "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ApiError(403, "csrf", "缺少或无效的 CSRF 令牌, 请刷新页面后重试")
+        raise ApiError(403, "csrf", "缺少或无效的 CSRF 令牌，请刷新页面后重试。")
 
 
 def same_origin(request: web.Request) -> bool:
@@ -145,16 +146,16 @@ def account_json(principal: Principal) -> dict[str, object]:
 
 async def _credentials(request: web.Request) -> tuple[str, str]:
     try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError(422, "invalid_body", '请求内容必须是 JSON 对象: {"username": …, "password": …}')
+        body = await read_json_object(request, MAX_LOGIN_BYTES, empty_ok=False)
+    except ApiError as exc:  # a login form sent something that is not {"username", "password"}
+        if exc.status == 413:
+            raise
+        raise ApiError(422, "invalid_body", "请求内容必须是 JSON 对象：{\"username\": …, \"password\": …}。") from None
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        raise ApiError(422, "invalid_body", "用户名和密码都必须是非空字符串")
+        raise ApiError(422, "invalid_body", "请填写用户名和密码。")
     if len(username) > MAX_FIELD_CHARS or len(password) > MAX_FIELD_CHARS:
-        raise ApiError(422, "invalid_body", f"用户名和密码都不能超过 {MAX_FIELD_CHARS} 个字符")
+        raise ApiError(422, "invalid_body", f"用户名和密码都不能超过 {MAX_FIELD_CHARS} 个字符。")
     return username, password
 
 
@@ -179,7 +180,7 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(401, "invalid_credentials", str(exc)) from None
     except AccountLocked as exc:
         minutes = max(1, math.ceil((exc.until - now).total_seconds() / 60))
-        raise ApiError(429, "locked", f"登录失败次数过多, 账号已锁定, 请 {minutes} 分钟后再试") from None
+        raise ApiError(429, "locked", f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。") from None
     response = json_response({"account": account_json(principal), "csrf_token": csrf_token}, headers=NO_STORE)
     response.set_cookie(COOKIE_NAME, token, path="/", httponly=True, samesite="Strict",
                         secure=settings.cookie_secure)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from grids.hours import parse_business_hours
 from grids.sla import SERVICE_TZ
-from tickets.fields import CATEGORY_LABELS
+from tickets.labels import CATEGORY_LABELS
 from tickets.labels import STATE_LABELS
 from tickets.models import Category, TicketState
 

@@ -13,6 +13,14 @@ from grids.handoff_policy import HandoffPolicy
 from grids.sla import SlaPolicy
 
 
+class CustomerTier(StrEnum):
+    """The customer groups grids are cut along (DOMAIN.md): 一般客户 · 重要客户 · 潜在客户."""
+
+    GENERAL = "general"
+    KEY = "key"
+    PROSPECT = "prospect"
+
+
 class Grid(Base):
     """A grid: the customers it serves (regions × tiers × categories; empty = any), its manager,
     its overflow grid and its service levels (overrides of the DOMAIN.md defaults)."""

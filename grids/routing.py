@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from griddesk.errors import DomainError
 from griddesk.text import to_simplified
 
 
-class NoGrid(LookupError):
+class NoGrid(DomainError, LookupError):
     """No grid serves the request (the seed must contain a catch-all grid)."""
+
+    code = "no_grid"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,6 @@ def route(grids: Sequence[GridScope], region: str | None, tier: str | None, cate
         by_tier, by_category, by_region = int(bool(grid.tiers)), int(bool(grid.categories)), int(region_score > 0)
         candidates.append(((by_tier + by_category + by_region, by_tier, by_category, region_score), grid.code))
     if not candidates:
-        raise NoGrid(f"no grid serves region={region!r} tier={tier!r} category={category!r}")
+        raise NoGrid("没有网格受理该地区、客户群体和类别的请求，请联系管理员配置兜底网格。")
     best = max(score for score, _ in candidates)
     return min(code for score, code in candidates if score == best)

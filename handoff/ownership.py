@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from griddesk.errors import DomainError
 from conversations.models import Conversation, Owner
 from handoff.models import OwnershipEvent
 
@@ -33,50 +34,56 @@ ALLOWED: frozenset[tuple[Owner, Owner]] = frozenset({
 })
 
 
-class OwnershipError(Exception):
-    """A refused change of ownership; ``code`` is stable (the gateway maps it to HTTP)."""
+class OwnershipError(DomainError):
+    """A refused change of ownership; ``code`` is stable (the edge maps it to HTTP), the message is for people."""
 
     code = "ownership_error"
+    default_message = "会话当前的状态不允许这个操作"
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(message or self.code)
-        self.message = message or self.code
+        super().__init__(message or self.default_message)
 
 
 class AlreadyTaken(OwnershipError):
     """Another agent (or another request) got there first."""
 
     code = "already_taken"
+    default_message = "该会话已被其他客服接入"
 
 
 class InvalidTransition(OwnershipError):
     """The conversation is not in a state that allows this change."""
 
     code = "invalid_transition"
+    default_message = "会话当前的状态不允许这个操作"
 
 
 class NotAssigned(OwnershipError):
     """The agent does not own this chat."""
 
     code = "not_assigned"
+    default_message = "该会话不由您接待"
 
 
 class AtCapacity(OwnershipError):
     """The agent already serves as many chats as they may."""
 
     code = "at_capacity"
+    default_message = "您的接待量已满，请先结束或转出一个会话"
 
 
 class NotInGrid(OwnershipError):
     """The agent does not work in the handoff's grid."""
 
     code = "not_in_grid"
+    default_message = "您不属于该会话所在的网格"
 
 
 class HandoffNotFound(OwnershipError):
     """No such handoff (or conversation) — or not one the caller may see."""
 
     code = "not_found"
+    default_message = "找不到该会话"
 
 
 def actor_for_account(account_id: int) -> str:

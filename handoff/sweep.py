@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from griddesk.errors import DomainError
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Grid
 from conversations.models import Conversation, Owner
@@ -76,8 +77,28 @@ def open_alerts(session: Session, grid_codes: list[str] | tuple[str, ...] | None
     return list(session.scalars(query))
 
 
-class AlertNotFound(LookupError):
+def open_alerts_by_grid(session: Session, grid_codes: list[str] | None) -> dict[str, list[Alert]]:
+    """``open_alerts`` of every grid at once (one query): grid code → its newest unacknowledged alerts."""
+    ranked = (select(Alert.id, func.row_number().over(
+        partition_by=Alert.grid_code, order_by=(Alert.created_at.desc(), Alert.id.desc())).label("rank"))
+        .where(Alert.acknowledged_at.is_(None)))
+    if grid_codes is not None:
+        ranked = ranked.where(Alert.grid_code.in_(grid_codes))
+    inner = ranked.subquery()
+    rows = session.scalars(select(Alert).join(inner, inner.c.id == Alert.id).where(inner.c.rank <= MAX_OPEN_ALERTS)
+                           .order_by(Alert.created_at.desc(), Alert.id.desc()))
+    by_grid: dict[str, list[Alert]] = {}
+    for alert in rows:
+        by_grid.setdefault(alert.grid_code, []).append(alert)
+    return by_grid
+
+
+class AlertNotFound(DomainError, LookupError):
     code = "not_found"
+
+    def __init__(self, alert_id: int) -> None:
+        super().__init__("找不到该提醒（或不属于您的网格）。")
+        self.alert_id = alert_id
 
 
 def acknowledge_alert(session: Session, alert_id: int, grid_codes: list[str] | tuple[str, ...] | None,

@@ -3,13 +3,14 @@ a status) and a Chinese message fit to show the user (``str(error)``)."""
 
 from __future__ import annotations
 
+from griddesk.errors import DomainError
 
-class CurationError(Exception):
+
+class CurationError(DomainError):
     code = "curation_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
 
 
 class FaqNotFound(CurationError):
@@ -45,8 +46,7 @@ class InvalidDraft(CurationError):
     code = "invalid_draft"
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 class NothingToPublish(CurationError):

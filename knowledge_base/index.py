@@ -88,6 +88,13 @@ class Thresholds:
             return Decision.SUGGEST
         return Decision.ANSWER
 
+    def band(self, rank: int, score: float, decision: Decision) -> Decision:
+        """What the bot does with the hit at ``rank`` of a result decided ``decision``: the top hit gets the
+        decision; the others are offered as suggestions when they reach the suggest threshold."""
+        if rank == 0:
+            return decision
+        return Decision.SUGGEST if score >= self.suggest else Decision.FALLBACK
+
 
 @dataclass(frozen=True)
 class FaqEntry:

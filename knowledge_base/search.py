@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from griddesk.errors import DomainError
 from griddesk.db import session_scope
 from griddesk.settings import Settings, get_settings
 from knowledge_base.encoders import Encoder, encode_cached, get_encoder
@@ -26,8 +27,10 @@ from knowledge_base.models import AdapterVersion, Faq, FaqStatus
 MAX_K = 20
 
 
-class QueryError(ValueError):
+class QueryError(DomainError, ValueError):
     """A search request that cannot be served as asked (empty text, k out of range…)."""
+
+    code = "invalid_query"
 
 
 def load_entries(session: Session, ids: set[int] | None = None) -> list[FaqEntry]:
@@ -132,11 +135,11 @@ class KnowledgeBase:
 
     def search(self, text: str, k: int = 3, grid: str | None = None) -> SearchResult:
         if not isinstance(text, str) or not text.strip():
-            raise QueryError("empty question")
+            raise QueryError("查询无效：问题不能为空。")
         if len(text) > self.settings.max_message_chars:
-            raise QueryError(f"question longer than {self.settings.max_message_chars} characters")
+            raise QueryError(f"查询无效：问题最多 {self.settings.max_message_chars} 个字符。")
         if not 1 <= k <= MAX_K:
-            raise QueryError(f"k must be between 1 and {MAX_K}")
+            raise QueryError(f"查询无效：返回条数必须是 1 到 {MAX_K} 之间的整数。", field="k")
         return self.index().search(text, k=k, grid=grid or None)
 
 

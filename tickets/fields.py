@@ -10,14 +10,20 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from griddesk.errors import DomainError
 from griddesk.text import strip_control, to_simplified
+from tickets.labels import CATEGORY_LABELS, FIELD_LABELS, REASONS
 from tickets.models import Category
 
 
-class InvalidField(ValueError):
+class InvalidField(DomainError, ValueError):
+    """A value the customer or agent typed is not usable; ``reason`` names why (and the chat's re-prompt)."""
+
+    code = "invalid_field"
+
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
+        label = FIELD_LABELS.get(field, field)
+        super().__init__(f"{label}：{REASONS.get(reason, reason)}。", field=field)
         self.reason = reason
 
 
@@ -29,11 +35,6 @@ CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
     Category.AFTER_SALES: ("售后", "退换", "换货", "安装", "设备"),
     Category.SUGGESTION: ("建议", "意见", "反馈"),
     Category.CONSULTATION: ("咨询", "问问", "了解", "问一下"),
-}
-CATEGORY_LABELS: dict[Category, str] = {
-    Category.CONSULTATION: "咨询", Category.FAULT: "故障报修", Category.COMPLAINT: "投诉",
-    Category.SUGGESTION: "建议", Category.BILLING: "账务/发票", Category.AFTER_SALES: "售后",
-    Category.REFUND: "退款/赔偿",
 }
 
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")

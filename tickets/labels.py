@@ -1,8 +1,9 @@
-"""Chinese labels of ticket states and priorities, for everything customers and agents read."""
+"""Chinese labels of ticket values and fields, for everything customers and agents read (defined once)."""
 
 from __future__ import annotations
 
-from tickets.models import Priority, TicketState
+from grids.models import CustomerTier
+from tickets.models import Category, Priority, TicketState
 
 STATE_LABELS: dict[TicketState, str] = {
     TicketState.ACCEPTED: "已受理",
@@ -13,4 +14,41 @@ STATE_LABELS: dict[TicketState, str] = {
 }
 PRIORITY_LABELS: dict[Priority, str] = {
     Priority.URGENT: "紧急", Priority.HIGH: "高", Priority.NORMAL: "普通", Priority.LOW: "低",
+}
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.CONSULTATION: "咨询", Category.FAULT: "故障报修", Category.COMPLAINT: "投诉",
+    Category.SUGGESTION: "建议", Category.BILLING: "账务/发票", Category.AFTER_SALES: "售后",
+    Category.REFUND: "退款/赔偿",
+}
+TIER_LABELS: dict[CustomerTier, str] = {
+    CustomerTier.GENERAL: "一般客户", CustomerTier.KEY: "重要客户", CustomerTier.PROSPECT: "潜在客户",
+}
+# The fields of a ticket as people name them (error messages, forms, consoles).
+FIELD_LABELS: dict[str, str] = {
+    "category": "问题类别",
+    "description": "问题描述",
+    "contact_phone": "联系电话",
+    "contact_name": "联系人姓名",
+    "region": "所在地区",
+    "amount_yuan": "涉及金额（元）",
+    "customer_tier": "客户类别",
+    "actor": "操作人",
+    "note": "备注",
+    "to": "目标状态",
+    "version": "工单版本号",
+    "text": "内容",
+    "number": "工单号",
+    "last4": "手机号后四位",
+}
+# Why a field was refused, by the ``reason`` of ``tickets.fields.InvalidField``.
+REASONS: dict[str, str] = {
+    "not_text": "必须是文字",
+    "invalid_phone": "不是有效的手机号或带区号的固定电话",
+    "invalid_name": "须为 1–32 个字符，且不能含数字",
+    "invalid_region": "须为 2–64 个字符并含中文地名，如「成都市武侯区」",
+    "description_too_short": "太短，至少 4 个字",
+    "description_too_long": "太长，最多 1000 个字",
+    "invalid_amount": "须为大于 0 且小于 1 亿的人民币金额，如 5000 或 \"5000.50\"",
+    "unknown_category": "无法识别的问题类别",
 }

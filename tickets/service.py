@@ -16,10 +16,12 @@ from enum import StrEnum
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from griddesk.errors import DomainError
 from griddesk.db import utcnow
 from grids.models import Grid
 from grids.service import route_request
 from tickets import policy
+from tickets.labels import STATE_LABELS
 from tickets.models import (Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState,
                             VerifiedPhone)
 from tickets.numbers import new_number, normalize_number
@@ -39,30 +41,41 @@ MAX_FAILURES_PER_CONVERSATION = 10  # across all numbers: stops guessing many nu
 Clock = Callable[[], datetime]
 
 
-class TicketError(Exception):
-    """Base of the ticket service's errors; ``code`` is stable for APIs."""
+class TicketError(DomainError):
+    """Base of the ticket service's errors: a stable ``code`` and a Chinese message; ``detail`` is for logs."""
 
     code = "ticket_error"
+    default_message = "无法完成对工单的操作"
+
+    def __init__(self, detail: str = "", message: str = "") -> None:
+        super().__init__(message or self.default_message)
+        self.detail = detail
 
 
 class TicketNotFound(TicketError):
     code = "ticket_not_found"
+    default_message = "找不到该工单"
 
 
 class TransitionNotAllowed(TicketError):
     code = "transition_not_allowed"
+    default_message = "工单当前状态不允许这一步"
+
 
 
 class TicketConflict(TicketError):
     code = "ticket_conflict"
+    default_message = "工单已被他人修改，请刷新后重试"
 
 
 class ApprovalRequired(TicketError):
     code = "approval_required"
+    default_message = "金额达到审批线，须由网格经理审批后才能办结"
 
 
 class NotApprover(TicketError):
     code = "not_approver"
+    default_message = "只有工单所属网格的网格经理可以审批"
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,8 @@ def transition(session: Session, number: str, to_state: TicketState, actor: str,
     ticket = get_ticket(session, number)
     current = TicketState(ticket.state)
     if to_state not in ALLOWED[current]:
-        raise TransitionNotAllowed(f"{current} → {to_state}")
+        raise TransitionNotAllowed(f"{current} → {to_state}",
+                                   f"工单当前状态不允许这一步：{STATE_LABELS[current]} → {STATE_LABELS[to_state]}")
     if expected_version is not None and expected_version != ticket.version:
         raise TicketConflict(f"ticket changed (version {ticket.version}, expected {expected_version})")
     if to_state is TicketState.RESOLVED and ticket.needs_approval and not ticket.approved_by:
@@ -180,9 +194,11 @@ def approve(session: Session, number: str, actor: str, note: str = "", now: Cloc
     """The grid manager approves a high-value resolution (amount ≥ the grid's approval threshold)."""
     ticket = get_ticket(session, number)
     if not ticket.needs_approval or ticket.approved_by:
-        raise TransitionNotAllowed(f"ticket {ticket.number} needs no approval or is approved already")
+        raise TransitionNotAllowed(f"ticket {ticket.number} needs no approval or is approved already",
+                                   "这张工单无需审批或已经审批过了")
     if TicketState(ticket.state) not in OPEN_STATES:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: nothing to approve")
+        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: nothing to approve",
+                                   "工单已办结，无需审批")
     if actor != grid_of(session, ticket).manager:
         raise NotApprover(f"{actor} is not the manager of grid {ticket.grid_code}")
     entered = now()

@@ -12,72 +12,53 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.orm import Session
 
-from griddesk.db import session_scope, utcnow
-from gateway.channels import is_platform_sender
-from griddesk.web.errors import ApiError
-from conversations.hub import conversation_topic
-from handoff.live import customer_status, publish_status
-from handoff.queue import (
-    AlreadyRated,
-    HandoffNotFound,
-    InvalidRating,
-    rate,
-    touch_customer,
-)
-from gateway.channels.rest import query_sender
+from conversations.hub import conversation_topic, hub_key
 from conversations.transcript import get_or_create_conversation, message_dict, transcript
-from conversations.hub import hub_key
+from gateway.channels.rest import query_sender, web_sender
+from griddesk.db import run_in_session, utcnow
+from griddesk.web.errors import ApiError
+from griddesk.web.json import json_response, read_json_object
+from griddesk.web.params import after_seq
+from handoff.live import customer_status, publish_status
+from handoff.queue import rate, touch_customer
 
 log = logging.getLogger(__name__)
 
 PAGE = 200
 TOUCH_SECONDS = 30.0  # how often an open page counts as "still here" (queue abandonment)
-MAX_COMMENT_CHARS = 500
+MAX_RATING_BYTES = 4 * 1024
+MAX_ID = 10**12
 
 
 async def status(request: web.Request) -> web.Response:
     sender = query_sender(request)
 
-    def load() -> dict[str, Any]:
-        with session_scope() as session:
-            touch_customer(session, sender, utcnow())
-        return customer_status(sender)
-
-    return web.json_response(await asyncio.to_thread(load))
+    await run_in_session(lambda session: touch_customer(session, sender, utcnow()))
+    return json_response(await asyncio.to_thread(customer_status, sender))
 
 
-def _open(sender: str) -> int:
-    with session_scope() as session:
-        conversation = get_or_create_conversation(session, sender)
-        conversation.customer_seen_at = utcnow()
-        return conversation.id
+def _open(session: Session, sender: str) -> int:
+    conversation = get_or_create_conversation(session, sender)
+    conversation.customer_seen_at = utcnow()
+    return conversation.id
 
 
-def _page(sender: str, after: int) -> list[dict[str, Any]]:
-    with session_scope() as session:
-        return [message_dict(m) for m in transcript(session, sender, after_seq=after, limit=PAGE)]
-
-
-def _touch(sender: str) -> None:
-    with session_scope() as session:
-        touch_customer(session, sender, utcnow())
+def _page(session: Session, sender: str, after: int) -> list[dict[str, Any]]:
+    return [message_dict(m) for m in transcript(session, sender, after_seq=after, limit=PAGE)]
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
     sender = query_sender(request)
-    try:
-        last_seq = max(int(request.query.get("after", "0")), 0)
-    except ValueError:
-        raise ApiError(400, "invalid_after", "after 必须是整数") from None
+    last_seq = after_seq(request)
     ws = web.WebSocketResponse(heartbeat=25.0)
     await ws.prepare(request)
-    conversation_id = await asyncio.to_thread(_open, sender)
+    conversation_id = await run_in_session(lambda session: _open(session, sender))
     # Subscribe before reading the backlog, so nothing written in between is missed.
     subscription = request.app[hub_key].subscribe([conversation_topic(conversation_id)])
 
@@ -88,7 +69,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
                 try:
                     frame = await ws.receive(timeout=TOUCH_SECONDS)
                 except TimeoutError:
-                    await asyncio.to_thread(_touch, sender)
+                    await run_in_session(lambda session: touch_customer(session, sender, utcnow()))
                     continue
                 if frame.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     return
@@ -97,7 +78,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
 
     reader = asyncio.create_task(watch_client())
     try:
-        while page := await asyncio.to_thread(_page, sender, last_seq):
+        while page := await run_in_session(lambda session: _page(session, sender, last_seq)):
             for message in page:
                 await ws.send_json({"type": "message", "message": message})
                 last_seq = message["seq"]
@@ -107,7 +88,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
                 if event["message"]["seq"] <= last_seq:
                     continue
                 if event["message"]["seq"] > last_seq + 1:  # a gap (events raced the backlog): fill it
-                    for message in await asyncio.to_thread(_page, sender, last_seq):
+                    for message in await run_in_session(lambda session: _page(session, sender, last_seq)):
                         if message["seq"] < event["message"]["seq"]:
                             await ws.send_json({"type": "message", "message": message})
                 last_seq = event["message"]["seq"]
@@ -125,39 +106,22 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+RATING_FIELDS = frozenset({"sender", "handoff_id", "score", "comment"})
+
+
 async def rating(request: web.Request) -> web.Response:
-    try:
-        body = json.loads(await request.read())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ApiError(400, "invalid_json", "请求内容不是有效的 JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象")
-    sender, handoff_id, score = body.get("sender"), body.get("handoff_id"), body.get("score")
-    comment = body.get("comment") or ""
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > 128 or is_platform_sender(sender.strip()):
-        raise ApiError(422, "invalid_sender", "sender 必须是非空字符串 (不能是消息渠道的会话)")
-    if not isinstance(handoff_id, int) or isinstance(handoff_id, bool):
-        raise ApiError(422, "invalid_handoff", "handoff_id 必须是整数")
-    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-        raise ApiError(422, "invalid_rating", "评分必须是 1 到 5 的整数")
-    if not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS:
-        raise ApiError(422, "invalid_comment", f"评价内容最多 {MAX_COMMENT_CHARS} 个字")
-    sender = sender.strip()
+    body = await read_json_object(request, MAX_RATING_BYTES, allowed=RATING_FIELDS, empty_ok=False)
+    sender = web_sender(body.get("sender"))
+    handoff_id = body.get("handoff_id")
+    if not isinstance(handoff_id, int) or isinstance(handoff_id, bool) or not 0 < handoff_id < MAX_ID:
+        raise ApiError(422, "invalid_handoff", "服务编号（handoff_id）必须是整数。", field="handoff_id")
+    score, comment = body.get("score"), body.get("comment")  # the rating service checks both
 
-    def save() -> int:
-        with session_scope() as session:
-            rating = rate(session, sender, handoff_id, score, comment.strip(), utcnow())
-            return rating.handoff_id
+    def save(session: Session) -> int:
+        return rate(session, sender, handoff_id, score, comment, utcnow()).handoff_id
 
-    try:
-        await asyncio.to_thread(save)
-    except HandoffNotFound:
-        raise ApiError(404, "not_found", "找不到这次需要评价的服务") from None
-    except AlreadyRated:
-        raise ApiError(409, "already_rated", "这次服务已经评价过了,感谢您的反馈") from None
-    except InvalidRating:
-        raise ApiError(422, "invalid_rating", "评分必须是 1 到 5 的整数") from None
-    conversation_id = await asyncio.to_thread(_open, sender)
+    await run_in_session(save)
+    conversation_id = await run_in_session(lambda session: _open(session, sender))
     await publish_status(request.app, sender, conversation_id)
     return web.Response(status=204)
 

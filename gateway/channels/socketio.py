@@ -36,6 +36,7 @@ from handoff import messages
 from gateway.channels.relay import relay_key
 from gateway.inbox import Incoming, inbox_key
 from conversations.models import Conversation
+from griddesk.fields import CONTROL_CHARS
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ MISSED_TTL_SECONDS = 600.0  # messages for a widget that is reconnecting (a page
 MISSED_PER_SESSION = 50
 MISSED_SESSIONS = 5000
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # uuid hex as Rasa makes it; never a tg:/wecom: sender
-_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 Utterance = dict[str, Any]
 
@@ -191,7 +191,7 @@ class SocketIOChannel:
         if not isinstance(text, str):
             await self._tell(sid, messages.UNSUPPORTED_MESSAGE)
             return
-        text = _FORBIDDEN_CONTROL.sub("", text).strip()
+        text = CONTROL_CHARS.sub("", text).strip()
         if not text:
             return
         max_chars = self.app[settings_key].max_message_chars

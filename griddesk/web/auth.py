@@ -1,8 +1,7 @@
-"""Who may call the gateway's management API.
+"""The integration API token: ``Authorization: Bearer $GRIDDESK_API_TOKEN``.
 
-Until agent and admin login exist, every ``/api/v1/…`` route except the OpenAPI document is
-protected by one bearer token: ``Authorization: Bearer $GRIDDESK_API_TOKEN``. Without a configured
-token those routes are disabled (403), never open.
+Integrations (the tickets API, the knowledge-base search API) use it; people use their console login
+(``accounts.web``). Without a configured token the integration routes are disabled (403), never open.
 """
 
 from __future__ import annotations
@@ -19,8 +18,8 @@ def require_api_token(request: web.Request) -> None:
     """Raise ``ApiError`` (401 or 403) unless the request carries the configured API token."""
     expected = request.app[settings_key].api_token
     if not expected:
-        raise ApiError(403, "api_disabled", "未配置 GRIDDESK_API_TOKEN, 管理接口已停用")
+        raise ApiError(403, "api_disabled", "未配置 GRIDDESK_API_TOKEN，集成接口已停用。")
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.reveal().encode()):
-        raise ApiError(401, "unauthorized", "需要有效的 API 令牌 (Authorization: Bearer …)")
+        raise ApiError(401, "unauthorized", "需要有效的 API 令牌（Authorization: Bearer …）。")

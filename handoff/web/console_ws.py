@@ -17,18 +17,14 @@ import logging
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.service import Principal
 from accounts.web import require_role, same_origin
-from griddesk.db import session_scope, utcnow
-from handoff.web.console_api import (
-    STAFF,
-    can_read_conversation,
-    chats_snapshot,
-    messages_after,
-    queue_snapshot,
-)
+from griddesk.db import run_in_session, utcnow
+from handoff.web.access import STAFF, can_read_conversation
+from handoff.web.console_api import chats_snapshot, messages_after, queue_snapshot
 from griddesk.web.errors import ApiError
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic
 from handoff.queue import touch_agent
@@ -37,11 +33,6 @@ from conversations.hub import hub_key
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4096
 TOUCH_SECONDS = 30.0
-
-
-def _page(conversation_id: int, after: int) -> list[dict[str, Any]]:
-    with session_scope() as session:
-        return messages_after(session, conversation_id, after)
 
 
 class ConsoleConnection:
@@ -61,13 +52,14 @@ class ConsoleConnection:
 
     async def send_snapshots(self, chats_only: bool = False) -> None:
         if not chats_only:
-            await self.send({"type": "queue", "items": await asyncio.to_thread(queue_snapshot, self.principal)})
-        await self.send({"type": "chats", "items": await asyncio.to_thread(chats_snapshot, self.principal)})
+            await self.send({"type": "queue", "items": await run_in_session(lambda session: queue_snapshot(session, self.principal))})
+        await self.send({"type": "chats", "items": await run_in_session(lambda session: chats_snapshot(session, self.principal))})
 
     async def catch_up(self, conversation_id: int) -> None:
         """Send the messages after the last one sent (a page at a time)."""
         while True:
-            messages = await asyncio.to_thread(_page, conversation_id, self.last_seq[conversation_id])
+            after = self.last_seq[conversation_id]
+            messages = await run_in_session(lambda session: messages_after(session, conversation_id, after))
             for message in messages:
                 await self.send({"type": "message", "conversation_id": conversation_id, "message": message})
                 self.last_seq[conversation_id] = message["seq"]
@@ -76,15 +68,14 @@ class ConsoleConnection:
 
     async def subscribe(self, conversation_id: object, after: object) -> None:
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            await self.send({"type": "error", "code": "invalid_subscribe", "message": "conversation_id 必须是整数"})
+            await self.send({"type": "error", "code": "invalid_subscribe", "message": "会话编号（conversation_id）必须是整数。"})
             return
         after = after if isinstance(after, int) and not isinstance(after, bool) and after >= 0 else 0
 
-        def allowed() -> bool:
-            with session_scope() as session:
-                return can_read_conversation(session, self.principal, conversation_id)
+        def allowed(session: Session) -> bool:
+            return can_read_conversation(session, self.principal, conversation_id)
 
-        if not await asyncio.to_thread(allowed):
+        if not await run_in_session(allowed):
             await self.send({"type": "error", "code": "forbidden", "message": "这个会话不属于您的网格"})
             return
         self.subscription.add(conversation_topic(conversation_id))  # before the backlog: nothing slips between
@@ -140,11 +131,7 @@ class ConsoleConnection:
         while True:
             await asyncio.sleep(TOUCH_SECONDS)
 
-            def touch() -> None:
-                with session_scope() as session:
-                    touch_agent(session, self.principal.account_id, utcnow())
-
-            await asyncio.to_thread(touch)
+            await run_in_session(lambda session: touch_agent(session, self.principal.account_id, utcnow()))
 
 
 async def console_ws(request: web.Request) -> web.WebSocketResponse:

@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 from accounts.models import Role
 from accounts.service import Principal
 from knowledge_base.web import files as kb_admin_files, inbox as kb_admin_inbox
+from griddesk.db import run_in_session
+from griddesk import fields
 from griddesk.web.errors import ApiError
+from griddesk.web.params import bad_parameter
 from griddesk.web.json import json_response
 from knowledge_base.web.common import (
     body,
@@ -27,16 +30,13 @@ from knowledge_base.web.common import (
     curator,
     editable_faq,
     faq_id,
-    http_error,
     may_edit_scope,
     publishable_faq,
     query_int,
     readable_faq,
     refresh_index,
-    run,
 )
 from knowledge_base import curation, usage
-from knowledge_base.curation_errors import CurationError
 from knowledge_base.models import Faq, FaqStatus, FaqVersion, Review
 
 MAX_NOTE_CHARS = 500
@@ -87,52 +87,46 @@ def faq_detail(session: Session, principal: Principal, faq: Faq) -> dict[str, An
 # --- parsing ------------------------------------------------------------------------------------
 
 
+# The fields of an FAQ as people name them (error messages).
+FIELD_LABELS = {"question": "标准问题", "similar_questions": "相似问题", "answer": "答案", "category": "分类",
+                "grid": "适用网格", "overrides_id": "所定制的全局问答编号", "note": "备注",
+                "expected_version": "问答版本号", "number": "版本号"}
+
+
 def _string(raw: dict[str, Any], name: str) -> str:
     value = raw.get(name, "")
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ApiError(422, "invalid_field", f"{name} 必须是字符串")
+        raise fields.invalid(name, FIELD_LABELS.get(name, name), "必须是文字")
     return value
 
 
 def _note(raw: dict[str, Any], required: bool = False) -> str:
-    note = _string(raw, "note").strip()
-    if required and not note:
-        raise ApiError(422, "invalid_field", "请填写驳回理由 (note)")
-    if len(note) > MAX_NOTE_CHARS:
-        raise ApiError(422, "invalid_field", f"note 太长, 最多 {MAX_NOTE_CHARS} 个字符")
-    return note
+    label = "驳回理由" if required else FIELD_LABELS["note"]
+    return fields.text(raw, "note", label, max_chars=MAX_NOTE_CHARS, required=required)
 
 
 def _optional_int(raw: dict[str, Any], name: str) -> int | None:
-    value = raw.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ApiError(422, "invalid_field", f"{name} 必须是正整数")
-    return value
+    return fields.integer(raw, name, FIELD_LABELS.get(name, name), low=1, high=10**12, required=False)
 
 
 def parse_draft(raw: dict[str, Any]) -> curation.FaqDraft:
     """The draft in a request body, checked by the curation rules (422 ``invalid_field`` naming the field)."""
     similar = raw.get("similar_questions") or []
     if not isinstance(similar, list) or not all(isinstance(s, str) for s in similar):
-        raise ApiError(422, "invalid_field", "similar_questions 必须是字符串列表")
+        raise fields.invalid("similar_questions", FIELD_LABELS["similar_questions"], "必须是文字的列表")
     grid = _string(raw, "grid").strip() or None
     draft = curation.FaqDraft(
         question=_string(raw, "question"), similar_questions=list(similar), answer=_string(raw, "answer"),
         category=_string(raw, "category"), grid=grid, overrides_id=_optional_int(raw, "overrides_id"),
     )
-    try:
-        return curation.validate_draft(draft)
-    except CurationError as exc:
-        raise http_error(exc) from None
+    return curation.validate_draft(draft)
 
 
 def _check_scope(principal: Principal, draft: curation.FaqDraft) -> None:
     if not may_edit_scope(principal, draft.grid):
-        raise ApiError(403, "forbidden", "网格长只能编辑本网格范围的 FAQ (全局 FAQ 可以「为本网格定制」)")
+        raise ApiError(403, "forbidden", "网格长只能编辑本网格范围的 FAQ（全局 FAQ 可以「为本网格定制」）。")
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -147,9 +141,9 @@ async def list_faqs(request: web.Request) -> web.Response:
     check_grid(principal, grid)
     status, review = query.get("status") or None, query.get("review") or None
     if status is not None and status not in _STATUSES:
-        raise ApiError(400, "invalid_parameter", "status 必须是 draft、published 或 archived")
+        raise bad_parameter("status", "状态", "必须是 草稿（draft）、已发布（published）或 已下架（archived）")
     if review is not None and review not in _REVIEWS:
-        raise ApiError(400, "invalid_parameter", "review 必须是 none、draft、pending 或 rejected")
+        raise bad_parameter("review", "审核状态", "必须是 none、草稿（draft）、待审核（pending）或 已驳回（rejected）")
     limit = query_int(request, "limit", 50, 1, MAX_PAGE)
     offset = query_int(request, "offset", 0, 0, 10_000_000)
     # managers see global FAQs and their own grids'
@@ -162,7 +156,7 @@ async def list_faqs(request: web.Request) -> web.Response:
         used = usage.usage_totals(session, [f.id for f in faqs])
         return {"items": [faq_summary(f, used.get(f.id)) for f in faqs], "total": total}
 
-    return json_response(await run(work))
+    return json_response(await run_in_session(work))
 
 
 async def create_faq(request: web.Request) -> web.Response:
@@ -177,13 +171,13 @@ async def create_faq(request: web.Request) -> web.Response:
         session.flush()
         return faq_detail(session, principal, faq)
 
-    return json_response(await run(work), status=201)
+    return json_response(await run_in_session(work), status=201)
 
 
 async def get_faq(request: web.Request) -> web.Response:
     principal = await curator(request)
     faq_id_ = faq_id(request)
-    return json_response(await run(lambda s: faq_detail(s, principal, readable_faq(s, principal, faq_id_))))
+    return json_response(await run_in_session(lambda s: faq_detail(s, principal, readable_faq(s, principal, faq_id_))))
 
 
 async def put_draft(request: web.Request) -> web.Response:
@@ -191,8 +185,8 @@ async def put_draft(request: web.Request) -> web.Response:
     faq_id_ = faq_id(request)
     raw = await body(request)
     expected = raw.get("expected_version")
-    if not isinstance(expected, int) or isinstance(expected, bool):
-        raise ApiError(422, "invalid_field", "expected_version 必须是整数 (编辑开始时 FAQ 的 version)")
+    if not isinstance(expected, int) or isinstance(expected, bool) or not 0 <= expected < 10**12:
+        raise fields.invalid("expected_version", FIELD_LABELS["expected_version"], "必须是整数（开始编辑时问答的 version）")
     draft = parse_draft(raw)
     _check_scope(principal, draft)
     note = _note(raw)
@@ -203,7 +197,7 @@ async def put_draft(request: web.Request) -> web.Response:
         session.flush()
         return faq_detail(session, principal, faq)
 
-    return json_response(await run(work))
+    return json_response(await run_in_session(work))
 
 
 async def post_submit(request: web.Request) -> web.Response:
@@ -216,7 +210,7 @@ async def post_submit(request: web.Request) -> web.Response:
         session.flush()
         return faq_detail(session, principal, readable_faq(session, principal, faq_id_))
 
-    return json_response(await run(work))
+    return json_response(await run_in_session(work))
 
 
 async def _publishing(request: web.Request, act: Callable[[Session, int, Principal, dict[str, Any]], object]) \
@@ -232,7 +226,7 @@ async def _publishing(request: web.Request, act: Callable[[Session, int, Princip
         session.flush()
         return faq_detail(session, principal, readable_faq(session, principal, faq_id_))
 
-    result = await run(work)
+    result = await run_in_session(work)
     refresh_index(request.app)
     return json_response(result)
 
@@ -257,7 +251,7 @@ async def post_restore(request: web.Request) -> web.Response:
     def act(session: Session, faq_id_: int, principal: Principal, raw: dict[str, Any]) -> None:
         number = _optional_int(raw, "number")
         if number is None:
-            raise ApiError(422, "invalid_field", "number 必须是要恢复的版本号")
+            raise fields.invalid("number", FIELD_LABELS["number"], "请指定要恢复的版本号")
         curation.restore(session, faq_id_, number, principal)
 
     return await _publishing(request, act)
@@ -275,7 +269,7 @@ async def get_versions(request: web.Request) -> web.Response:
         readable_faq(session, principal, faq_id_)
         return [view.as_dict() for view in curation.history(session, faq_id_)]
 
-    return json_response({"versions": await run(work)})
+    return json_response({"versions": await run_in_session(work)})
 
 
 async def get_diff(request: web.Request) -> web.Response:
@@ -284,13 +278,13 @@ async def get_diff(request: web.Request) -> web.Response:
     a = query_int(request, "a", 0, 1, 1_000_000)
     b = query_int(request, "b", 0, 1, 1_000_000)
     if not a or not b:
-        raise ApiError(400, "invalid_parameter", "请用 a 和 b 指定要比较的两个版本号")
+        raise bad_parameter("a", "版本号", "请用 a 和 b 指定要比较的两个版本号")
 
     def work(session: Session) -> list[Any]:
         readable_faq(session, principal, faq_id_)
         return [field.as_dict() for field in curation.diff(session, faq_id_, a, b)]
 
-    return json_response({"a": a, "b": b, "fields": await run(work)})
+    return json_response({"a": a, "b": b, "fields": await run_in_session(work)})
 
 
 async def get_usage(request: web.Request) -> web.Response:
@@ -302,7 +296,7 @@ async def get_usage(request: web.Request) -> web.Response:
         readable_faq(session, principal, faq_id_)
         return usage.usage_series(session, faq_id_, days=days)
 
-    return json_response({"faq_id": faq_id_, "days": days, "series": await run(work)})
+    return json_response({"faq_id": faq_id_, "days": days, "series": await run_in_session(work)})
 
 
 def add_routes(app: web.Application) -> None:

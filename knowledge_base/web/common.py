@@ -1,5 +1,5 @@
 """What the knowledge-base admin API's views share: who may do what, running the curation services in
-a thread, and turning their domain errors into HTTP errors (the only place that happens).
+the path and query values they read. (Domain errors reach clients through ``griddesk.web.errors``.)
 
 Roles: admins may do everything; grid managers read the global FAQs and their grids' FAQs, edit
 drafts scoped to their grids and publish/approve/restore those (``curation.may_publish``), and read
@@ -8,8 +8,7 @@ the hit-test, the inbox and usage; agents get 403 on every route (they search fr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session
@@ -17,53 +16,16 @@ from sqlalchemy.orm import Session
 from accounts.models import Role
 from accounts.service import Principal
 from accounts.web import require_role
-from griddesk.db import run_in_session
+from griddesk.web import params
+from griddesk.web.params import path_id
 from griddesk.web.errors import ApiError
 from griddesk.web.json import read_json_object
 from knowledge_base.web.keys import kb_key
 from knowledge_base import curation
-from knowledge_base.curation_errors import (
-    CurationError,
-    FaqConflict,
-    FaqNotFound,
-    InboxItemsNotFound,
-    InvalidDraft,
-    InvalidTransition,
-    NotAllowed,
-    NothingToPublish,
-    VersionNotFound,
-)
 from knowledge_base.models import Faq
 
-T = TypeVar("T")
 CURATORS = (Role.MANAGER, Role.ADMIN)
 MAX_BODY_BYTES = 256 * 1024  # a draft: answer ≤ 5,000 characters, up to 100 similar questions
-
-# HTTP status of each domain error (``code`` and the Chinese message come from the error itself)
-_STATUS: dict[type[CurationError], int] = {
-    FaqNotFound: 404,
-    InboxItemsNotFound: 404,
-    VersionNotFound: 404,
-    FaqConflict: 409,
-    NothingToPublish: 409,
-    InvalidTransition: 409,
-    InvalidDraft: 422,
-    NotAllowed: 403,
-}
-
-
-def http_error(exc: CurationError) -> ApiError:
-    status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 409)
-    return ApiError(status, exc.code, str(exc))
-
-
-async def run(work: Callable[[Session], T]) -> T:
-    """Run ``work`` in one short session in a thread (committed on success); domain errors become HTTP errors."""
-    try:
-        return await run_in_session(work)
-    except CurationError as exc:
-        raise http_error(exc) from None
-
 
 async def curator(request: web.Request) -> Principal:
     """A logged-in manager or admin (CSRF checked on unsafe methods); 401/403 otherwise."""
@@ -79,29 +41,21 @@ async def body(request: web.Request) -> dict[str, Any]:
 
 
 def faq_id(request: web.Request) -> int:
-    raw = request.match_info["faq_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise ApiError(404, "faq_not_found", "找不到该 FAQ")
-    return int(raw)
+    return path_id(request, "faq_id", "找不到该 FAQ。", code="faq_not_found")
+
+
+QUERY_LABELS = {"limit": "每页条数", "offset": "起始位置", "a": "版本号 a", "b": "版本号 b", "days": "天数",
+                "k": "返回条数（k）"}
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, "invalid_parameter", f"{name} 必须是 {low} 到 {high} 之间的整数") from None
-    if not low <= value <= high:
-        raise ApiError(400, "invalid_parameter", f"{name} 必须是 {low} 到 {high} 之间的整数")
-    return value
+    return params.query_int(request, name, QUERY_LABELS.get(name, name), default=default, low=low, high=high)
 
 
 def ids(value: object, name: str = "item_ids", limit: int = 500) -> list[int]:
     if not isinstance(value, list) or not value or len(value) > limit \
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
-        raise ApiError(422, "invalid_field", f"{name} 必须是 1 到 {limit} 个正整数的列表")
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 10**12 for v in value):
+        raise ApiError(422, "invalid_field", f"问题编号列表：必须是 1 到 {limit} 个编号。", field=name)
     return list(dict.fromkeys(value))
 
 
@@ -121,30 +75,30 @@ def may_edit_scope(principal: Principal, grid: str | None) -> bool:
 def readable_faq(session: Session, principal: Principal, faq_id_: int) -> Faq:
     faq = session.get(Faq, faq_id_)
     if faq is None:
-        raise ApiError(404, "faq_not_found", "找不到该 FAQ")
+        raise ApiError(404, "faq_not_found", "找不到该 FAQ。")
     if not may_read(principal, faq):
-        raise ApiError(403, "forbidden", "这条 FAQ 不属于您的网格")
+        raise ApiError(403, "forbidden", "这条 FAQ 不属于您的网格。")
     return faq
 
 
 def editable_faq(session: Session, principal: Principal, faq_id_: int) -> Faq:
     faq = readable_faq(session, principal, faq_id_)
     if not may_edit_scope(principal, faq.grid):
-        raise ApiError(403, "forbidden", "您只能编辑本网格的 FAQ; 全局 FAQ 可以「为本网格定制」")
+        raise ApiError(403, "forbidden", "您只能编辑本网格的 FAQ；全局 FAQ 可以「为本网格定制」。")
     return faq
 
 
 def publishable_faq(session: Session, principal: Principal, faq_id_: int) -> Faq:
     faq = readable_faq(session, principal, faq_id_)
     if not curation.may_publish(principal, faq):
-        raise ApiError(403, "forbidden", "只有管理员或该网格的网格长可以发布这条 FAQ")
+        raise ApiError(403, "forbidden", "只有管理员或该网格的网格长可以发布这条 FAQ。")
     return faq
 
 
 def check_grid(principal: Principal, grid: str | None) -> None:
     """A grid named in a query (hit-test, list filter) must be one the principal may see."""
     if grid and grid != "global" and principal.role is not Role.ADMIN and grid not in principal.grid_codes:
-        raise ApiError(403, "forbidden", "您不属于这个网格")
+        raise ApiError(403, "forbidden", "您不属于这个网格。")
 
 
 def refresh_index(app: web.Application) -> None:

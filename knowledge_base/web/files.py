@@ -39,11 +39,11 @@ EXPORT_TYPES = {
 
 async def read_upload(request: web.Request, field: str = "file") -> tuple[bytes, str]:
     """The bytes and file name of the multipart part ``field``, at most ``MAX_UPLOAD_BYTES`` (413 beyond)."""
-    too_large = ApiError(413, "payload_too_large", f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    too_large = ApiError(413, "payload_too_large", f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB。")
     if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES + _FRAMING_BYTES:
         raise too_large
     if not request.content_type.startswith("multipart/"):
-        raise ApiError(415, "unsupported_media_type", "请以 multipart/form-data 上传文件 (字段名 file)")
+        raise ApiError(415, "unsupported_media_type", "请以 multipart/form-data 上传文件（字段名 file）。")
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
@@ -56,8 +56,8 @@ async def read_upload(request: web.Request, field: str = "file") -> tuple[bytes,
                     raise too_large
             return bytes(data), part.filename or ""
     except ValueError:
-        raise ApiError(400, "invalid_multipart", "上传内容不是有效的 multipart/form-data") from None
-    raise ApiError(422, "missing_file", "请选择要上传的文件 (字段名 file)")
+        raise ApiError(400, "invalid_multipart", "上传内容不是有效的 multipart/form-data。") from None
+    raise ApiError(422, "missing_file", "请选择要上传的文件（字段名 file）。")
 
 
 def report_json(report: importer.ImportReport) -> dict[str, Any]:
@@ -111,7 +111,7 @@ async def get_export(request: web.Request) -> web.Response:
     await admin(request)
     fmt = request.query.get("format", "csv")
     if fmt not in EXPORT_TYPES:
-        raise ApiError(400, "invalid_parameter", "format 必须是 csv、xlsx 或 jsonl")
+        raise ApiError(400, "invalid_parameter", "文件格式（format）：必须是 csv、xlsx 或 jsonl。", field="format")
     archived = request.query.get("archived", "") in {"1", "true"}
     data = await asyncio.to_thread(_export, fmt, archived)
     stamp = datetime.now(ZoneInfo(_ZONE)).strftime("%Y%m%d")

@@ -8,12 +8,12 @@ the inbox is clustered with that service's encoder (``knowledge_base.inbox.clust
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from knowledge_base.web.common import (
@@ -23,24 +23,14 @@ from knowledge_base.web.common import (
     curator,
     ids,
     refresh_index,
-    run,
 )
 from knowledge_base.web.keys import kb_key
 from knowledge_base import inbox
-from knowledge_base.index import SearchResult, Thresholds
-from knowledge_base.search import MAX_K, QueryError
+from knowledge_base.web.search_api import hits_json, k_of, search
 
 HIT_TEST_K = 5
 MAX_ANSWER_CHARS = 5000
 INBOX_CLUSTERS = 50
-
-
-def band(rank: int, score: float, result: SearchResult, thresholds: Thresholds) -> str:
-    """What the bot would do with this hit: the top one gets the decision; the others are offered
-    as suggestions when they reach the suggest threshold."""
-    if rank == 0:
-        return str(result.decision)
-    return "suggest" if score >= thresholds.suggest else "fallback"
 
 
 async def get_hit_test(request: web.Request) -> web.Response:
@@ -48,27 +38,12 @@ async def get_hit_test(request: web.Request) -> web.Response:
     query = request.query.get("q", "")
     grid = request.query.get("grid", "").strip() or None
     check_grid(principal, grid)
-    k = HIT_TEST_K
-    if request.query.get("k"):
-        try:
-            k = int(request.query["k"])
-        except ValueError:
-            raise ApiError(400, "invalid_k", f"k 必须是 1 到 {MAX_K} 之间的整数") from None
-    kb = request.app[kb_key]
-    try:
-        result = await asyncio.to_thread(kb.search, query, k, grid)
-    except QueryError as exc:
-        raise ApiError(400, "invalid_query", f"查询无效: {exc}") from None
-    thresholds = kb.thresholds
-    hits = [{"faq_id": hit.faq.id, "question": hit.faq.question, "answer": hit.faq.answer,
-             "grid": hit.faq.grid, "matched": hit.matched, "score": round(hit.score, 4),
-             "dense": round(hit.dense, 4), "lexical": round(hit.lexical, 4),
-             "band": band(rank, hit.score, result, thresholds)}
-            for rank, hit in enumerate(result.hits)]
+    result = await search(request, query, k_of(request, HIT_TEST_K), grid)
+    thresholds = request.app[kb_key].thresholds
     return json_response({
         "query": query, "grid": grid, "decision": str(result.decision),
         "thresholds": {"answer": thresholds.answer, "suggest": thresholds.suggest, "margin": thresholds.margin},
-        "hits": hits,
+        "hits": hits_json(result, thresholds),
     })
 
 
@@ -79,7 +54,7 @@ async def get_inbox(request: web.Request) -> web.Response:
     def work(session: Session) -> list[dict[str, object]]:
         return [cluster.as_dict() for cluster in inbox.clusters(session, kb.encoder, limit=INBOX_CLUSTERS)]
 
-    return json_response({"clusters": await run(work)})
+    return json_response({"clusters": await run_in_session(work)})
 
 
 async def post_similar(request: web.Request) -> web.Response:
@@ -88,13 +63,13 @@ async def post_similar(request: web.Request) -> web.Response:
     item_ids = ids(raw.get("item_ids"))
     faq_id = raw.get("faq_id")
     if not isinstance(faq_id, int) or isinstance(faq_id, bool) or faq_id < 1:
-        raise ApiError(422, "invalid_field", "faq_id 必须是要加入相似问题的 FAQ 编号")
+        raise ApiError(422, "invalid_field", "问答编号：请选择要加入相似问题的问答。", field="faq_id")
 
     def work(session: Session) -> dict[str, Any]:
         faq = inbox.resolve_as_similar(session, item_ids, faq_id, principal)
         return {"faq_id": faq.id, "status": str(faq.status), "review": str(faq.review), "version": faq.version}
 
-    result = await run(work)
+    result = await run_in_session(work)
     refresh_index(request.app)
     return json_response(result)
 
@@ -105,14 +80,14 @@ async def post_draft(request: web.Request) -> web.Response:
     item_ids = ids(raw.get("item_ids"))
     answer = raw.get("answer")
     if answer is not None and (not isinstance(answer, str) or len(answer) > MAX_ANSWER_CHARS):
-        raise ApiError(422, "invalid_field", f"answer 必须是不超过 {MAX_ANSWER_CHARS} 个字符的文本")
+        raise ApiError(422, "invalid_field", f"答案：必须是不超过 {MAX_ANSWER_CHARS} 个字符的文字。", field="answer")
 
     def work(session: Session) -> dict[str, Any]:
         faq = inbox.resolve_as_draft(session, item_ids, principal, answer=(answer or "").strip() or None)
         session.flush()
         return {"faq_id": faq.id, "status": str(faq.status), "review": str(faq.review), "version": faq.version}
 
-    return json_response(await run(work), status=201)
+    return json_response(await run_in_session(work), status=201)
 
 
 async def post_dismiss(request: web.Request) -> web.Response:
@@ -122,7 +97,7 @@ async def post_dismiss(request: web.Request) -> web.Response:
     def work(session: Session) -> int:
         return inbox.dismiss(session, item_ids, principal)
 
-    return json_response({"dismissed": await run(work)})
+    return json_response({"dismissed": await run_in_session(work)})
 
 
 def add_routes(app: web.Application) -> None:

@@ -26,7 +26,6 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -57,6 +56,7 @@ from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from gateway.inbox import Incoming, inbox_key
 from conversations.models import Author, Conversation, Message
+from griddesk.fields import CONTROL_CHARS
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SENDER_PREFIX = "tg:"
 MAX_UPDATE_BYTES = 1024 * 1024
 RECENT_UPDATES = 10_000
-_FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def sender_of(chat_id: int) -> str:
@@ -211,7 +210,7 @@ async def _handle(app: web.Application, channel: TelegramChannel,
                   event: TextMessage | ButtonPress | Unsupported | Ignored) -> None:
     if isinstance(event, TextMessage):
         sender = sender_of(event.chat_id)
-        text = _FORBIDDEN_CONTROL.sub("", event.text).strip()[:app[settings_key].max_message_chars]
+        text = CONTROL_CHARS.sub("", event.text).strip()[:app[settings_key].max_message_chars]
         if text:
             text = await asyncio.to_thread(choose, sender, text)
             await app[inbox_key].receive(Incoming(sender, text, _metadata(event.name), CHANNEL))

@@ -40,9 +40,9 @@ async def test_search_requires_the_api_token(client, demo_faqs, headers):
 
 
 @pytest.mark.parametrize("params, code", [({"q": ""}, "invalid_query"), ({}, "invalid_query"),
-                                          ({"q": "发票", "k": "x"}, "invalid_k"),
-                                          ({"q": "发票", "k": "0"}, "invalid_query"),
-                                          ({"q": "发票", "k": "500"}, "invalid_query"),
+                                          ({"q": "发票", "k": "x"}, "invalid_parameter"),
+                                          ({"q": "发票", "k": "0"}, "invalid_parameter"),
+                                          ({"q": "发票", "k": "500"}, "invalid_parameter"),
                                           ({"q": "a" * 2001}, "invalid_query")])
 async def test_bad_search_parameters_get_400(client, demo_faqs, params, code):
     response = await client.get(SEARCH, params=params, headers=AUTH)

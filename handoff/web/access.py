@@ -1,0 +1,61 @@
+"""Who on the staff may see and do what in the consoles: login, roles and grid scope, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import Role
+from accounts.service import Principal
+from accounts.web import require_role
+from handoff.models import Handoff
+from griddesk.web.errors import ApiError
+from handoff.ownership import HandoffNotFound
+
+STAFF = (Role.AGENT, Role.MANAGER, Role.ADMIN)
+MANAGERS = (Role.MANAGER, Role.ADMIN)
+
+
+async def staff(request: web.Request) -> Principal:
+    """A logged-in agent, grid manager or admin (CSRF checked on unsafe methods); 401/403 otherwise."""
+    return await require_role(request, *STAFF)
+
+
+async def manager(request: web.Request) -> Principal:
+    return await require_role(request, *MANAGERS)
+
+
+def actor(principal: Principal) -> str:
+    """How a person on the staff is named in audit trails (ownership events, tickets)."""
+    return f"account:{principal.account_id}"
+
+
+def visible_grids(principal: Principal) -> list[str] | None:
+    """The grids whose queues this person sees (None = all, for admins)."""
+    return None if principal.role is Role.ADMIN else list(principal.grid_codes)
+
+
+def visible_handoff(session: Session, principal: Principal, handoff_id: int) -> Handoff:
+    """The handoff, when it is in one of this person's grids or theirs (admins: any)."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HandoffNotFound()
+    if principal.role is Role.ADMIN or handoff.grid_code in principal.grid_codes \
+            or handoff.agent_id == principal.account_id:
+        return handoff
+    raise not_your_grid()
+
+
+def not_your_grid() -> ApiError:
+    return ApiError(403, "forbidden", "这个会话不属于您的网格。")
+
+
+def can_read_conversation(session: Session, principal: Principal, conversation_id: int) -> bool:
+    """Staff read a conversation that was handed to their grid or to them (admins: any)."""
+    if principal.role is Role.ADMIN:
+        return True
+    query = select(Handoff.id).where(Handoff.conversation_id == conversation_id)
+    grids = list(principal.grid_codes)
+    mine = Handoff.agent_id == principal.account_id
+    return session.scalar(query.where(Handoff.grid_code.in_(grids) | mine).limit(1)) is not None

@@ -1,0 +1,118 @@
+"""Tools beside the agent's chat (``/api/v1/console/…``): a ticket from the chat, the knowledge base,
+canned replies, transfer targets and the agent's own status."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import Role
+from conversations.live import publish_messages
+from conversations.models import Conversation, Message
+from conversations.notices import tell_customer
+from griddesk.db import run_in_session
+from griddesk.web.errors import ApiError
+from griddesk.web.json import json_response
+from grids.models import AgentStatus, Grid
+from handoff.canned import canned_replies
+from handoff.live import publish_queue_change
+from handoff.queue import agent_loads, set_agent_status
+from handoff.ticket_draft import ticket_draft
+from handoff.web.access import actor, staff, visible_grids, visible_handoff
+from handoff.web.console_api import body_of, detach, handoff_id_of
+from handoff.web.serialize import load_dict
+from knowledge_base.web.search_api import search_hits
+from tickets import intake
+from tickets import service as tickets
+
+CONSOLE_SEARCH_K = 5
+STATUS_LABELS = {"online": "在线", "away": "暂离", "offline": "离线"}
+
+
+async def get_ticket_draft(request: web.Request) -> web.Response:
+    principal = await staff(request)
+    handoff_id = handoff_id_of(request)
+    return json_response(await run_in_session(
+        lambda session: ticket_draft(session, visible_handoff(session, principal, handoff_id))))
+
+
+async def post_ticket(request: web.Request) -> web.Response:
+    principal = await staff(request)
+    handoff_id = handoff_id_of(request)
+    body = await body_of(request)
+    values = {
+        "category": body.get("category"), "description": body.get("description"),
+        "contact_phone": body.get("contact_phone"), "region": body.get("region"),
+        "contact_name": body.get("contact_name") or "客户", "amount_yuan": body.get("amount") or None,
+        "customer_tier": body.get("customer_tier"), "actor": actor(principal),
+    }
+    new, by = intake.new_ticket({k: v for k, v in values.items() if v is not None})
+
+    def work(session: Session) -> tuple[str, int, list[Message]]:
+        handoff = visible_handoff(session, principal, handoff_id)
+        sender = session.scalar(select(Conversation.sender_id).where(Conversation.id == handoff.conversation_id))
+        ticket = tickets.open_ticket(session, replace(new, sender_id=sender), actor=by)
+        handoff.packet = {**handoff.packet, "ticket_number": ticket.number}
+        told = tell_customer(session, handoff.conversation_id,
+                             f"已为您登记工单 {ticket.number}，处理进展可随时在这里查询。")
+        return ticket.number, handoff.conversation_id, detach(told, session)
+
+    number, conversation_id, told = await run_in_session(work)
+    publish_messages(request.app, conversation_id, told)
+    return json_response({"number": number}, status=201)
+
+
+async def kb_search(request: web.Request) -> web.Response:
+    principal = await staff(request)
+    grid = request.query.get("grid") or None
+    if grid is not None and principal.role is not Role.ADMIN and grid not in principal.grid_codes:
+        grid = None
+    hits = await search_hits(request, request.query.get("q", ""), CONSOLE_SEARCH_K, grid)
+    return json_response({"hits": hits})
+
+
+async def get_canned(request: web.Request) -> web.Response:
+    principal = await staff(request)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        return [{"id": r.id, "title": r.title, "text": r.text, "grid": r.grid_code}
+                for r in canned_replies(session, visible_grids(principal))]
+
+    return json_response({"items": await run_in_session(work)})
+
+
+async def get_transfer_targets(request: web.Request) -> web.Response:
+    await staff(request)
+
+    def work(session: Session) -> dict[str, Any]:
+        grids = [{"code": g.code, "name": g.name} for g in session.scalars(select(Grid).order_by(Grid.code))]
+        return {"grids": grids, "agents": [load_dict(load) for load in agent_loads(session, None)]}
+
+    return json_response(await run_in_session(work))
+
+
+async def post_status(request: web.Request) -> web.Response:
+    principal = await staff(request)
+    raw = (await body_of(request)).get("status")
+    try:
+        status = AgentStatus(raw)
+    except ValueError:
+        choices = "、".join(f"{label}（{code}）" for code, label in STATUS_LABELS.items())
+        raise ApiError(422, "invalid_status", f"状态必须是 {choices} 之一。", field="status") from None
+    await run_in_session(lambda session: set_agent_status(session, principal.account_id, status))
+    await publish_queue_change(request.app, list(principal.grid_codes) or None)
+    return json_response({"status": str(status)})
+
+
+def add_routes(app: web.Application) -> None:
+    prefix = "/api/v1/console"
+    app.router.add_get(f"{prefix}/handoffs/{{handoff_id}}/ticket-draft", get_ticket_draft)
+    app.router.add_post(f"{prefix}/handoffs/{{handoff_id}}/ticket", post_ticket)
+    app.router.add_get(f"{prefix}/kb/search", kb_search)
+    app.router.add_get(f"{prefix}/canned-replies", get_canned)
+    app.router.add_get(f"{prefix}/transfer-targets", get_transfer_targets)
+    app.router.add_post(f"{prefix}/status", post_status)
