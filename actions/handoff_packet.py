@@ -17,20 +17,22 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from grids.models import Grid
+from handoff import packet
+from handoff.models import HandoffReason
 from grids.service import route_request
 from tickets.models import Category
 
-REASONS = frozenset({"customer_request", "repeated_misses", "low_confidence", "complaint", "form_failures", "rule"})
+REASONS = frozenset(reason.value for reason in HandoffReason)
 
-# sizes the packet never exceeds (the gateway checks them again)
-MAX_CANDIDATES = 3
-MAX_QUESTION = 200
-MAX_SUMMARY = 500
-MAX_VALUE = 500  # one slot value or draft-ticket field, as text
-MAX_SLOTS = 30
-MAX_PROFILE_FIELD = 64
-MAX_NAME = 64  # intent, slot and grid names
-MAX_TICKET_NUMBER = 32
+# sizes the packet never exceeds: the contract's own limits (handoff.packet checks them again)
+MAX_CANDIDATES = 3  # the bot offers three candidates (the contract allows up to packet.MAX_FAQ_CANDIDATES)
+MAX_QUESTION = packet.MAX_QUESTION_CHARS
+MAX_SUMMARY = packet.MAX_SUMMARY_CHARS
+MAX_VALUE = packet.MAX_SLOT_VALUE_CHARS  # one slot value or draft-ticket field, as text
+MAX_SLOTS = packet.MAX_SLOTS
+MAX_PROFILE_FIELD = packet.MAX_PROFILE_CHARS
+MAX_NAME = min(packet.MAX_GRID_CHARS, packet.MAX_KEY_CHARS, packet.MAX_INTENT_CHARS)  # intent, slot, grid names
+MAX_TICKET_NUMBER = packet.MAX_TICKET_NUMBER_CHARS
 
 CANDIDATES_SLOT = "faq_candidates"
 FAQ_CATEGORY_SLOT = "faq_category"

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from accounts import web as accounts_web
 from conversations.hub import Hub, hub_key
+from gateway import labels
 from gateway.channels import rest, rest_live, socketio
 from gateway.channels.relay import Relay, relay_key, relay_task
 from gateway.channels.telegram import channel as telegram
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase |
     app.router.add_static("/static/", STATIC, show_index=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/v1/openapi.json", openapi)
+    labels.add_routes(app)
     rest.add_routes(app)
     rest_live.add_routes(app)
     telegram.setup(app)  # messaging channels mount themselves when configured (docs/channels.md)

@@ -6,7 +6,7 @@ from typing import Any
 
 from accounts.openapi import ACCOUNT_PATHS
 from gateway.channels.openapi import CHANNEL_PATHS
-from griddesk.web.openapi import ERROR_SCHEMA
+from griddesk.web.openapi import ERROR_SCHEMA, json_content, staff
 from handoff.web.openapi import HANDOFF_PATHS
 from knowledge_base.web.openapi import KB_PATHS
 from tickets.openapi import TICKET_PATHS, TICKET_SCHEMAS
@@ -29,6 +29,8 @@ OPENAPI: dict[str, Any] = {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document",
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
+        "/api/v1/labels": staff("get", "Chinese labels of every value the consoles show (roles, statuses, "
+                                       "categories, reasons…), by kind", {"200": json_content("Labels by kind")}),
         **TICKET_PATHS,
         **ACCOUNT_PATHS,
         **HANDOFF_PATHS,

@@ -1,4 +1,4 @@
-"""Chinese labels of handoff values, for the consoles."""
+"""Chinese labels of handoff values, for the consoles (served by ``GET /api/v1/labels``)."""
 
 from __future__ import annotations
 
@@ -21,3 +21,5 @@ STATUS_LABELS: dict[str, str] = {
     HandoffStatus.ABANDONED: "客户已离开",
     HandoffStatus.TICKET: "客户改为留言",
 }
+
+ALERT_KIND_LABELS: dict[str, str] = {"chat_wait": "排队超时", "chat_first_response": "首次响应超时", "overdue": "工单逾期"}

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from accounts.actors import actor_for_account
 from griddesk.errors import DomainError
 from conversations.models import Conversation, Owner
 from handoff.models import OwnershipEvent
@@ -84,10 +85,6 @@ class HandoffNotFound(OwnershipError):
 
     code = "not_found"
     default_message = "找不到该会话"
-
-
-def actor_for_account(account_id: int) -> str:
-    return f"account:{account_id}"
 
 
 def _expected_set(expected: Owner | Iterable[Owner]) -> frozenset[Owner]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.actors import account_id_of, actor_for_account
 from accounts.models import Account
 from knowledge_base.curation_errors import FaqNotFound, VersionNotFound
 from knowledge_base.models import Faq, FaqEvent, FaqVersion
@@ -77,12 +78,12 @@ class FieldDiff:
 def author_names(session: Session, authors: Iterable[str]) -> dict[str, str]:
     """Display names of ``account:<id>`` authors; other authors (``import``, ``system``) name themselves."""
     names = {a: {"import": "导入", "system": "系统"}.get(a, a) for a in authors}
-    ids = {int(a.split(":", 1)[1]) for a in names if a.startswith("account:") and a.split(":", 1)[1].isdigit()}
+    ids = {account_id for a in names if (account_id := account_id_of(a)) is not None}
     if ids:
         for account_id, display_name in session.execute(
             select(Account.id, Account.display_name).where(Account.id.in_(ids))
         ):
-            names[f"account:{account_id}"] = display_name
+            names[actor_for_account(account_id)] = display_name
     return names
 
 

@@ -14,7 +14,8 @@ from griddesk import fields
 from griddesk.errors import InvalidInput
 from grids.models import CustomerTier
 from tickets.fields import InvalidField, normalize_phone, parse_amount, parse_description, parse_name, parse_region
-from tickets.labels import CATEGORY_LABELS, FIELD_LABELS, REASONS, STATE_LABELS, TIER_LABELS
+from grids.labels import TIER_LABELS
+from tickets.labels import CATEGORY_LABELS, FIELD_LABELS, REASONS, STATE_LABELS
 from tickets.models import Category, TicketState
 from tickets.service import NewTicket
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from grids.models import CustomerTier
 from tickets.models import Category, Priority, TicketState
 
 STATE_LABELS: dict[TicketState, str] = {
@@ -20,9 +19,6 @@ CATEGORY_LABELS: dict[Category, str] = {
     Category.CONSULTATION: "咨询", Category.FAULT: "故障报修", Category.COMPLAINT: "投诉",
     Category.SUGGESTION: "建议", Category.BILLING: "账务/发票", Category.AFTER_SALES: "售后",
     Category.REFUND: "退款/赔偿",
-}
-TIER_LABELS: dict[CustomerTier, str] = {
-    CustomerTier.GENERAL: "一般客户", CustomerTier.KEY: "重要客户", CustomerTier.PROSPECT: "潜在客户",
 }
 # The fields of a ticket as people name them (error messages, forms, consoles).
 FIELD_LABELS: dict[str, str] = {

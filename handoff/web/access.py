@@ -11,6 +11,7 @@ from accounts.service import Principal
 from accounts.web import require_role
 from handoff.models import Handoff
 from griddesk.web.errors import ApiError
+from accounts.actors import actor_for_account
 from handoff.ownership import HandoffNotFound
 
 STAFF = (Role.AGENT, Role.MANAGER, Role.ADMIN)
@@ -28,7 +29,7 @@ async def manager(request: web.Request) -> Principal:
 
 def actor(principal: Principal) -> str:
     """How a person on the staff is named in audit trails (ownership events, tickets)."""
-    return f"account:{principal.account_id}"
+    return actor_for_account(principal.account_id)
 
 
 def visible_grids(principal: Principal) -> list[str] | None:
