@@ -224,7 +224,8 @@
 })();
 
 // ---- knowledge base (issue 5): a 知识库 link in the top bar of the other console pages, for grid
-// managers and admins. Wraps GridDeskConsole.me; the kb*.html pages have their own navigation. ----
+// managers and admins. Wraps GridDeskConsole.me; the knowledge-base pages (kb-page.html) have their own
+// navigation. ----
 (function () {
   "use strict";
   var C = window.GridDeskConsole;

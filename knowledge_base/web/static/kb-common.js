@@ -1,4 +1,4 @@
-// Shared by the knowledge-base admin pages (kb*.html): labels, the grid list, the safe answer
+// Shared by the knowledge-base admin pages (kb-page.html + kb*.main.html): labels, the grid list, the safe answer
 // preview, the confirm dialog, an FAQ picker and tolerant readers of the API's lists.
 // Builds on window.GridDeskConsole (common.js); exposes window.GridDeskKb.
 (function () {
@@ -89,8 +89,8 @@
   function renderAnswer(target, text) { window.GridDeskFormat.render(target, text); }
   var safeUrl = window.GridDeskFormat.safeUrl;
 
-  // ---- confirm dialog (markup in each page: #confirm-dialog, #confirm-title, #confirm-text,
-  // optional #confirm-note-row/#confirm-note, #confirm-error, #confirm-ok, #confirm-cancel) ----
+  // ---- confirm dialog (markup in kb-page.html, the pages' shared skeleton: #confirm-dialog, #confirm-title,
+  // #confirm-text, optional #confirm-note-row/#confirm-note, #confirm-error, #confirm-ok, #confirm-cancel) ----
   var pendingConfirm = null;
 
   function confirmDialog(options) {

@@ -1,0 +1,88 @@
+// The agent console's packet panel: what the bot handed over with the conversation (reason, intent,
+// grid, profile, summary, FAQ candidates, collected slots, draft ticket) and the handoff's events.
+(function () {
+  "use strict";
+  var C = window.GridDeskConsole;
+  var A = window.GridDeskAgentConsole;
+  var el = C.el;
+  var nodes = A.nodes;
+
+  var SLOT_LABELS = {
+    ticket_category: "工单类别", ticket_description: "问题描述", ticket_amount: "金额(元)", ticket_phone: "联系电话",
+    ticket_name: "联系人", ticket_region: "所在区域", customer_tier: "客户类型", ticket_number: "工单号",
+    category: "类别", description: "描述", contact_phone: "联系电话", contact_name: "联系人", region: "区域",
+    amount: "金额(元)"
+  };
+  var CATEGORY_LABELS = {
+    consultation: "咨询", fault: "故障报修", complaint: "投诉", suggestion: "建议", billing: "账务/发票",
+    after_sales: "售后", refund: "退款/赔偿"
+  };
+
+  function valueText(value) {
+    if (value === null || value === undefined || value === "") { return "—"; }
+    if (typeof value === "object") { return JSON.stringify(value); }
+    return String(value);
+  }
+
+  function fillFacts(list, data) {
+    C.clear(list);
+    var keys = data && typeof data === "object" ? Object.keys(data) : [];
+    keys.forEach(function (key) {
+      list.appendChild(el("dt", null, SLOT_LABELS[key] || key));
+      var value = data[key];
+      if (key === "category" || key === "ticket_category") { value = CATEGORY_LABELS[value] || value; }
+      if (key === "customer_tier") { value = C.label(C.labels.tier, value); }
+      list.appendChild(el("dd", null, valueText(value)));
+    });
+    if (!keys.length) { list.appendChild(el("dd", "muted", "无")); }
+  }
+
+  function render(detail) {
+    var packet = detail.packet || {};
+    nodes["packet-empty"].hidden = true;
+    nodes["packet-body"].hidden = false;
+    nodes["packet-reason"].textContent = detail.reason_label || packet.reason || detail.reason || "—";
+    var intent = packet.intent;
+    if (intent && intent.name) {
+      var confidence = typeof intent.confidence === "number" ? " (" + Math.round(intent.confidence * 100) + "%)" : "";
+      nodes["packet-intent"].textContent = intent.name + confidence;
+    } else {
+      nodes["packet-intent"].textContent = "—";
+    }
+    nodes["packet-grid"].textContent = detail.grid ? (detail.grid.name || detail.grid.code) : valueText(packet.grid);
+    nodes["packet-profile"].textContent = A.profileText(packet.profile);
+    nodes["packet-summary"].textContent = valueText(packet.summary);
+    nodes["packet-ticket"].textContent = valueText(packet.ticket_number);
+
+    var faqs = nodes["packet-faqs"];
+    C.clear(faqs);
+    (Array.isArray(packet.faq_candidates) ? packet.faq_candidates : []).forEach(function (faq) {
+      var li = el("li", "faq-candidate");
+      li.appendChild(el("span", "faq-candidate__question", faq.question || ("FAQ #" + faq.faq_id)));
+      li.appendChild(el("span", "score", typeof faq.score === "number" ? faq.score.toFixed(2) : ""));
+      faqs.appendChild(li);
+    });
+    if (!faqs.firstChild) { faqs.appendChild(el("li", "muted", "无")); }
+    fillFacts(nodes["packet-slots"], packet.slots);
+    fillFacts(nodes["packet-draft"], packet.draft_ticket);
+
+    var events = nodes["packet-events"];
+    C.clear(events);
+    (Array.isArray(detail.events) ? detail.events : []).forEach(function (event) {
+      var li = el("li", "event");
+      li.appendChild(el("time", "event__time", C.clock(event.created_at)));
+      li.appendChild(el("span", "event__what", valueText(event.from) + " → " + valueText(event.to)));
+      if (event.actor) { li.appendChild(el("span", "event__actor", String(event.actor))); }
+      if (event.note) { li.appendChild(el("span", "event__note", String(event.note))); }
+      events.appendChild(li);
+    });
+  }
+
+  // no conversation open
+  function clear() {
+    nodes["packet-body"].hidden = true;
+    nodes["packet-empty"].hidden = false;
+  }
+
+  A.packet = { render: render, clear: clear };
+})();
