@@ -26,7 +26,7 @@ def _t2s():  # type: ignore[no-untyped-def]
 
 
 def to_simplified(text: str) -> str:
-    return _t2s().convert(text)
+    return str(_t2s().convert(text))
 
 
 def strip_control(text: str) -> str:

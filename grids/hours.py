@@ -80,7 +80,9 @@ def _closed_dates(value: object) -> frozenset[date]:
     dates: set[date] = set()
     for item in value:
         try:
-            dates.add(date.fromisoformat(item))  # type: ignore[arg-type]
+            if not isinstance(item, str):
+                raise TypeError(item)
+            dates.add(date.fromisoformat(item))
         except (TypeError, ValueError):
             raise InvalidBusinessHours(f"business hours: closed date {item!r} is not a date like \"2026-10-01\"") from None
     return frozenset(dates)

@@ -16,6 +16,8 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from griddesk.db import rows_changed
+
 from accounts.actors import actor_for_account
 from griddesk.errors import DomainError
 from conversations.models import Conversation, Owner
@@ -176,10 +178,10 @@ def transition(
         conditions.append(Conversation.handoff_id == handoff_id)
     if max_chats is not None and new_agent is not None:
         conditions.append(human_chats(new_agent) < max_chats)
-    changed = session.execute(
+    changed = rows_changed(session.execute(
         update(Conversation).where(and_(*conditions)).values(values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if changed != 1:
         raise _lost(session, conversation_id, expected_owners, to, agent_id, expected_agent_id, handoff_id,
                     max_chats)

@@ -46,15 +46,15 @@ def sweep_once() -> News:
     with session_scope() as session:
         report = sweep(session, utcnow())
         for handoff_id in report.overflowed:
-            handoff = session.get(Handoff, handoff_id)
-            grid = session.get(Grid, handoff.grid_code)
-            conversation = session.get(Conversation, handoff.conversation_id)
+            handoff = session.get_one(Handoff, handoff_id)
+            grid = session.get_one(Grid, handoff.grid_code)
+            conversation = session.get_one(Conversation, handoff.conversation_id)
             stored = tell_customer(session, conversation.id, messages.transferred_to_grid(grid.name))
             news.told.append((conversation.id, conversation.sender_id, stored))
             news.grids.add(grid.code)
         for handoff_id in report.abandoned:
-            news.grids.add(session.get(Handoff, handoff_id).grid_code)
-        news.alerts = [alert_dict(session.get(Alert, alert_id)) for alert_id in report.alerts]
+            news.grids.add(session.get_one(Handoff, handoff_id).grid_code)
+        news.alerts = [alert_dict(session.get_one(Alert, alert_id)) for alert_id in report.alerts]
         session.flush()
         for _conversation_id, _sender, stored in news.told:
             for message in stored:

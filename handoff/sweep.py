@@ -129,7 +129,7 @@ def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now
                    note="客户长时间未在线, 视为离开队列", now=now)
     except OwnershipError:  # accepted or left in the meantime
         return False
-    handoff.status = HandoffStatus.ABANDONED.value
+    handoff.status = HandoffStatus.ABANDONED
     handoff.ended_at = now
     return True
 

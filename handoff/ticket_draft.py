@@ -16,9 +16,9 @@ MAX_DESCRIPTION_CHARS = 1000
 
 def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
     """The fields an agent starts from (the agent checks and completes them before opening the ticket)."""
-    packet = handoff.packet or {}
-    slots = packet.get("slots") or {}
-    draft = packet.get("draft_ticket") or {}
+    packet: dict[str, Any] = dict(handoff.packet or {})
+    slots: dict[str, Any] = packet.get("slots") or {}
+    draft: dict[str, Any] = packet.get("draft_ticket") or {}
     conversation = session.get_one(Conversation, handoff.conversation_id)
     profile = {**(conversation.profile or {}), **(packet.get("profile") or {})}
     said = session.scalars(

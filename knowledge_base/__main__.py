@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from typing import Any
 from collections.abc import Callable
 from pathlib import Path
 
@@ -204,8 +205,8 @@ def train_list() -> int:
         if not rows:
             print("还没有训练过适配器。")
         for row in rows:
-            after = row.report.get("after", {}) if isinstance(row.report, dict) else {}
-            before = row.report.get("before", {}) if isinstance(row.report, dict) else {}
+            report: dict[str, Any] = row.report if isinstance(row.report, dict) else {}
+            after, before = report.get("after") or {}, report.get("before") or {}
             print(f"{'*' if row.active else ' '} v{row.id}  {row.created_at:%Y-%m-%d %H:%M}  {row.encoder}  "
                   f"{row.faqs} FAQ / {row.pairs} 相似问  验证 top-1 {before.get('top1', 0):.3f} → {after.get('top1', 0):.3f}")
     return 0

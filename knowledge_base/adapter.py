@@ -35,7 +35,7 @@ class Adapter:
         mapped = np.asarray(vectors, dtype=np.float32) @ self.matrix.T
         norms = np.linalg.norm(mapped, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return (mapped / norms).astype(np.float32, copy=False)
+        return np.asarray(mapped / norms, dtype=np.float32)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()

@@ -114,7 +114,10 @@ class SentenceTransformerEncoder:
                 f"cannot load sentence-transformers model {model!r} offline: {exc}"
             ) from exc
         self.name = f"st:{model}"
-        self.dim = int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise EncoderError(f"sentence-transformers model {model!r} does not say its embedding size")
+        self.dim = int(dimension)
         self._batch_size = batch_size
         self._lock = threading.Lock()
 

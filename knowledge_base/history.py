@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -64,7 +65,7 @@ class FieldDiff:
     field: str
     before: str
     after: str
-    ops: list[tuple[str, str]] = field(default_factory=list)  # (equal | insert | delete, text)
+    ops: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (equal | insert | delete, text)
 
     @property
     def changed(self) -> bool:

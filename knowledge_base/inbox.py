@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from griddesk.db import utcnow
+from griddesk.db import utcnow, rows_changed
 from knowledge_base.curation import (
     Actor,
     FaqDraft,
@@ -206,7 +206,7 @@ def _resolve(session: Session, misses: Sequence[Miss], action: str, actor: Actor
     )
     for miss in misses:
         session.expire(miss)
-    return result.rowcount
+    return rows_changed(result)
 
 
 def resolve_as_similar(session: Session, item_ids: Sequence[int], faq_id: int, actor: Actor) -> Faq:

@@ -57,7 +57,7 @@ def hub_scores(
         sims = vectors[start : start + 1024] @ ref.T
         sims[groups[start : start + 1024, None] == ref_groups[None, :]] = -1.0
         hub[start : start + 1024] = np.partition(sims, -k, axis=1)[:, -k:].mean(axis=1)
-    return (hub - hub.mean()).astype(np.float32)
+    return np.asarray(hub - hub.mean(), dtype=np.float32)
 
 
 class Decision(StrEnum):

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from griddesk.db import utcnow
+from griddesk.db import utcnow, rows_changed
 from knowledge_base.models import FaqUsage, UsageKind
 
 KINDS = tuple(k.value for k in UsageKind)
@@ -23,7 +23,7 @@ def _bump(session: Session, faq_id: int, day: date, kind: str, n: int) -> bool:
         .values(count=FaqUsage.count + n)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount > 0
+    return rows_changed(result) > 0
 
 
 def record_usage(session: Session, faq_id: int, kind: UsageKind | str, day: date | None = None,

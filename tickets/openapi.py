@@ -102,7 +102,7 @@ _BAD_BODY = {
 }
 _NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
            "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)"}
-_TICKETS_SECURITY = [{"bearer": []}]
+_TICKETS_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 _TICKET_PATHS: dict[str, Any] = {
     "/api/v1/tickets": {

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from griddesk.errors import DomainError
-from griddesk.db import utcnow
+from griddesk.db import utcnow, rows_changed
 from grids.models import Grid
 from grids.service import route_request
 from tickets import policy
@@ -156,12 +156,12 @@ def transition(session: Session, number: str, to_state: TicketState, actor: str,
     entered = now()
     rules = grid_of(session, ticket).policy()
     due = policy.step_due(to_state, Category(ticket.category), ticket.created_at, entered, rules)
-    changed = session.execute(
+    changed = rows_changed(session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.version == ticket.version, Ticket.state == current)
         .values(state=to_state, version=Ticket.version + 1, step_due_at=due, overdue=False, updated_at=entered)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if changed != 1:
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
     _event(session, ticket, actor, "transition", note, from_state=current, to_state=to_state, at=entered)
@@ -171,11 +171,11 @@ def transition(session: Session, number: str, to_state: TicketState, actor: str,
 
 
 def _bump(session: Session, ticket: Ticket, entered: datetime, **values: object) -> None:
-    changed = session.execute(
+    changed = rows_changed(session.execute(
         update(Ticket).where(Ticket.id == ticket.id, Ticket.version == ticket.version)
         .values(version=Ticket.version + 1, updated_at=entered, **values)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if changed != 1:
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
 

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from griddesk.db import rows_changed
+
 from grids.models import Grid
 from tickets.labels import STATE_LABELS
 from tickets.models import Alert, Ticket, TicketEvent, TicketState
@@ -35,11 +37,11 @@ def check_overdue(session: Session, now: datetime) -> WatchReport:
     for ticket in late:
         if not ticket.overdue:
             # Guarded by version like any change, so a concurrent transition is never overwritten.
-            changed = session.execute(
+            changed = rows_changed(session.execute(
                 update(Ticket).where(Ticket.id == ticket.id, Ticket.version == ticket.version)
                 .values(overdue=True, version=Ticket.version + 1)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if changed != 1:
                 continue
             session.add(TicketEvent(ticket_id=ticket.id, actor="system", kind="overdue",

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select, update
 
-from griddesk.db import session_scope
+from griddesk.db import session_scope, rows_changed
 from conversations.hub import OUTBOUND_TOPIC
 from conversations.models import Author, Conversation, Message
 from conversations.transcript import message_dict
@@ -71,7 +71,7 @@ def _advance(conversation_id: int, before: int, to: int) -> bool:
             .values(delivered_seq=to)
             .execution_options(synchronize_session=False)
         )
-        return moved.rowcount == 1
+        return rows_changed(moved) == 1
 
 
 class Relay:

@@ -60,7 +60,8 @@ def bot_utterances(message: dict[str, Any]) -> list[Utterance]:
     Text is split at blank lines as Rasa does; buttons ride on the last part as ``quick_replies``.
     GridDesk's own custom payloads (``{"griddesk": …}``) are never sent.
     """
-    payload = message.get("payload") if isinstance(message.get("payload"), dict) else {}
+    raw_payload = message.get("payload")
+    payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
     text = payload.get("text") if isinstance(payload.get("text"), str) else message.get("text")
     utterances: list[Utterance] = []
     if isinstance(text, str) and text.strip():

@@ -32,8 +32,8 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
-SESSION = [{"session": []}]
-STAFF_ERRORS = {
+SESSION: list[dict[str, list[str]]] = [{"session": []}]
+STAFF_ERRORS: dict[str, Any] = {
     "401": error("unauthorized: not logged in"),
     "403": error("forbidden: wrong role or not your grid · csrf: missing or wrong X-CSRF-Token"),
 }

@@ -99,7 +99,7 @@ async def post_status(request: web.Request) -> web.Response:
     principal = await staff(request)
     raw = (await body_of(request)).get("status")
     try:
-        status = AgentStatus(raw)
+        status = AgentStatus(str(raw))
     except ValueError:
         choices = "、".join(f"{label}（{code}）" for code, label in STATUS_LABELS.items())
         raise ApiError(422, "invalid_status", f"状态必须是 {choices} 之一。", field="status") from None

@@ -12,7 +12,7 @@ from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
 
-_SESSION = [{"session": []}]
+_SESSION: list[dict[str, list[str]]] = [{"session": []}]
 _ERRORS = {
     "401": _error("unauthorized: not logged in"),
     "403": _error("forbidden: not a manager or admin, or not your grid's FAQ · csrf: missing or wrong X-CSRF-Token"),

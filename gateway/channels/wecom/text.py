@@ -11,7 +11,8 @@ MAX_TEXT_BYTES = 2048  # WeCom's limit for a text message's content
 
 def render(message: dict[str, Any]) -> str:
     """The text a WeCom user reads for a transcript entry ("" when there is nothing to show)."""
-    payload = message.get("payload") if isinstance(message.get("payload"), dict) else {}
+    raw_payload = message.get("payload")
+    payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
     text = message.get("text") if isinstance(message.get("text"), str) else payload.get("text")
     parts = [text.strip()] if isinstance(text, str) and text.strip() else []
     image = payload.get("image")
