@@ -13,7 +13,7 @@ BOT_PY     := $(BOT_VENV)/bin/python
 APP_PY     := $(APP_VENV)/bin/python
 export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
 
-.PHONY: help setup envs model db run test browser webchat clean
+.PHONY: help setup envs model db run test lint browser webchat clean
 
 help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
@@ -71,11 +71,19 @@ $(WEBCHAT_JS):
 	@npm install --prefix $(WEBCHAT_DIR) --no-audit --no-fund --ignore-scripts --loglevel=error rasa-webchat@1.0.1 >/dev/null
 	@test -f $@
 
-# The whole suite: unit tests, Rasa data validation and test stories, integration tests against
-# the real Rasa server + action server + gateway, and browser tests in headless Chromium
-# (the GridDesk pages and the rasa-webchat widget).
-test: setup browser webchat
-	$(APP_PY) -m pytest $(PYTEST_ARGS)
+# The quality gates: lint and format (ruff), the layering contracts (import-linter), types (mypy).
+lint: envs
+	$(APP_PY) -m ruff check .
+	$(APP_PY) -m ruff format --check .
+	$(APP_VENV)/bin/lint-imports
+	$(APP_PY) -m mypy
+
+# The whole suite after the gates: unit tests, Rasa data validation and test stories, integration tests
+# against the real Rasa server + action server + gateway, and browser tests in headless Chromium (the
+# GridDesk pages and the rasa-webchat widget); on both cores (PYTEST_WORKERS=0 runs them in one process).
+PYTEST_WORKERS ?= 2
+test: setup browser webchat lint
+	$(APP_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV_DIR) models var
