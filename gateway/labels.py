@@ -16,7 +16,14 @@ from conversations.labels import AUTHOR_LABELS, CHANNEL_LABELS
 from griddesk.web.json import json_response
 from grids.labels import AGENT_STATUS_LABELS, TIER_LABELS
 from handoff.labels import ALERT_KIND_LABELS, REASON_LABELS, STATUS_LABELS
-from knowledge_base.labels import DECISION_LABELS, FAQ_STATUS_LABELS, INBOX_KIND_LABELS, REVIEW_LABELS
+from knowledge_base.labels import (
+    DECISION_LABELS,
+    EVENT_SOURCE_LABELS,
+    FAQ_STATUS_LABELS,
+    INBOX_KIND_LABELS,
+    REVIEW_LABELS,
+)
+from knowledge_base.labels import FIELD_LABELS as FAQ_FIELD_LABELS
 from tickets.labels import CATEGORY_LABELS, FIELD_LABELS, PRIORITY_LABELS, STATE_LABELS
 
 
@@ -41,6 +48,8 @@ LABELS: dict[str, dict[str, str]] = {
     "faq_review": _plain(REVIEW_LABELS),
     "kb_decision": _plain(DECISION_LABELS),
     "inbox_kind": _plain(INBOX_KIND_LABELS),
+    "faq_source": _plain(EVENT_SOURCE_LABELS),
+    "faq_field": _plain(FAQ_FIELD_LABELS),
 }
 
 

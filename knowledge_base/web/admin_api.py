@@ -37,6 +37,7 @@ from knowledge_base.web.common import (
     refresh_index,
 )
 from knowledge_base import curation, usage
+from knowledge_base.labels import FIELD_LABELS
 from knowledge_base.models import Faq, FaqStatus, FaqVersion, Review
 
 MAX_NOTE_CHARS = 500
@@ -87,10 +88,6 @@ def faq_detail(session: Session, principal: Principal, faq: Faq) -> dict[str, An
 # --- parsing ------------------------------------------------------------------------------------
 
 
-# The fields of an FAQ as people name them (error messages).
-FIELD_LABELS = {"question": "标准问题", "similar_questions": "相似问题", "answer": "答案", "category": "分类",
-                "grid": "适用网格", "overrides_id": "所定制的全局问答编号", "note": "备注",
-                "expected_version": "问答版本号", "number": "版本号"}
 
 
 def _string(raw: dict[str, Any], name: str) -> str:

@@ -5,15 +5,26 @@
   "use strict";
   var csrfToken = "";
 
-  // where the customer writes from (conversation.channel); the agent's reply goes back the same way
-  var CHANNEL_LABELS = { rest: "网页", socketio: "网页 Webchat", telegram: "Telegram", wecom: "企业微信" };
-  var ROLE_LABELS = { agent: "客服", manager: "网格经理", admin: "管理员" };
-  var STATUS_LABELS = { online: "在线", away: "忙碌", offline: "离线" };
-  var TIER_LABELS = { key: "重要客户", vip: "重要客户", general: "一般客户", prospect: "潜在客户" };
-  var HANDOFF_STATUS_LABELS = {
-    queued: "排队中", active: "服务中", returned: "已交回机器人", closed: "已结束",
-    abandoned: "客户已离开", ticket: "客户已留言"
+  // Chinese labels of every value the pages show come from the server (GET /api/v1/labels, defined once
+  // in the features); me() loads them before any page draws. Names here: the server's kinds, camelCased.
+  var LABEL_KINDS = {
+    role: "role", status: "agent_status", tier: "tier", handoffStatus: "handoff_status", channel: "channel",
+    author: "author", reason: "handoff_reason", alertKind: "alert_kind", category: "ticket_category",
+    ticketState: "ticket_state", priority: "ticket_priority", ticketField: "ticket_field",
+    faqStatus: "faq_status", review: "faq_review", decision: "kb_decision", inboxKind: "inbox_kind",
+    faqField: "faq_field", faqSource: "faq_source"
   };
+  var labels = {};
+  Object.keys(LABEL_KINDS).forEach(function (name) { labels[name] = {}; });
+
+  function loadLabels() {
+    return api("GET", "/api/v1/labels").then(function (body) {
+      Object.keys(LABEL_KINDS).forEach(function (name) {
+        var loaded = (body && body[LABEL_KINDS[name]]) || {};
+        Object.keys(loaded).forEach(function (key) { labels[name][key] = loaded[key]; });
+      });
+    });
+  }
   var ERROR_TEXT = {
     unauthorized: "登录已失效,请重新登录",
     forbidden: "您没有权限执行此操作",
@@ -116,14 +127,15 @@
 
   // Logged-in account: fills the top bar (name, role, manager link) and the logout button.
   function me() {
-    return api("GET", "/api/v1/auth/me").then(function (body) {
+    return Promise.all([api("GET", "/api/v1/auth/me"), loadLabels()]).then(function (results) {
+      var body = results[0];
       csrfToken = body.csrf_token || "";
       var account = body.account || {};
       var name = document.getElementById("me-name");
       var role = document.getElementById("me-role");
       var managerLink = document.getElementById("manager-link");
       if (name) { name.textContent = account.display_name || account.username || ""; }
-      if (role) { role.textContent = label(ROLE_LABELS, account.role); }
+      if (role) { role.textContent = label(labels.role, account.role); }
       if (managerLink) { managerLink.hidden = !isManager(account); }
       var logout = document.getElementById("logout");
       if (logout) {
@@ -215,11 +227,8 @@
     label: label,
     isManager: isManager,
     LiveSocket: LiveSocket,
-    channelLabel: function (channel) { return CHANNEL_LABELS[channel] || String(channel || ""); },
-    labels: {
-      role: ROLE_LABELS, status: STATUS_LABELS, tier: TIER_LABELS, handoffStatus: HANDOFF_STATUS_LABELS,
-      channel: CHANNEL_LABELS
-    }
+    channelLabel: function (channel) { return labels.channel[channel] || String(channel || ""); },
+    labels: labels
   };
 })();
 

@@ -9,7 +9,6 @@
   var state = A.state;
   var nodes = A.nodes;
 
-  var AUTHOR_LABELS = { customer: "客户", bot: "智能助手", agent: "客服", system: "系统" };
   // what the customer's control buttons mean, when the transcript keeps their payloads
   var CONTROL_LABELS = {
     "/griddesk_keep_waiting": "(客户选择:继续等待)", "/griddesk_leave_message": "(客户选择:留言)",
@@ -36,7 +35,7 @@
     var li = el("li", "msg msg--" + author);
     li.setAttribute("data-seq", String(message.seq));
     var head = el("div", "msg__head");
-    var who = AUTHOR_LABELS[author] || author;
+    var who = C.labels.author[author] || author;
     if (author === "agent") {
       var name = payload.agent_name ? String(payload.agent_name) : "客服";
       who = (state.account && payload.agent_id === state.account.id) ? name + "(我)" : name;

@@ -13,10 +13,6 @@
     category: "类别", description: "描述", contact_phone: "联系电话", contact_name: "联系人", region: "区域",
     amount: "金额(元)"
   };
-  var CATEGORY_LABELS = {
-    consultation: "咨询", fault: "故障报修", complaint: "投诉", suggestion: "建议", billing: "账务/发票",
-    after_sales: "售后", refund: "退款/赔偿"
-  };
 
   function valueText(value) {
     if (value === null || value === undefined || value === "") { return "—"; }
@@ -30,7 +26,7 @@
     keys.forEach(function (key) {
       list.appendChild(el("dt", null, SLOT_LABELS[key] || key));
       var value = data[key];
-      if (key === "category" || key === "ticket_category") { value = CATEGORY_LABELS[value] || value; }
+      if (key === "category" || key === "ticket_category") { value = C.label(C.labels.category, value); }
       if (key === "customer_tier") { value = C.label(C.labels.tier, value); }
       list.appendChild(el("dd", null, valueText(value)));
     });

@@ -7,7 +7,6 @@
   var el = C.el;
   var REFRESH_MS = 10000;
   var FIRST_RESPONSE_SLA_SECONDS = 60;  // DOMAIN.md: online chat, first response within 1 minute
-  var ALERT_KIND_LABELS = { chat_first_response: "首次响应超时", chat_wait: "排队超时", overdue: "工单逾期" };
 
   var grids = document.getElementById("grids");
   var board = { grids: [], receivedAt: Date.now() };
@@ -112,7 +111,7 @@
         var li = el("li", "alert-item");
         li.setAttribute("data-alert-id", String(alert.id));
         li.appendChild(el("time", "alert-item__time", C.clock(alert.created_at)));
-        li.appendChild(el("span", "tag tag--warn", ALERT_KIND_LABELS[alert.kind] || alert.kind || "提醒"));
+        li.appendChild(el("span", "tag tag--warn", C.labels.alertKind[alert.kind] || alert.kind || "提醒"));
         li.appendChild(el("span", "alert-item__message", alert.message || ""));
         var ack = el("button", "btn btn--small alert-ack", "已知悉");
         ack.type = "button";

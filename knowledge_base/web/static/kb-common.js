@@ -6,18 +6,6 @@
   var C = window.GridDeskConsole;
   var el = C.el;
 
-  var STATUS_LABELS = { draft: "草稿", published: "已发布", archived: "已下线" };
-  var REVIEW_LABELS = { "": "", draft: "草稿未提交", pending: "待审核", rejected: "已驳回" };
-  var DECISION_LABELS = { answer: "直接回答", suggest: "推荐候选", fallback: "转人工兜底" };
-  var KIND_LABELS = { miss: "未命中", low_confidence: "低置信", unhelpful: "没帮助", agent_answer: "客服回答" };
-  var SOURCE_LABELS = {
-    edit: "编辑", create: "新建", "import": "导入", restore: "恢复", inbox: "未解决问题",
-    similar: "加相似问", seed: "初始数据", customize: "网格定制", agent_answer: "客服回答"
-  };
-  var FIELD_LABELS = {
-    question: "标准问题", similar_questions: "相似问题", answer: "答案", category: "分类",
-    grid: "适用范围", overrides_id: "覆盖的全局问答"
-  };
   var ERROR_TEXT = {
     faq_conflict: "该问答已被他人修改",
     nothing_to_publish: "没有可发布的草稿",
@@ -206,8 +194,8 @@
     number: number,
     faqId: faqId,
     labels: {
-      status: STATUS_LABELS, review: REVIEW_LABELS, decision: DECISION_LABELS, kind: KIND_LABELS,
-      source: SOURCE_LABELS, field: FIELD_LABELS
+      status: C.labels.faqStatus, review: C.labels.review, decision: C.labels.decision, kind: C.labels.inboxKind,
+      source: C.labels.faqSource, field: C.labels.faqField
     }
   };
 })();
