@@ -29,15 +29,8 @@ from conversations.models import Author, Conversation, Message, MessageStatus, O
 from conversations.notices import system_reply
 from handoff.ownership import HandoffNotFound, OwnershipError
 from handoff.packet import PacketError, parse_packet
-from handoff.queue import (
-    AlreadyRated,
-    InvalidRating,
-    customer_leaves,
-    queue_status,
-    rate,
-    reopen,
-    request_handoff,
-)
+from handoff.queue import customer_leaves, queue_status, reopen, request_handoff
+from handoff.rating import AlreadyRated, InvalidRating, rate
 from gateway.rasa_client import BotUnavailable, rasa_key
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from handoff.triggers import wants_human

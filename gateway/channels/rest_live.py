@@ -24,12 +24,10 @@ from griddesk.web.errors import ApiError
 from conversations.hub import conversation_topic
 from handoff.live import customer_status, publish_status
 from handoff.queue import (
-    AlreadyRated,
     HandoffNotFound,
-    InvalidRating,
-    rate,
     touch_customer,
 )
+from handoff.rating import AlreadyRated, InvalidRating, rate
 from gateway.channels.rest import query_sender
 from conversations.transcript import get_or_create_conversation, message_dict, transcript
 from conversations.hub import hub_key

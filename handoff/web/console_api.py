@@ -42,13 +42,12 @@ from handoff.ownership import (
     NotInGrid,
 )
 from handoff.proposals import propose_from_handoff
-from handoff.queue import (
+from handoff.assignment import (
     AgentNotFound,
     InvalidTransfer,
     accept,
     agent_loads,
     close,
-    grid_queue,
     hand_back,
     handoff_view,
     my_chats,
@@ -56,6 +55,7 @@ from handoff.queue import (
     set_agent_status,
     transfer,
 )
+from handoff.queue import grid_queue
 from handoff.web.serialize import alert_dict, chat_dict, load_dict, queue_item_dict
 from handoff.sweep import AlertNotFound, acknowledge_alert, open_alerts
 from tickets.web import parse_new_ticket

@@ -31,7 +31,7 @@ from handoff.web.console_api import (
 )
 from griddesk.web.errors import ApiError
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic
-from handoff.queue import touch_agent
+from handoff.assignment import touch_agent
 from conversations.hub import hub_key
 
 log = logging.getLogger(__name__)
