@@ -1,6 +1,7 @@
 """The customer's rating of a closed handoff (CSAT), and its bounds (no HTTP here).
 
-The function flushes; the caller commits.
+The bounds are defined here once; the rating buttons and prompt (``handoff.messages``) and the rating
+route's OpenAPI schema use them. The function flushes; the caller commits.
 """
 
 from __future__ import annotations
