@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message, Owner
@@ -23,6 +23,7 @@ from grids.service import route_request
 from handoff.assignment import agent_loads, pick_agent
 from handoff.lookups import (
     account_name,
+    account_names,
     conversation_or_none,
     customer_profile,
     end_handoff,
@@ -104,7 +105,10 @@ def queue_status(session: Session, sender_id: str, now: datetime) -> QueueStatus
 
 
 def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime) -> list[QueueItem]:
-    """The waiting conversations of these grids (None = all), oldest first, with their place in their grid."""
+    """The waiting conversations of these grids (None = all), oldest first, with their place in their grid.
+
+    A fixed number of queries however long the queue: the offered agents' names and the previews are
+    read for all items at once."""
     query = (select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
              .where(Handoff.status == HandoffStatus.QUEUED.value, Conversation.owner == Owner.QUEUED.value,
                     Conversation.handoff_id == Handoff.id)
@@ -113,6 +117,8 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
         query = query.where(Handoff.grid_code.in_(list(grid_codes)))
     rows = session.execute(query).all()
     names = grid_names(session)
+    agents = account_names(session, [h.offered_agent_id for h, _ in rows if h.offered_agent_id])
+    previews = _previews(session, [conversation.id for _, conversation in rows])
     places: dict[str, int] = {}
     items = []
     for handoff, conversation in rows:
@@ -123,8 +129,8 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
             reason=HandoffReason(handoff.reason), position=places[handoff.grid_code],
             waited_seconds=max(0, int((now - handoff.queued_at).total_seconds())), queued_at=handoff.queued_at,
             offered_agent_id=handoff.offered_agent_id,
-            offered_agent_name=account_name(session, handoff.offered_agent_id) if handoff.offered_agent_id else None,
-            profile=customer_profile(conversation, handoff), preview=_preview(session, conversation.id),
+            offered_agent_name=agents.get(handoff.offered_agent_id, "") if handoff.offered_agent_id else None,
+            profile=customer_profile(conversation, handoff), preview=_shorten(previews.get(conversation.id)),
             channel=conversation.channel,
         ))
     return items
@@ -245,9 +251,20 @@ def _current_enqueued(session: Session, conversation: Conversation) -> Enqueued:
                     offered_agent_id=handoff.offered_agent_id)
 
 
-def _preview(session: Session, conversation_id: int) -> str:
-    text = session.scalar(select(Message.text).where(Message.conversation_id == conversation_id,
-                                                     Message.author == Author.CUSTOMER.value)
-                          .order_by(Message.seq.desc()).limit(1))
+def _previews(session: Session, conversation_ids: Sequence[int]) -> dict[int, str | None]:
+    """Each conversation's latest customer message, in one query."""
+    if not conversation_ids:
+        return {}
+    latest = (select(Message.conversation_id, func.max(Message.seq).label("seq"))
+              .where(Message.conversation_id.in_(sorted(set(conversation_ids))),
+                     Message.author == Author.CUSTOMER.value)
+              .group_by(Message.conversation_id).subquery())
+    return dict(session.execute(
+        select(Message.conversation_id, Message.text)
+        .join(latest, and_(Message.conversation_id == latest.c.conversation_id, Message.seq == latest.c.seq))
+    ).all())
+
+
+def _shorten(text: str | None) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from conversations.models import Owner
-from griddesk.db import session_scope
+from griddesk.db import get_engine, session_scope
 from grids.handoff_policy import HandoffPolicy
 from grids.models import AgentStatus
 from handoff.assignment import accept, close, hand_back, my_chats
@@ -225,4 +228,39 @@ def test_the_grid_queue_lists_waiting_customers_with_their_place_and_a_preview(s
         assert first.profile == {"name": "张先生", "region": "成都市武侯区", "tier": "general"}
         assert [i.sender_id for i in grid_queue(session, ["billing"], NOW)] == ["c2"]
         assert len(grid_queue(session, None, NOW)) == 3
+
+
+@contextmanager
+def statements_run() -> Iterator[list[str]]:
+    """The SQL statements the process engine runs inside the block."""
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_grid_queue_reads_in_the_same_number_of_statements_for_one_or_ten_waiting_customers(settings):
+    def listed() -> tuple[list, int]:
+        with session_scope() as session, statements_run() as statements:
+            items = grid_queue(session, ["cd-wuhou"], NOW)
+        return items, len(statements)
+
+    with session_scope() as session:
+        make_account(session, display_name="小王")
+        make_handoff(session, "c0", now=NOW)
+    one, for_one = listed()
+    with session_scope() as session:
+        for i in range(1, 10):
+            make_handoff(session, f"c{i}", now=later(seconds=i))
+    ten, for_ten = listed()
+    assert (len(one), len(ten)) == (1, 10)
+    assert {(item.offered_agent_name, item.preview) for item in ten} == {("小王", "转人工")}
+    assert for_ten == for_one
 
