@@ -9,7 +9,7 @@ owner goes through ``handoff.ownership.transition``. Functions flush; the caller
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +32,7 @@ from handoff.lookups import (
 from handoff.models import Handoff, HandoffReason, HandoffStatus, Rating
 from handoff.ownership import AlreadyTaken, HandoffNotFound, OwnershipError, transition
 from handoff.packet import Packet
-from handoff.wait import eta_seconds, queue_position
+from handoff.wait import GridWaits, eta_seconds, queue_position
 
 PREVIEW_CHARS = 80
 
@@ -134,6 +134,39 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
             channel=conversation.channel,
         ))
     return items
+
+
+def waiting_statuses(session: Session, grid_codes: Sequence[str] | None,
+                     listening: Callable[[int], bool]) -> list[tuple[int, QueueStatus]]:
+    """``queue_status`` of every waiting customer of these grids (None = all) whose conversation id
+    ``listening`` accepts, as (conversation id, status), in one session: each grid's places and wait
+    are read once, not once per customer."""
+    query = select(Conversation).where(Conversation.owner == Owner.QUEUED)
+    if grid_codes is not None:
+        query = query.where(Conversation.grid_code.in_(grid_codes))
+    conversations = [conversation for conversation in session.scalars(query) if listening(conversation.id)]
+    if not conversations:
+        return []
+    handoffs = {h.id: h for h in session.scalars(
+        select(Handoff).where(Handoff.id.in_(sorted({c.handoff_id for c in conversations if c.handoff_id}))))}
+    closed = [h.id for h in handoffs.values() if h.status == HandoffStatus.CLOSED]
+    rated = set(session.scalars(select(Rating.handoff_id).where(Rating.handoff_id.in_(closed)))) if closed else set()
+    names = grid_names(session)
+    waits = GridWaits(session)
+    statuses = []
+    for conversation in conversations:
+        handoff = handoffs.get(conversation.handoff_id) if conversation.handoff_id else None
+        position = eta = None
+        if handoff is not None:
+            position = waits.position(handoff)
+            eta = waits.eta(handoff.grid_code, position)
+        code = conversation.grid_code if conversation.grid_code in names else None
+        statuses.append((conversation.id, QueueStatus(
+            owner=Owner.QUEUED, grid_code=code, grid_name=names[code] if code else None, position=position,
+            eta_seconds=eta, agent_name=None, handoff_id=handoff.id if handoff is not None else None,
+            rating_pending=handoff is not None and handoff.status == HandoffStatus.CLOSED and handoff.id not in rated,
+        )))
+    return statuses
 
 
 # --- the customer's side --------------------------------------------------------------------------

@@ -7,7 +7,10 @@ the grid's online agents' free slots and its recent handling times (``estimate_w
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -64,7 +67,47 @@ def queue_position(session: Session, handoff: Handoff) -> int:
 
 
 def eta_seconds(session: Session, grid_code: str, position: int) -> int:
-    grid = session.get_one(Grid, grid_code)
-    free = [max(0, load.max_chats - load.active_chats) for load in agent_loads(session, [grid_code])
-            if load.status == AgentStatus.ONLINE]
-    return estimate_wait(position, free, recent_handling_seconds(session, grid_code), grid.handoff_policy())
+    return _GridCapacity.read(session, grid_code).eta(position)
+
+
+@dataclass(frozen=True)
+class _GridCapacity:
+    """What a grid's wait estimate needs: its online agents' free slots, recent handling times, policy."""
+
+    free: list[int]
+    recent: list[float]
+    policy: HandoffPolicy
+
+    @classmethod
+    def read(cls, session: Session, grid_code: str) -> _GridCapacity:
+        grid = session.get_one(Grid, grid_code)
+        free = [max(0, load.max_chats - load.active_chats) for load in agent_loads(session, [grid_code])
+                if load.status == AgentStatus.ONLINE]
+        return cls(free, recent_handling_seconds(session, grid_code), grid.handoff_policy())
+
+    def eta(self, position: int) -> int:
+        return estimate_wait(position, self.free, self.recent, self.policy)
+
+
+class GridWaits:
+    """Places and waits of many waiting customers in one session, each grid's queue and capacity read
+    once (the same answers as ``queue_position`` and ``eta_seconds``)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._queued: dict[str, list[tuple[datetime, int]]] = {}
+        self._capacity: dict[str, _GridCapacity] = {}
+
+    def position(self, handoff: Handoff) -> int:
+        if handoff.grid_code not in self._queued:
+            rows = self._session.execute(
+                select(Handoff.queued_at, Handoff.id)
+                .where(Handoff.status == HandoffStatus.QUEUED.value, Handoff.grid_code == handoff.grid_code))
+            self._queued[handoff.grid_code] = sorted((queued_at, handoff_id) for queued_at, handoff_id in rows)
+        # the number of queued handoffs before this one, as queue_position counts them
+        return bisect_left(self._queued[handoff.grid_code], (handoff.queued_at, handoff.id)) + 1
+
+    def eta(self, grid_code: str, position: int) -> int:
+        if grid_code not in self._capacity:
+            self._capacity[grid_code] = _GridCapacity.read(self._session, grid_code)
+        return self._capacity[grid_code].eta(position)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, func, select
 
-from conversations.models import Owner
+from conversations.models import Conversation, Owner
 from griddesk.db import get_engine, session_scope
 from grids.handoff_policy import HandoffPolicy
 from grids.models import AgentStatus
@@ -16,7 +16,7 @@ from handoff.assignment import accept, close, hand_back, my_chats
 from handoff.models import Handoff, HandoffStatus, OwnershipEvent
 from handoff.ownership import HandoffNotFound, InvalidTransition
 from handoff.packet import parse_packet
-from handoff.queue import customer_leaves, grid_queue, queue_status, reopen, request_handoff
+from handoff.queue import customer_leaves, grid_queue, queue_status, reopen, request_handoff, waiting_statuses
 from handoff.wait import estimate_wait
 from tests.factories import make_account, make_conversation, make_handoff
 from tests.handoff.helpers import NOW, closed_handoff, conversation_of, later
@@ -264,3 +264,33 @@ def test_the_grid_queue_reads_in_the_same_number_of_statements_for_one_or_ten_wa
     assert {(item.offered_agent_name, item.preview) for item in ten} == {("小王", "转人工")}
     assert for_ten == for_one
 
+
+def test_waiting_statuses_are_each_customers_queue_status_read_per_grid_once(settings):
+    with session_scope() as session:
+        agent = make_account(session, max_chats=1)
+        for i, minutes in enumerate([2, 4]):
+            handoff = make_handoff(session, f"done{i}", now=NOW)
+            accept(session, handoff.id, agent.id, NOW)
+            close(session, handoff.id, agent.id, later(minutes=minutes))
+        for i in range(3):
+            make_handoff(session, f"c{i}", now=later(seconds=i))
+        make_handoff(session, "elsewhere", grid="billing", now=NOW)
+        served = make_handoff(session, "served", now=NOW)
+        accept(session, served.id, agent.id, NOW)
+    with session_scope() as session:
+        conversations = dict(session.execute(select(Conversation.sender_id, Conversation.id)).all())
+        expected = {conversations[s]: queue_status(session, s, NOW) for s in ("c0", "c1", "c2", "elsewhere")}
+        everyone = dict(waiting_statuses(session, None, lambda _id: True))
+        assert everyone == expected
+        silent = conversations["c1"]
+        assert dict(waiting_statuses(session, ["cd-wuhou"], lambda cid: cid != silent)) == {
+            cid: status for cid, status in expected.items()
+            if cid != silent and status.grid_code == "cd-wuhou"}
+    with session_scope() as session, statements_run() as for_four:
+        waiting_statuses(session, None, lambda _id: True)
+    with session_scope() as session:
+        for i in range(3, 12):
+            make_handoff(session, f"c{i}", now=later(seconds=i))
+    with session_scope() as session, statements_run() as for_thirteen:
+        assert len(waiting_statuses(session, None, lambda _id: True)) == 13
+    assert len(for_thirteen) == len(for_four)
