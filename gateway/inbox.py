@@ -29,7 +29,7 @@ from conversations.models import Author, Conversation, Message, MessageStatus, O
 from conversations.notices import system_reply
 from handoff.ownership import HandoffNotFound, OwnershipError
 from handoff.packet import PacketError, parse_packet
-from handoff.queue import customer_leaves, queue_status, reopen, request_handoff
+from handoff.queue import Enqueued, customer_leaves, queue_status, reopen, request_handoff
 from handoff.rating import AlreadyRated, InvalidRating, rate
 from gateway.rasa_client import BotUnavailable, rasa_key
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
@@ -232,15 +232,20 @@ class Inbox:
             log.error("the action server sent an invalid handoff packet (%s); not queued", exc)
             return
         now = utcnow()
+
+        def queue_and_tell(session: Session) -> tuple[Enqueued, Reply, list[Message] | None]:
+            # One transaction: the customer is never queued without the notice, nor told without being queued.
+            enqueued = request_handoff(session, incoming.sender, packet, now)
+            notice = system_reply(incoming.sender,
+                                  messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
+                                  messages.QUEUE_BUTTONS)
+            return enqueued, notice, _record_replies(session, recorded.conversation_id, None, [notice], Author.SYSTEM)
+
         try:
-            enqueued = await run_in_session(lambda session: request_handoff(session, incoming.sender, packet, now))
+            enqueued, notice, stored = await run_in_session(queue_and_tell)
         except OwnershipError as exc:
             log.warning("handoff request refused: %s", exc)
             return
-        notice = system_reply(incoming.sender, messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
-                         messages.QUEUE_BUTTONS)
-        stored = await run_in_session(lambda session: _record_replies(
-            session, recorded.conversation_id, None, [notice], Author.SYSTEM))
         assert stored is not None
         publish_messages(self.app, recorded.conversation_id, stored)
         outcome.replies.append(notice)
