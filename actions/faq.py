@@ -13,6 +13,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from actions.handoff_packet import (
     CANDIDATES_SLOT,
@@ -22,7 +23,7 @@ from actions.handoff_packet import (
 )
 from actions.human import escalate, find_grid
 from actions.texts import feedback_buttons
-from griddesk.db import session_scope
+from griddesk.db import run_in_session
 from grids.handoff_policy import HandoffPolicy
 from knowledge_base.index import Decision, FaqEntry, Hit, SearchResult
 from knowledge_base.misses import log_miss
@@ -51,10 +52,9 @@ def suggestion_buttons(hits: SearchResult | list[Hit]) -> list[dict[str, str]]:
     return buttons
 
 
-def _record_usage(faq_ids: list[int], kind: UsageKind) -> None:
-    with session_scope() as session:
-        for faq_id in faq_ids:
-            record_usage(session, faq_id, kind)
+def _record_usage(session: Session, faq_ids: list[int], kind: UsageKind) -> None:
+    for faq_id in faq_ids:
+        record_usage(session, faq_id, kind)
 
 
 async def count_usage(faq_ids: list[int], kind: UsageKind) -> None:
@@ -62,7 +62,7 @@ async def count_usage(faq_ids: list[int], kind: UsageKind) -> None:
     if not faq_ids:
         return
     try:
-        await asyncio.to_thread(_record_usage, faq_ids, kind)
+        await run_in_session(lambda session: _record_usage(session, faq_ids, kind))
     except Exception:  # usage counters are bookkeeping: the customer still gets the answer
         log.exception("recording usage %s of FAQs %s failed", kind, faq_ids)
 
@@ -84,11 +84,6 @@ def chosen_faq(tracker: Tracker) -> FaqEntry | None:
         return None
     index = get_knowledge_base().index()
     return next((entry for entry in index.entries if entry.id == faq_id), None)
-
-
-def _log_miss(result: SearchResult, sender_id: str, grid: str | None) -> None:
-    with session_scope() as session:
-        log_miss(session, result, sender_id=sender_id, grid=grid)
 
 
 def misses(tracker: Tracker) -> int:
@@ -163,7 +158,7 @@ class ActionAnswerFaq(Action):
         events = search_events(result) + question_events(tracker, text)
         if result.decision is Decision.ANSWER and result.top is not None:
             return events + await answer(dispatcher, result.top.faq, UsageKind.ANSWERED) + reset_misses(tracker)
-        await asyncio.to_thread(_log_miss, result, tracker.sender_id, grid)
+        await run_in_session(lambda session: log_miss(session, result, sender_id=tracker.sender_id, grid=grid))
         if result.decision is Decision.SUGGEST:
             dispatcher.utter_message(response="utter_faq_suggest", buttons=suggestion_buttons(result))
             await count_usage([hit.faq.id for hit in result.hits[:SUGGESTIONS]], UsageKind.SUGGESTED)

@@ -9,7 +9,6 @@ to the bot. A handoff packet in Rasa's reply moves the conversation to a grid's 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -20,8 +19,9 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from griddesk.db import session_scope, utcnow
+from griddesk.db import run_in_session, utcnow
 from handoff import messages
 from conversations.live import publish_messages
 from handoff.live import publish_queue_change, publish_status
@@ -29,15 +29,8 @@ from conversations.models import Author, Conversation, Message, MessageStatus, O
 from conversations.notices import system_reply
 from handoff.ownership import HandoffNotFound, OwnershipError
 from handoff.packet import PacketError, parse_packet
-from handoff.queue import (
-    AlreadyRated,
-    InvalidRating,
-    customer_leaves,
-    queue_status,
-    rate,
-    reopen,
-    request_handoff,
-)
+from handoff.queue import Enqueued, customer_leaves, queue_status, reopen, request_handoff
+from handoff.rating import AlreadyRated, InvalidRating, rate
 from gateway.rasa_client import BotUnavailable, rasa_key
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from handoff.triggers import wants_human
@@ -110,39 +103,37 @@ class Recorded:
     owner: Owner
 
 
-def _record_incoming(incoming: Incoming, now: datetime) -> Recorded:
-    with session_scope() as session:
-        conversation = get_or_create_conversation(session, incoming.sender, incoming.channel)
-        profile = profile_of(incoming.metadata)
-        if profile and {**conversation.profile, **profile} != conversation.profile:
-            conversation.profile = {**conversation.profile, **profile}
-        conversation.customer_seen_at = now
-        [message] = append_messages(
-            session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
-        )
-        session.expunge(message)
-        return Recorded(conversation.id, message, Owner(conversation.owner))
+def _record_incoming(session: Session, incoming: Incoming, now: datetime) -> Recorded:
+    conversation = get_or_create_conversation(session, incoming.sender, incoming.channel)
+    profile = profile_of(incoming.metadata)
+    if profile and {**conversation.profile, **profile} != conversation.profile:
+        conversation.profile = {**conversation.profile, **profile}
+    conversation.customer_seen_at = now
+    [message] = append_messages(
+        session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
+    )
+    session.expunge(message)
+    return Recorded(conversation.id, message, Owner(conversation.owner))
 
 
-def _record_replies(conversation_id: int, answered: Message | None, replies: list[Reply], author: Author,
-                    status: MessageStatus = MessageStatus.ANSWERED,
+def _record_replies(session: Session, conversation_id: int, answered: Message | None, replies: list[Reply],
+                    author: Author, status: MessageStatus = MessageStatus.ANSWERED,
                     only_if_owner: Owner | None = None) -> list[Message] | None:
     """Store what is sent back; with ``only_if_owner``, store (and send) nothing unless that is still the owner."""
-    with session_scope() as session:
-        if only_if_owner is not None:
-            owner = session.scalar(select(Conversation.owner).where(Conversation.id == conversation_id))
-            if owner != only_if_owner:
-                return None
-        if answered is not None:
-            set_status(session, answered.id, status)
-        stored = append_messages(
-            session, conversation_id,
-            [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT)
-             for r in replies],
-        )
-        for message in stored:
-            session.expunge(message)
-        return stored
+    if only_if_owner is not None:
+        owner = session.scalar(select(Conversation.owner).where(Conversation.id == conversation_id))
+        if owner != only_if_owner:
+            return None
+    if answered is not None:
+        set_status(session, answered.id, status)
+    stored = append_messages(
+        session, conversation_id,
+        [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT)
+         for r in replies],
+    )
+    for message in stored:
+        session.expunge(message)
+    return stored
 
 
 def split_handoff(replies: list[Reply]) -> tuple[list[Reply], list[object]]:
@@ -167,14 +158,14 @@ class Inbox:
     async def receive(self, incoming: Incoming) -> Outcome:
         now = utcnow()
         control, score = parse_control(incoming.text)
-        recorded = await asyncio.to_thread(_record_incoming, incoming, now)
+        recorded = await run_in_session(lambda session: _record_incoming(session, incoming, now))
         publish_messages(self.app, recorded.conversation_id, [recorded.message])
         owner = recorded.owner
 
         if owner is Owner.CLOSED:
             if control is Control.RATE:
                 return await self._rate(incoming, recorded, score)
-            await asyncio.to_thread(self._in_session, reopen, incoming.sender, now)
+            await run_in_session(lambda session: reopen(session, incoming.sender, now))
             owner = Owner.BOT
 
         if owner in (Owner.QUEUED, Owner.HUMAN):
@@ -192,8 +183,8 @@ class Inbox:
                                 control: Control | None, now: datetime) -> Outcome:
         if control in (Control.BACK_TO_BOT, Control.LEAVE_MESSAGE):
             try:
-                left = await asyncio.to_thread(self._in_session, customer_leaves, incoming.sender, now,
-                                               to_ticket=control is Control.LEAVE_MESSAGE)
+                left = await run_in_session(lambda session: customer_leaves(
+                    session, incoming.sender, now, to_ticket=control is Control.LEAVE_MESSAGE))
             except OwnershipError:  # the agent closed or handed back at the same moment: nothing to leave
                 left = None
             await publish_queue_change(self.app, None)
@@ -205,7 +196,7 @@ class Inbox:
             # The agent answers from the console; nothing is said here. The console is told.
             await publish_queue_change(self.app, None, chats_only=True)
             return Outcome(seqs=[recorded.message.seq])
-        status = await asyncio.to_thread(self._in_session, queue_status, incoming.sender, now)
+        status = await run_in_session(lambda session: queue_status(session, incoming.sender, now))
         text = messages.still_queued(status.position, status.eta_seconds)
         return await self._say(incoming, recorded, [system_reply(incoming.sender, text, messages.QUEUE_BUTTONS)],
                                status=MessageStatus.RECEIVED)
@@ -222,8 +213,9 @@ class Inbox:
             outcome.degraded = True
             return outcome
         visible, packets = split_handoff(replies)
-        stored = await asyncio.to_thread(_record_replies, recorded.conversation_id, recorded.message, visible,
-                                         Author.BOT, MessageStatus.ANSWERED, Owner.BOT)
+        stored = await run_in_session(lambda session: _record_replies(
+            session, recorded.conversation_id, recorded.message, visible, Author.BOT, MessageStatus.ANSWERED,
+            Owner.BOT))
         if stored is None:
             # Ownership moved while the bot was thinking (a second message escalated): the bot stays silent.
             return Outcome(seqs=[recorded.message.seq])
@@ -240,14 +232,20 @@ class Inbox:
             log.error("the action server sent an invalid handoff packet (%s); not queued", exc)
             return
         now = utcnow()
+
+        def queue_and_tell(session: Session) -> tuple[Enqueued, Reply, list[Message] | None]:
+            # One transaction: the customer is never queued without the notice, nor told without being queued.
+            enqueued = request_handoff(session, incoming.sender, packet, now)
+            notice = system_reply(incoming.sender,
+                                  messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
+                                  messages.QUEUE_BUTTONS)
+            return enqueued, notice, _record_replies(session, recorded.conversation_id, None, [notice], Author.SYSTEM)
+
         try:
-            enqueued = await asyncio.to_thread(self._in_session, request_handoff, incoming.sender, packet, now)
+            enqueued, notice, stored = await run_in_session(queue_and_tell)
         except OwnershipError as exc:
             log.warning("handoff request refused: %s", exc)
             return
-        notice = system_reply(incoming.sender, messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
-                         messages.QUEUE_BUTTONS)
-        stored = await asyncio.to_thread(_record_replies, recorded.conversation_id, None, [notice], Author.SYSTEM)
         assert stored is not None
         publish_messages(self.app, recorded.conversation_id, stored)
         outcome.replies.append(notice)
@@ -256,35 +254,29 @@ class Inbox:
         await publish_status(self.app, incoming.sender, recorded.conversation_id)
 
     async def _rate(self, incoming: Incoming, recorded: Recorded, score: int | None) -> Outcome:
-        def rate_last() -> str:
-            with session_scope() as session:
-                handoff_id = session.scalar(
-                    select(Conversation.handoff_id).where(Conversation.id == recorded.conversation_id)
-                )
-                if handoff_id is None or score is None:
-                    return messages.RATING_NOT_PENDING
-                try:
-                    rate(session, incoming.sender, handoff_id, score, "", utcnow())
-                except (AlreadyRated, HandoffNotFound, InvalidRating):
-                    return messages.RATING_NOT_PENDING
-                return messages.RATING_THANKS
+        def rate_last(session: Session) -> str:
+            handoff_id = session.scalar(
+                select(Conversation.handoff_id).where(Conversation.id == recorded.conversation_id)
+            )
+            if handoff_id is None or score is None:
+                return messages.RATING_NOT_PENDING
+            try:
+                rate(session, incoming.sender, handoff_id, score, "", utcnow())
+            except (AlreadyRated, HandoffNotFound, InvalidRating):
+                return messages.RATING_NOT_PENDING
+            return messages.RATING_THANKS
 
-        text = await asyncio.to_thread(rate_last)
+        text = await run_in_session(rate_last)
         await publish_status(self.app, incoming.sender, recorded.conversation_id)
         return await self._say(incoming, recorded, [system_reply(incoming.sender, text)])
 
     async def _say(self, incoming: Incoming, recorded: Recorded, replies: list[Reply],
                    status: MessageStatus = MessageStatus.ANSWERED) -> Outcome:
-        stored = await asyncio.to_thread(_record_replies, recorded.conversation_id, recorded.message, replies,
-                                         Author.SYSTEM, status)
+        stored = await run_in_session(lambda session: _record_replies(
+            session, recorded.conversation_id, recorded.message, replies, Author.SYSTEM, status))
         assert stored is not None
         publish_messages(self.app, recorded.conversation_id, stored)
         return Outcome(replies=replies, seqs=[recorded.message.seq, *(m.seq for m in stored)])
-
-    @staticmethod
-    def _in_session(function: Any, *args: Any, **kwargs: Any) -> Any:
-        with session_scope() as session:
-            return function(session, *args, **kwargs)
 
 
 inbox_key = web.AppKey("inbox", Inbox)

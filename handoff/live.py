@@ -1,22 +1,20 @@
 """What the gateway pushes to open websockets when something changes (see ``conversations.hub``).
 
 Messages go to the conversation's topic; a queue change goes to the consoles (which fetch their own
-snapshot) and, as a fresh queue position and estimated wait, to every waiting customer listening.
+snapshot) and, as a fresh queue position and estimated wait, to every waiting customer listening
+(all of them computed in one session, each grid's queue read once).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
-from griddesk.db import session_scope, utcnow
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub_key
-from conversations.models import Conversation, Owner
-from handoff.queue import QueueStatus, queue_status
+from griddesk.db import run_in_session, session_scope, utcnow
+from handoff.queue import QueueStatus, queue_status, waiting_statuses
 
 
 def status_dict(status: QueueStatus) -> dict[str, Any]:
@@ -32,6 +30,7 @@ def status_dict(status: QueueStatus) -> dict[str, Any]:
 
 
 def customer_status(sender_id: str) -> dict[str, Any]:
+    """The customer's status, blocking: for code already running in a worker thread."""
     with session_scope() as session:
         return status_dict(queue_status(session, sender_id, utcnow()))
 
@@ -39,16 +38,8 @@ def customer_status(sender_id: str) -> dict[str, Any]:
 async def publish_status(app: web.Application, sender_id: str, conversation_id: int) -> None:
     topic = conversation_topic(conversation_id)
     if app[hub_key].subscriber_count(topic):
-        status = await asyncio.to_thread(customer_status, sender_id)
+        status = await run_in_session(lambda session: status_dict(queue_status(session, sender_id, utcnow())))
         app[hub_key].publish(topic, {"type": "status", **status})
-
-
-def _waiting(grid_codes: Sequence[str] | None) -> list[tuple[str, int]]:
-    with session_scope() as session:
-        query = select(Conversation.sender_id, Conversation.id).where(Conversation.owner == Owner.QUEUED)
-        if grid_codes is not None:
-            query = query.where(Conversation.grid_code.in_(grid_codes))
-        return [(sender, conversation_id) for sender, conversation_id in session.execute(query)]
 
 
 async def publish_queue_change(app: web.Application, grid_codes: Sequence[str] | None,
@@ -59,8 +50,15 @@ async def publish_queue_change(app: web.Application, grid_codes: Sequence[str] |
                               "chats_only": chats_only})
     if chats_only:
         return
-    for sender_id, conversation_id in await asyncio.to_thread(_waiting, grid_codes):
-        await publish_status(app, sender_id, conversation_id)
+
+    def listening(conversation_id: int) -> bool:
+        # Called from the worker thread: a read of the hub's subscriber table (a dict lookup and a len,
+        # atomic under the GIL); a customer who connects meanwhile gets the status on connecting.
+        return hub.subscriber_count(conversation_topic(conversation_id)) > 0
+
+    statuses = await run_in_session(lambda session: waiting_statuses(session, grid_codes, listening))
+    for conversation_id, status in statuses:
+        hub.publish(conversation_topic(conversation_id), {"type": "status", **status_dict(status)})
 
 
 def publish_alerts(app: web.Application, alerts: Sequence[dict[str, Any]]) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
+from handoff.rating import MAX_SCORE, MIN_SCORE
+
 BOT_UNAVAILABLE = "抱歉,智能助手暂时无法回复。您的消息已经保存,我们会尽快处理;紧急问题请拨打客服热线 400-800-1234。"
 WAITING_FOR_AGENT = "您的消息已收到,正在为您转接人工客服,请稍候。"
 CONVERSATION_CLOSED = "本次会话已结束。如需继续咨询,请直接发送您的问题。"
 BACK_TO_BOT = "已为您返回智能助手。请问还有什么可以帮您?"
 BOT_IS_SERVING = "当前由智能助手为您服务,请直接输入您的问题;需要人工服务请发送「转人工」。"
 AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手继续为您服务。"
-AGENT_CLOSED = "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。"
+AGENT_CLOSED = f"本次人工服务已结束,感谢您的耐心。请为本次服务打分({MIN_SCORE}–{MAX_SCORE} 分)。"
 RATING_THANKS = "感谢您的评价!"
 RATING_NOT_PENDING = "当前没有需要评价的服务。"
 UNSUPPORTED_MESSAGE = "抱歉,目前只能处理文字消息,请用文字描述您的问题。"
@@ -24,7 +26,8 @@ QUEUE_BUTTONS = [
     {"title": "留言(提交工单)", "payload": LEAVE_MESSAGE},
     {"title": "返回智能助手", "payload": BACK_TO_BOT_PAYLOAD},
 ]
-RATING_BUTTONS = [{"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'} for score in range(1, 6)]
+RATING_BUTTONS = [{"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'}
+                  for score in range(MIN_SCORE, MAX_SCORE + 1)]
 
 
 def wait_phrase(eta_seconds: int | None) -> str:

@@ -18,7 +18,6 @@ from sqlalchemy.orm.util import identity_key
 
 from griddesk.db import rows_changed
 
-from accounts.actors import actor_for_account
 from griddesk.errors import DomainError
 from conversations.models import Conversation, Owner
 from handoff.models import OwnershipEvent

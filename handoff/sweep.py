@@ -29,7 +29,8 @@ from grids.models import Grid
 from conversations.models import Conversation, Owner
 from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import OwnershipError, transition
-from handoff.queue import add_packet_note, agent_loads, pick_agent
+from handoff.assignment import agent_loads, pick_agent
+from handoff.lookups import add_packet_note
 from tickets.models import Alert
 
 MAX_OPEN_ALERTS = 50

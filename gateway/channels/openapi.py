@@ -8,6 +8,7 @@ from griddesk.web.openapi import error
 from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
+from handoff.rating import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE
 
 _STATUS = {"type": "object", "properties": {
     "owner": {"type": "string", "enum": ["bot", "queued", "human", "closed"]},
@@ -115,10 +116,11 @@ CHANNEL_PATHS: dict[str, Any] = {
         "parameters": [_SENDER, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
         "responses": {"101": {"description": "Switching protocols"}, "422": _error("Missing or invalid sender")}}},
     "/webhooks/rest/rating": {"post": {
-        "summary": "Rate a closed handoff (1–5, optional comment)",
+        "summary": f"Rate a closed handoff ({MIN_SCORE}–{MAX_SCORE}, optional comment)",
         "requestBody": _body({"sender": {"type": "string"}, "handoff_id": {"type": "integer"},
-                              "score": {"type": "integer", "minimum": 1, "maximum": 5},
-                              "comment": {"type": "string", "maxLength": 500}}, ["sender", "handoff_id", "score"]),
+                              "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
+                              "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS}},
+                             ["sender", "handoff_id", "score"]),
         "responses": {"204": {"description": "Recorded"}, "404": _error("not_found: not this sender's closed handoff"),
                       "409": _error("already_rated"), "422": _error("invalid_rating · invalid_comment")}}},
 }

@@ -21,8 +21,9 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from griddesk.db import session_scope, rows_changed
+from griddesk.db import rows_changed, run_in_session
 from conversations.hub import OUTBOUND_TOPIC
 from conversations.models import Author, Conversation, Message
 from conversations.transcript import message_dict
@@ -42,29 +43,28 @@ class DeliveryError(Exception):
     """A send failed in a way worth retrying later (network, 5xx, rate limit)."""
 
 
-def _pending(channels: list[str]) -> list[tuple[int, str, str, int]]:
-    with session_scope() as session:
-        rows = session.execute(
-            select(Conversation.id, Conversation.sender_id, Conversation.channel, Conversation.delivered_seq)
-            .where(Conversation.channel.in_(channels), Conversation.last_seq > Conversation.delivered_seq)
-            .order_by(Conversation.updated_at).limit(BATCH)
-        )
-        return [(cid, sender, channel, delivered) for cid, sender, channel, delivered in rows]
+def _pending(session: Session, channels: list[str]) -> list[tuple[int, str, str, int]]:
+    rows = session.execute(
+        select(Conversation.id, Conversation.sender_id, Conversation.channel, Conversation.delivered_seq)
+        .where(Conversation.channel.in_(channels), Conversation.last_seq > Conversation.delivered_seq)
+        .order_by(Conversation.updated_at).limit(BATCH)
+    )
+    return [(cid, sender, channel, delivered) for cid, sender, channel, delivered in rows]
 
 
-def _undelivered(conversation_id: int, after: int) -> list[dict[str, Any]]:
-    with session_scope() as session:
-        messages = session.scalars(
-            select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
-            .order_by(Message.seq).limit(200)
-        )
-        return [message_dict(m) for m in messages]
+def _undelivered(session: Session, conversation_id: int, after: int) -> list[dict[str, Any]]:
+    messages = session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
+        .order_by(Message.seq).limit(200)
+    )
+    return [message_dict(m) for m in messages]
 
 
-def _advance(conversation_id: int, before: int, to: int) -> bool:
+async def _advance(conversation_id: int, before: int, to: int) -> bool:
     """Move ``delivered_seq`` from ``before`` to ``to`` (forward to claim, back to give a message back);
     False if another relay moved it first."""
-    with session_scope() as session:
+
+    def move(session: Session) -> bool:
         moved = session.execute(
             update(Conversation)
             .where(Conversation.id == conversation_id, Conversation.delivered_seq == before)
@@ -72,6 +72,8 @@ def _advance(conversation_id: int, before: int, to: int) -> bool:
             .execution_options(synchronize_session=False)
         )
         return rows_changed(moved) == 1
+
+    return await run_in_session(move)
 
 
 class Relay:
@@ -93,7 +95,9 @@ class Relay:
             return 0
         sent = 0
         now = time.monotonic()
-        for conversation_id, sender_id, channel, delivered in await asyncio.to_thread(_pending, list(self.senders)):
+        channels = list(self.senders)
+        pending = await run_in_session(lambda session: _pending(session, channels))
+        for conversation_id, sender_id, channel, delivered in pending:
             if self._retry_at.get(conversation_id, 0.0) > now:
                 continue
             sent += await self._deliver(conversation_id, sender_id, self.senders[channel], delivered)
@@ -101,15 +105,16 @@ class Relay:
 
     async def _deliver(self, conversation_id: int, sender_id: str, send: Sender, delivered: int) -> int:
         sent = 0
-        for message in await asyncio.to_thread(_undelivered, conversation_id, delivered):
+        undelivered = await run_in_session(lambda session: _undelivered(session, conversation_id, delivered))
+        for message in undelivered:
             # Claim the message first: of two relays only one moves delivered_seq, and only it sends.
-            if not await asyncio.to_thread(_advance, conversation_id, delivered, message["seq"]):
+            if not await _advance(conversation_id, delivered, message["seq"]):
                 return sent
             if message["author"] in CUSTOMER_FACING:
                 try:
                     await send(sender_id, message)
                 except DeliveryError as exc:
-                    await asyncio.to_thread(_advance, conversation_id, message["seq"], delivered)  # give it back
+                    await _advance(conversation_id, message["seq"], delivered)  # give it back
                     failures = self._failures.get(conversation_id, 0) + 1
                     self._failures[conversation_id] = failures
                     pause = min(MAX_BACKOFF, 2.0 ** failures)

@@ -26,7 +26,8 @@ from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.params import after_seq
 from handoff.live import customer_status, publish_status
-from handoff.queue import rate, touch_customer
+from handoff.queue import touch_customer
+from handoff.rating import rate
 
 log = logging.getLogger(__name__)
 

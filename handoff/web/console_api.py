@@ -33,7 +33,8 @@ from handoff import messages
 from handoff.labels import REASON_LABELS
 from handoff.live import publish_queue_change, publish_status
 from handoff.proposals import propose_from_handoff
-from handoff.queue import accept, close, grid_queue, hand_back, handoff_view, my_chats, record_agent_message, transfer
+from handoff.assignment import accept, close, hand_back, handoff_view, my_chats, record_agent_message, transfer
+from handoff.queue import grid_queue
 from handoff.web.access import can_read_conversation, not_your_grid, staff, visible_grids, visible_handoff
 from handoff.web.serialize import chat_dict, queue_item_dict
 

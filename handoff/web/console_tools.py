@@ -20,7 +20,7 @@ from griddesk.web.json import json_response
 from grids.models import AgentStatus, Grid
 from handoff.canned import canned_replies
 from handoff.live import publish_queue_change
-from handoff.queue import agent_loads, set_agent_status
+from handoff.assignment import agent_loads, set_agent_status
 from handoff.ticket_draft import ticket_draft
 from handoff.web.access import actor, staff, visible_grids, visible_handoff
 from handoff.web.console_api import body_of, detach, handoff_id_of

@@ -27,7 +27,7 @@ from handoff.web.access import STAFF, can_read_conversation
 from handoff.web.console_api import chats_snapshot, messages_after, queue_snapshot
 from griddesk.web.errors import ApiError
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic
-from handoff.queue import touch_agent
+from handoff.assignment import touch_agent
 from conversations.hub import hub_key
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from griddesk.web.json import json_response
 from griddesk.web.params import path_id
 from grids.models import Grid
 from handoff.live import publish_queue_change
-from handoff.queue import agent_loads, grid_queue
+from handoff.assignment import agent_loads
+from handoff.queue import grid_queue
 from handoff.sweep import acknowledge_alert, open_alerts_by_grid
 from handoff.web.access import manager, visible_grids
 from handoff.web.serialize import alert_dict, load_dict, queue_item_dict

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from handoff.assignment import AgentLoad, Chat
 from handoff.labels import REASON_LABELS
-from handoff.queue import AgentLoad, Chat, QueueItem
+from handoff.queue import QueueItem
 from tickets.models import Alert
 
 

@@ -17,7 +17,7 @@ from handoff.ownership import (
     OwnershipError,
     transition,
 )
-from handoff.queue import accept
+from handoff.assignment import accept
 from tests.factories import make_account, make_conversation, make_handoff
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

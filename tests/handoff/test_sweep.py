@@ -7,7 +7,8 @@ from sqlalchemy import select
 from griddesk.db import session_scope
 from conversations.models import Conversation
 from handoff.models import OwnershipEvent
-from handoff.queue import accept, queue_status, record_agent_message, touch_customer
+from handoff.assignment import accept, record_agent_message
+from handoff.queue import queue_status, touch_customer
 from handoff.sweep import SweepReport, open_alerts, sweep
 from tests.factories import make_account, make_handoff
 from tickets.models import Alert

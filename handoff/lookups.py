@@ -1,0 +1,65 @@
+"""Small reads and writes the handoff services (queue, assignment, sweep) share; no HTTP here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import Account
+from conversations.models import Conversation
+from grids.models import Grid
+from handoff.models import Handoff, HandoffStatus
+from handoff.ownership import HandoffNotFound
+
+
+def conversation_or_none(session: Session, sender_id: str) -> Conversation | None:
+    return session.scalar(select(Conversation).where(Conversation.sender_id == sender_id))
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HandoffNotFound(f"转人工请求 {handoff_id} 不存在")
+    return handoff
+
+
+def end_handoff(session: Session, handoff_id: int, status: HandoffStatus, now: datetime) -> None:
+    handoff = session.get_one(Handoff, handoff_id)
+    handoff.status = status.value
+    handoff.ended_at = now
+    session.flush()
+
+
+def account_name(session: Session, account_id: int) -> str:
+    return session.scalar(select(Account.display_name).where(Account.id == account_id)) or ""
+
+
+def account_names(session: Session, account_ids: Iterable[int]) -> dict[int, str]:
+    """The display names of these accounts, in one query (an unknown id is left out)."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    return {account_id: name or "" for account_id, name in session.execute(
+        select(Account.id, Account.display_name).where(Account.id.in_(ids)))}
+
+
+def grid_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Grid.code, Grid.name)).all())
+
+
+def add_packet_note(handoff: Handoff, note: dict[str, object]) -> None:
+    """Append a transfer or overflow note to the packet's ``notes`` (shown to the next agent)."""
+    packet = dict(handoff.packet or {})
+    notes = list(packet.get("notes") or [])  # type: ignore[call-overload]
+    notes.append(note)
+    packet["notes"] = notes
+    handoff.packet = packet  # a new dict, so the JSON column sees the change
+
+
+def customer_profile(conversation: Conversation, handoff: Handoff) -> dict[str, object]:
+    """What the customer's client told us, completed by the packet's profile."""
+    from_packet = (handoff.packet or {}).get("profile")
+    return {**(from_packet if isinstance(from_packet, dict) else {}), **(conversation.profile or {})}
