@@ -1,4 +1,4 @@
-"""``GET /api/v1/labels``: every Chinese label the consoles show, from the features that define them.
+"""``GET /api/v1/console/labels``: every Chinese label the consoles show, from the features that define them.
 
 The pages read labels from here instead of keeping copies in JavaScript, so a label is written once.
 Any logged-in member of staff may read them.
@@ -59,4 +59,4 @@ async def get_labels(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/labels", get_labels)
+    app.router.add_get("/api/v1/console/labels", get_labels)

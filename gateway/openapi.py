@@ -29,7 +29,7 @@ OPENAPI: dict[str, Any] = {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document",
                                          "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
-        "/api/v1/labels": staff("get", "Chinese labels of every value the consoles show (roles, statuses, "
+        "/api/v1/console/labels": staff("get", "Chinese labels of every value the consoles show (roles, statuses, "
                                        "categories, reasons…), by kind", {"200": json_content("Labels by kind")}),
         **TICKET_PATHS,
         **ACCOUNT_PATHS,

@@ -20,6 +20,7 @@ from grids.models import Agent, AgentStatus, Grid, GridMembership
 from handoff.lookups import account_name, add_packet_note, customer_profile, end_handoff, get_handoff
 from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent
 from accounts.actors import actor_for_account
+from griddesk.db import rows_changed
 from handoff.ownership import (
     AlreadyTaken,
     InvalidTransition,
@@ -141,7 +142,7 @@ def my_chats(session: Session, agent_id: int) -> list[Chat]:
 def handoff_view(session: Session, handoff_id: int) -> HandoffView:
     handoff = get_handoff(session, handoff_id)
     conversation = session.get_one(Conversation, handoff.conversation_id)
-    events = [
+    events: list[dict[str, object]] = [
         {"from": e.from_owner, "to": e.to_owner, "actor": e.actor, "note": e.note, "grid": e.grid_code,
          "agent_id": e.agent_id, "created_at": e.created_at.isoformat()}
         for e in session.scalars(select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id)
@@ -169,7 +170,7 @@ def accept(session: Session, handoff_id: int, agent_id: int, now: datetime) -> C
     transition(session, handoff.conversation_id, Owner.QUEUED, Owner.HUMAN, actor=actor_for_account(agent_id),
                handoff_id=handoff.id, grid_code=handoff.grid_code, agent_id=agent_id, max_chats=agent.max_chats,
                now=now)
-    handoff.status = HandoffStatus.ACTIVE.value
+    handoff.status = HandoffStatus.ACTIVE
     handoff.agent_id = agent_id
     handoff.accepted_at = now
     session.flush()
@@ -180,12 +181,12 @@ def record_agent_message(session: Session, handoff_id: int, agent_id: int, text:
     """Store what the assigned agent wrote to the customer (the gateway delivers it)."""
     handoff = get_handoff(session, handoff_id)
     # Conditional on the assignment, so a message never lands after a transfer or a hand back.
-    held = session.execute(
+    held = rows_changed(session.execute(
         update(Conversation)
         .where(Conversation.id == handoff.conversation_id, Conversation.owner == Owner.HUMAN.value,
                Conversation.agent_id == agent_id, Conversation.handoff_id == handoff.id)
         .values(updated_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if held != 1:
         raise NotAssigned("您没有接待该会话")
     [message] = append_messages(session, handoff.conversation_id, [
@@ -213,7 +214,7 @@ def transfer(session: Session, handoff_id: int, agent_id: int, now: datetime, *,
         _as_assigned(lambda: transition(
             session, conversation.id, Owner.HUMAN, Owner.QUEUED, actor=actor, handoff_id=handoff.id,
             grid_code=grid.code, expected_agent_id=agent_id, note=note, now=now))
-        handoff.status = HandoffStatus.QUEUED.value
+        handoff.status = HandoffStatus.QUEUED
         handoff.grid_code = grid.code
         handoff.agent_id = None
         handoff.accepted_at = None
@@ -262,7 +263,7 @@ def set_agent_status(session: Session, agent_id: int, status: AgentStatus | str)
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise AgentNotFound(f"客服 {agent_id} 不存在")
-    agent.status = value.value
+    agent.status = value
     session.flush()
 
 

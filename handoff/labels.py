@@ -1,4 +1,4 @@
-"""Chinese labels of handoff values, for the consoles (served by ``GET /api/v1/labels``)."""
+"""Chinese labels of handoff values, for the consoles (served by ``GET /api/v1/console/labels``)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ def get_handoff(session: Session, handoff_id: int) -> Handoff:
 
 def end_handoff(session: Session, handoff_id: int, status: HandoffStatus, now: datetime) -> None:
     handoff = session.get_one(Handoff, handoff_id)
-    handoff.status = status.value
+    handoff.status = status
     handoff.ended_at = now
     session.flush()
 

@@ -52,7 +52,8 @@ def recent_handling_seconds(session: Session, grid_code: str) -> list[float]:
                Handoff.accepted_at.is_not(None), Handoff.ended_at.is_not(None))
         .order_by(Handoff.ended_at.desc()).limit(RECENT_HANDLING)
     ).all()
-    return [max(0.0, (ended - accepted).total_seconds()) for accepted, ended in rows]
+    return [max(0.0, (ended - accepted).total_seconds()) for accepted, ended in rows
+            if accepted is not None and ended is not None]
 
 
 def queue_position(session: Session, handoff: Handoff) -> int:

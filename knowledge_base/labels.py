@@ -1,4 +1,4 @@
-"""Chinese labels of knowledge-base values, for the admin console (served by ``GET /api/v1/labels``)."""
+"""Chinese labels of knowledge-base values, for the admin console (served by ``GET /api/v1/console/labels``)."""
 
 from __future__ import annotations
 

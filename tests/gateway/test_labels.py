@@ -1,4 +1,4 @@
-"""The consoles read every label from GET /api/v1/labels: logged-in staff only, every value labelled."""
+"""The consoles read every label from GET /api/v1/console/labels: logged-in staff only, every value labelled."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def app_client(aiohttp_client, gateway_settings):
 
 
 async def test_labels_need_a_login(app_client):
-    response = await app_client.get("/api/v1/labels")
+    response = await app_client.get("/api/v1/console/labels")
     assert response.status == 401
 
 
@@ -42,6 +42,6 @@ async def test_labels_need_a_login(app_client):
 async def test_every_value_of_the_domain_has_a_chinese_label(app_client, kind, values):
     response = await app_client.post("/api/v1/auth/login", json={"username": "zhang.wei", "password": PASSWORD})
     assert response.status == 200
-    labels = await (await app_client.get("/api/v1/labels")).json()
+    labels = await (await app_client.get("/api/v1/console/labels")).json()
     assert set(labels[kind]) == {str(value) for value in values}
     assert all(label and not label.isascii() for label in labels[kind].values())

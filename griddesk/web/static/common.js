@@ -5,7 +5,7 @@
   "use strict";
   var csrfToken = "";
 
-  // Chinese labels of every value the pages show come from the server (GET /api/v1/labels, defined once
+  // Chinese labels of every value the pages show come from the server (GET /api/v1/console/labels, defined once
   // in the features); me() loads them before any page draws. Names here: the server's kinds, camelCased.
   var LABEL_KINDS = {
     role: "role", status: "agent_status", tier: "tier", handoffStatus: "handoff_status", channel: "channel",
@@ -18,7 +18,7 @@
   Object.keys(LABEL_KINDS).forEach(function (name) { labels[name] = {}; });
 
   function loadLabels() {
-    return api("GET", "/api/v1/labels").then(function (body) {
+    return api("GET", "/api/v1/console/labels").then(function (body) {
       Object.keys(LABEL_KINDS).forEach(function (name) {
         var loaded = (body && body[LABEL_KINDS[name]]) || {};
         Object.keys(loaded).forEach(function (key) { labels[name][key] = loaded[key]; });
