@@ -41,7 +41,7 @@ from knowledge_base.history import (
     history,
     version_view,
 )
-from knowledge_base.importer import FieldError, clean_fields, derived_external_id
+from knowledge_base.faq_fields import FieldError, clean_fields, derived_external_id
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 from griddesk.text import normalize
 

@@ -27,7 +27,7 @@ from knowledge_base.curation import (
 )
 from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.encoders import Encoder, encode_cached
-from knowledge_base.importer import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
+from knowledge_base.faq_fields import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
 from knowledge_base.models import Faq, Miss
 from griddesk.text import normalize, strip_control
 

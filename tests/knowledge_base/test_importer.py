@@ -10,13 +10,9 @@ from accounts.models import Role
 from accounts.service import Principal
 from griddesk.db import get_engine, session_scope
 from knowledge_base import curation, importer
-from knowledge_base.importer import (
-    ImportFileError,
-    derived_external_id,
-    read_file,
-    validate_upload,
-    write_rows,
-)
+from knowledge_base.faq_fields import derived_external_id
+from knowledge_base.import_formats import ImportFileError
+from knowledge_base.importer import read_file, validate_upload, write_rows
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 
 
