@@ -18,13 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from griddesk.db import utcnow
-from knowledge_base.curation import (
-    Actor,
-    FaqDraft,
-    add_similar_questions,
-    author_of,
-    create_faq,
-)
+from knowledge_base.curation.base import Actor, FaqDraft, author_of
+from knowledge_base.curation.drafts import add_similar_questions, create_faq
 from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.faq_fields import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
