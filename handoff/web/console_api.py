@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from accounts.web import require_role
 from griddesk.db import run_in_session, session_scope, utcnow
 from grids.models import AgentStatus, Grid

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from accounts.web import require_role, same_origin
 from griddesk.db import session_scope, utcnow
 from handoff.web.console_api import (

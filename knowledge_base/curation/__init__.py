@@ -7,7 +7,7 @@ the content of its published version; drafts live in :class:`~knowledge_base.mod
 :class:`FaqConflict` and nothing is written. Functions flush; the caller commits (one transaction:
 the version row, the live row and the event land together or not at all).
 
-``actor`` is a logged-in :class:`~accounts.service.Principal` (whose role decides what they may
+``actor`` is a logged-in :class:`~accounts.principals.Principal` (whose role decides what they may
 publish) or a string naming a trusted system caller (``"system"``, ``"import"``), which may.
 
 The modules: :mod:`.base` (who may publish, claiming an FAQ, versions and events), :mod:`.drafts`

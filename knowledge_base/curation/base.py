@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from knowledge_base.curation_errors import FaqConflict, FaqNotFound, NotAllowed, VersionNotFound
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from knowledge_base.web import files as kb_admin_files, inbox as kb_admin_inbox
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response

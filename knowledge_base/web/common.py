@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from accounts.web import require_role
 from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError

@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from griddesk.db import session_scope
 from knowledge_base import history
 from knowledge_base.curation import drafts

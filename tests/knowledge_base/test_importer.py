@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from sqlalchemy import event, func, select
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from griddesk.db import get_engine, session_scope
 from knowledge_base import history, importer
 from knowledge_base.curation import base, drafts

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from griddesk.db import session_scope
 from knowledge_base import history, inbox
 from knowledge_base.curation import base, drafts, review

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from knowledge_base.curation import drafts, review
 from knowledge_base.curation.base import FaqDraft
 from knowledge_base.models import Faq
