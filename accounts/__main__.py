@@ -15,9 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from accounts.models import Account, Role
-from accounts.service import (
-    AccountError,
+from accounts.errors import AccountError
+from accounts.management import (
     check_password_policy,
     create_account,
     disable_account,
@@ -27,6 +26,7 @@ from accounts.service import (
     make_agent,
     set_password,
 )
+from accounts.models import Account, Role
 from griddesk.db import session_scope, utcnow
 from grids.models import Agent, GridMembership
 

@@ -19,19 +19,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from accounts.errors import AccountLocked, InvalidCredentials
+from accounts.login import authenticate
 from accounts.models import Account, Role
-from accounts.service import (
-    AccountLocked,
-    InvalidCredentials,
-    Principal,
-    authenticate,
-    end_session,
-    grids_of,
-    principal_for,
-    purge_expired_sessions,
-    resolve_session,
-    start_session,
-)
+from accounts.principals import Principal, grids_of, principal_for
+from accounts.sessions import end_session, purge_expired_sessions, resolve_session, start_session
 from griddesk.db import session_scope, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object

@@ -53,7 +53,7 @@ def make_agent(env: dict[str, str]) -> None:
     code = (
         "from griddesk.db import session_scope\n"
         "from accounts.models import Role\n"
-        "from accounts.service import create_account, make_agent, join_grids\n"
+        "from accounts.management import create_account, make_agent, join_grids\n"
         "from grids.models import Agent, AgentStatus\n"
         "with session_scope() as s:\n"
         f"    a = create_account(s, 'bench.agent', '测评客服', Role.AGENT, {PASSWORD!r})\n"

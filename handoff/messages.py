@@ -7,8 +7,6 @@ import math
 from handoff.rating import MAX_SCORE, MIN_SCORE
 
 BOT_UNAVAILABLE = "抱歉,智能助手暂时无法回复。您的消息已经保存,我们会尽快处理;紧急问题请拨打客服热线 400-800-1234。"
-WAITING_FOR_AGENT = "您的消息已收到,正在为您转接人工客服,请稍候。"
-CONVERSATION_CLOSED = "本次会话已结束。如需继续咨询,请直接发送您的问题。"
 BACK_TO_BOT = "已为您返回智能助手。请问还有什么可以帮您?"
 BOT_IS_SERVING = "当前由智能助手为您服务,请直接输入您的问题;需要人工服务请发送「转人工」。"
 AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手继续为您服务。"

@@ -15,7 +15,8 @@ from tqdm import tqdm
 from griddesk.db import session_scope
 from griddesk.settings import get_settings
 from knowledge_base.encoders import EncoderError, get_encoder
-from knowledge_base.importer import ImportFileError, read_file, write_rows
+from knowledge_base.import_formats import ImportFileError
+from knowledge_base.importer import read_file, write_rows
 from knowledge_base.index import Thresholds
 from knowledge_base.learning import (
     Figures,

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from griddesk.db import Base, make_engine
 from knowledge_base.encoders import Encoder, encode_cached
-from knowledge_base.importer import FaqRow, ImportFileError, validate_record, write_rows
+from knowledge_base.import_formats import ImportFileError
+from knowledge_base.importer import FaqRow, validate_record, write_rows
 from knowledge_base.index import KnowledgeIndex, Thresholds
 from griddesk.text import normalize
 from knowledge_base.search import build_index, load_entries

@@ -13,7 +13,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge_base.importer import COLUMNS, SIMILAR_SEPARATOR
+from knowledge_base.faq_fields import COLUMNS, SIMILAR_SEPARATOR
 from knowledge_base.models import Faq, FaqStatus
 
 Format = Literal["jsonl", "csv", "xlsx"]

@@ -17,17 +17,12 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from griddesk.db import utcnow, rows_changed
-from knowledge_base.curation import (
-    Actor,
-    FaqDraft,
-    add_similar_questions,
-    author_of,
-    create_faq,
-)
+from griddesk.db import rows_changed, utcnow
+from knowledge_base.curation.base import Actor, FaqDraft, author_of
+from knowledge_base.curation.drafts import add_similar_questions, create_faq
 from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.encoders import Encoder, encode_cached
-from knowledge_base.importer import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
+from knowledge_base.faq_fields import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
 from knowledge_base.models import Faq, Miss
 from griddesk.text import normalize, strip_control
 

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo knowledge base")
     args = parser.parse_args(argv)
     migrate()
-    from accounts.service import seed_staff, write_initial_passwords
+    from accounts.staff_seed import seed_staff, write_initial_passwords
     from griddesk.db import session_scope
     from grids.service import seed_grids
     from handoff.canned import seed_canned_replies

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from accounts.web import require_role
 from handoff.models import Handoff
 from griddesk.web.errors import ApiError

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
-from accounts.service import Principal
+from accounts.principals import Principal
 from conversations.live import publish_messages
 from conversations.models import Conversation, Message
 from conversations.notices import tell_customer

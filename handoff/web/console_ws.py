@@ -20,7 +20,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from accounts.web import require_role, same_origin
 from griddesk.db import run_in_session, utcnow
 from handoff.web.access import STAFF, can_read_conversation

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.service import Principal
+from accounts.principals import Principal
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.json import json_response
 from griddesk.web.params import path_id

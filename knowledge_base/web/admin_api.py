@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from knowledge_base.web import files as kb_admin_files, inbox as kb_admin_inbox
 from griddesk.db import run_in_session
 from griddesk import fields
@@ -36,7 +36,9 @@ from knowledge_base.web.common import (
     readable_faq,
     refresh_index,
 )
-from knowledge_base import curation, usage
+from knowledge_base import usage
+from knowledge_base.curation import base, drafts, finding, review
+from knowledge_base import history as faq_history
 from knowledge_base.labels import FIELD_LABELS
 from knowledge_base.models import Faq, FaqStatus, FaqVersion, Review
 
@@ -70,8 +72,8 @@ def faq_summary(faq: Faq, used: dict[str, int] | None = None) -> dict[str, Any]:
 
 def faq_detail(session: Session, principal: Principal, faq: Faq) -> dict[str, Any]:
     """The live content customers see (None if never published), the pending draft, and what the reader may do."""
-    draft = curation.draft_of(session, faq)
-    history = curation.events(session, faq.id)[:MAX_EVENTS]
+    draft = base.draft_of(session, faq)
+    history = faq_history.events(session, faq.id)[:MAX_EVENTS]
     rejection = next((e.note for e in history if e.kind == "rejected"), "") if faq.review == Review.REJECTED else ""
     return {
         **faq_summary(faq),
@@ -80,7 +82,7 @@ def faq_detail(session: Session, principal: Principal, faq: Faq) -> dict[str, An
                   "created_at": draft.created_at.isoformat()} if draft is not None else None,
         "review_note": rejection,
         "may_edit": may_edit_scope(principal, faq.grid),
-        "may_publish": curation.may_publish(principal, faq),
+        "may_publish": base.may_publish(principal, faq),
         "events": [event.as_dict() for event in history],
     }
 
@@ -108,20 +110,20 @@ def _optional_int(raw: dict[str, Any], name: str) -> int | None:
     return fields.integer(raw, name, FIELD_LABELS.get(name, name), low=1, high=10**12, required=False)
 
 
-def parse_draft(raw: dict[str, Any]) -> curation.FaqDraft:
+def parse_draft(raw: dict[str, Any]) -> base.FaqDraft:
     """The draft in a request body, checked by the curation rules (422 ``invalid_field`` naming the field)."""
     similar = raw.get("similar_questions") or []
     if not isinstance(similar, list) or not all(isinstance(s, str) for s in similar):
         raise fields.invalid("similar_questions", FIELD_LABELS["similar_questions"], "必须是文字的列表")
     grid = _string(raw, "grid").strip() or None
-    draft = curation.FaqDraft(
+    draft = base.FaqDraft(
         question=_string(raw, "question"), similar_questions=list(similar), answer=_string(raw, "answer"),
         category=_string(raw, "category"), grid=grid, overrides_id=_optional_int(raw, "overrides_id"),
     )
-    return curation.validate_draft(draft)
+    return drafts.validate_draft(draft)
 
 
-def _check_scope(principal: Principal, draft: curation.FaqDraft) -> None:
+def _check_scope(principal: Principal, draft: base.FaqDraft) -> None:
     if not may_edit_scope(principal, draft.grid):
         raise ApiError(403, "forbidden", "网格长只能编辑本网格范围的 FAQ（全局 FAQ 可以「为本网格定制」）。")
 
@@ -147,7 +149,7 @@ async def list_faqs(request: web.Request) -> web.Response:
     visible = None if principal.role is Role.ADMIN else list(principal.grid_codes)
 
     def work(session: Session) -> dict[str, Any]:
-        faqs, total = curation.find_faqs(session, text=text, category=category, grid=grid, status=status,
+        faqs, total = finding.find_faqs(session, text=text, category=category, grid=grid, status=status,
                                          review=review, limit=limit, offset=offset,
                                          visible_grids=visible)
         used = usage.usage_totals(session, [f.id for f in faqs])
@@ -164,7 +166,7 @@ async def create_faq(request: web.Request) -> web.Response:
     note = _note(raw)
 
     def work(session: Session) -> dict[str, Any]:
-        faq = curation.create_faq(session, draft, principal, note=note)
+        faq = drafts.create_faq(session, draft, principal, note=note)
         session.flush()
         return faq_detail(session, principal, faq)
 
@@ -190,7 +192,7 @@ async def put_draft(request: web.Request) -> web.Response:
 
     def work(session: Session) -> dict[str, Any]:
         editable_faq(session, principal, faq_id_)
-        faq = curation.save_draft(session, faq_id_, draft, principal, expected, note=note)
+        faq = drafts.save_draft(session, faq_id_, draft, principal, expected, note=note)
         session.flush()
         return faq_detail(session, principal, faq)
 
@@ -203,7 +205,7 @@ async def post_submit(request: web.Request) -> web.Response:
 
     def work(session: Session) -> dict[str, Any]:
         editable_faq(session, principal, faq_id_)
-        curation.submit(session, faq_id_, principal)
+        review.submit(session, faq_id_, principal)
         session.flush()
         return faq_detail(session, principal, readable_faq(session, principal, faq_id_))
 
@@ -229,16 +231,16 @@ async def _publishing(request: web.Request, act: Callable[[Session, int, Princip
 
 
 async def post_approve(request: web.Request) -> web.Response:
-    return await _publishing(request, lambda s, i, p, raw: curation.approve(s, i, p, note=_note(raw)))
+    return await _publishing(request, lambda s, i, p, raw: review.approve(s, i, p, note=_note(raw)))
 
 
 async def post_reject(request: web.Request) -> web.Response:
-    return await _publishing(request, lambda s, i, p, raw: curation.reject(s, i, p, _note(raw, required=True)))
+    return await _publishing(request, lambda s, i, p, raw: review.reject(s, i, p, _note(raw, required=True)))
 
 
 async def post_publish(request: web.Request) -> web.Response:
     def act(session: Session, faq_id_: int, principal: Principal, raw: dict[str, Any]) -> None:
-        curation.publish(session, faq_id_, principal, expected_version=_optional_int(raw, "expected_version"),
+        review.publish(session, faq_id_, principal, expected_version=_optional_int(raw, "expected_version"),
                          note=_note(raw))
 
     return await _publishing(request, act)
@@ -249,13 +251,13 @@ async def post_restore(request: web.Request) -> web.Response:
         number = _optional_int(raw, "number")
         if number is None:
             raise fields.invalid("number", FIELD_LABELS["number"], "请指定要恢复的版本号")
-        curation.restore(session, faq_id_, number, principal)
+        review.restore(session, faq_id_, number, principal)
 
     return await _publishing(request, act)
 
 
 async def post_archive(request: web.Request) -> web.Response:
-    return await _publishing(request, lambda s, i, p, raw: curation.archive(s, i, p, note=_note(raw)))
+    return await _publishing(request, lambda s, i, p, raw: review.archive(s, i, p, note=_note(raw)))
 
 
 async def get_versions(request: web.Request) -> web.Response:
@@ -264,7 +266,7 @@ async def get_versions(request: web.Request) -> web.Response:
 
     def work(session: Session) -> list[Any]:
         readable_faq(session, principal, faq_id_)
-        return [view.as_dict() for view in curation.history(session, faq_id_)]
+        return [view.as_dict() for view in faq_history.history(session, faq_id_)]
 
     return json_response({"versions": await run_in_session(work)})
 
@@ -279,7 +281,7 @@ async def get_diff(request: web.Request) -> web.Response:
 
     def work(session: Session) -> list[Any]:
         readable_faq(session, principal, faq_id_)
-        return [field.as_dict() for field in curation.diff(session, faq_id_, a, b)]
+        return [field.as_dict() for field in faq_history.diff(session, faq_id_, a, b)]
 
     return json_response({"a": a, "b": b, "fields": await run_in_session(work)})
 

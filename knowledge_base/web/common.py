@@ -2,7 +2,7 @@
 the path and query values they read. (Domain errors reach clients through ``griddesk.web.errors``.)
 
 Roles: admins may do everything; grid managers read the global FAQs and their grids' FAQs, edit
-drafts scoped to their grids and publish/approve/restore those (``curation.may_publish``), and read
+drafts scoped to their grids and publish/approve/restore those (``base.may_publish``), and read
 the hit-test, the inbox and usage; agents get 403 on every route (they search from their console).
 """
 
@@ -14,14 +14,14 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from accounts.web import require_role
 from griddesk.web import params
 from griddesk.web.params import path_id
 from griddesk.web.errors import ApiError
 from griddesk.web.json import read_json_object
 from knowledge_base.web.keys import kb_key
-from knowledge_base import curation
+from knowledge_base.curation import base
 from knowledge_base.models import Faq
 
 CURATORS = (Role.MANAGER, Role.ADMIN)
@@ -90,7 +90,7 @@ def editable_faq(session: Session, principal: Principal, faq_id_: int) -> Faq:
 
 def publishable_faq(session: Session, principal: Principal, faq_id_: int) -> Faq:
     faq = readable_faq(session, principal, faq_id_)
-    if not curation.may_publish(principal, faq):
+    if not base.may_publish(principal, faq):
         raise ApiError(403, "forbidden", "只有管理员或该网格的网格长可以发布这条 FAQ。")
     return faq
 

@@ -21,7 +21,7 @@ from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from knowledge_base.web.common import admin, refresh_index
 from knowledge_base import importer
-from knowledge_base.curation import author_of
+from knowledge_base.curation.base import author_of
 from knowledge_base.export import export_faqs
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

@@ -10,8 +10,8 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from accounts import passwords
+from accounts.management import create_account, join_grids, make_agent
 from accounts.models import Account, Role
-from accounts.service import create_account, join_grids, make_agent
 from griddesk.db import session_scope
 
 PASSWORD = "correct horse battery"

@@ -8,7 +8,9 @@ import sys
 
 from sqlalchemy import select
 
-from accounts.service import authenticate, find_account, resolve_session, start_session
+from accounts.login import authenticate
+from accounts.management import find_account
+from accounts.sessions import resolve_session, start_session
 from griddesk.db import session_scope
 from grids.models import Agent, GridMembership
 from tests.accounts.conftest import PASSWORD, T0, make_staff

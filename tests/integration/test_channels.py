@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import create_account
+from accounts.management import create_account
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from gateway.channels.wecom.crypto import WeComCrypto

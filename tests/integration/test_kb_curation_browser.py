@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from accounts.service import create_account
+from accounts.management import create_account
 from griddesk.db import make_engine
 from tests.integration.client import Customer, Staff
 

@@ -13,9 +13,12 @@ from sqlalchemy import func, select
 
 from griddesk.db import session_scope
 from knowledge_base.__main__ import main
-from knowledge_base.curation import FaqDraft, archive, create_faq, publish
+from knowledge_base.curation.base import FaqDraft
+from knowledge_base.curation.drafts import create_faq
+from knowledge_base.curation.review import archive, publish
 from knowledge_base.export import ExportFormatError, export_faqs
-from knowledge_base.importer import COLUMNS, validate_upload, write_rows
+from knowledge_base.faq_fields import COLUMNS
+from knowledge_base.importer import validate_upload, write_rows
 from knowledge_base.models import Faq, FaqVersion
 from tests.factories import make_demo_faqs
 

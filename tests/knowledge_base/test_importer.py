@@ -7,16 +7,13 @@ from openpyxl import Workbook
 from sqlalchemy import event, func, select
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from griddesk.db import get_engine, session_scope
-from knowledge_base import curation, importer
-from knowledge_base.importer import (
-    ImportFileError,
-    derived_external_id,
-    read_file,
-    validate_upload,
-    write_rows,
-)
+from knowledge_base import history, importer
+from knowledge_base.curation import base, drafts
+from knowledge_base.faq_fields import derived_external_id
+from knowledge_base.import_formats import ImportFileError
+from knowledge_base.importer import read_file, validate_upload, write_rows
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 
 
@@ -205,7 +202,7 @@ def test_imported_faqs_get_a_version_and_an_event_and_changes_continue_the_numbe
         faq_a = session.scalar(select(Faq).where(Faq.external_id == "a"))
         assert (faq_a.published_version, faq_a.draft_version, faq_a.review) == (1, None, Review.NONE)
         admin = Principal(1, "admin", "管理员", Role.ADMIN, ())
-        curation.save_draft(session, faq_a.id, curation.FaqDraft("怎么开发票", [], "草稿答案"), admin,
+        drafts.save_draft(session, faq_a.id, base.FaqDraft("怎么开发票", [], "草稿答案"), admin,
                             expected_version=faq_a.version)
         faq_id = faq_a.id
     write_jsonl(path, [
@@ -215,9 +212,9 @@ def test_imported_faqs_get_a_version_and_an_event_and_changes_continue_the_numbe
     with session_scope() as session:
         assert write_rows(session, read_file(path).rows) == (0, 1, 1)
     with session_scope() as session:
-        views = curation.history(session, faq_id)
+        views = history.history(session, faq_id)
         faq = session.get(Faq, faq_id)
-        events = [e.kind for e in curation.events(session, faq_id)]
+        events = [e.kind for e in history.events(session, faq_id)]
         assert [(v.number, v.source) for v in views] == [(3, "import"), (2, "edit"), (1, "import")]
         assert views[0].author == "import" and views[0].is_published
         assert (faq.published_version, faq.draft_version, faq.version) == (3, 2, 3)

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from accounts.models import Role
-from accounts.service import Principal
+from accounts.principals import Principal
 from griddesk.db import session_scope
-from knowledge_base import curation, inbox
-from knowledge_base.curation import FaqDraft
+from knowledge_base import history, inbox
+from knowledge_base.curation import base, drafts, review
+from knowledge_base.curation.base import FaqDraft
 from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.models import FaqStatus, Miss, Review
 from knowledge_base.search import KnowledgeBase
@@ -34,8 +35,8 @@ def add_miss(session, text: str, kind: str = "miss", minutes: int = 0, top_faq_i
 
 
 def published_faq(session, question: str = "怎么修改密码", similar: list[str] | None = None) -> int:
-    faq = curation.create_faq(session, FaqDraft(question, similar or [], "在「账户安全」中修改。"), ADMIN)
-    return curation.publish(session, faq.id, ADMIN).id
+    faq = drafts.create_faq(session, FaqDraft(question, similar or [], "在「账户安全」中修改。"), ADMIN)
+    return review.publish(session, faq.id, ADMIN).id
 
 
 def test_open_items_are_grouped_by_meaning_biggest_group_first(settings):
@@ -97,7 +98,7 @@ def test_an_agent_resolving_as_similar_leaves_a_draft(settings):
         ids = [add_miss(session, "口令如何重置")]
         faq = inbox.resolve_as_similar(session, ids, faq_id, AGENT)
         assert faq.similar_questions == [] and faq.review == Review.DRAFT
-        assert curation.draft_of(session, faq).similar_questions == ["口令如何重置"]
+        assert base.draft_of(session, faq).similar_questions == ["口令如何重置"]
 
 
 def test_resolving_as_draft_starts_a_new_faq_with_the_agents_answer(settings):
@@ -108,7 +109,7 @@ def test_resolving_as_draft_starts_a_new_faq_with_the_agents_answer(settings):
         faq = inbox.resolve_as_draft(session, [first.id, second], ADMIN)
         assert (faq.status, faq.review, faq.answer) == (FaqStatus.DRAFT, Review.DRAFT, "联系客服作废后重开。")
         assert faq.question in ("发票抬头写错了", "发票抬头写错了怎么办") and len(faq.similar_questions) == 1
-        assert curation.history(session, faq.id)[0].source == "agent_answer"
+        assert history.history(session, faq.id)[0].source == "agent_answer"
         assert session.get(Miss, second).resolution == {"action": "draft", "faq_id": faq.id, "by": "account:1"}
 
 
@@ -117,7 +118,7 @@ def test_resolving_as_draft_without_an_answer_uses_the_placeholder_or_the_given_
         plain = inbox.resolve_as_draft(session, [add_miss(session, "能开增值税专票吗")], ADMIN)
         given = inbox.resolve_as_draft(session, [add_miss(session, "能开普票吗")], ADMIN, answer="可以。")
         assert plain.answer == inbox.PLACEHOLDER_ANSWER and given.answer == "可以。"
-        assert curation.history(session, plain.id)[0].source == "inbox"
+        assert history.history(session, plain.id)[0].source == "inbox"
 
 
 def test_unhelpful_answers_are_logged_with_their_faq_and_dismissed_items_leave_the_inbox(settings):
