@@ -4,10 +4,12 @@ classifier of benchmarks/conversation_eval.py."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions.texts import feedback_buttons
 from benchmarks.conversation_eval import (
@@ -172,3 +174,27 @@ def test_the_ticket_lookup_is_not_a_ticket_form(matcher):
     got = classify([bot("请告诉我您的工单号（格式如 GD-7K3QX9）。")], matcher)
     assert got.outcome == "ticket_lookup"
     assert not is_correct(case("ticket_form"), got, CATALOG)
+
+
+# --- held out from what the bot was built from ---------------------------------------------------
+
+TRAINING_EXCEPTIONS = {"转人工"}  # the canonical request: it has to be in the set and in the training data
+_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def nlu_examples() -> set[str]:
+    examples: set[str] = set()
+    for path in (SEED.parents[2] / "bot" / "data" / "nlu").glob("*.yml"):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            for line in (item.get("examples") or "").splitlines():
+                line = line.strip().removeprefix("- ")
+                if line and "intent" in item:
+                    examples.add(normalize(_ANNOTATION.sub(r"\1", line)))
+    return examples
+
+
+def test_the_set_is_held_out_from_the_training_data_and_the_faqs(rows, seed_faqs):
+    training = nlu_examples() - {normalize(text) for text in TRAINING_EXCEPTIONS}
+    faq_texts = {normalize(text) for faq in seed_faqs for text in (faq["question"], *faq["similar_questions"])}
+    assert [row["text"] for row in rows if normalize(row["text"]) in training] == []
+    assert [row["text"] for row in rows if normalize(row["text"]) in faq_texts] == []
