@@ -291,8 +291,12 @@ def http_json(method: str, url: str, body: object | None = None, timeout: float 
         return json.loads(response.read() or b"null")
 
 
-def stack_env(data_dir: str) -> dict[str, str]:
+def stack_env(data_dir: str, rasa_timeout: float) -> dict[str, str]:
+    """The stack's settings: its own data directory, free loopback ports, and the gateway's wait for
+    Rasa raised (routing is measured here, not latency: a busy machine must not turn answers into
+    the 'bot unavailable' notice; benchmarks/message_latency.py measures the latency)."""
     env = {**os.environ, "GRIDDESK_DATA_DIR": data_dir, "GRIDDESK_GATEWAY_HOST": "127.0.0.1",
+           "GRIDDESK_RASA_TIMEOUT": str(rasa_timeout),
            "GRIDDESK_GATEWAY_PORT": str(free_port()), "GRIDDESK_RASA_PORT": str(free_port()),
            "GRIDDESK_ACTION_PORT": str(free_port())}
     for name in ("GRIDDESK_DATABASE_URL", "GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL"):
@@ -323,10 +327,18 @@ def ensure_model(env: dict[str, str]) -> None:
 
 
 def latest_user_turn(tracker: Mapping[str, Any]) -> dict[str, Any]:
-    message = tracker.get("latest_message") or {}
-    intent = message.get("intent") or {}
+    """The customer's message as Rasa understood it, and the actions that followed it. Read from the
+    events: ``action_default_fallback`` reverts the message, and ``latest_message`` is then empty."""
+    events = list(tracker.get("events") or [])
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    if last_user is None:
+        return {"text": None, "intent": None, "confidence": None, "actions": []}
+    message = events[last_user]
+    intent = (message.get("parse_data") or {}).get("intent") or {}
+    actions = [e.get("name") for e in events[last_user + 1:]
+               if e.get("event") == "action" and e.get("name") != "action_listen"]
     return {"text": message.get("text"), "intent": intent.get("name"),
-            "confidence": round(float(intent.get("confidence") or 0.0), 3)}
+            "confidence": round(float(intent.get("confidence") or 0.0), 3), "actions": actions}
 
 
 @dataclass
@@ -375,7 +387,7 @@ def run_conversations(cases: Sequence[Case], gateway_url: str, rasa_url: str, ca
             case.text, case.cls, case.expected_label(), got.label(catalog), is_correct(case, got, catalog),
             intent=turn["intent"], confidence=turn["confidence"],
             via_keyword=turn["text"] == "/request_human" and case.text != "/request_human",
-            detail={"outcome": got.outcome, "responses": list(got.responses),
+            detail={"outcome": got.outcome, "responses": list(got.responses), "actions": turn["actions"],
                     "texts": [r.get("text", "")[:80] for r in replies if r.get("text")]},
         ))
         if progress and number % 25 == 0:
@@ -439,11 +451,17 @@ def print_report(summary: Mapping[str, Any], results: Sequence[Result], nlu_only
         print(f"\nticket requests missed (no ticket form opened): {tickets['missed']} of {tickets['total']}")
         print(f"转人工 requests missed (no handoff): {humans['missed']} of {humans['total']}")
         print(f"handoffs nobody asked for: {summary['false_handoffs']}")
+        unavailable = summary["got"].get(BOT_UNAVAILABLE, 0) + summary["got"].get(ERROR, 0)
+        if unavailable:
+            print(f"{unavailable} replies were the gateway's bot-unavailable notice (Rasa answered nothing, "
+                  "e.g. after action_default_fallback, or timed out) or failed")
         print("outcomes: " + ", ".join(f"{name} {count}" for name, count in summary["got"].items()))
     wrong = [r for r in results if not r.correct]
     print(f"\nwrong ({len(wrong)}):  text | expected | got | intent (confidence)")
     for r in wrong:
         via = " via 转人工 keyword" if r.via_keyword else ""
+        if r.got == BOT_UNAVAILABLE and r.detail.get("actions"):
+            via += " → " + ", ".join(r.detail["actions"])
         print(f"  [{r.cls}] {r.text} | {r.expected} | {r.got} | {r.intent} ({r.confidence}){via}")
 
 
@@ -452,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--limit", type=int, default=0, help="only the first N utterances")
     parser.add_argument("--json", type=Path, help="write the results and summary to this file")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request (default 60)")
+    parser.add_argument("--rasa-timeout", type=float, default=30.0,
+                        help="the gateway's wait for Rasa, GRIDDESK_RASA_TIMEOUT (default 30; the product's is 10)")
     parser.add_argument("--nlu-only", action="store_true", help="only Rasa's /model/parse: intent distribution")
     args = parser.parse_args(argv)
 
@@ -464,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = cases[: args.limit]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="conversation-eval-") as tmp:
-        env = stack_env(tmp)
+        env = stack_env(tmp, args.rasa_timeout)
         ensure_model(env)
         settings = load_settings(env)
         stack = Stack(settings)

@@ -21,6 +21,7 @@ from benchmarks.conversation_eval import (
     ResponseMatcher,
     classify,
     is_correct,
+    latest_user_turn,
     load_cases,
 )
 from griddesk.text import normalize
@@ -198,3 +199,18 @@ def test_the_set_is_held_out_from_the_training_data_and_the_faqs(rows, seed_faqs
     faq_texts = {normalize(text) for faq in seed_faqs for text in (faq["question"], *faq["similar_questions"])}
     assert [row["text"] for row in rows if normalize(row["text"]) in training] == []
     assert [row["text"] for row in rows if normalize(row["text"]) in faq_texts] == []
+
+
+def test_the_intent_is_read_from_the_events_even_when_the_fallback_reverted_the_message():
+    tracker = {"latest_message": {}, "events": [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "user", "text": "帳單金額不對",
+         "parse_data": {"intent": {"name": "change_ticket_field", "confidence": 0.9941}}},
+        {"event": "action", "name": "action_default_fallback"},
+        {"event": "user_featurization"},
+        {"event": "rewind"},
+        {"event": "action", "name": "action_listen"},
+    ]}
+    assert latest_user_turn(tracker) == {"text": "帳單金額不對", "intent": "change_ticket_field", "confidence": 0.994,
+                                         "actions": ["action_default_fallback"]}
+    assert latest_user_turn({})["intent"] is None
