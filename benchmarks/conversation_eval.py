@@ -420,6 +420,7 @@ def summarise(cases: Sequence[Case], results: Sequence[Result]) -> dict[str, Any
     by_text = {case.text: case for case in cases}
     ticket_requests = [r for r in results if by_text[r.text].outcome == "ticket_form" or r.cls == "ticket_request"]
     human_requests = [r for r in results if by_text[r.text].outcome == "human"]
+    faq_cases = [r for r in results if by_text[r.text].outcome == "faq"]
     correct = sum(r.correct for r in results)
     return {
         "overall": {"correct": correct, "total": len(results), "accuracy": correct / len(results) if results else 0.0},
@@ -431,6 +432,10 @@ def summarise(cases: Sequence[Case], results: Sequence[Result]) -> dict[str, Any
             "missed": sum(r.got.split(":")[0] not in (TICKET_FORM, COMPLAINT) for r in ticket_requests)},
         "human_requests": {"total": len(human_requests), "missed": sum(not r.correct for r in human_requests)},
         "false_handoffs": sum(r.got == HUMAN and by_text[r.text].outcome != "human" for r in results),
+        # FAQ expectations met by the answer itself, or only by a suggestion button
+        "faq_right": {"answered": sum(r.correct and r.got.startswith("faq:") for r in faq_cases),
+                      "suggested": sum(r.correct and r.got.startswith("suggest:") for r in faq_cases),
+                      "total": len(faq_cases)},
         "got": dict(Counter(r.got.split(":")[0] for r in results).most_common()),
     }
 
@@ -451,6 +456,9 @@ def print_report(summary: Mapping[str, Any], results: Sequence[Result], nlu_only
         print(f"\nticket requests missed (no ticket form opened): {tickets['missed']} of {tickets['total']}")
         print(f"转人工 requests missed (no handoff): {humans['missed']} of {humans['total']}")
         print(f"handoffs nobody asked for: {summary['false_handoffs']}")
+        faq = summary["faq_right"]
+        print(f"FAQ expected: {faq['answered'] + faq['suggested']} of {faq['total']} right "
+              f"({faq['answered']} answered, {faq['suggested']} only among the suggestions)")
         unavailable = summary["got"].get(BOT_UNAVAILABLE, 0) + summary["got"].get(ERROR, 0)
         if unavailable:
             print(f"{unavailable} replies were the gateway's bot-unavailable notice (Rasa answered nothing, "
