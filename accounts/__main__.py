@@ -75,7 +75,9 @@ def _row(account: Account, grids: list[str], agent: Agent | None, now: datetime)
         state = "已锁定"
     serving = f"技能 {','.join(agent.skills) or '-'} 最多 {agent.max_chats} 个会话" if agent else ""
     role = ROLE_LABELS.get(Role(account.role), account.role)
-    return f"{account.username:<20} {account.display_name:<10} {role:<6} {state:<5} {','.join(grids) or '-':<24} {serving}"
+    return (
+        f"{account.username:<20} {account.display_name:<10} {role:<6} {state:<5} {','.join(grids) or '-':<24} {serving}"
+    )
 
 
 def _create(args: argparse.Namespace) -> int:

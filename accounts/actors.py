@@ -20,5 +20,5 @@ def account_id_of(actor: str) -> int | None:
     """The account an actor string names, or None (the customer, the bot, the system, an import)."""
     if not actor.startswith(ACCOUNT_PREFIX):
         return None
-    rest = actor[len(ACCOUNT_PREFIX):]
+    rest = actor[len(ACCOUNT_PREFIX) :]
     return int(rest) if rest.isascii() and rest.isdigit() else None

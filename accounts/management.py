@@ -77,8 +77,14 @@ def list_accounts(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).order_by(Account.role, Account.username)))
 
 
-def create_account(session: Session, username: str, display_name: str, role: Role | str,
-                   password: str | None = None, now: datetime | None = None) -> Account:
+def create_account(
+    session: Session,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    password: str | None = None,
+    now: datetime | None = None,
+) -> Account:
     """A new active account; without a password it cannot log in until :func:`set_password`."""
     name = validate_username(username)
     display = validate_display_name(display_name)

@@ -6,6 +6,7 @@ later only needs :func:`needs_rehash` at the next successful login.
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -52,7 +53,5 @@ def needs_rehash(password_hash: str) -> bool:
 
 def dummy_verify(password: str) -> None:
     """Spend the time of a real verification, so an unknown user answers as slowly as a known one."""
-    try:
+    with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
         _hasher().verify(_dummy_hash(), password[:MAX_PASSWORD_CHARS])
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        pass

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Account, AccountSession
 from accounts.principals import Principal, principal_for
+from griddesk.db import rows_changed
 from griddesk.settings import get_settings
 
 SESSION_MAX_AGE = timedelta(days=7)
@@ -30,16 +31,23 @@ def start_session(session: Session, account: Account, now: datetime, hours: floa
     """A new login of ``account``: returns ``(token, csrf_token)``; only the token's SHA-256 is stored."""
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
-    session.add(AccountSession(
-        token_hash=_token_hash(token), account_id=account.id, csrf_token=csrf_token, created_at=now,
-        last_seen_at=now, expires_at=min(now + timedelta(hours=hours), now + SESSION_MAX_AGE),
-    ))
+    session.add(
+        AccountSession(
+            token_hash=_token_hash(token),
+            account_id=account.id,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=min(now + timedelta(hours=hours), now + SESSION_MAX_AGE),
+        )
+    )
     session.flush()
     return token, csrf_token
 
 
-def resolve_session(session: Session, token: str, now: datetime,
-                    hours: float | None = None) -> tuple[Principal, str] | None:
+def resolve_session(
+    session: Session, token: str, now: datetime, hours: float | None = None
+) -> tuple[Principal, str] | None:
     """The ``(principal, csrf_token)`` of a live session, or None.
 
     Sliding expiry: each use moves the end to ``now + hours`` (default: settings.session_hours),
@@ -71,15 +79,15 @@ def end_session(session: Session, token: str) -> bool:
     if not token or len(token) > MAX_TOKEN_CHARS:
         return False
     result = session.execute(delete(AccountSession).where(AccountSession.token_hash == _token_hash(token)))
-    return bool(result.rowcount)
+    return bool(rows_changed(result))
 
 
 def end_all_sessions(session: Session, account: Account) -> int:
     result = session.execute(delete(AccountSession).where(AccountSession.account_id == account.id))
-    return int(result.rowcount or 0)
+    return rows_changed(result)
 
 
 def purge_expired_sessions(session: Session, now: datetime) -> int:
     """Delete sessions past their end (housekeeping; expired ones never resolve anyway)."""
     result = session.execute(delete(AccountSession).where(AccountSession.expires_at <= now))
-    return int(result.rowcount or 0)
+    return rows_changed(result)

@@ -46,10 +46,11 @@ def seed_staff(session: Session, path: Path = STAFF_SEED_FILE) -> list[tuple[str
     for record in _read_staff(path):
         try:
             password = generate_password()
-            account = create_account(session, str(record["username"]), str(record["display_name"]),
-                                     str(record["role"]), password)
+            account = create_account(
+                session, str(record["username"]), str(record["display_name"]), str(record["role"]), password
+            )
             if account.role in (Role.AGENT, Role.MANAGER):
-                make_agent(session, account, _strings(record.get("skills", [])), int(record.get("max_chats", 3)))
+                make_agent(session, account, _strings(record.get("skills", [])), int(str(record.get("max_chats", 3))))
             join_grids(session, account, _strings(record.get("grids", [])))
         except (KeyError, TypeError, ValueError, AccountError) as exc:
             raise StaffSeedError(f"人员文件 {path} 中的 {record.get('username')!r} 无效: {exc}") from None

@@ -7,14 +7,13 @@ the session's CSRF token in ``X-CSRF-Token`` and, when the browser sends an ``Or
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import asyncio
 import hmac
 import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -132,8 +131,12 @@ def same_origin(request: web.Request) -> bool:
 
 
 def account_json(principal: Principal) -> dict[str, object]:
-    return {"id": principal.account_id, "username": principal.username,
-            "display_name": principal.display_name, "role": principal.role.value}
+    return {
+        "id": principal.account_id,
+        "username": principal.username,
+        "display_name": principal.display_name,
+        "role": principal.role.value,
+    }
 
 
 async def _credentials(request: web.Request) -> tuple[str, str]:
@@ -142,7 +145,7 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
     except ApiError as exc:  # a login form sent something that is not {"username", "password"}
         if exc.status == 413:
             raise
-        raise ApiError(422, "invalid_body", "请求内容必须是 JSON 对象：{\"username\": …, \"password\": …}。") from None
+        raise ApiError(422, "invalid_body", '请求内容必须是 JSON 对象：{"username": …, "password": …}。') from None
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise ApiError(422, "invalid_body", "请填写用户名和密码。")
@@ -167,15 +170,15 @@ async def login(request: web.Request) -> web.Response:
     now = utcnow()
     try:
         principal, token, csrf_token = await asyncio.to_thread(
-            _log_in, username, password, request.cookies.get(COOKIE_NAME, ""), now, settings.session_hours)
+            _log_in, username, password, request.cookies.get(COOKIE_NAME, ""), now, settings.session_hours
+        )
     except InvalidCredentials as exc:
         raise ApiError(401, "invalid_credentials", str(exc)) from None
     except AccountLocked as exc:
         minutes = max(1, math.ceil((exc.until - now).total_seconds() / 60))
         raise ApiError(429, "locked", f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。") from None
     response = json_response({"account": account_json(principal), "csrf_token": csrf_token}, headers=NO_STORE)
-    response.set_cookie(COOKIE_NAME, token, path="/", httponly=True, samesite="Strict",
-                        secure=settings.cookie_secure)
+    response.set_cookie(COOKIE_NAME, token, path="/", httponly=True, samesite="Strict", secure=settings.cookie_secure)
     return response
 
 
@@ -192,8 +195,9 @@ async def logout(request: web.Request) -> web.Response:
     else:
         _check_origin(request)
     response = web.Response(status=204, headers=NO_STORE)
-    response.del_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Strict",
-                        secure=request.app[settings_key].cookie_secure)
+    response.del_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="Strict", secure=request.app[settings_key].cookie_secure
+    )
     return response
 
 
@@ -206,8 +210,9 @@ async def me(request: web.Request) -> web.Response:
     principal = await require_login(request)
     login_ = await _login_of(request)
     grids = await asyncio.to_thread(_grids, principal)
-    return json_response({"account": account_json(principal), "csrf_token": login_.csrf_token, "grids": grids},
-                         headers=NO_STORE)
+    return json_response(
+        {"account": account_json(principal), "csrf_token": login_.csrf_token, "grids": grids}, headers=NO_STORE
+    )
 
 
 PURGE_SECONDS = 3600.0

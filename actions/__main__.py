@@ -29,8 +29,7 @@ def main() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=[])
-    app.prepare(host="127.0.0.1", port=get_settings().action_port, single_process=True,
-                access_log=False, motd=False)
+    app.prepare(host="127.0.0.1", port=get_settings().action_port, single_process=True, access_log=False, motd=False)
     Sanic.serve_single(app)
 
 

@@ -135,9 +135,7 @@ class ActionAnswerFaq(Action):
     def name(self) -> str:
         return "action_answer_faq"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
         if intent == "none_of_these":

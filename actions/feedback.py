@@ -107,9 +107,7 @@ class ActionFaqFeedback(Action):
     def name(self) -> str:
         return "action_faq_feedback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         feedback = read_feedback(tracker)
         if feedback is None:
             dispatcher.utter_message(response="utter_faq_feedback_invalid")
@@ -143,5 +141,8 @@ class ActionFaqFeedback(Action):
         dispatcher.utter_message(response="utter_faq_suggest_more", buttons=suggestion_buttons(hits))
         await count_usage([hit.faq.id for hit in hits], UsageKind.SUGGESTED)
         # an unhelpful answer is a miss: 都不是 on these next candidates counts towards the grid's limit
-        return [SlotSet(REJECTED_SLOT, rejected), SlotSet(CANDIDATES_SLOT, candidates_of(hits)),
-                SlotSet(MISSES_SLOT, misses(tracker) + 1)]
+        return [
+            SlotSet(REJECTED_SLOT, rejected),
+            SlotSet(CANDIDATES_SLOT, candidates_of(hits)),
+            SlotSet(MISSES_SLOT, misses(tracker) + 1),
+        ]

@@ -67,8 +67,9 @@ def read_turn(tracker: Tracker, form: str) -> Turn:
     after = _events_after_latest_user_message(tracker)
     activating = any(e.get("event") == "active_loop" and e.get("name") == form for e in after)
     handled_by = [e.get("name") or "" for e in after if e.get("event") in ("action", "action_execution_rejected")]
-    fresh = all(name in (form, "action_listen", "action_extract_slots") or name.startswith("utter_")
-                for name in handled_by)
+    fresh = all(
+        name in (form, "action_listen", "action_extract_slots") or name.startswith("utter_") for name in handled_by
+    )
     latest = tracker.latest_message or {}
     return Turn(
         text=clean(latest.get("text") or ""),

@@ -17,9 +17,9 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from grids.models import Grid
+from grids.service import route_request
 from handoff import packet
 from handoff.models import HandoffReason
-from grids.service import route_request
 from tickets.models import Category
 
 REASONS = frozenset(reason.value for reason in HandoffReason)
@@ -38,23 +38,60 @@ CANDIDATES_SLOT = "faq_candidates"
 FAQ_CATEGORY_SLOT = "faq_category"
 MISSES_SLOT = "faq_misses"
 # bookkeeping the agent has no use for, or must not see (the digits typed to unlock a ticket)
-INTERNAL_SLOTS = frozenset({"requested_slot", "ticket_failures", "ticket_confirming", "ticket_last4",
-                            CANDIDATES_SLOT, FAQ_CATEGORY_SLOT, MISSES_SLOT, "session_started_metadata",
-                            "faq_question", "faq_answered", "faq_rejected"})
+INTERNAL_SLOTS = frozenset(
+    {
+        "requested_slot",
+        "ticket_failures",
+        "ticket_confirming",
+        "ticket_last4",
+        CANDIDATES_SLOT,
+        FAQ_CATEGORY_SLOT,
+        MISSES_SLOT,
+        "session_started_metadata",
+        "faq_question",
+        "faq_answered",
+        "faq_rejected",
+    }
+)
 # ticket form slot → field of the draft ticket (the names of the console's ticket form)
-DRAFT_FIELDS = {"ticket_category": "category", "ticket_description": "description", "ticket_amount": "amount_yuan",
-                "ticket_phone": "contact_phone", "ticket_name": "contact_name", "ticket_region": "region"}
+DRAFT_FIELDS = {
+    "ticket_category": "category",
+    "ticket_description": "description",
+    "ticket_amount": "amount_yuan",
+    "ticket_phone": "contact_phone",
+    "ticket_name": "contact_name",
+    "ticket_region": "region",
+}
 # messages that say nothing new about the customer's problem (answers to a form's questions are in
 # the draft ticket): skipped when looking for the summary
-NOT_A_QUESTION = frozenset({"request_human", "greet", "goodbye", "thank", "affirm", "deny", "cancel", "chitchat",
-                            "none_of_these", "choose_faq", "change_ticket_field", "inform", "faq_feedback"})
+NOT_A_QUESTION = frozenset(
+    {
+        "request_human",
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        "cancel",
+        "chitchat",
+        "none_of_these",
+        "choose_faq",
+        "change_ticket_field",
+        "inform",
+        "faq_feedback",
+    }
+)
 PROFILE_FIELDS = ("region", "tier", "name")
 
 # knowledge-base categories (knowledge_base/seed/faqs.jsonl) → service categories the grids use
 # (the ticket categories, tickets.models.Category). Categories not listed route by region and tier.
 FAQ_CATEGORIES: dict[str, str] = {
-    "账务与缴费": Category.BILLING, "发票": Category.BILLING, "售后与退款": Category.REFUND,
-    "故障报修": Category.FAULT, "预约上门": Category.AFTER_SALES, "投诉与建议": Category.COMPLAINT,
+    "账务与缴费": Category.BILLING,
+    "发票": Category.BILLING,
+    "售后与退款": Category.REFUND,
+    "故障报修": Category.FAULT,
+    "预约上门": Category.AFTER_SALES,
+    "投诉与建议": Category.COMPLAINT,
 }
 
 
@@ -83,7 +120,8 @@ def service_category(value: object) -> str | None:
 def request_category(tracker: Tracker) -> str | None:
     """What the customer needs help with: the draft ticket's category, else the last FAQ question's."""
     return service_category(tracker.get_slot("ticket_category")) or service_category(
-        tracker.get_slot(FAQ_CATEGORY_SLOT))
+        tracker.get_slot(FAQ_CATEGORY_SLOT)
+    )
 
 
 def _customer_metadata(tracker: Tracker) -> Mapping[str, Any]:
@@ -100,8 +138,11 @@ def _customer_metadata(tracker: Tracker) -> Mapping[str, Any]:
 def profile(tracker: Tracker) -> dict[str, str]:
     """{region, tier, name}: the widget's ``metadata.customer`` first, else what the ticket form collected."""
     customer = _customer_metadata(tracker)
-    fallback = {"region": tracker.get_slot("ticket_region"), "tier": tracker.get_slot("customer_tier"),
-                "name": tracker.get_slot("ticket_name")}
+    fallback = {
+        "region": tracker.get_slot("ticket_region"),
+        "tier": tracker.get_slot("customer_tier"),
+        "name": tracker.get_slot("ticket_name"),
+    }
     found: dict[str, str] = {}
     for field in PROFILE_FIELDS:
         value = customer.get(field) or fallback[field]
@@ -113,14 +154,22 @@ def profile(tracker: Tracker) -> dict[str, str]:
 def route_for(session: Session, tracker: Tracker, category: str | None = None) -> Grid:
     """The grid that serves this customer: (region, tier, category) → the most specific grid."""
     customer = profile(tracker)
-    return route_request(session, customer.get("region"), customer.get("tier"),
-                         service_category(category) or request_category(tracker))
+    return route_request(
+        session, customer.get("region"), customer.get("tier"), service_category(category) or request_category(tracker)
+    )
 
 
 def candidates_of(hits: Sequence[Any]) -> list[dict[str, Any]]:
     """The FAQ slot value for a search's hits (``knowledge_base.index.Hit``): the top 3 with scores."""
-    return [{"faq_id": hit.faq.id, "question": hit.faq.question[:MAX_QUESTION], "score": round(float(hit.score), 4),
-             "category": hit.faq.category} for hit in hits[:MAX_CANDIDATES]]
+    return [
+        {
+            "faq_id": hit.faq.id,
+            "question": hit.faq.question[:MAX_QUESTION],
+            "score": round(float(hit.score), 4),
+            "category": hit.faq.category,
+        }
+        for hit in hits[:MAX_CANDIDATES]
+    ]
 
 
 def _candidates(raw: object) -> list[dict[str, Any]]:
@@ -131,8 +180,13 @@ def _candidates(raw: object) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping):
             continue
         try:
-            clean.append({"faq_id": int(item["faq_id"]), "question": _text(item["question"], MAX_QUESTION),
-                          "score": _score(item["score"])})
+            clean.append(
+                {
+                    "faq_id": int(item["faq_id"]),
+                    "question": _text(item["question"], MAX_QUESTION),
+                    "score": _score(item["score"]),
+                }
+            )
         except (KeyError, TypeError, ValueError):
             continue
     return clean
@@ -165,8 +219,11 @@ def filled_slots(tracker: Tracker) -> dict[str, Any]:
 
 def draft_ticket(tracker: Tracker) -> dict[str, str] | None:
     """The ticket form's answers so far (a form in progress, stopped or awaiting confirmation)."""
-    draft = {field: _text(tracker.get_slot(slot), MAX_VALUE) for slot, field in DRAFT_FIELDS.items()
-             if tracker.get_slot(slot) not in (None, "")}
+    draft = {
+        field: _text(tracker.get_slot(slot), MAX_VALUE)
+        for slot, field in DRAFT_FIELDS.items()
+        if tracker.get_slot(slot) not in (None, "")
+    }
     return draft or None
 
 
@@ -182,8 +239,15 @@ def summary(tracker: Tracker) -> str:
     return ""
 
 
-def build_packet(tracker: Tracker, reason: str, *, grid_code: str, candidates: object = None,
-                 ticket_number: str | None = None, skill: str | None = None) -> dict[str, Any]:
+def build_packet(
+    tracker: Tracker,
+    reason: str,
+    *,
+    grid_code: str,
+    candidates: object = None,
+    ticket_number: str | None = None,
+    skill: str | None = None,
+) -> dict[str, Any]:
     """The packet for ``{"griddesk": {"handoff": …}}``. ``candidates`` overrides the ``faq_candidates``
     slot (the FAQ action escalates in the same turn it searched); with ``ticket_number`` the ticket
     exists, so no draft is sent."""

@@ -65,8 +65,9 @@ def routed_grid(tracker: Tracker, category: str | None = None) -> RoutedGrid:
     """Blocking (SQL): the grid serving this customer and request."""
     with session_scope() as session:
         grid = route_for(session, tracker, category)
-        return RoutedGrid(grid.code, grid.name, dict(grid.business_hours or {}),
-                          _policy(grid.handoff, grid.code).miss_limit)
+        return RoutedGrid(
+            grid.code, grid.name, dict(grid.business_hours or {}), _policy(grid.handoff, grid.code).miss_limit
+        )
 
 
 async def find_grid(tracker: Tracker, category: str | None = None) -> RoutedGrid | None:
@@ -90,15 +91,17 @@ def _open_now(grid: RoutedGrid) -> bool:
 def _closed(dispatcher: CollectingDispatcher, grid: RoutedGrid, ticket_number: str | None) -> None:
     hours = service_hours_zh(grid.business_hours)
     if ticket_number:  # the ticket exists already (a complaint): nothing more to leave
-        dispatcher.utter_message(response="utter_human_closed_ticket_opened", grid_name=grid.name, hours=hours,
-                                 ticket_number=ticket_number)
+        dispatcher.utter_message(
+            response="utter_human_closed_ticket_opened", grid_name=grid.name, hours=hours, ticket_number=ticket_number
+        )
         return
     opening = next_opening(grid.business_hours, now())
     if opening is None:
         dispatcher.utter_message(response="utter_human_closed_no_opening", grid_name=grid.name, hours=hours)
     else:
-        dispatcher.utter_message(response="utter_human_closed", grid_name=grid.name, hours=hours,
-                                 opens=opening_zh(opening))
+        dispatcher.utter_message(
+            response="utter_human_closed", grid_name=grid.name, hours=hours, opens=opening_zh(opening)
+        )
 
 
 def reset_events(tracker: Tracker, *, transferred: bool) -> list[EventType]:
@@ -114,9 +117,15 @@ def reset_events(tracker: Tracker, *, transferred: bool) -> list[EventType]:
     return events
 
 
-async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, *,
-                   category: str | None = None, ticket_number: str | None = None,
-                   grid: RoutedGrid | None = None) -> list[EventType]:
+async def escalate(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    *,
+    category: str | None = None,
+    ticket_number: str | None = None,
+    grid: RoutedGrid | None = None,
+) -> list[EventType]:
     """Hand the conversation to the routed grid's humans, or — outside its hours — offer a ticket.
 
     ``reason`` is a packet reason (``customer_request``, ``repeated_misses``, ``complaint``,
@@ -130,8 +139,9 @@ async def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
     if not _open_now(grid):
         _closed(dispatcher, grid, ticket_number)
         return reset_events(tracker, transferred=False)
-    packet = build_packet(tracker, reason, grid_code=grid.code, ticket_number=ticket_number,
-                          skill=service_category(category))
+    packet = build_packet(
+        tracker, reason, grid_code=grid.code, ticket_number=ticket_number, skill=service_category(category)
+    )
     dispatcher.utter_message(response="utter_human_transferring", grid_name=grid.name)
     dispatcher.utter_message(json_message={"griddesk": {"handoff": packet}})
     return reset_events(tracker, transferred=True)

@@ -14,8 +14,7 @@ from decimal import Decimal
 
 from grids.hours import parse_business_hours
 from grids.sla import SERVICE_TZ
-from tickets.labels import CATEGORY_LABELS
-from tickets.labels import STATE_LABELS
+from tickets.labels import CATEGORY_LABELS, STATE_LABELS
 from tickets.models import Category, TicketState
 
 
@@ -64,8 +63,9 @@ def yuan(amount: Decimal | str) -> str:
 
 def ticket_lines(tickets: Iterable[tuple[str, str, str]]) -> str:
     """One line per ticket, ``GD-7K3QX9 · 故障报修 · 处理中``, for a list in one message."""
-    return "\n".join(f"{number} · {category_label(category)} · {state_label(state)}"
-                     for number, category, state in tickets)
+    return "\n".join(
+        f"{number} · {category_label(category)} · {state_label(state)}" for number, category, state in tickets
+    )
 
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -107,7 +107,8 @@ def service_hours_zh(business_hours: Mapping[str, object] | None) -> str:
 
 def opening_zh(moment: datetime) -> str:
     """When a closed service opens again, in the grid's own time zone: ``11月23日（周一）9:00``."""
-    return f"{moment.month}月{moment.day}日（{WEEKDAYS_ZH[moment.isoweekday() - 1]}）{_clock(moment.hour * 60 + moment.minute)}"
+    weekday = WEEKDAYS_ZH[moment.isoweekday() - 1]
+    return f"{moment.month}月{moment.day}日（{weekday}）{_clock(moment.hour * 60 + moment.minute)}"
 
 
 HELPFUL_ZH = "有帮助"
@@ -116,5 +117,7 @@ UNHELPFUL_ZH = "没帮助"
 
 def feedback_buttons(faq_id: int) -> list[dict[str, str]]:
     """The 「有帮助 / 没帮助」 buttons under an FAQ answer; each payload names the FAQ it rates."""
-    return [{"title": title, "payload": "/faq_feedback" + json.dumps({"faq_id": str(faq_id), "helpful": helpful})}
-            for title, helpful in ((HELPFUL_ZH, "yes"), (UNHELPFUL_ZH, "no"))]
+    return [
+        {"title": title, "payload": "/faq_feedback" + json.dumps({"faq_id": str(faq_id), "helpful": helpful})}
+        for title, helpful in ((HELPFUL_ZH, "yes"), (UNHELPFUL_ZH, "no"))
+    ]

@@ -58,8 +58,14 @@ def open_ticket(new: NewTicket) -> OpenedTicket:
     with session_scope() as session:
         ticket = service.open_ticket(session, new)
         grid = service.grid_of(session, ticket)
-        return OpenedTicket(ticket.number, Category(ticket.category), grid.name, grid.policy(),
-                            ticket.needs_approval, ticket.amount_yuan)
+        return OpenedTicket(
+            ticket.number,
+            Category(ticket.category),
+            grid.name,
+            grid.policy(),
+            ticket.needs_approval,
+            ticket.amount_yuan,
+        )
 
 
 def lookup_ticket(sender_id: str, number: str, last4: str) -> LookupView:

@@ -92,8 +92,10 @@ def phone_answer(text: str) -> str:
 
 # --- names and regions -------------------------------------------------------------------------
 
-_NAME_LEAD = re.compile(r"^(?:我的?(?:名字|姓名)(?:是|叫)?|我叫|叫我|我是|本人|姓名(?:是)?|名字(?:是)?|称呼(?:是)?|"
-                        r"联系人(?:是)?|免贵姓?|我姓)[\s:：]*")
+_NAME_LEAD = re.compile(
+    r"^(?:我的?(?:名字|姓名)(?:是|叫)?|我叫|叫我|我是|本人|姓名(?:是)?|名字(?:是)?|称呼(?:是)?|"
+    r"联系人(?:是)?|免贵姓?|我姓)[\s:：]*"
+)
 _NAME_TAIL = re.compile(r"(?:就行了?|就好了?|就可以了?|吧|哈|呀|啊|哦)?[\s。.!！~,，]*$")
 _NAME_IN_TEXT = re.compile(r"(?:我叫|名字(?:是|叫)|姓名(?:是)?|联系人(?:是)?)[\s:：]*([^\s，,。.!！?？;；:：\d]{1,16})")
 _NAME_STOP = re.compile(r"(?:电话|手机|联系|号码|地址|住在|在).*$")
@@ -119,8 +121,10 @@ def find_name(text: str) -> str | None:
         return None
 
 
-_REGION_LEAD = re.compile(r"^(?:我(?:家|们)?(?:住)?在|住在|在|地址(?:是|在)?|所在地(?:区)?(?:是)?|位于|地区(?:是)?|"
-                          r"区域(?:是)?)[\s:：]*")
+_REGION_LEAD = re.compile(
+    r"^(?:我(?:家|们)?(?:住)?在|住在|在|地址(?:是|在)?|所在地(?:区)?(?:是)?|位于|地区(?:是)?|"
+    r"区域(?:是)?)[\s:：]*"
+)
 _REGION_TAIL = re.compile(r"(?:这边|那边|附近|一带|这里|那里|的|吧|呀|啊|哦)?[\s。.!！~,，]*$")
 
 
@@ -133,12 +137,16 @@ def region_answer(text: str) -> str:
 
 # --- the message that starts the form ----------------------------------------------------------
 
-_FILLER = re.compile(r"你好|您好|在吗|客服|请问|麻烦(?:你|您)?|^请|请(?=帮|你|您)|帮忙|帮我|给我|替我|我要|我想|想要|我需要|需要|"
-                     r"能不能|可不可以|可以|我有|想|要|有|一下|吧|啊|呀|呢|哦|嗯|了|的")
+_FILLER = re.compile(
+    r"你好|您好|在吗|客服|请问|麻烦(?:你|您)?|^请|请(?=帮|你|您)|帮忙|帮我|给我|替我|我要|我想|想要|我需要|需要|"
+    r"能不能|可不可以|可以|我有|想|要|有|一下|吧|啊|呀|呢|哦|嗯|了|的"
+)
 # A clause made only of these words asks for a ticket and says nothing about the problem.
-_REQUEST = re.compile(r"(?:提交|提|开|建|创建|新建|登记|办理|申请|发起|留|报|做|反映|"
-                      r"一个|一张|一条|个|张|条|"
-                      r"工单|单子|单|留言|需求|投诉|报修|修|维修|退款|退费|赔偿|补偿|发票|开票|建议|意见|反馈|咨询|售后|问题|事情)+")
+_REQUEST = re.compile(
+    r"(?:提交|提|开|建|创建|新建|登记|办理|申请|发起|留|报|做|反映|"
+    r"一个|一张|一条|个|张|条|"
+    r"工单|单子|单|留言|需求|投诉|报修|修|维修|退款|退费|赔偿|补偿|发票|开票|建议|意见|反馈|咨询|售后|问题|事情)+"
+)
 _NAME_ONLY = re.compile(r"(?:我叫|名字(?:是|叫)|姓名(?:是)?|联系人(?:是)?)[\s:：]*[^\s，,。.!！?？;；:：\d]{1,16}")
 _CONTACT_ONLY = re.compile(r"(?:我的?|联系)?(?:电话|手机号?|号码|联系方式|方式|金额|钱|是|为|:|：)*")
 
@@ -183,6 +191,7 @@ def find_category(text: str) -> str | None:
 
 # --- ticket lookups ----------------------------------------------------------------------------
 
+
 def find_ticket_number(text: str) -> str | None:
     return normalize_number(clean(text))
 
@@ -201,8 +210,12 @@ def last4_answer(text: str) -> str:
 # --- which field a customer wants to change ----------------------------------------------------
 
 FIELD_CODES = {
-    "category": "ticket_category", "description": "ticket_description", "amount": "ticket_amount",
-    "phone": "ticket_phone", "name": "ticket_name", "region": "ticket_region",
+    "category": "ticket_category",
+    "description": "ticket_description",
+    "amount": "ticket_amount",
+    "phone": "ticket_phone",
+    "name": "ticket_name",
+    "region": "ticket_region",
 }
 # Checked in this order: 问题类型 is the category, not the description; 联系人电话 is the phone.
 FIELD_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -41,8 +41,14 @@ from tickets.fields import (
 from tickets.models import Category
 
 FORM = "ticket_form"
-TICKET_SLOTS = ("ticket_category", "ticket_description", "ticket_amount", "ticket_phone", "ticket_name",
-                "ticket_region")
+TICKET_SLOTS = (
+    "ticket_category",
+    "ticket_description",
+    "ticket_amount",
+    "ticket_phone",
+    "ticket_name",
+    "ticket_region",
+)
 CONFIRMING_SLOT = "ticket_confirming"
 PARSERS: dict[str, Callable[[object], object]] = {
     "ticket_category": lambda text: parse_category(text).value,
@@ -53,8 +59,12 @@ PARSERS: dict[str, Callable[[object], object]] = {
     "ticket_region": parse_region,
 }
 ANSWERS: dict[str, Callable[[str], str]] = {
-    "ticket_category": str, "ticket_description": str, "ticket_amount": extract.amount_answer,
-    "ticket_phone": extract.phone_answer, "ticket_name": extract.name_answer, "ticket_region": extract.region_answer,
+    "ticket_category": str,
+    "ticket_description": str,
+    "ticket_amount": extract.amount_answer,
+    "ticket_phone": extract.phone_answer,
+    "ticket_name": extract.name_answer,
+    "ticket_region": extract.region_answer,
 }
 
 
@@ -71,7 +81,7 @@ def slots_needed(category: object) -> list[str]:
     needed = ["ticket_category", "ticket_description"]
     if category_of(category) in (None, Category.REFUND):
         needed.append("ticket_amount")
-    return needed + ["ticket_phone", "ticket_name", "ticket_region"]
+    return [*needed, "ticket_phone", "ticket_name", "ticket_region"]
 
 
 def volunteered(turn: Turn, slots: dict[str, Any]) -> dict[str, str]:
@@ -118,17 +128,20 @@ class ValidateTicketForm(FormValidationAction):
         tracker.add_slots(start)  # last in line: stale values Rasa passes as pre-filled are dropped too
         return start + await super().run(dispatcher, tracker, domain)
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         return slots_needed(tracker.get_slot("ticket_category"))
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> list[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         candidates = ticket_candidates(read_turn(tracker, FORM), tracker.slots)
         return [SlotSet(slot, value) for slot, value in candidates.items()]
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> EventType | None:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
         return stop_or_continue(tracker, TICKET_SLOTS) or await super().next_requested_slot(dispatcher, tracker, domain)
 
     def _validate(self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
@@ -139,28 +152,34 @@ class ValidateTicketForm(FormValidationAction):
         except InvalidField as error:
             return reject_value(slot, error.reason, dispatcher, tracker)
 
-    async def validate_ticket_category(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                       domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate("ticket_category", value, dispatcher, tracker)
 
-    async def validate_ticket_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate("ticket_description", value, dispatcher, tracker)
 
-    async def validate_ticket_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_amount(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate("ticket_amount", value, dispatcher, tracker)
 
-    async def validate_ticket_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate("ticket_phone", value, dispatcher, tracker)
 
-    async def validate_ticket_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate("ticket_name", value, dispatcher, tracker)
 
-    async def validate_ticket_region(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_region(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return self._validate("ticket_region", value, dispatcher, tracker)
 
 
@@ -174,20 +193,23 @@ class ActionTicketSummary(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if gave_up(tracker, TICKET_SLOTS):
             # the form stopped after repeated failed answers: a human takes over, with the draft so far
-            events = await escalate(dispatcher, tracker, "form_failures",
-                                    category=tracker.get_slot("ticket_category"))
+            events = await escalate(dispatcher, tracker, "form_failures", category=tracker.get_slot("ticket_category"))
             return [*events, SlotSet(FAILURES_SLOT, None)]
         values = {slot: tracker.get_slot(slot) for slot in TICKET_SLOTS}
         needed = slots_needed(values["ticket_category"])
         if any(values[slot] is None for slot in needed):
             return []  # nothing to confirm (the form did not finish)
         variables = {
-            "category": category_label(values["ticket_category"]), "description": values["ticket_description"],
-            "phone": values["ticket_phone"], "name": values["ticket_name"], "region": values["ticket_region"],
+            "category": category_label(values["ticket_category"]),
+            "description": values["ticket_description"],
+            "phone": values["ticket_phone"],
+            "name": values["ticket_name"],
+            "region": values["ticket_region"],
         }
         if "ticket_amount" in needed:
-            dispatcher.utter_message(response="utter_ticket_summary_with_amount", amount=yuan(values["ticket_amount"]),
-                                     **variables)
+            dispatcher.utter_message(
+                response="utter_ticket_summary_with_amount", amount=yuan(values["ticket_amount"]), **variables
+            )
         else:
             dispatcher.utter_message(response="utter_ticket_summary", **variables)
         return [SlotSet(CONFIRMING_SLOT, True)]
@@ -218,7 +240,8 @@ class ActionChangeTicketField(Action):
             events.append(SlotSet(CONFIRMING_SLOT, False))
         if slot is not None:
             new_value = {"ticket_phone": extract.find_phone, "ticket_amount": extract.find_amount}.get(
-                slot, lambda _text: None)(turn.text)
+                slot, lambda _text: None
+            )(turn.text)
             events.append(SlotSet(slot, PARSERS[slot](new_value) if new_value else None))
         return events
 

@@ -47,7 +47,8 @@ def lookup_candidates(turn: Turn) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     number = extract.find_ticket_number(turn.entity("ticket_id") or "") or (
-        None if turn.text.startswith("/") else extract.find_ticket_number(turn.text))
+        None if turn.text.startswith("/") else extract.find_ticket_number(turn.text)
+    )
     if number:
         found["ticket_number"] = number
     elif turn.requested == "ticket_number":
@@ -66,21 +67,25 @@ class ValidateTicketLookupForm(FormValidationAction):
         tracker.add_slots(start)
         return start + await super().run(dispatcher, tracker, domain)
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         return await slots_needed(tracker)
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> list[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         candidates = lookup_candidates(read_turn(tracker, FORM))
         return [SlotSet(slot, value) for slot, value in candidates.items()]
 
-    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> EventType | None:
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> EventType | None:
         return stop_or_continue(tracker, LOOKUP_SLOTS) or await super().next_requested_slot(dispatcher, tracker, domain)
 
-    async def validate_ticket_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                     domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:
             return {"ticket_number": None}
         number = extract.find_ticket_number(str(value))
@@ -88,8 +93,9 @@ class ValidateTicketLookupForm(FormValidationAction):
             return reject_value("ticket_number", "invalid_ticket_number", dispatcher, tracker)
         return {"ticket_number": number}
 
-    async def validate_ticket_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> dict[str, Any]:
+    async def validate_ticket_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is None:
             return {"ticket_last4": None}
         if not re.fullmatch(r"\d{4}", str(value)):

@@ -60,10 +60,14 @@ def draft_ticket(tracker: Tracker) -> NewTicket | None:
     tier = tracker.get_slot("customer_tier")
     kind = Category(values["ticket_category"])
     return NewTicket(
-        category=kind, description=values["ticket_description"], contact_phone=values["ticket_phone"],
-        contact_name=values["ticket_name"], region=values["ticket_region"],
+        category=kind,
+        description=values["ticket_description"],
+        contact_phone=values["ticket_phone"],
+        contact_name=values["ticket_name"],
+        region=values["ticket_region"],
         amount_yuan=Decimal(values["ticket_amount"]) if kind is Category.REFUND else None,
-        customer_tier=tier if tier in TIERS else "general", sender_id=tracker.sender_id,
+        customer_tier=tier if tier in TIERS else "general",
+        sender_id=tracker.sender_id,
     )
 
 
@@ -72,12 +76,17 @@ def promise(opened: OpenedTicket) -> tuple[str, dict[str, Any]]:
     rules = opened.policy
     variables: dict[str, Any] = {"ticket_number": opened.number, "grid_name": opened.grid_name}
     if opened.category is Category.COMPLAINT:
-        return "utter_ticket_opened_complaint", {**variables,
-                                                 "contact_within": duration_zh(rules.complaint_contact_minutes)}
+        return "utter_ticket_opened_complaint", {
+            **variables,
+            "contact_within": duration_zh(rules.complaint_contact_minutes),
+        }
     if opened.category is Category.SUGGESTION:
         return "utter_ticket_opened_suggestion", {**variables, "reply_days": rules.feedback_reply_working_days}
-    return "utter_ticket_opened", {**variables, "response_within": duration_zh(rules.response_minutes),
-                                   "solution_days": rules.initial_solution_working_days}
+    return "utter_ticket_opened", {
+        **variables,
+        "response_within": duration_zh(rules.response_minutes),
+        "solution_days": rules.initial_solution_working_days,
+    }
 
 
 class ActionOpenTicket(Action):
@@ -98,19 +107,27 @@ class ActionOpenTicket(Action):
         response, variables = promise(opened)
         dispatcher.utter_message(response=response, **variables)
         if opened.needs_approval and opened.amount_yuan is not None:
-            dispatcher.utter_message(response="utter_ticket_needs_approval", amount=yuan(opened.amount_yuan),
-                                     approval_amount=opened.policy.approval_amount_yuan)
+            dispatcher.utter_message(
+                response="utter_ticket_needs_approval",
+                amount=yuan(opened.amount_yuan),
+                approval_amount=opened.policy.approval_amount_yuan,
+            )
         if opened.category is Category.COMPLAINT:
             # a complaint is also handed to a human at once, with the new ticket's number
-            handoff = await escalate(dispatcher, tracker, "complaint", category=Category.COMPLAINT.value,
-                                     ticket_number=opened.number)
+            handoff = await escalate(
+                dispatcher, tracker, "complaint", category=Category.COMPLAINT.value, ticket_number=opened.number
+            )
             return discard_events(tracker) + handoff
         return discard_events(tracker)
 
 
 def show_ticket(dispatcher: CollectingDispatcher, ticket: TicketView) -> None:
-    variables = {"ticket_number": ticket.number, "category": category_label(ticket.category),
-                 "state": state_label(ticket.state), "grid_name": ticket.grid_name}
+    variables = {
+        "ticket_number": ticket.number,
+        "category": category_label(ticket.category),
+        "state": state_label(ticket.state),
+        "grid_name": ticket.grid_name,
+    }
     if ticket.step_due_at is not None:
         dispatcher.utter_message(response="utter_ticket_status", due=local_time_zh(ticket.step_due_at), **variables)
     else:
@@ -118,10 +135,14 @@ def show_ticket(dispatcher: CollectingDispatcher, ticket: TicketView) -> None:
 
 
 def list_tickets(dispatcher: CollectingDispatcher, tickets: list[TicketView]) -> None:
-    buttons = [{"title": t.number, "payload": f'/check_ticket{{"ticket_id": "{t.number}"}}'}
-               for t in tickets[:MAX_LISTED]]
-    dispatcher.utter_message(response="utter_my_tickets", buttons=buttons,
-                             tickets=ticket_lines((t.number, t.category, t.state) for t in tickets))
+    buttons = [
+        {"title": t.number, "payload": f'/check_ticket{{"ticket_id": "{t.number}"}}'} for t in tickets[:MAX_LISTED]
+    ]
+    dispatcher.utter_message(
+        response="utter_my_tickets",
+        buttons=buttons,
+        tickets=ticket_lines((t.number, t.category, t.state) for t in tickets),
+    )
 
 
 class ActionCheckTicket(Action):

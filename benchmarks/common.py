@@ -20,8 +20,9 @@ def faq_eval_to_import_rows(path: Path) -> list[dict[str, str]]:
         for line in handle:
             if line.strip():
                 record = json.loads(line)
-                rows.append({"external_id": record["faq_id"], "question": record["question"],
-                             "answer": record["answer"]})
+                rows.append(
+                    {"external_id": record["faq_id"], "question": record["question"], "answer": record["answer"]}
+                )
     return rows
 
 

@@ -51,8 +51,20 @@ DATA = REPO / "benchmarks" / "data" / "conversation_eval.jsonl"
 DOMAIN = REPO / "bot" / "domain.yml"
 
 CLASSES = (
-    "colloquial", "typo", "emotional", "traditional", "fault", "ticket_request", "complaint",
-    "human_request", "mentions_human", "negation", "billing", "fraud", "chitchat", "out_of_scope",
+    "colloquial",
+    "typo",
+    "emotional",
+    "traditional",
+    "fault",
+    "ticket_request",
+    "complaint",
+    "human_request",
+    "mentions_human",
+    "negation",
+    "billing",
+    "fraud",
+    "chitchat",
+    "out_of_scope",
 )
 EXPECTED_OUTCOMES = ("faq", "ticket_form", "complaint", "human", "out_of_scope", "chitchat")
 
@@ -80,22 +92,48 @@ ROUTING_INTENTS = {
     "chitchat": {"chitchat", "greet", "thank", "goodbye"},
 }
 
-HUMAN_RESPONSES = ("utter_human_transferring", "utter_human_closed", "utter_human_closed_no_opening",
-                   "utter_human_closed_ticket_opened", "utter_human_unavailable")
-FORM_RESPONSES = ("utter_ask_ticket_category", "utter_ask_ticket_description", "utter_ask_ticket_amount",
-                  "utter_ask_ticket_phone", "utter_ask_ticket_name", "utter_ask_ticket_region",
-                  "utter_ticket_summary", "utter_ticket_summary_with_amount")
-LOOKUP_RESPONSES = ("utter_ask_ticket_number", "utter_ask_ticket_last4", "utter_ticket_status",
-                    "utter_ticket_status_no_deadline", "utter_my_tickets", "utter_ticket_lookup_denied",
-                    "utter_ticket_lookup_locked", "utter_ticket_lookup_failed")
+HUMAN_RESPONSES = (
+    "utter_human_transferring",
+    "utter_human_closed",
+    "utter_human_closed_no_opening",
+    "utter_human_closed_ticket_opened",
+    "utter_human_unavailable",
+)
+FORM_RESPONSES = (
+    "utter_ask_ticket_category",
+    "utter_ask_ticket_description",
+    "utter_ask_ticket_amount",
+    "utter_ask_ticket_phone",
+    "utter_ask_ticket_name",
+    "utter_ask_ticket_region",
+    "utter_ticket_summary",
+    "utter_ticket_summary_with_amount",
+)
+LOOKUP_RESPONSES = (
+    "utter_ask_ticket_number",
+    "utter_ask_ticket_last4",
+    "utter_ticket_status",
+    "utter_ticket_status_no_deadline",
+    "utter_my_tickets",
+    "utter_ticket_lookup_denied",
+    "utter_ticket_lookup_locked",
+    "utter_ticket_lookup_failed",
+)
 FALLBACK_RESPONSES = ("utter_faq_fallback", "utter_none_of_these", "utter_faq_still_no_answer")
-PLAIN_RESPONSES = {"utter_out_of_scope": OUT_OF_SCOPE, "utter_chitchat": CHITCHAT, "utter_greet": "greet",
-                   "utter_thank": "thank", "utter_goodbye": "goodbye",
-                   "utter_ask_how_can_help": "ask_how_can_help", "utter_ticket_discarded": "ticket_discarded"}
+PLAIN_RESPONSES = {
+    "utter_out_of_scope": OUT_OF_SCOPE,
+    "utter_chitchat": CHITCHAT,
+    "utter_greet": "greet",
+    "utter_thank": "thank",
+    "utter_goodbye": "goodbye",
+    "utter_ask_how_can_help": "ask_how_can_help",
+    "utter_ticket_discarded": "ticket_discarded",
+}
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$", re.DOTALL)
 
 
 # --- the data ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Case:
@@ -163,6 +201,7 @@ def faq_catalog_from_database(database_url: str) -> FaqCatalog:
 
 # --- classifying a reply -----------------------------------------------------------------------
 
+
 class ResponseMatcher:
     """Which domain responses (bot/domain.yml) a reply's text is an instance of. Templates become
     patterns: ``正在为您转接{grid_name}的人工客服`` matches whatever grid name was filled in."""
@@ -220,8 +259,9 @@ def _payloads(replies: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str,
     return found
 
 
-def classify(replies: Sequence[Mapping[str, Any]], matcher: ResponseMatcher,
-             slots: Mapping[str, Any] | None = None) -> Got:
+def classify(
+    replies: Sequence[Mapping[str, Any]], matcher: ResponseMatcher, slots: Mapping[str, Any] | None = None
+) -> Got:
     """The outcome of the bot's replies to one customer message (in Rasa's REST shape, as the gateway
     sends them). Stable markers first — the gateway's queue buttons, the FAQ answer's 有帮助/没帮助
     payloads (``/faq_feedback``), the suggestions' ``/choose_faq`` payloads — then the domain responses
@@ -278,6 +318,7 @@ def is_correct(case: Case, got: Got, catalog: FaqCatalog) -> bool:
 
 # --- running against the stack -----------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -295,10 +336,15 @@ def stack_env(data_dir: str, rasa_timeout: float) -> dict[str, str]:
     """The stack's settings: its own data directory, free loopback ports, and the gateway's wait for
     Rasa raised (routing is measured here, not latency: a busy machine must not turn answers into
     the 'bot unavailable' notice; benchmarks/message_latency.py measures the latency)."""
-    env = {**os.environ, "GRIDDESK_DATA_DIR": data_dir, "GRIDDESK_GATEWAY_HOST": "127.0.0.1",
-           "GRIDDESK_RASA_TIMEOUT": str(rasa_timeout),
-           "GRIDDESK_GATEWAY_PORT": str(free_port()), "GRIDDESK_RASA_PORT": str(free_port()),
-           "GRIDDESK_ACTION_PORT": str(free_port())}
+    env = {
+        **os.environ,
+        "GRIDDESK_DATA_DIR": data_dir,
+        "GRIDDESK_GATEWAY_HOST": "127.0.0.1",
+        "GRIDDESK_RASA_TIMEOUT": str(rasa_timeout),
+        "GRIDDESK_GATEWAY_PORT": str(free_port()),
+        "GRIDDESK_RASA_PORT": str(free_port()),
+        "GRIDDESK_ACTION_PORT": str(free_port()),
+    }
     for name in ("GRIDDESK_DATABASE_URL", "GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL"):
         env.pop(name, None)
     return env
@@ -335,10 +381,17 @@ def latest_user_turn(tracker: Mapping[str, Any]) -> dict[str, Any]:
         return {"text": None, "intent": None, "confidence": None, "actions": []}
     message = events[last_user]
     intent = (message.get("parse_data") or {}).get("intent") or {}
-    actions = [e.get("name") for e in events[last_user + 1:]
-               if e.get("event") == "action" and e.get("name") != "action_listen"]
-    return {"text": message.get("text"), "intent": intent.get("name"),
-            "confidence": round(float(intent.get("confidence") or 0.0), 3), "actions": actions}
+    actions = [
+        e.get("name")
+        for e in events[last_user + 1 :]
+        if e.get("event") == "action" and e.get("name") != "action_listen"
+    ]
+    return {
+        "text": message.get("text"),
+        "intent": intent.get("name"),
+        "confidence": round(float(intent.get("confidence") or 0.0), 3),
+        "actions": actions,
+    }
 
 
 @dataclass
@@ -354,15 +407,17 @@ class Result:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def run_conversations(cases: Sequence[Case], gateway_url: str, rasa_url: str, catalog: FaqCatalog,
-                      timeout: float, progress: bool = True) -> list[Result]:
+def run_conversations(
+    cases: Sequence[Case], gateway_url: str, rasa_url: str, catalog: FaqCatalog, timeout: float, progress: bool = True
+) -> list[Result]:
     matcher = ResponseMatcher.from_domain()
     webhook = f"{gateway_url}/webhooks/rest/webhook"
     # warm-up (encoder and index load on the first question); not counted
     for _ in range(3):
         try:
-            reply = http_json("POST", webhook, {"sender": f"eval-warmup-{uuid.uuid4().hex[:8]}",
-                                                "message": "怎么开发票"}, timeout)
+            reply = http_json(
+                "POST", webhook, {"sender": f"eval-warmup-{uuid.uuid4().hex[:8]}", "message": "怎么开发票"}, timeout
+            )
             if not any(r.get("text") == gateway_messages.BOT_UNAVAILABLE for r in reply):
                 break
         except (urllib.error.URLError, TimeoutError):
@@ -373,8 +428,9 @@ def run_conversations(cases: Sequence[Case], gateway_url: str, rasa_url: str, ca
         try:
             replies = http_json("POST", webhook, {"sender": sender, "message": case.text}, timeout)
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            results.append(Result(case.text, case.cls, case.expected_label(), ERROR, False,
-                                  detail={"error": repr(exc)}))
+            results.append(
+                Result(case.text, case.cls, case.expected_label(), ERROR, False, detail={"error": repr(exc)})
+            )
             continue
         try:
             tracker = http_json("GET", f"{rasa_url}/conversations/{sender}/tracker", None, timeout)
@@ -383,13 +439,24 @@ def run_conversations(cases: Sequence[Case], gateway_url: str, rasa_url: str, ca
         slots = tracker.get("slots") or {}
         got = classify(replies, matcher, slots)
         turn = latest_user_turn(tracker)
-        results.append(Result(
-            case.text, case.cls, case.expected_label(), got.label(catalog), is_correct(case, got, catalog),
-            intent=turn["intent"], confidence=turn["confidence"],
-            via_keyword=turn["text"] == "/request_human" and case.text != "/request_human",
-            detail={"outcome": got.outcome, "responses": list(got.responses), "actions": turn["actions"],
-                    "texts": [r.get("text", "")[:80] for r in replies if r.get("text")]},
-        ))
+        results.append(
+            Result(
+                case.text,
+                case.cls,
+                case.expected_label(),
+                got.label(catalog),
+                is_correct(case, got, catalog),
+                intent=turn["intent"],
+                confidence=turn["confidence"],
+                via_keyword=turn["text"] == "/request_human" and case.text != "/request_human",
+                detail={
+                    "outcome": got.outcome,
+                    "responses": list(got.responses),
+                    "actions": turn["actions"],
+                    "texts": [r.get("text", "")[:80] for r in replies if r.get("text")],
+                },
+            )
+        )
         if progress and number % 25 == 0:
             print(f"    {number}/{len(cases)}", flush=True)
     return results
@@ -400,7 +467,7 @@ def run_nlu(cases: Sequence[Case], rasa_url: str, timeout: float) -> list[Result
     for case in cases:
         try:
             parsed = http_json("POST", f"{rasa_url}/model/parse", {"text": case.text}, timeout)
-            intent = (parsed.get("intent") or {})
+            intent = parsed.get("intent") or {}
             name, confidence = intent.get("name"), round(float(intent.get("confidence") or 0.0), 3)
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             results.append(Result(case.text, case.cls, case.outcome, ERROR, False, detail={"error": repr(exc)}))
@@ -411,6 +478,7 @@ def run_nlu(cases: Sequence[Case], rasa_url: str, timeout: float) -> list[Result
 
 
 # --- the report --------------------------------------------------------------------------------
+
 
 def summarise(cases: Sequence[Case], results: Sequence[Result]) -> dict[str, Any]:
     per_class: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -424,18 +492,27 @@ def summarise(cases: Sequence[Case], results: Sequence[Result]) -> dict[str, Any
     correct = sum(r.correct for r in results)
     return {
         "overall": {"correct": correct, "total": len(results), "accuracy": correct / len(results) if results else 0.0},
-        "per_class": {cls: {"correct": per_class[cls][0], "total": per_class[cls][1],
-                            "accuracy": per_class[cls][0] / per_class[cls][1]}
-                      for cls in CLASSES if cls in per_class},
+        "per_class": {
+            cls: {
+                "correct": per_class[cls][0],
+                "total": per_class[cls][1],
+                "accuracy": per_class[cls][0] / per_class[cls][1],
+            }
+            for cls in CLASSES
+            if cls in per_class
+        },
         "ticket_requests": {
             "total": len(ticket_requests),
-            "missed": sum(r.got.split(":")[0] not in (TICKET_FORM, COMPLAINT) for r in ticket_requests)},
+            "missed": sum(r.got.split(":")[0] not in (TICKET_FORM, COMPLAINT) for r in ticket_requests),
+        },
         "human_requests": {"total": len(human_requests), "missed": sum(not r.correct for r in human_requests)},
         "false_handoffs": sum(r.got == HUMAN and by_text[r.text].outcome != "human" for r in results),
         # FAQ expectations met by the answer itself, or only by a suggestion button
-        "faq_right": {"answered": sum(r.correct and r.got.startswith("faq:") for r in faq_cases),
-                      "suggested": sum(r.correct and r.got.startswith("suggest:") for r in faq_cases),
-                      "total": len(faq_cases)},
+        "faq_right": {
+            "answered": sum(r.correct and r.got.startswith("faq:") for r in faq_cases),
+            "suggested": sum(r.correct and r.got.startswith("suggest:") for r in faq_cases),
+            "total": len(faq_cases),
+        },
         "got": dict(Counter(r.got.split(":")[0] for r in results).most_common()),
     }
 
@@ -457,12 +534,16 @@ def print_report(summary: Mapping[str, Any], results: Sequence[Result], nlu_only
         print(f"转人工 requests missed (no handoff): {humans['missed']} of {humans['total']}")
         print(f"handoffs nobody asked for: {summary['false_handoffs']}")
         faq = summary["faq_right"]
-        print(f"FAQ expected: {faq['answered'] + faq['suggested']} of {faq['total']} right "
-              f"({faq['answered']} answered, {faq['suggested']} only among the suggestions)")
+        print(
+            f"FAQ expected: {faq['answered'] + faq['suggested']} of {faq['total']} right "
+            f"({faq['answered']} answered, {faq['suggested']} only among the suggestions)"
+        )
         unavailable = summary["got"].get(BOT_UNAVAILABLE, 0) + summary["got"].get(ERROR, 0)
         if unavailable:
-            print(f"{unavailable} replies were the gateway's bot-unavailable notice (Rasa answered nothing, "
-                  "e.g. after action_default_fallback, or timed out) or failed")
+            print(
+                f"{unavailable} replies were the gateway's bot-unavailable notice (Rasa answered nothing, "
+                "e.g. after action_default_fallback, or timed out) or failed"
+            )
         print("outcomes: " + ", ".join(f"{name} {count}" for name, count in summary["got"].items()))
     wrong = [r for r in results if not r.correct]
     print(f"\nwrong ({len(wrong)}):  text | expected | got | intent (confidence)")
@@ -479,8 +560,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N utterances")
     parser.add_argument("--json", type=Path, help="write the results and summary to this file")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request (default 60)")
-    parser.add_argument("--rasa-timeout", type=float, default=30.0,
-                        help="the gateway's wait for Rasa, GRIDDESK_RASA_TIMEOUT (default 30; the product's is 10)")
+    parser.add_argument(
+        "--rasa-timeout",
+        type=float,
+        default=30.0,
+        help="the gateway's wait for Rasa, GRIDDESK_RASA_TIMEOUT (default 30; the product's is 10)",
+    )
     parser.add_argument("--nlu-only", action="store_true", help="only Rasa's /model/parse: intent distribution")
     args = parser.parse_args(argv)
 
@@ -499,8 +584,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.nlu_only:
             stack.services = [stack.service("rasa")]
         else:
-            subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, cwd=REPO,
-                           capture_output=True)
+            subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, cwd=REPO, capture_output=True)
             always_open(settings.database_url)
         print(f"==> starting the stack in {tmp}", flush=True)
         stack.start()
@@ -522,8 +606,10 @@ def main(argv: list[str] | None = None) -> int:
     print_report(summary, results, args.nlu_only)
     print(f"\n{len(results)} utterances in {summary['seconds']} s")
     if args.json:
-        args.json.write_text(json.dumps({"summary": summary, "results": [asdict(r) for r in results]},
-                                        ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(
+            json.dumps({"summary": summary, "results": [asdict(r) for r in results]}, ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     return 0
 
 

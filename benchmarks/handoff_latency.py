@@ -41,8 +41,9 @@ def free_port() -> int:
 
 
 def post(url: str, body: dict, headers: dict[str, str] | None = None) -> tuple[float, bytes, dict[str, str]]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **(headers or {})}
+    )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=30) as response:
         data = response.read()
@@ -84,36 +85,44 @@ async def measure(base: str, handoffs: int) -> tuple[list[float], list[float]]:
                     first_seen.setdefault(item["handoff_id"], now)
 
     baseline, handoff = [], []
-    async with aiohttp.ClientSession() as session, \
-            session.ws_connect(f"{base}/api/v1/console/ws", headers={"Cookie": cookie, "Origin": base}) as ws:
-            reader = asyncio.create_task(read(ws))
-            for i in range(handoffs + 3):
-                sender = f"bench-{uuid.uuid4().hex[:12]}"
-                elapsed, _, _ = await asyncio.to_thread(post, webhook, {"sender": sender, "message": "你好",
-                                                                       "metadata": PROFILE})
-                started = time.perf_counter()
-                await asyncio.to_thread(post, webhook, {"sender": sender, "message": "转人工", "metadata": PROFILE})
-                handoff_id = (await asyncio.to_thread(get, f"{base}/webhooks/rest/status?sender={sender}"))["handoff_id"]
-                for _ in range(3000):
-                    if handoff_id in first_seen:
-                        break
-                    await asyncio.sleep(0.01)
-                else:
-                    raise RuntimeError(f"handoff {handoff_id} never reached the console")
-                if i >= 3:  # the first three warm up Rasa, the action server and the caches
-                    baseline.append(elapsed)
-                    handoff.append((first_seen[handoff_id] - started) * 1000)
-                await asyncio.to_thread(post, webhook, {"sender": sender, "message": "/griddesk_back_to_bot"})
-            reader.cancel()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{base}/api/v1/console/ws", headers={"Cookie": cookie, "Origin": base}) as ws,
+    ):
+        reader = asyncio.create_task(read(ws))
+        for i in range(handoffs + 3):
+            sender = f"bench-{uuid.uuid4().hex[:12]}"
+            elapsed, _, _ = await asyncio.to_thread(
+                post, webhook, {"sender": sender, "message": "你好", "metadata": PROFILE}
+            )
+            started = time.perf_counter()
+            await asyncio.to_thread(post, webhook, {"sender": sender, "message": "转人工", "metadata": PROFILE})
+            handoff_id = (await asyncio.to_thread(get, f"{base}/webhooks/rest/status?sender={sender}"))["handoff_id"]
+            for _ in range(3000):
+                if handoff_id in first_seen:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                raise RuntimeError(f"handoff {handoff_id} never reached the console")
+            if i >= 3:  # the first three warm up Rasa, the action server and the caches
+                baseline.append(elapsed)
+                handoff.append((first_seen[handoff_id] - started) * 1000)
+            await asyncio.to_thread(post, webhook, {"sender": sender, "message": "/griddesk_back_to_bot"})
+        reader.cancel()
     return baseline, handoff
 
 
 def main() -> None:
     handoffs = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "GRIDDESK_DATA_DIR": tmp, "GRIDDESK_GATEWAY_PORT": str(free_port()),
-               "GRIDDESK_RASA_PORT": str(free_port()), "GRIDDESK_ACTION_PORT": str(free_port()),
-               "GRIDDESK_COOKIE_SECURE": "false"}
+        env = {
+            **os.environ,
+            "GRIDDESK_DATA_DIR": tmp,
+            "GRIDDESK_GATEWAY_PORT": str(free_port()),
+            "GRIDDESK_RASA_PORT": str(free_port()),
+            "GRIDDESK_ACTION_PORT": str(free_port()),
+            "GRIDDESK_COOKIE_SECURE": "false",
+        }
         subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         make_agent(env)
         settings = load_settings(env)
@@ -124,10 +133,14 @@ def main() -> None:
         finally:
             stack.stop()
     b, h = percentiles(baseline), percentiles(handoff)
-    print(f"baseline, a customer message through the gateway to Rasa and back: "
-          f"p50 {b['p50']:.0f} ms, p95 {b['p95']:.0f} ms (n={b['n']})")
-    print(f"转人工 → shown in the agent's console: p50 {h['p50']:.0f} ms ({h['p50'] / b['p50']:.2f}x), "
-          f"p95 {h['p95']:.0f} ms ({h['p95'] / b['p95']:.2f}x), max {h['max']:.0f} ms (n={h['n']})")
+    print(
+        f"baseline, a customer message through the gateway to Rasa and back: "
+        f"p50 {b['p50']:.0f} ms, p95 {b['p95']:.0f} ms (n={b['n']})"
+    )
+    print(
+        f"转人工 → shown in the agent's console: p50 {h['p50']:.0f} ms ({h['p50'] / b['p50']:.2f}x), "
+        f"p95 {h['p95']:.0f} ms ({h['p95'] / b['p95']:.2f}x), max {h['max']:.0f} ms (n={h['n']})"
+    )
 
 
 if __name__ == "__main__":

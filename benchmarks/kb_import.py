@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import faq_eval_to_import_rows  # noqa: E402
-from knowledge_base.importer import read_file  # noqa: E402
+from benchmarks.common import faq_eval_to_import_rows
+from knowledge_base.importer import read_file
 
 
 def main() -> None:
@@ -39,8 +39,10 @@ def main() -> None:
         reimport_s = time.perf_counter() - started
     print(f"rows: {len(rows)}")
     print(f"baseline read+validate: {validate_s:.1f} s")
-    print(f"first import (validate, write, encode): {import_s:.1f} s = {import_s / validate_s:.1f}x baseline, "
-          f"{len(rows) / import_s:.0f} rows/s")
+    print(
+        f"first import (validate, write, encode): {import_s:.1f} s = {import_s / validate_s:.1f}x baseline, "
+        f"{len(rows) / import_s:.0f} rows/s"
+    )
     print(f"re-import (nothing changed, vectors cached): {reimport_s:.1f} s = {reimport_s / validate_s:.1f}x baseline")
 
 

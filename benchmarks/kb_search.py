@@ -47,8 +47,9 @@ def main() -> None:
         write_rows(session, rows)
         session.commit()
         started = time.perf_counter()
-        index = build_index(session, encoder, load_entries(session), settings.kb_dense_weight, Thresholds(),
-                            adapter=adapter)
+        index = build_index(
+            session, encoder, load_entries(session), settings.kb_dense_weight, Thresholds(), adapter=adapter
+        )
         build_s = time.perf_counter() - started
     queries = queries_of(source, count)
     for query in queries[:20]:  # warm-up
@@ -71,9 +72,11 @@ def main() -> None:
     print(f"index: {len(index)} FAQs, {index.rows} rows, built in {build_s:.1f} s (vectors from cache when re-run)")
     print(f"encode one new FAQ (4 texts): p50 {faq['p50']:.1f} ms, p95 {faq['p95']:.1f} ms")
     print(f"baseline query encode: p50 {enc['p50']:.1f} ms, p95 {enc['p95']:.1f} ms")
-    print(f"search (encode + dense + lexical + fuse + top-k): p50 {srch['p50']:.1f} ms "
-          f"({srch['p50'] / enc['p50']:.2f}x baseline), p95 {srch['p95']:.1f} ms "
-          f"({srch['p95'] / enc['p95']:.2f}x baseline), n={srch['n']}")
+    print(
+        f"search (encode + dense + lexical + fuse + top-k): p50 {srch['p50']:.1f} ms "
+        f"({srch['p50'] / enc['p50']:.2f}x baseline), p95 {srch['p95']:.1f} ms "
+        f"({srch['p95'] / enc['p95']:.2f}x baseline), n={srch['n']}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.lab_data import VectorStore, split_cases  # noqa: E402
-from griddesk.settings import get_settings  # noqa: E402
-from knowledge_base.encoders import get_encoder  # noqa: E402
-from knowledge_base.evaluate import training_groups  # noqa: E402
-from knowledge_base.index import FaqEntry, KnowledgeIndex  # noqa: E402
-from knowledge_base.training import make_pair_set, train_adapter  # noqa: E402
+from benchmarks.lab_data import VectorStore, split_cases
+from griddesk.settings import get_settings
+from knowledge_base.encoders import get_encoder
+from knowledge_base.evaluate import training_groups
+from knowledge_base.index import FaqEntry, KnowledgeIndex
+from knowledge_base.training import make_pair_set, train_adapter
 
 
 def main() -> None:
@@ -72,13 +72,19 @@ def main() -> None:
     score, r1, r3 = np.asarray(top_score), np.asarray(right1), np.asarray(right3)
     margin = score - np.asarray(second)
     answerable = np.asarray([g is not None for _, g in asked])
-    print(f"{args.file.name} sample={args.sample} adapter={args.adapter} encoder={encoder.name}: "
-          f"{len(inside)} FAQs in the index, {answerable.sum()} answerable + {(~answerable).sum()} unanswerable queries")
-    print(f"overall top-1 {r1[answerable].mean():.3f}, top-3 {r3[answerable].mean():.3f}; "
-          f"top score quantiles answerable {np.quantile(score[answerable], [0.1, 0.5, 0.9]).round(3)}, "
-          f"unanswerable {np.quantile(score[~answerable], [0.1, 0.5, 0.9]).round(3)}")
-    print("answer threshold: precision of answers (answerable queries only / with the unanswerable half too), "
-          "coverage (answerable queries answered), unanswerable queries answered anyway")
+    print(
+        f"{args.file.name} sample={args.sample} adapter={args.adapter} encoder={encoder.name}: "
+        f"{len(inside)} FAQs in the index, {answerable.sum()} answerable + {(~answerable).sum()} unanswerable queries"
+    )
+    print(
+        f"overall top-1 {r1[answerable].mean():.3f}, top-3 {r3[answerable].mean():.3f}; "
+        f"top score quantiles answerable {np.quantile(score[answerable], [0.1, 0.5, 0.9]).round(3)}, "
+        f"unanswerable {np.quantile(score[~answerable], [0.1, 0.5, 0.9]).round(3)}"
+    )
+    print(
+        "answer threshold: precision of answers (answerable queries only / with the unanswerable half too), "
+        "coverage (answerable queries answered), unanswerable queries answered anyway"
+    )
     print(f"{'answer ≥':>9}{'precision':>11}{'prec. mixed':>12}{'coverage':>10}{'unanswerable answered':>23}")
     answer_grid = [0.6, 0.65, 0.7, 0.72, 0.75, 0.8, 0.85, 0.9, 0.95] + ([args.answer] if args.answer else [])
     for a in answer_grid:
@@ -88,24 +94,35 @@ def main() -> None:
         coverage = (answer & answerable).sum() / answerable.sum()
         print(f"{a:>9.2f}{precision:>11.3f}{mixed:>12.3f}{coverage:>10.3f}{answer[~answerable].mean():>23.3f}")
     print("answer only when the top hit also leads the second by a margin (ambiguous near-duplicates get the menu):")
-    print(f"{'answer ≥':>9}{'margin ≥':>9}{'precision':>11}{'prec. mixed':>12}{'coverage':>10}{'unanswerable answered':>23}")
+    print(
+        f"{'answer ≥':>9}{'margin ≥':>9}{'precision':>11}{'prec. mixed':>12}{'coverage':>10}{'unanswerable answered':>23}"
+    )
     for a in sorted({0.6, 0.65, 0.7, 0.72, 0.75, 0.8} | ({args.answer} if args.answer else set())):
         for m in (0.0, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2) + ((args.margin,) if args.margin is not None else ()):
             answer = (score >= a) & (margin >= m)
             precision = r1[answer & answerable].mean() if (answer & answerable).any() else float("nan")
             mixed = r1[answer].mean() if answer.any() else float("nan")
             coverage = (answer & answerable).sum() / answerable.sum()
-            print(f"{a:>9.2f}{m:>9.2f}{precision:>11.3f}{mixed:>12.3f}{coverage:>10.3f}{answer[~answerable].mean():>23.3f}")
+            print(
+                f"{a:>9.2f}{m:>9.2f}{precision:>11.3f}{mixed:>12.3f}{coverage:>10.3f}{answer[~answerable].mean():>23.3f}"
+            )
     a = args.answer if args.answer else 0.72
-    print(f"suggest threshold (answer at {a:.2f}): answerable queries suggested, right FAQ among the three buttons; "
-          "unanswerable queries that fall back")
-    print(f"{'suggest ≥':>9}{'suggested':>11}{'top-3 right':>12}{'answerable → fallback':>23}{'unanswerable → fallback':>25}")
+    print(
+        f"suggest threshold (answer at {a:.2f}): answerable queries suggested, right FAQ among the three buttons; "
+        "unanswerable queries that fall back"
+    )
+    print(
+        f"{'suggest ≥':>9}{'suggested':>11}{'top-3 right':>12}{'answerable → fallback':>23}{'unanswerable → fallback':>25}"
+    )
     for sg in sorted({0.35, 0.4, 0.45, 0.5, 0.55, 0.6} | ({args.suggest} if args.suggest else set())):
         suggest = (score >= sg) & (score < a)
         fallback = score < sg
         top3 = r3[suggest & answerable].mean() if (suggest & answerable).any() else float("nan")
-        print(f"{sg:>9.2f}{(suggest & answerable).sum() / answerable.sum():>11.3f}{top3:>12.3f}"
-              f"{fallback[answerable].mean():>23.3f}{fallback[~answerable].mean():>25.3f}")
+        print(
+            f"{sg:>9.2f}{(suggest & answerable).sum() / answerable.sum():>11.3f}{top3:>12.3f}"
+            f"{fallback[answerable].mean():>23.3f}{fallback[~answerable].mean():>25.3f}"
+        )
+
 
 if __name__ == "__main__":
     main()

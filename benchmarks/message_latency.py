@@ -19,12 +19,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import percentiles  # noqa: E402
-from griddesk.settings import load_settings  # noqa: E402
-from ops.stack import Stack  # noqa: E402
+from benchmarks.common import percentiles
+from griddesk.settings import load_settings
+from ops.stack import Stack
 
-QUESTIONS = ["你们的服务时间是几点到几点", "怎么开发票", "投诉多久能处理", "你們的電話是多少",
-             "网速很慢怎么办", "怎么修改密码", "发票抬头开错了怎么办", "你好"]
+QUESTIONS = [
+    "你们的服务时间是几点到几点",
+    "怎么开发票",
+    "投诉多久能处理",
+    "你們的電話是多少",
+    "网速很慢怎么办",
+    "怎么修改密码",
+    "发票抬头开错了怎么办",
+    "你好",
+]
 
 
 def free_port() -> int:
@@ -37,7 +45,7 @@ def post(url: str, sender: str, text: str) -> float:
     body = json.dumps({"sender": sender, "message": text}).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=30) as response:
         response.read()
     return (time.perf_counter() - started) * 1000
 
@@ -45,8 +53,13 @@ def post(url: str, sender: str, text: str) -> float:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "GRIDDESK_DATA_DIR": tmp, "GRIDDESK_GATEWAY_PORT": str(free_port()),
-               "GRIDDESK_RASA_PORT": str(free_port()), "GRIDDESK_ACTION_PORT": str(free_port())}
+        env = {
+            **os.environ,
+            "GRIDDESK_DATA_DIR": tmp,
+            "GRIDDESK_GATEWAY_PORT": str(free_port()),
+            "GRIDDESK_RASA_PORT": str(free_port()),
+            "GRIDDESK_ACTION_PORT": str(free_port()),
+        }
         subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         settings = load_settings(env)
         stack = Stack(settings)
@@ -66,8 +79,10 @@ def main() -> None:
             stack.stop()
     d, g = percentiles(direct), percentiles(through)
     print(f"baseline straight to Rasa: p50 {d['p50']:.0f} ms, p95 {d['p95']:.0f} ms (n={d['n']})")
-    print(f"through the gateway:       p50 {g['p50']:.0f} ms ({g['p50'] / d['p50']:.2f}x), "
-          f"p95 {g['p95']:.0f} ms ({g['p95'] / d['p95']:.2f}x), max {g['max']:.0f} ms")
+    print(
+        f"through the gateway:       p50 {g['p50']:.0f} ms ({g['p50'] / d['p50']:.2f}x), "
+        f"p95 {g['p95']:.0f} ms ({g['p95'] / d['p95']:.2f}x), max {g['max']:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -24,17 +24,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.lab_data import Split, VectorStore, split_cases  # noqa: E402
-from knowledge_base import lexical as lex  # noqa: E402
-from knowledge_base.adapter import Adapter  # noqa: E402
-from knowledge_base.index import hub_scores  # noqa: E402
-from griddesk.text import normalize  # noqa: E402
-from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter  # noqa: E402
+from benchmarks.lab_data import Split, VectorStore, split_cases
+from griddesk.text import normalize
+from knowledge_base import lexical as lex
+from knowledge_base.adapter import Adapter
+from knowledge_base.index import hub_scores
+from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter
 
 MRR_DEPTH = 10
 
 _STARS = re.compile(r"\*+")
-_FILLERS = re.compile(r"^(?:请问一下|请问|你好|您好|麻烦问一下|麻烦|问一下|我想问一下|我想问|想问一下|想问)[\s,，]*|[\s,，]*(?:谢谢你|谢谢|多谢)$")
+_FILLERS = re.compile(
+    r"^(?:请问一下|请问|你好|您好|麻烦问一下|麻烦|问一下|我想问一下|我想问|想问一下|想问)[\s,，]*|[\s,，]*(?:谢谢你|谢谢|多谢)$"
+)
 
 
 def canon_stars(text: str) -> str:
@@ -54,8 +56,7 @@ def canon_both(text: str) -> str:
     return canon_fillers(canon_stars(text))
 
 
-CANON = {"plain": normalize, "stars": canon_stars, "star1": canon_star1, "fillers": canon_fillers,
-         "both": canon_both}
+CANON = {"plain": normalize, "stars": canon_stars, "star1": canon_star1, "fillers": canon_fillers, "both": canon_both}
 
 
 @dataclass
@@ -72,8 +73,9 @@ class Task:
 def make_tasks(split: Split, canon: Callable[[str], str] = normalize, asked: set[str] | None = None) -> list[Task]:
     """Both settings of ``split``; ``asked`` limits the queries to those FAQs (cross-fitting folds)."""
     queries = [canon(p) for c in split.held for p in c.paraphrases if asked is None or c.faq_id in asked]
-    gold = np.asarray([i for i, c in enumerate(split.held) for _ in c.paraphrases
-                       if asked is None or c.faq_id in asked])
+    gold = np.asarray(
+        [i for i, c in enumerate(split.held) for _ in c.paraphrases if asked is None or c.faq_id in asked]
+    )
     held_rows = [canon(c.question) for c in split.held]
     full_rows = held_rows + [canon(c.question) for c in split.distractors]
     return [Task("without distractors", held_rows, queries, gold), Task("with distractors", full_rows, queries, gold)]
@@ -90,8 +92,14 @@ class Signals:
     a ``~a`` suffix applies an adapter trained on the split's training part (``~aL`` also on LCQMC…).
     """
 
-    def __init__(self, store: VectorStore, split: Split, config: TrainingConfig, canon: Callable[[str], str],
-                 extra_groups: list[list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        store: VectorStore,
+        split: Split,
+        config: TrainingConfig,
+        canon: Callable[[str], str],
+        extra_groups: list[list[str]] | None = None,
+    ) -> None:
         self.store = store
         self.split = split
         self.config = config
@@ -210,11 +218,19 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TrainingConfig.epochs)
     parser.add_argument("--lr", type=float, default=TrainingConfig.learning_rate)
     parser.add_argument("--pull", type=float, default=TrainingConfig.identity_pull)
-    parser.add_argument("--extra-train", type=Path, action="append", default=[],
-                        help="also train adapters on every paraphrase group of this file (another set)")
+    parser.add_argument(
+        "--extra-train",
+        type=Path,
+        action="append",
+        default=[],
+        help="also train adapters on every paraphrase group of this file (another set)",
+    )
     parser.add_argument("--folds", type=int, default=0, help="whole file with cross-fitted adapters")
-    parser.add_argument("--dev", action="store_true",
-                        help="score a dev part carved from the training FAQs (for tuning) instead of the held-out part")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="score a dev part carved from the training FAQs (for tuning) instead of the held-out part",
+    )
     parser.add_argument("--only", choices=["held", "full"], default=None)
     args = parser.parse_args()
     split = split_cases(args.file, args.sample, args.seed)
@@ -223,8 +239,11 @@ def main() -> None:
     if args.dev:  # tune on a part of the training FAQs, never on the reported held-out part
         rng = random.Random(args.seed + 1)
         dev = set(c.faq_id for c in rng.sample(split.train, min(len(split.held), len(split.train) // 2)))
-        split = Split([c for c in split.train if c.faq_id in dev], split.distractors,
-                      [c for c in split.train if c.faq_id not in dev])
+        split = Split(
+            [c for c in split.train if c.faq_id in dev],
+            split.distractors,
+            [c for c in split.train if c.faq_id not in dev],
+        )
     tasks = make_tasks(split, CANON[args.canon])
     if args.only:
         tasks = tasks[:1] if args.only == "held" else tasks[1:]
@@ -232,11 +251,14 @@ def main() -> None:
     extra: list[list[str]] = []
     for extra_file in args.extra_train:
         extra_split = split_cases(extra_file, None)
-        extra += [[CANON[args.canon](c.question), *(CANON[args.canon](p) for p in c.paraphrases)]
-                  for c in extra_split.held]
+        extra += [
+            [CANON[args.canon](c.question), *(CANON[args.canon](p) for p in c.paraphrases)] for c in extra_split.held
+        ]
     signals = Signals(VectorStore(), split, config, CANON[args.canon], extra)
-    print(f"{args.file.name} sample={args.sample} seed={args.seed} dev={args.dev} canon={args.canon}: {len(split.held)} FAQs with "
-          f"{len(tasks[0].queries)} queries, {len(split.distractors)} distractors")
+    print(
+        f"{args.file.name} sample={args.sample} seed={args.seed} dev={args.dev} canon={args.canon}: {len(split.held)} FAQs with "
+        f"{len(tasks[0].queries)} queries, {len(split.distractors)} distractors"
+    )
     print(f"{'method':<34}" + "".join(f"{t.name[:12]:>24}" for t in tasks))
     for spec in args.methods.split(","):
         started = time.perf_counter()
@@ -257,8 +279,10 @@ def cross_fit(args: argparse.Namespace, split: Split) -> None:
     store = VectorStore()
     methods = args.methods.split(",")
     ranks: dict[tuple[str, int], list[np.ndarray]] = {}
-    print(f"{args.file.name}: whole file, {args.folds} folds; {len(split.held)} FAQs with queries, "
-          f"{len(split.distractors)} distractors")
+    print(
+        f"{args.file.name}: whole file, {args.folds} folds; {len(split.held)} FAQs with queries, "
+        f"{len(split.distractors)} distractors"
+    )
     for number, part in enumerate(parts):
         asked = {c.faq_id for c in part}
         fold_split = Split(split.held, split.distractors, [c for c in split.held if c.faq_id not in asked])

@@ -29,12 +29,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.lab_data import Split, VectorStore, split_cases  # noqa: E402
-from benchmarks.retrieval_lab import make_tasks, ranks_of_gold, zscore  # noqa: E402
-from knowledge_base.evaluate import training_groups  # noqa: E402
-from knowledge_base.lexical import make_lexical, word_tokens  # noqa: E402
-from griddesk.text import lexical_chars, normalize  # noqa: E402
-from knowledge_base.training import make_pair_set  # noqa: E402
+from benchmarks.lab_data import Split, VectorStore, split_cases
+from benchmarks.retrieval_lab import make_tasks, ranks_of_gold, zscore
+from griddesk.text import lexical_chars, normalize
+from knowledge_base.evaluate import training_groups
+from knowledge_base.lexical import make_lexical, word_tokens
+from knowledge_base.training import make_pair_set
 
 
 def report(label: str, scores: np.ndarray, gold: np.ndarray) -> None:
@@ -53,8 +53,9 @@ def train_variant(anchors, partners, extra_negatives=None, hidden=0, dropout=0.0
     modules: list[torch.nn.Module] = [linear]
     mlp = None
     if hidden:
-        mlp = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(dim, hidden), torch.nn.GELU(),
-                                  torch.nn.Linear(hidden, dim))
+        mlp = torch.nn.Sequential(
+            torch.nn.Dropout(dropout), torch.nn.Linear(dim, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, dim)
+        )
         torch.nn.init.zeros_(mlp[3].weight)
         torch.nn.init.zeros_(mlp[3].bias)
         modules.append(mlp)
@@ -107,8 +108,9 @@ def adapters(mode: str, split: Split, store: VectorStore) -> None:
         pool = vec([normalize(c.question) for c in split.train + split.distractors])
         variants.append(("linear, + 8 hard negatives", {"extra_negatives": pool}))
     else:
-        variants += [(f"residual MLP {h}, dropout {d}", {"hidden": h, "dropout": d})
-                     for h in (512, 1024) for d in (0.0, 0.1)]
+        variants += [
+            (f"residual MLP {h}, dropout {d}", {"hidden": h, "dropout": d}) for h in (512, 1024) for d in (0.0, 0.1)
+        ]
     for label, options in variants:
         f = train_variant(pairs.anchors, pairs.partners, **options)  # type: ignore[arg-type]
         dense = np.clip(f(queries) @ f(rows).T, 0, 1)
@@ -162,10 +164,14 @@ def rerank(split: Split, store: VectorStore, k: int = 30, adapted: bool = False)
             qw, qc = words(query), set(lexical_chars(query))
             dw = [words(task.rows[r]) for r in rows]
             dc = [set(lexical_chars(task.rows[r])) for r in rows]
-            columns += [np.array([len(qw & d) / max(1, len(qw | d)) for d in dw]),
-                        np.array([len(qc & d) / max(1, len(qc | d)) for d in dc]),
-                        np.array([len(qw - d) for d in dw]), np.array([len(d - qw) for d in dw]),
-                        np.full(k, len(query)), np.array([len(task.rows[r]) for r in rows])]
+            columns += [
+                np.array([len(qw & d) / max(1, len(qw | d)) for d in dw]),
+                np.array([len(qc & d) / max(1, len(qc | d)) for d in dc]),
+                np.array([len(qw - d) for d in dw]),
+                np.array([len(d - qw) for d in dw]),
+                np.full(k, len(query)),
+                np.array([len(task.rows[r]) for r in rows]),
+            ]
             mismatch = np.array([[(w in qw) != (w in d) for w in vocabulary] for d in dw], dtype=np.float32)
             xs.append(np.hstack([np.column_stack(columns), mismatch]))
             ys.append(rows == task.gold[i])
@@ -195,8 +201,11 @@ def rerank(split: Split, store: VectorStore, k: int = 30, adapted: bool = False)
     for i in range(n):
         base_scores[i, candidates[i]] = np.linspace(1, 0.5, k)
         reranked[i, candidates[i]] = probability[i]
-    report(f"base ({'shipped: adapter + hub + BM25' if adapted else 'USE + BM25 z-scored'}), top {k}",
-           base_scores, task.gold)
+    report(
+        f"base ({'shipped: adapter + hub + BM25' if adapted else 'USE + BM25 z-scored'}), top {k}",
+        base_scores,
+        task.gold,
+    )
     report("re-ranked", reranked, task.gold)
 
 
@@ -210,8 +219,11 @@ def main() -> None:
     split = split_cases(args.file, args.sample, 0)
     if args.dev:
         dev = {c.faq_id for c in random.Random(1).sample(split.train, len(split.held))}
-        split = Split([c for c in split.train if c.faq_id in dev], split.distractors,
-                      [c for c in split.train if c.faq_id not in dev])
+        split = Split(
+            [c for c in split.train if c.faq_id in dev],
+            split.distractors,
+            [c for c in split.train if c.faq_id not in dev],
+        )
     store = VectorStore()
     if args.experiment.startswith("rerank"):
         rerank(split, store, adapted=args.experiment == "rerank-adapted")

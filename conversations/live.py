@@ -14,7 +14,9 @@ from conversations.transcript import message_dict
 def publish_messages(app: web.Application, conversation_id: int, messages: Sequence[Message]) -> None:
     hub = app[hub_key]
     for message in messages:
-        hub.publish(conversation_topic(conversation_id),
-                    {"type": "message", "conversation_id": conversation_id, "message": message_dict(message)})
+        hub.publish(
+            conversation_topic(conversation_id),
+            {"type": "message", "conversation_id": conversation_id, "message": message_dict(message)},
+        )
     if messages:
         hub.publish(OUTBOUND_TOPIC, {"type": "outbound", "conversation_id": conversation_id})

@@ -19,9 +19,11 @@ def system_reply(sender: str, text: str, buttons: list[dict[str, str]] | None = 
     return reply
 
 
-def tell_customer(session: Session, conversation_id: int, text: str,
-                  buttons: list[dict[str, str]] | None = None) -> list[Message]:
+def tell_customer(
+    session: Session, conversation_id: int, text: str, buttons: list[dict[str, str]] | None = None
+) -> list[Message]:
     """Append a system message to the conversation (the caller publishes it after commit)."""
     sender = session.scalar(select(Conversation.sender_id).where(Conversation.id == conversation_id))
-    return append_messages(session, conversation_id,
-                           [(Author.SYSTEM, text, system_reply(sender or "", text, buttons), MessageStatus.SENT)])
+    return append_messages(
+        session, conversation_id, [(Author.SYSTEM, text, system_reply(sender or "", text, buttons), MessageStatus.SENT)]
+    )

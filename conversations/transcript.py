@@ -21,9 +21,7 @@ def get_or_create_conversation(session: Session, sender_id: str, channel: str = 
             conversation = Conversation(sender_id=sender_id, channel=channel)
             session.add(conversation)
     except IntegrityError:  # another request created it first
-        conversation = session.scalars(
-            select(Conversation).where(Conversation.sender_id == sender_id)
-        ).one()
+        conversation = session.scalars(select(Conversation).where(Conversation.sender_id == sender_id)).one()
     return conversation
 
 
@@ -43,8 +41,9 @@ def append_messages(
     ).scalar_one()
     first = last - len(entries) + 1
     messages = [
-        Message(conversation_id=conversation_id, seq=first + i, author=author, text=text,
-                payload=payload, status=status)
+        Message(
+            conversation_id=conversation_id, seq=first + i, author=author, text=text, payload=payload, status=status
+        )
         for i, (author, text, payload, status) in enumerate(entries)
     ]
     session.add_all(messages)
@@ -71,5 +70,10 @@ def transcript(session: Session, sender_id: str, after_seq: int = 0, limit: int 
 
 def message_dict(message: Message) -> dict[str, object]:
     """A transcript entry as clients see it (history, live events, console)."""
-    return {"seq": message.seq, "author": str(message.author), "text": message.text, "payload": message.payload,
-            "created_at": message.created_at.isoformat()}
+    return {
+        "seq": message.seq,
+        "author": str(message.author),
+        "text": message.text,
+        "payload": message.payload,
+        "created_at": message.created_at.isoformat(),
+    }

@@ -6,15 +6,16 @@ import logging
 
 from aiohttp import web
 
-from griddesk.settings import get_settings
 from gateway.app import create_app
+from griddesk.settings import get_settings
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    web.run_app(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-                print=None, access_log=None)
+    web.run_app(
+        create_app(settings), host=settings.gateway_host, port=settings.gateway_port, print=None, access_log=None
+    )
 
 
 if __name__ == "__main__":

@@ -66,7 +66,9 @@ async def security_headers(
 async def chat_page(request: web.Request) -> web.FileResponse:
     ancestors = request.app[settings_key].widget_origins or "'none'"
     csp = PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp})
+    return web.FileResponse(
+        STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp}
+    )
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -89,8 +91,13 @@ async def _warm(app: web.Application) -> None:
     await asyncio.to_thread(app[kb_key].index)
 
 
-def create_app(settings: Settings | None = None, knowledge_base: KnowledgeBase | None = None,
-               warm_index: bool = True, watch_overdue: bool = True, sweep_queues: bool = True) -> web.Application:
+def create_app(
+    settings: Settings | None = None,
+    knowledge_base: KnowledgeBase | None = None,
+    warm_index: bool = True,
+    watch_overdue: bool = True,
+    sweep_queues: bool = True,
+) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
     app[settings_key] = settings

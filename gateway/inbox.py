@@ -21,18 +21,18 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from griddesk.db import run_in_session, utcnow
-from handoff import messages
 from conversations.live import publish_messages
-from handoff.live import publish_queue_change, publish_status
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
+from conversations.transcript import append_messages, get_or_create_conversation, set_status
+from gateway.rasa_client import BotUnavailable, rasa_key
+from griddesk.db import run_in_session, utcnow
+from handoff import messages
+from handoff.live import publish_queue_change, publish_status
 from handoff.ownership import HandoffNotFound, OwnershipError
 from handoff.packet import PacketError, parse_packet
 from handoff.queue import Enqueued, customer_leaves, queue_status, reopen, request_handoff
 from handoff.rating import AlreadyRated, InvalidRating, rate
-from gateway.rasa_client import BotUnavailable, rasa_key
-from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from handoff.triggers import wants_human
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,15 @@ def _record_incoming(session: Session, incoming: Incoming, now: datetime) -> Rec
     return Recorded(conversation.id, message, Owner(conversation.owner))
 
 
-def _record_replies(session: Session, conversation_id: int, answered: Message | None, replies: list[Reply],
-                    author: Author, status: MessageStatus = MessageStatus.ANSWERED,
-                    only_if_owner: Owner | None = None) -> list[Message] | None:
+def _record_replies(
+    session: Session,
+    conversation_id: int,
+    answered: Message | None,
+    replies: list[Reply],
+    author: Author,
+    status: MessageStatus = MessageStatus.ANSWERED,
+    only_if_owner: Owner | None = None,
+) -> list[Message] | None:
     """Store what is sent back; with ``only_if_owner``, store (and send) nothing unless that is still the owner."""
     if only_if_owner is not None:
         owner = session.scalar(select(Conversation.owner).where(Conversation.id == conversation_id))
@@ -127,9 +133,9 @@ def _record_replies(session: Session, conversation_id: int, answered: Message | 
     if answered is not None:
         set_status(session, answered.id, status)
     stored = append_messages(
-        session, conversation_id,
-        [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT)
-         for r in replies],
+        session,
+        conversation_id,
+        [(author, r.get("text") if isinstance(r.get("text"), str) else None, r, MessageStatus.SENT) for r in replies],
     )
     for message in stored:
         session.expunge(message)
@@ -175,16 +181,22 @@ class Inbox:
             return await self._ask_bot(incoming, recorded, "/create_ticket")
         if control is not None:
             return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_IS_SERVING)])
-        return await self._ask_bot(incoming, recorded, "/request_human" if wants_human(incoming.text) else incoming.text)
+        return await self._ask_bot(
+            incoming, recorded, "/request_human" if wants_human(incoming.text) else incoming.text
+        )
 
     # -- the states ---------------------------------------------------------------------------
 
-    async def _while_humans_own(self, incoming: Incoming, recorded: Recorded, owner: Owner,
-                                control: Control | None, now: datetime) -> Outcome:
+    async def _while_humans_own(
+        self, incoming: Incoming, recorded: Recorded, owner: Owner, control: Control | None, now: datetime
+    ) -> Outcome:
         if control in (Control.BACK_TO_BOT, Control.LEAVE_MESSAGE):
             try:
-                left = await run_in_session(lambda session: customer_leaves(
-                    session, incoming.sender, now, to_ticket=control is Control.LEAVE_MESSAGE))
+                left = await run_in_session(
+                    lambda session: customer_leaves(
+                        session, incoming.sender, now, to_ticket=control is Control.LEAVE_MESSAGE
+                    )
+                )
             except OwnershipError:  # the agent closed or handed back at the same moment: nothing to leave
                 left = None
             await publish_queue_change(self.app, None)
@@ -198,8 +210,12 @@ class Inbox:
             return Outcome(seqs=[recorded.message.seq])
         status = await run_in_session(lambda session: queue_status(session, incoming.sender, now))
         text = messages.still_queued(status.position, status.eta_seconds)
-        return await self._say(incoming, recorded, [system_reply(incoming.sender, text, messages.QUEUE_BUTTONS)],
-                               status=MessageStatus.RECEIVED)
+        return await self._say(
+            incoming,
+            recorded,
+            [system_reply(incoming.sender, text, messages.QUEUE_BUTTONS)],
+            status=MessageStatus.RECEIVED,
+        )
 
     async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
         try:
@@ -208,14 +224,26 @@ class Inbox:
                 raise BotUnavailable("Rasa produced no reply")
         except BotUnavailable as exc:
             log.warning("bot unavailable for a customer message (kept as unanswered): %s", exc)
-            outcome = await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_UNAVAILABLE)],
-                                      status=MessageStatus.UNANSWERED)
+            outcome = await self._say(
+                incoming,
+                recorded,
+                [system_reply(incoming.sender, messages.BOT_UNAVAILABLE)],
+                status=MessageStatus.UNANSWERED,
+            )
             outcome.degraded = True
             return outcome
         visible, packets = split_handoff(replies)
-        stored = await run_in_session(lambda session: _record_replies(
-            session, recorded.conversation_id, recorded.message, visible, Author.BOT, MessageStatus.ANSWERED,
-            Owner.BOT))
+        stored = await run_in_session(
+            lambda session: _record_replies(
+                session,
+                recorded.conversation_id,
+                recorded.message,
+                visible,
+                Author.BOT,
+                MessageStatus.ANSWERED,
+                Owner.BOT,
+            )
+        )
         if stored is None:
             # Ownership moved while the bot was thinking (a second message escalated): the bot stays silent.
             return Outcome(seqs=[recorded.message.seq])
@@ -236,9 +264,11 @@ class Inbox:
         def queue_and_tell(session: Session) -> tuple[Enqueued, Reply, list[Message] | None]:
             # One transaction: the customer is never queued without the notice, nor told without being queued.
             enqueued = request_handoff(session, incoming.sender, packet, now)
-            notice = system_reply(incoming.sender,
-                                  messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
-                                  messages.QUEUE_BUTTONS)
+            notice = system_reply(
+                incoming.sender,
+                messages.queued(enqueued.grid_name, enqueued.position, enqueued.eta_seconds),
+                messages.QUEUE_BUTTONS,
+            )
             return enqueued, notice, _record_replies(session, recorded.conversation_id, None, [notice], Author.SYSTEM)
 
         try:
@@ -270,10 +300,18 @@ class Inbox:
         await publish_status(self.app, incoming.sender, recorded.conversation_id)
         return await self._say(incoming, recorded, [system_reply(incoming.sender, text)])
 
-    async def _say(self, incoming: Incoming, recorded: Recorded, replies: list[Reply],
-                   status: MessageStatus = MessageStatus.ANSWERED) -> Outcome:
-        stored = await run_in_session(lambda session: _record_replies(
-            session, recorded.conversation_id, recorded.message, replies, Author.SYSTEM, status))
+    async def _say(
+        self,
+        incoming: Incoming,
+        recorded: Recorded,
+        replies: list[Reply],
+        status: MessageStatus = MessageStatus.ANSWERED,
+    ) -> Outcome:
+        stored = await run_in_session(
+            lambda session: _record_replies(
+                session, recorded.conversation_id, recorded.message, replies, Author.SYSTEM, status
+            )
+        )
         assert stored is not None
         publish_messages(self.app, recorded.conversation_id, stored)
         return Outcome(replies=replies, seqs=[recorded.message.seq, *(m.seq for m in stored)])

@@ -17,20 +17,24 @@ OPENAPI: dict[str, Any] = {
         "title": "GridDesk gateway",
         "version": "0.1.0",
         "description": "Customer channels (Rasa's REST protocol, the customer's live status and rating) and "
-                       "the management API for consoles and integrations. Console routes (/api/v1/auth/…, "
-                       "/api/v1/console/…) need a staff login: the `griddesk_session` cookie from "
-                       "POST /api/v1/auth/login, and the `X-CSRF-Token` header on unsafe methods. The "
-                       "integration routes (/api/v1/tickets…, /api/v1/kb/search) need the API token: "
-                       "`Authorization: Bearer $GRIDDESK_API_TOKEN` (without a configured token they answer "
-                       "403 api_disabled). Errors are JSON {\"error\": {\"code\", \"message\"}} with a "
-                       "stable code and a Chinese message.",
+        "the management API for consoles and integrations. Console routes (/api/v1/auth/…, "
+        "/api/v1/console/…) need a staff login: the `griddesk_session` cookie from "
+        "POST /api/v1/auth/login, and the `X-CSRF-Token` header on unsafe methods. The "
+        "integration routes (/api/v1/tickets…, /api/v1/kb/search) need the API token: "
+        "`Authorization: Bearer $GRIDDESK_API_TOKEN` (without a configured token they answer "
+        '403 api_disabled). Errors are JSON {"error": {"code", "message"}} with a '
+        "stable code and a Chinese message.",
     },
     "paths": {
         "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
-        "/api/v1/openapi.json": {"get": {"summary": "This document",
-                                         "responses": {"200": {"description": "OpenAPI 3.1 document"}}}},
-        "/api/v1/console/labels": staff("get", "Chinese labels of every value the consoles show (roles, statuses, "
-                                       "categories, reasons…), by kind", {"200": json_content("Labels by kind")}),
+        "/api/v1/openapi.json": {
+            "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1 document"}}}
+        },
+        "/api/v1/console/labels": staff(
+            "get",
+            "Chinese labels of every value the consoles show (roles, statuses, categories, reasons…), by kind",
+            {"200": json_content("Labels by kind")},
+        ),
         **TICKET_PATHS,
         **ACCOUNT_PATHS,
         **HANDOFF_PATHS,
@@ -39,7 +43,9 @@ OPENAPI: dict[str, Any] = {
     },
     "components": {
         "schemas": {"Error": ERROR_SCHEMA, **TICKET_SCHEMAS},
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
-                            "session": {"type": "apiKey", "in": "cookie", "name": "griddesk_session"}},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "griddesk_session"},
+        },
     },
 }

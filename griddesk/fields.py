@@ -36,8 +36,9 @@ def invalid(name: str, label: str, why: str) -> InvalidInput:
     return InvalidInput(f"{label}：{why}。", field=name)
 
 
-def text(body: Mapping[str, Any], name: str, label: str, *, max_chars: int, required: bool = False,
-         multiline: bool = True) -> str:
+def text(
+    body: Mapping[str, Any], name: str, label: str, *, max_chars: int, required: bool = False, multiline: bool = True
+) -> str:
     """A text field, stripped (``""`` when absent or null and optional)."""
     value = body.get(name)
     if value is None:
@@ -56,8 +57,9 @@ def text(body: Mapping[str, Any], name: str, label: str, *, max_chars: int, requ
     return value
 
 
-def integer(body: Mapping[str, Any], name: str, label: str, *, low: int, high: int,
-            required: bool = True) -> int | None:
+def integer(
+    body: Mapping[str, Any], name: str, label: str, *, low: int, high: int, required: bool = True
+) -> int | None:
     """A whole number in ``[low, high]`` (JSON booleans are not numbers)."""
     value = body.get(name)
     if value is None:
@@ -69,8 +71,9 @@ def integer(body: Mapping[str, Any], name: str, label: str, *, low: int, high: i
     return value
 
 
-def choice(body: Mapping[str, Any], name: str, label: str, choices: Mapping[str, str], *,
-           default: str | None = None) -> str:
+def choice(
+    body: Mapping[str, Any], name: str, label: str, choices: Mapping[str, str], *, default: str | None = None
+) -> str:
     """One of ``choices`` (machine value → Chinese label); the message lists the labels."""
     value = body.get(name)
     if value is None:

@@ -139,7 +139,9 @@ def _widget_origins(raw: str) -> str:
     sources = raw.split()
     for source in sources:
         if source != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|'self'", source):
-            raise SettingsError(f"GRIDDESK_WIDGET_ORIGINS: {source!r} is not an origin such as https://shop.example.com")
+            raise SettingsError(
+                f"GRIDDESK_WIDGET_ORIGINS: {source!r} is not an origin such as https://shop.example.com"
+            )
     return " ".join(sources)
 
 
@@ -153,8 +155,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     suggest = _float(env, "GRIDDESK_KB_SUGGEST_THRESHOLD", 0.45, 0.0, 1.0)
     if suggest > answer:
         raise SettingsError(
-            f"GRIDDESK_KB_SUGGEST_THRESHOLD ({suggest}) must not exceed "
-            f"GRIDDESK_KB_ANSWER_THRESHOLD ({answer})"
+            f"GRIDDESK_KB_SUGGEST_THRESHOLD ({suggest}) must not exceed GRIDDESK_KB_ANSWER_THRESHOLD ({answer})"
         )
     return Settings(
         data_dir=data_dir,
@@ -165,8 +166,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rasa_port=rasa_port,
         rasa_url=(env.get("GRIDDESK_RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
         action_port=action_port,
-        action_server_url=env.get("GRIDDESK_ACTION_SERVER_URL")
-        or f"http://127.0.0.1:{action_port}/webhook",
+        action_server_url=env.get("GRIDDESK_ACTION_SERVER_URL") or f"http://127.0.0.1:{action_port}/webhook",
         rasa_bin=env.get("GRIDDESK_RASA_BIN") or str(REPO_ROOT / ".venv" / "bot" / "bin" / "rasa"),
         rasa_timeout=_float(env, "GRIDDESK_RASA_TIMEOUT", 10.0, 0.1, 600.0),
         encoder=env.get("GRIDDESK_ENCODER") or "use",

@@ -49,7 +49,7 @@ class BusinessHours:
 def _minutes(value: object, name: str) -> int:
     match = _CLOCK.match(value) if isinstance(value, str) else None
     if match is None:
-        raise InvalidBusinessHours(f"business hours: {name} must be a time like \"08:00\", got {value!r}")
+        raise InvalidBusinessHours(f'business hours: {name} must be a time like "08:00", got {value!r}')
     hours, minutes = int(match[1]), int(match[2])
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
         raise InvalidBusinessHours(f"business hours: {name} {value!r} is not a time of day (00:00–24:00)")
@@ -58,7 +58,9 @@ def _minutes(value: object, name: str) -> int:
 
 def _days(value: object) -> frozenset[int]:
     if not isinstance(value, list) or not value:
-        raise InvalidBusinessHours(f"business hours: days must be a non-empty list of weekdays 1–7 (Monday = 1), got {value!r}")
+        raise InvalidBusinessHours(
+            f"business hours: days must be a non-empty list of weekdays 1–7 (Monday = 1), got {value!r}"
+        )
     for day in value:
         if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 7:
             raise InvalidBusinessHours(f"business hours: days must be weekdays 1–7 (Monday = 1), got {day!r}")
@@ -67,7 +69,7 @@ def _days(value: object) -> frozenset[int]:
 
 def _zone(value: object) -> ZoneInfo:
     if not isinstance(value, str) or not value:
-        raise InvalidBusinessHours(f"business hours: timezone must be a name such as \"Asia/Shanghai\", got {value!r}")
+        raise InvalidBusinessHours(f'business hours: timezone must be a name such as "Asia/Shanghai", got {value!r}')
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -76,7 +78,9 @@ def _zone(value: object) -> ZoneInfo:
 
 def _closed_dates(value: object) -> frozenset[date]:
     if not isinstance(value, list):
-        raise InvalidBusinessHours(f"business hours: closed_dates must be a list of dates like \"2026-10-01\", got {value!r}")
+        raise InvalidBusinessHours(
+            f'business hours: closed_dates must be a list of dates like "2026-10-01", got {value!r}'
+        )
     dates: set[date] = set()
     for item in value:
         try:
@@ -84,7 +88,9 @@ def _closed_dates(value: object) -> frozenset[date]:
                 raise TypeError(item)
             dates.add(date.fromisoformat(item))
         except (TypeError, ValueError):
-            raise InvalidBusinessHours(f"business hours: closed date {item!r} is not a date like \"2026-10-01\"") from None
+            raise InvalidBusinessHours(
+                f'business hours: closed date {item!r} is not a date like "2026-10-01"'
+            ) from None
     return frozenset(dates)
 
 
@@ -102,10 +108,14 @@ def parse_business_hours(setting: Mapping[str, object] | None) -> BusinessHours:
         raise InvalidBusinessHours(f"business hours: {', '.join(missing)} missing")
     opens, closes = _minutes(setting["open"], "open"), _minutes(setting["close"], "close")
     if opens >= closes:
-        raise InvalidBusinessHours(f"business hours: open {setting['open']} must be before close {setting['close']} "
-                         "(hours cannot span midnight; use 00:00–24:00 for all day)")
+        raise InvalidBusinessHours(
+            f"business hours: open {setting['open']} must be before close {setting['close']} "
+            "(hours cannot span midnight; use 00:00–24:00 for all day)"
+        )
     return BusinessHours(
-        days=_days(setting["days"]), opens=opens, closes=closes,
+        days=_days(setting["days"]),
+        opens=opens,
+        closes=closes,
         zone=_zone(setting.get("timezone", DEFAULT_TIMEZONE)),
         closed_dates=_closed_dates(setting.get("closed_dates", [])),
     )

@@ -44,7 +44,7 @@ class SlaPolicy:
         for key, value in values.items():
             if key == "holidays":
                 if not isinstance(value, list | tuple | set | frozenset):
-                    raise ValueError("SLA setting holidays must be a list of dates like \"2026-10-01\"")
+                    raise ValueError('SLA setting holidays must be a list of dates like "2026-10-01"')
                 overrides[key] = frozenset(date.fromisoformat(str(d)) for d in value)
             elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"SLA setting {key} must be a non-negative whole number")

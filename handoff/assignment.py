@@ -13,14 +13,14 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from accounts.actors import actor_for_account
 from accounts.models import Account
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.transcript import append_messages
+from griddesk.db import rows_changed
 from grids.models import Agent, AgentStatus, Grid, GridMembership
 from handoff.lookups import account_name, add_packet_note, customer_profile, end_handoff, get_handoff
 from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent
-from accounts.actors import actor_for_account
-from griddesk.db import rows_changed
 from handoff.ownership import (
     AlreadyTaken,
     InvalidTransition,
@@ -83,6 +83,7 @@ class HandoffView:
 
 # --- pure rules -----------------------------------------------------------------------------------
 
+
 def pick_agent(loads: Sequence[AgentLoad], skill: str | None, last_agent_id: int | None) -> int | None:
     """The agent to offer a chat to: among online agents with a free slot, the customer's last agent;
     else those with the skill (when any has it); the least load ratio, then fewest chats, then lowest id."""
@@ -99,30 +100,45 @@ def pick_agent(loads: Sequence[AgentLoad], skill: str | None, last_agent_id: int
 
 # --- reading --------------------------------------------------------------------------------------
 
+
 def agent_loads(session: Session, grid_codes: Sequence[str] | None) -> list[AgentLoad]:
     """Every active agent of these grids (None = all) with their current number of chats."""
-    query = (select(Account, Agent).join(Agent, Agent.account_id == Account.id)
-             .where(Account.active.is_(True)).order_by(Account.id))
+    query = (
+        select(Account, Agent)
+        .join(Agent, Agent.account_id == Account.id)
+        .where(Account.active.is_(True))
+        .order_by(Account.id)
+    )
     if grid_codes is not None:
-        query = query.where(Account.id.in_(
-            select(GridMembership.account_id).where(GridMembership.grid_code.in_(list(grid_codes)))))
+        query = query.where(
+            Account.id.in_(select(GridMembership.account_id).where(GridMembership.grid_code.in_(list(grid_codes))))
+        )
     rows = session.execute(query).all()
     ids = [account.id for account, _ in rows]
     memberships: dict[int, list[str]] = {}
     for account_id, code in session.execute(
         select(GridMembership.account_id, GridMembership.grid_code)
-        .where(GridMembership.account_id.in_(ids)).order_by(GridMembership.grid_code)
+        .where(GridMembership.account_id.in_(ids))
+        .order_by(GridMembership.grid_code)
     ):
         memberships.setdefault(account_id, []).append(code)
-    active = dict(session.execute(
-        select(Conversation.agent_id, func.count())
-        .where(Conversation.owner == Owner.HUMAN.value, Conversation.agent_id.in_(ids))
-        .group_by(Conversation.agent_id)
-    ).all())
+    active = dict(
+        session.execute(
+            select(Conversation.agent_id, func.count())
+            .where(Conversation.owner == Owner.HUMAN.value, Conversation.agent_id.in_(ids))
+            .group_by(Conversation.agent_id)
+        ).all()
+    )
     return [
-        AgentLoad(account_id=account.id, name=account.display_name, status=AgentStatus(agent.status),
-                  active_chats=active.get(account.id, 0), max_chats=agent.max_chats,
-                  skills=tuple(agent.skills or ()), grid_codes=tuple(memberships.get(account.id, ())))
+        AgentLoad(
+            account_id=account.id,
+            name=account.display_name,
+            status=AgentStatus(agent.status),
+            active_chats=active.get(account.id, 0),
+            max_chats=agent.max_chats,
+            skills=tuple(agent.skills or ()),
+            grid_codes=tuple(memberships.get(account.id, ())),
+        )
         for account, agent in rows
     ]
 
@@ -130,10 +146,15 @@ def agent_loads(session: Session, grid_codes: Sequence[str] | None) -> list[Agen
 def my_chats(session: Session, agent_id: int) -> list[Chat]:
     """The conversations ``agent_id`` serves now, in the order they were accepted."""
     rows = session.execute(
-        select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Handoff.status == HandoffStatus.ACTIVE.value, Handoff.agent_id == agent_id,
-               Conversation.owner == Owner.HUMAN.value, Conversation.agent_id == agent_id,
-               Conversation.handoff_id == Handoff.id)
+        select(Handoff, Conversation)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.status == HandoffStatus.ACTIVE.value,
+            Handoff.agent_id == agent_id,
+            Conversation.owner == Owner.HUMAN.value,
+            Conversation.agent_id == agent_id,
+            Conversation.handoff_id == Handoff.id,
+        )
         .order_by(Handoff.accepted_at, Handoff.id)
     ).all()
     return [_chat(session, handoff, conversation) for handoff, conversation in rows]
@@ -143,21 +164,37 @@ def handoff_view(session: Session, handoff_id: int) -> HandoffView:
     handoff = get_handoff(session, handoff_id)
     conversation = session.get_one(Conversation, handoff.conversation_id)
     events: list[dict[str, object]] = [
-        {"from": e.from_owner, "to": e.to_owner, "actor": e.actor, "note": e.note, "grid": e.grid_code,
-         "agent_id": e.agent_id, "created_at": e.created_at.isoformat()}
-        for e in session.scalars(select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id)
-                                 .order_by(OwnershipEvent.id))
+        {
+            "from": e.from_owner,
+            "to": e.to_owner,
+            "actor": e.actor,
+            "note": e.note,
+            "grid": e.grid_code,
+            "agent_id": e.agent_id,
+            "created_at": e.created_at.isoformat(),
+        }
+        for e in session.scalars(
+            select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id).order_by(OwnershipEvent.id)
+        )
     ]
     grid = session.get_one(Grid, handoff.grid_code)
     return HandoffView(
-        handoff_id=handoff.id, conversation_id=conversation.id, sender_id=conversation.sender_id,
-        status=HandoffStatus(handoff.status), grid_code=grid.code, grid_name=grid.name,
-        reason=HandoffReason(handoff.reason), packet=dict(handoff.packet or {}), agent_id=handoff.agent_id,
-        agent_name=account_name(session, handoff.agent_id) if handoff.agent_id else None, events=events,
+        handoff_id=handoff.id,
+        conversation_id=conversation.id,
+        sender_id=conversation.sender_id,
+        status=HandoffStatus(handoff.status),
+        grid_code=grid.code,
+        grid_name=grid.name,
+        reason=HandoffReason(handoff.reason),
+        packet=dict(handoff.packet or {}),
+        agent_id=handoff.agent_id,
+        agent_name=account_name(session, handoff.agent_id) if handoff.agent_id else None,
+        events=events,
     )
 
 
 # --- the agent's side -----------------------------------------------------------------------------
+
 
 def accept(session: Session, handoff_id: int, agent_id: int, now: datetime) -> Chat:
     """The agent takes a waiting conversation; of many concurrent accepts exactly one wins."""
@@ -167,9 +204,18 @@ def accept(session: Session, handoff_id: int, agent_id: int, now: datetime) -> C
         raise AlreadyTaken("该会话已被其他客服接入")
     if handoff.status != HandoffStatus.QUEUED:
         raise InvalidTransition("该转人工请求已结束")
-    transition(session, handoff.conversation_id, Owner.QUEUED, Owner.HUMAN, actor=actor_for_account(agent_id),
-               handoff_id=handoff.id, grid_code=handoff.grid_code, agent_id=agent_id, max_chats=agent.max_chats,
-               now=now)
+    transition(
+        session,
+        handoff.conversation_id,
+        Owner.QUEUED,
+        Owner.HUMAN,
+        actor=actor_for_account(agent_id),
+        handoff_id=handoff.id,
+        grid_code=handoff.grid_code,
+        agent_id=agent_id,
+        max_chats=agent.max_chats,
+        now=now,
+    )
     handoff.status = HandoffStatus.ACTIVE
     handoff.agent_id = agent_id
     handoff.accepted_at = now
@@ -181,39 +227,72 @@ def record_agent_message(session: Session, handoff_id: int, agent_id: int, text:
     """Store what the assigned agent wrote to the customer (the gateway delivers it)."""
     handoff = get_handoff(session, handoff_id)
     # Conditional on the assignment, so a message never lands after a transfer or a hand back.
-    held = rows_changed(session.execute(
-        update(Conversation)
-        .where(Conversation.id == handoff.conversation_id, Conversation.owner == Owner.HUMAN.value,
-               Conversation.agent_id == agent_id, Conversation.handoff_id == handoff.id)
-        .values(updated_at=now).execution_options(synchronize_session=False)
-    ))
+    held = rows_changed(
+        session.execute(
+            update(Conversation)
+            .where(
+                Conversation.id == handoff.conversation_id,
+                Conversation.owner == Owner.HUMAN.value,
+                Conversation.agent_id == agent_id,
+                Conversation.handoff_id == handoff.id,
+            )
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if held != 1:
         raise NotAssigned("您没有接待该会话")
-    [message] = append_messages(session, handoff.conversation_id, [
-        (Author.AGENT, text, {"agent_name": account_name(session, agent_id)}, MessageStatus.SENT)])
+    [message] = append_messages(
+        session,
+        handoff.conversation_id,
+        [(Author.AGENT, text, {"agent_name": account_name(session, agent_id)}, MessageStatus.SENT)],
+    )
     if handoff.first_response_at is None:
         handoff.first_response_at = now
     session.flush()
     return message
 
 
-def transfer(session: Session, handoff_id: int, agent_id: int, now: datetime, *, to_grid: str | None = None,
-             to_agent_id: int | None = None, note: str) -> None:
+def transfer(
+    session: Session,
+    handoff_id: int,
+    agent_id: int,
+    now: datetime,
+    *,
+    to_grid: str | None = None,
+    to_agent_id: int | None = None,
+    note: str,
+) -> None:
     """Pass a chat on: to another grid's queue (offered again there) or straight to another agent."""
     if (to_grid is None) == (to_agent_id is None):
         raise InvalidTransfer("请选择一个转接目标: 网格或客服")
     handoff = get_handoff(session, handoff_id)
     conversation = _assigned(session, handoff, agent_id)
     actor = actor_for_account(agent_id)
-    record = {"at": now.isoformat(), "by": account_name(session, agent_id), "from_grid": handoff.grid_code,
-              "note": note}
+    record = {
+        "at": now.isoformat(),
+        "by": account_name(session, agent_id),
+        "from_grid": handoff.grid_code,
+        "note": note,
+    }
     if to_grid is not None:
         grid = session.get(Grid, to_grid)
         if grid is None:
             raise InvalidTransfer(f"网格 {to_grid} 不存在")
-        _as_assigned(lambda: transition(
-            session, conversation.id, Owner.HUMAN, Owner.QUEUED, actor=actor, handoff_id=handoff.id,
-            grid_code=grid.code, expected_agent_id=agent_id, note=note, now=now))
+        _as_assigned(
+            lambda: transition(
+                session,
+                conversation.id,
+                Owner.HUMAN,
+                Owner.QUEUED,
+                actor=actor,
+                handoff_id=handoff.id,
+                grid_code=grid.code,
+                expected_agent_id=agent_id,
+                note=note,
+                now=now,
+            )
+        )
         handoff.status = HandoffStatus.QUEUED
         handoff.grid_code = grid.code
         handoff.agent_id = None
@@ -229,9 +308,21 @@ def transfer(session: Session, handoff_id: int, agent_id: int, now: datetime, *,
         target = _agent_in_grid(session, to_agent_id, handoff.grid_code)
         if target.status == AgentStatus.OFFLINE:
             raise InvalidTransfer("该客服当前离线")
-        _as_assigned(lambda: transition(
-            session, conversation.id, Owner.HUMAN, Owner.HUMAN, actor=actor, handoff_id=handoff.id,
-            agent_id=to_agent_id, expected_agent_id=agent_id, max_chats=target.max_chats, note=note, now=now))
+        _as_assigned(
+            lambda: transition(
+                session,
+                conversation.id,
+                Owner.HUMAN,
+                Owner.HUMAN,
+                actor=actor,
+                handoff_id=handoff.id,
+                agent_id=to_agent_id,
+                expected_agent_id=agent_id,
+                max_chats=target.max_chats,
+                note=note,
+                now=now,
+            )
+        )
         handoff.agent_id = to_agent_id
         add_packet_note(handoff, {**record, "to_agent_id": to_agent_id, "to_agent": account_name(session, to_agent_id)})
     session.flush()
@@ -241,9 +332,19 @@ def hand_back(session: Session, handoff_id: int, agent_id: int, now: datetime, n
     """The agent gives the conversation back to the bot."""
     handoff = get_handoff(session, handoff_id)
     conversation = _assigned(session, handoff, agent_id)
-    _as_assigned(lambda: transition(
-        session, conversation.id, Owner.HUMAN, Owner.BOT, actor=actor_for_account(agent_id), handoff_id=handoff.id,
-        expected_agent_id=agent_id, note=note, now=now))
+    _as_assigned(
+        lambda: transition(
+            session,
+            conversation.id,
+            Owner.HUMAN,
+            Owner.BOT,
+            actor=actor_for_account(agent_id),
+            handoff_id=handoff.id,
+            expected_agent_id=agent_id,
+            note=note,
+            now=now,
+        )
+    )
     end_handoff(session, handoff.id, HandoffStatus.RETURNED, now)
 
 
@@ -251,9 +352,18 @@ def close(session: Session, handoff_id: int, agent_id: int, now: datetime) -> No
     """The agent ends the chat; the customer is asked for a rating."""
     handoff = get_handoff(session, handoff_id)
     conversation = _assigned(session, handoff, agent_id)
-    _as_assigned(lambda: transition(
-        session, conversation.id, Owner.HUMAN, Owner.CLOSED, actor=actor_for_account(agent_id),
-        handoff_id=handoff.id, expected_agent_id=agent_id, now=now))
+    _as_assigned(
+        lambda: transition(
+            session,
+            conversation.id,
+            Owner.HUMAN,
+            Owner.CLOSED,
+            actor=actor_for_account(agent_id),
+            handoff_id=handoff.id,
+            expected_agent_id=agent_id,
+            now=now,
+        )
+    )
     end_handoff(session, handoff.id, HandoffStatus.CLOSED, now)
 
 
@@ -268,16 +378,22 @@ def set_agent_status(session: Session, agent_id: int, status: AgentStatus | str)
 
 
 def touch_agent(session: Session, agent_id: int, now: datetime) -> None:
-    session.execute(update(Agent).where(Agent.account_id == agent_id).values(last_seen_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Agent)
+        .where(Agent.account_id == agent_id)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
+
 def _agent_in_grid(session: Session, agent_id: int, grid_code: str) -> Agent:
     """The agent row of an active account that works in (or manages) the grid; NotInGrid otherwise."""
     member = session.scalar(
-        select(Agent).join(Account, Account.id == Agent.account_id)
+        select(Agent)
+        .join(Account, Account.id == Agent.account_id)
         .join(GridMembership, GridMembership.account_id == Agent.account_id)
         .where(Agent.account_id == agent_id, Account.active.is_(True), GridMembership.grid_code == grid_code)
     )
@@ -290,8 +406,12 @@ def _assigned(session: Session, handoff: Handoff, agent_id: int) -> Conversation
     """The conversation, when ``agent_id`` serves it in this handoff; NotAssigned otherwise."""
     conversation = session.get_one(Conversation, handoff.conversation_id)
     session.refresh(conversation)
-    if (conversation.owner != Owner.HUMAN or conversation.agent_id != agent_id
-            or conversation.handoff_id != handoff.id or handoff.status != HandoffStatus.ACTIVE):
+    if (
+        conversation.owner != Owner.HUMAN
+        or conversation.agent_id != agent_id
+        or conversation.handoff_id != handoff.id
+        or handoff.status != HandoffStatus.ACTIVE
+    ):
         raise NotAssigned("您没有接待该会话")
     return conversation
 
@@ -305,9 +425,18 @@ def _as_assigned(change: Callable[[], None]) -> None:
 
 
 def _chat(session: Session, handoff: Handoff, conversation: Conversation) -> Chat:
-    last_author = session.scalar(select(Message.author).where(Message.conversation_id == conversation.id)
-                                 .order_by(Message.seq.desc()).limit(1))
-    return Chat(handoff_id=handoff.id, conversation_id=conversation.id, sender_id=conversation.sender_id,
-                grid_code=handoff.grid_code, grid_name=session.get_one(Grid, handoff.grid_code).name,
-                accepted_at=handoff.accepted_at, last_seq=conversation.last_seq, channel=conversation.channel,
-                waiting_reply=last_author == Author.CUSTOMER, profile=customer_profile(conversation, handoff))
+    last_author = session.scalar(
+        select(Message.author).where(Message.conversation_id == conversation.id).order_by(Message.seq.desc()).limit(1)
+    )
+    return Chat(
+        handoff_id=handoff.id,
+        conversation_id=conversation.id,
+        sender_id=conversation.sender_id,
+        grid_code=handoff.grid_code,
+        grid_name=session.get_one(Grid, handoff.grid_code).name,
+        accepted_at=handoff.accepted_at,
+        last_seq=conversation.last_seq,
+        channel=conversation.channel,
+        waiting_reply=last_author == Author.CUSTOMER,
+        profile=customer_profile(conversation, handoff),
+    )

@@ -17,8 +17,7 @@ SEED_FILE = Path(__file__).resolve().parent / "seed" / "canned_replies.json"
 
 def canned_replies(session: Session, grid_codes: Sequence[str] | None) -> list[CannedReply]:
     """The global replies, then those of these grids (None = every grid's)."""
-    query = select(CannedReply).order_by(CannedReply.grid_code.is_not(None), CannedReply.grid_code,
-                                         CannedReply.id)
+    query = select(CannedReply).order_by(CannedReply.grid_code.is_not(None), CannedReply.grid_code, CannedReply.id)
     if grid_codes is not None:
         query = query.where(or_(CannedReply.grid_code.is_(None), CannedReply.grid_code.in_(list(grid_codes))))
     return list(session.scalars(query))

@@ -22,4 +22,8 @@ STATUS_LABELS: dict[str, str] = {
     HandoffStatus.TICKET: "客户改为留言",
 }
 
-ALERT_KIND_LABELS: dict[str, str] = {"chat_wait": "排队超时", "chat_first_response": "首次响应超时", "overdue": "工单逾期"}
+ALERT_KIND_LABELS: dict[str, str] = {
+    "chat_wait": "排队超时",
+    "chat_first_response": "首次响应超时",
+    "overdue": "工单逾期",
+}

@@ -42,12 +42,15 @@ async def publish_status(app: web.Application, sender_id: str, conversation_id: 
         app[hub_key].publish(topic, {"type": "status", **status})
 
 
-async def publish_queue_change(app: web.Application, grid_codes: Sequence[str] | None,
-                               chats_only: bool = False) -> None:
+async def publish_queue_change(
+    app: web.Application, grid_codes: Sequence[str] | None, chats_only: bool = False
+) -> None:
     """Tell consoles that queues or chats changed; give waiting customers their new place."""
     hub = app[hub_key]
-    hub.publish(QUEUE_TOPIC, {"type": "queue_changed", "grids": list(grid_codes) if grid_codes else None,
-                              "chats_only": chats_only})
+    hub.publish(
+        QUEUE_TOPIC,
+        {"type": "queue_changed", "grids": list(grid_codes) if grid_codes else None, "chats_only": chats_only},
+    )
     if chats_only:
         return
 

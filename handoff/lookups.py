@@ -42,8 +42,10 @@ def account_names(session: Session, account_ids: Iterable[int]) -> dict[int, str
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    return {account_id: name or "" for account_id, name in session.execute(
-        select(Account.id, Account.display_name).where(Account.id.in_(ids)))}
+    return {
+        account_id: name or ""
+        for account_id, name in session.execute(select(Account.id, Account.display_name).where(Account.id.in_(ids)))
+    }
 
 
 def grid_names(session: Session) -> dict[str, str]:

@@ -24,8 +24,10 @@ QUEUE_BUTTONS = [
     {"title": "留言(提交工单)", "payload": LEAVE_MESSAGE},
     {"title": "返回智能助手", "payload": BACK_TO_BOT_PAYLOAD},
 ]
-RATING_BUTTONS = [{"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'}
-                  for score in range(MIN_SCORE, MAX_SCORE + 1)]
+RATING_BUTTONS = [
+    {"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'}
+    for score in range(MIN_SCORE, MAX_SCORE + 1)
+]
 
 
 def wait_phrase(eta_seconds: int | None) -> str:
@@ -39,7 +41,10 @@ def wait_phrase(eta_seconds: int | None) -> str:
 def queued(grid_name: str, position: int | None, eta_seconds: int | None) -> str:
     ahead = max((position or 1) - 1, 0)
     place = f"您前面还有 {ahead} 位客户" if ahead else "您已排在第一位"
-    return f"已为您转接「{grid_name}」的人工客服。{place},{wait_phrase(eta_seconds)}。您可以继续等待,也可以留言或返回智能助手。"
+    return (
+        f"已为您转接「{grid_name}」的人工客服。{place},{wait_phrase(eta_seconds)}。"
+        "您可以继续等待,也可以留言或返回智能助手。"
+    )
 
 
 def still_queued(position: int | None, eta_seconds: int | None) -> str:

@@ -16,24 +16,25 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from griddesk.db import rows_changed
-
-from griddesk.errors import DomainError
 from conversations.models import Conversation, Owner
+from griddesk.db import rows_changed
+from griddesk.errors import DomainError
 from handoff.models import OwnershipEvent
 
 # Every change of owner the state machine allows; anything else is an InvalidTransition.
-ALLOWED: frozenset[tuple[Owner, Owner]] = frozenset({
-    (Owner.BOT, Owner.QUEUED),  # the bot escalates
-    (Owner.QUEUED, Owner.HUMAN),  # an agent accepts
-    (Owner.QUEUED, Owner.BOT),  # the customer goes back to the bot, leaves a ticket, or went silent
-    (Owner.QUEUED, Owner.QUEUED),  # overflow or transfer to another grid's queue
-    (Owner.HUMAN, Owner.BOT),  # hand back (by the agent or the customer)
-    (Owner.HUMAN, Owner.CLOSED),  # the agent closes the chat
-    (Owner.HUMAN, Owner.QUEUED),  # transfer to a grid
-    (Owner.HUMAN, Owner.HUMAN),  # transfer to another agent
-    (Owner.CLOSED, Owner.BOT),  # the customer writes again
-})
+ALLOWED: frozenset[tuple[Owner, Owner]] = frozenset(
+    {
+        (Owner.BOT, Owner.QUEUED),  # the bot escalates
+        (Owner.QUEUED, Owner.HUMAN),  # an agent accepts
+        (Owner.QUEUED, Owner.BOT),  # the customer goes back to the bot, leaves a ticket, or went silent
+        (Owner.QUEUED, Owner.QUEUED),  # overflow or transfer to another grid's queue
+        (Owner.HUMAN, Owner.BOT),  # hand back (by the agent or the customer)
+        (Owner.HUMAN, Owner.CLOSED),  # the agent closes the chat
+        (Owner.HUMAN, Owner.QUEUED),  # transfer to a grid
+        (Owner.HUMAN, Owner.HUMAN),  # transfer to another agent
+        (Owner.CLOSED, Owner.BOT),  # the customer writes again
+    }
+)
 
 
 class OwnershipError(DomainError):
@@ -136,15 +137,18 @@ def transition(
     expected_owners = _expected_set(expected)
     to = Owner(to)
     row = session.execute(
-        select(Conversation.owner, Conversation.agent_id, Conversation.grid_code, Conversation.handoff_id)
-        .where(Conversation.id == conversation_id)
+        select(Conversation.owner, Conversation.agent_id, Conversation.grid_code, Conversation.handoff_id).where(
+            Conversation.id == conversation_id
+        )
     ).one_or_none()
     if row is None:
         raise HandoffNotFound(f"会话 {conversation_id} 不存在")
     current = Owner(row.owner)
-    if current not in expected_owners or (
-        expected_agent_id is not None and row.agent_id != expected_agent_id
-    ) or (handoff_id is not None and current is not Owner.BOT and row.handoff_id != handoff_id):
+    if (
+        current not in expected_owners
+        or (expected_agent_id is not None and row.agent_id != expected_agent_id)
+        or (handoff_id is not None and current is not Owner.BOT and row.handoff_id != handoff_id)
+    ):
         raise _refusal(current, row.agent_id, row.handoff_id, to, agent_id, handoff_id)
     if (current, to) not in ALLOWED:
         raise InvalidTransition(f"会话不能从 {current.value} 变为 {to.value}")
@@ -177,25 +181,39 @@ def transition(
         conditions.append(Conversation.handoff_id == handoff_id)
     if max_chats is not None and new_agent is not None:
         conditions.append(human_chats(new_agent) < max_chats)
-    changed = rows_changed(session.execute(
-        update(Conversation).where(and_(*conditions)).values(values)
-        .execution_options(synchronize_session=False)
-    ))
+    changed = rows_changed(
+        session.execute(
+            update(Conversation).where(and_(*conditions)).values(values).execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
-        raise _lost(session, conversation_id, expected_owners, to, agent_id, expected_agent_id, handoff_id,
-                    max_chats)
+        raise _lost(session, conversation_id, expected_owners, to, agent_id, expected_agent_id, handoff_id, max_chats)
 
     _expire_conversation(session, conversation_id)
-    session.add(OwnershipEvent(
-        conversation_id=conversation_id, handoff_id=handoff_id, from_owner=current.value, to_owner=to.value,
-        grid_code=new_grid or row.grid_code, agent_id=new_agent if new_agent is not None else row.agent_id,
-        actor=actor, note=note, created_at=now,
-    ))
+    session.add(
+        OwnershipEvent(
+            conversation_id=conversation_id,
+            handoff_id=handoff_id,
+            from_owner=current.value,
+            to_owner=to.value,
+            grid_code=new_grid or row.grid_code,
+            agent_id=new_agent if new_agent is not None else row.agent_id,
+            actor=actor,
+            note=note,
+            created_at=now,
+        )
+    )
     session.flush()
 
 
-def _refusal(current: Owner, current_agent: int | None, current_handoff: int | None, to: Owner,
-             agent_id: int | None, handoff_id: int | None) -> OwnershipError:
+def _refusal(
+    current: Owner,
+    current_agent: int | None,
+    current_handoff: int | None,
+    to: Owner,
+    agent_id: int | None,
+    handoff_id: int | None,
+) -> OwnershipError:
     """The error for a conversation found in a state the caller did not expect."""
     if current is Owner.HUMAN and current_agent is not None and current_agent != agent_id:
         return AlreadyTaken("该会话已被其他客服接入")
@@ -206,17 +224,28 @@ def _refusal(current: Owner, current_agent: int | None, current_handoff: int | N
     return InvalidTransition(f"会话当前状态为 {current.value}, 不能变为 {to.value}")
 
 
-def _lost(session: Session, conversation_id: int, expected: frozenset[Owner], to: Owner, agent_id: int | None,
-          expected_agent_id: int | None, handoff_id: int | None, max_chats: int | None) -> OwnershipError:
+def _lost(
+    session: Session,
+    conversation_id: int,
+    expected: frozenset[Owner],
+    to: Owner,
+    agent_id: int | None,
+    expected_agent_id: int | None,
+    handoff_id: int | None,
+    max_chats: int | None,
+) -> OwnershipError:
     """Why the conditional UPDATE changed nothing (read again inside the write transaction)."""
     row = session.execute(
-        select(Conversation.owner, Conversation.agent_id, Conversation.handoff_id)
-        .where(Conversation.id == conversation_id)
+        select(Conversation.owner, Conversation.agent_id, Conversation.handoff_id).where(
+            Conversation.id == conversation_id
+        )
     ).one()
     current = Owner(row.owner)
-    still_expected = (current in expected
-                      and (expected_agent_id is None or row.agent_id == expected_agent_id)
-                      and (handoff_id is None or current is Owner.BOT or row.handoff_id == handoff_id))
+    still_expected = (
+        current in expected
+        and (expected_agent_id is None or row.agent_id == expected_agent_id)
+        and (handoff_id is None or current is Owner.BOT or row.handoff_id == handoff_id)
+    )
     if still_expected and max_chats is not None and agent_id is not None:
         return AtCapacity("已达到同时接待的会话上限")
     return _refusal(current, row.agent_id, row.handoff_id, to, agent_id, handoff_id)

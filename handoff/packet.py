@@ -69,8 +69,9 @@ class Packet:
         if self.intent is not None:
             out["intent"] = {"name": self.intent.name, "confidence": self.intent.confidence}
         if self.faq_candidates:
-            out["faq_candidates"] = [{"faq_id": c.faq_id, "question": c.question, "score": c.score}
-                                     for c in self.faq_candidates]
+            out["faq_candidates"] = [
+                {"faq_id": c.faq_id, "question": c.question, "score": c.score} for c in self.faq_candidates
+            ]
         if self.slots:
             out["slots"] = dict(self.slots)
         if self.draft_ticket is not None:
@@ -151,11 +152,13 @@ def _faq_candidates(value: object) -> tuple[FaqCandidate, ...]:
         faq_id = item.get("faq_id")
         if isinstance(faq_id, bool) or not isinstance(faq_id, int):
             raise PacketError("faq_candidates[].faq_id must be an integer")
-        candidates.append(FaqCandidate(
-            faq_id=faq_id,
-            question=_text(item.get("question"), "faq_candidates[].question", MAX_QUESTION_CHARS),
-            score=_number(item.get("score"), "faq_candidates[].score"),
-        ))
+        candidates.append(
+            FaqCandidate(
+                faq_id=faq_id,
+                question=_text(item.get("question"), "faq_candidates[].question", MAX_QUESTION_CHARS),
+                score=_number(item.get("score"), "faq_candidates[].score"),
+            )
+        )
     return tuple(candidates)
 
 
@@ -186,5 +189,8 @@ def _profile(value: object) -> dict[str, str]:
         return {}
     if not isinstance(value, Mapping):
         raise PacketError("profile must be an object")
-    return {key: _text(value[key], f"profile.{key}", MAX_PROFILE_CHARS)
-            for key in PROFILE_KEYS if value.get(key) is not None}
+    return {
+        key: _text(value[key], f"profile.{key}", MAX_PROFILE_CHARS)
+        for key in PROFILE_KEYS
+        if value.get(key) is not None
+    }

@@ -38,14 +38,18 @@ def propose_from_handoff(session: Session, handoff_id: int) -> Miss | None:
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         return None
-    messages = list(session.scalars(
-        select(Message).where(Message.conversation_id == handoff.conversation_id).order_by(Message.seq)
-    ))
-    replies = [m.text for m in messages
-               if m.author == Author.AGENT and m.text and m.created_at >= handoff.created_at]
+    messages = list(
+        session.scalars(select(Message).where(Message.conversation_id == handoff.conversation_id).order_by(Message.seq))
+    )
+    replies = [m.text for m in messages if m.author == Author.AGENT and m.text and m.created_at >= handoff.created_at]
     if not replies:
         return None
     conversation = session.get_one(Conversation, handoff.conversation_id)
     answer = "\n".join(replies)[:MAX_ANSWER_CHARS]
-    return propose_agent_answer(session, _customer_question(messages, handoff.packet or {}, handoff.created_at), answer,
-                                conversation.sender_id, handoff.grid_code)
+    return propose_agent_answer(
+        session,
+        _customer_question(messages, handoff.packet or {}, handoff.created_at),
+        answer,
+        conversation.sender_id,
+        handoff.grid_code,
+    )

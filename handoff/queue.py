@@ -80,6 +80,7 @@ class Enqueued:
 
 # --- reading --------------------------------------------------------------------------------------
 
+
 def queue_status(session: Session, sender_id: str, now: datetime) -> QueueStatus:
     """What the customer's widget shows: who owns the chat, the place in the queue, the wait, the agent."""
     conversation = conversation_or_none(session, sender_id)
@@ -87,8 +88,11 @@ def queue_status(session: Session, sender_id: str, now: datetime) -> QueueStatus
         return QueueStatus(Owner.BOT, None, None, None, None, None, None, False)
     owner = Owner(conversation.owner)
     handoff = session.get(Handoff, conversation.handoff_id) if conversation.handoff_id else None
-    rating_pending = handoff is not None and handoff.status == HandoffStatus.CLOSED and session.scalar(
-        select(Rating.id).where(Rating.handoff_id == handoff.id)) is None
+    rating_pending = (
+        handoff is not None
+        and handoff.status == HandoffStatus.CLOSED
+        and session.scalar(select(Rating.id).where(Rating.handoff_id == handoff.id)) is None
+    )
     grid = session.get(Grid, conversation.grid_code) if conversation.grid_code else None
     position = eta = None
     agent_name = None
@@ -98,10 +102,16 @@ def queue_status(session: Session, sender_id: str, now: datetime) -> QueueStatus
     if owner is Owner.HUMAN and conversation.agent_id is not None:
         agent_name = account_name(session, conversation.agent_id)
     show_handoff = owner is not Owner.BOT or rating_pending
-    return QueueStatus(owner=owner, grid_code=grid.code if grid else None, grid_name=grid.name if grid else None,
-                       position=position, eta_seconds=eta, agent_name=agent_name,
-                       handoff_id=handoff.id if handoff is not None and show_handoff else None,
-                       rating_pending=rating_pending)
+    return QueueStatus(
+        owner=owner,
+        grid_code=grid.code if grid else None,
+        grid_name=grid.name if grid else None,
+        position=position,
+        eta_seconds=eta,
+        agent_name=agent_name,
+        handoff_id=handoff.id if handoff is not None and show_handoff else None,
+        rating_pending=rating_pending,
+    )
 
 
 def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime) -> list[QueueItem]:
@@ -109,10 +119,16 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
 
     A fixed number of queries however long the queue: the offered agents' names and the previews are
     read for all items at once."""
-    query = (select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
-             .where(Handoff.status == HandoffStatus.QUEUED.value, Conversation.owner == Owner.QUEUED.value,
-                    Conversation.handoff_id == Handoff.id)
-             .order_by(Handoff.queued_at, Handoff.id))
+    query = (
+        select(Handoff, Conversation)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.status == HandoffStatus.QUEUED.value,
+            Conversation.owner == Owner.QUEUED.value,
+            Conversation.handoff_id == Handoff.id,
+        )
+        .order_by(Handoff.queued_at, Handoff.id)
+    )
     if grid_codes is not None:
         query = query.where(Handoff.grid_code.in_(list(grid_codes)))
     rows = session.execute(query).all()
@@ -123,21 +139,30 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
     items = []
     for handoff, conversation in rows:
         places[handoff.grid_code] = places.get(handoff.grid_code, 0) + 1
-        items.append(QueueItem(
-            handoff_id=handoff.id, conversation_id=conversation.id, sender_id=conversation.sender_id,
-            grid_code=handoff.grid_code, grid_name=names.get(handoff.grid_code, handoff.grid_code),
-            reason=HandoffReason(handoff.reason), position=places[handoff.grid_code],
-            waited_seconds=max(0, int((now - handoff.queued_at).total_seconds())), queued_at=handoff.queued_at,
-            offered_agent_id=handoff.offered_agent_id,
-            offered_agent_name=agents.get(handoff.offered_agent_id, "") if handoff.offered_agent_id else None,
-            profile=customer_profile(conversation, handoff), preview=_shorten(previews.get(conversation.id)),
-            channel=conversation.channel,
-        ))
+        items.append(
+            QueueItem(
+                handoff_id=handoff.id,
+                conversation_id=conversation.id,
+                sender_id=conversation.sender_id,
+                grid_code=handoff.grid_code,
+                grid_name=names.get(handoff.grid_code, handoff.grid_code),
+                reason=HandoffReason(handoff.reason),
+                position=places[handoff.grid_code],
+                waited_seconds=max(0, int((now - handoff.queued_at).total_seconds())),
+                queued_at=handoff.queued_at,
+                offered_agent_id=handoff.offered_agent_id,
+                offered_agent_name=agents.get(handoff.offered_agent_id, "") if handoff.offered_agent_id else None,
+                profile=customer_profile(conversation, handoff),
+                preview=_shorten(previews.get(conversation.id)),
+                channel=conversation.channel,
+            )
+        )
     return items
 
 
-def waiting_statuses(session: Session, grid_codes: Sequence[str] | None,
-                     listening: Callable[[int], bool]) -> list[tuple[int, QueueStatus]]:
+def waiting_statuses(
+    session: Session, grid_codes: Sequence[str] | None, listening: Callable[[int], bool]
+) -> list[tuple[int, QueueStatus]]:
     """``queue_status`` of every waiting customer of these grids (None = all) whose conversation id
     ``listening`` accepts, as (conversation id, status), in one session: each grid's places and wait
     are read once, not once per customer."""
@@ -147,8 +172,12 @@ def waiting_statuses(session: Session, grid_codes: Sequence[str] | None,
     conversations = [conversation for conversation in session.scalars(query) if listening(conversation.id)]
     if not conversations:
         return []
-    handoffs = {h.id: h for h in session.scalars(
-        select(Handoff).where(Handoff.id.in_(sorted({c.handoff_id for c in conversations if c.handoff_id}))))}
+    handoffs = {
+        h.id: h
+        for h in session.scalars(
+            select(Handoff).where(Handoff.id.in_(sorted({c.handoff_id for c in conversations if c.handoff_id})))
+        )
+    }
     closed = [h.id for h in handoffs.values() if h.status == HandoffStatus.CLOSED]
     rated = set(session.scalars(select(Rating.handoff_id).where(Rating.handoff_id.in_(closed)))) if closed else set()
     names = grid_names(session)
@@ -161,15 +190,28 @@ def waiting_statuses(session: Session, grid_codes: Sequence[str] | None,
             position = waits.position(handoff)
             eta = waits.eta(handoff.grid_code, position)
         code = conversation.grid_code if conversation.grid_code in names else None
-        statuses.append((conversation.id, QueueStatus(
-            owner=Owner.QUEUED, grid_code=code, grid_name=names[code] if code else None, position=position,
-            eta_seconds=eta, agent_name=None, handoff_id=handoff.id if handoff is not None else None,
-            rating_pending=handoff is not None and handoff.status == HandoffStatus.CLOSED and handoff.id not in rated,
-        )))
+        statuses.append(
+            (
+                conversation.id,
+                QueueStatus(
+                    owner=Owner.QUEUED,
+                    grid_code=code,
+                    grid_name=names[code] if code else None,
+                    position=position,
+                    eta_seconds=eta,
+                    agent_name=None,
+                    handoff_id=handoff.id if handoff is not None else None,
+                    rating_pending=handoff is not None
+                    and handoff.status == HandoffStatus.CLOSED
+                    and handoff.id not in rated,
+                ),
+            )
+        )
     return statuses
 
 
 # --- the customer's side --------------------------------------------------------------------------
+
 
 def request_handoff(session: Session, sender_id: str, packet: Packet, now: datetime) -> Enqueued:
     """Queue the conversation in the packet's grid (or the routed one when that grid is unknown).
@@ -182,15 +224,31 @@ def request_handoff(session: Session, sender_id: str, packet: Packet, now: datet
     if conversation.owner in (Owner.QUEUED, Owner.HUMAN):
         return _current_enqueued(session, conversation)
     grid = _grid_for(session, packet, conversation)
-    handoff = Handoff(conversation_id=conversation.id, reason=packet.reason.value, grid_code=grid.code,
-                      status=HandoffStatus.QUEUED.value, packet=packet.to_json(), skill=packet.skill,
-                      created_at=now, queued_at=now)
+    handoff = Handoff(
+        conversation_id=conversation.id,
+        reason=packet.reason.value,
+        grid_code=grid.code,
+        status=HandoffStatus.QUEUED.value,
+        packet=packet.to_json(),
+        skill=packet.skill,
+        created_at=now,
+        queued_at=now,
+    )
     session.add(handoff)
     session.flush()
     last_agent_id = conversation.last_agent_id
     try:
-        transition(session, conversation.id, Owner.BOT, Owner.QUEUED, actor="bot", handoff_id=handoff.id,
-                   grid_code=grid.code, note=packet.reason.value, now=now)
+        transition(
+            session,
+            conversation.id,
+            Owner.BOT,
+            Owner.QUEUED,
+            actor="bot",
+            handoff_id=handoff.id,
+            grid_code=grid.code,
+            note=packet.reason.value,
+            now=now,
+        )
     except OwnershipError:
         session.delete(handoff)
         session.flush()
@@ -201,9 +259,15 @@ def request_handoff(session: Session, sender_id: str, packet: Packet, now: datet
     handoff.offered_agent_id = pick_agent(agent_loads(session, [grid.code]), handoff.skill, last_agent_id)
     session.flush()
     position = queue_position(session, handoff)
-    return Enqueued(handoff_id=handoff.id, conversation_id=conversation.id, grid_code=grid.code,
-                    grid_name=grid.name, position=position, eta_seconds=eta_seconds(session, grid.code, position),
-                    offered_agent_id=handoff.offered_agent_id)
+    return Enqueued(
+        handoff_id=handoff.id,
+        conversation_id=conversation.id,
+        grid_code=grid.code,
+        grid_name=grid.name,
+        position=position,
+        eta_seconds=eta_seconds(session, grid.code, position),
+        offered_agent_id=handoff.offered_agent_id,
+    )
 
 
 def customer_leaves(session: Session, sender_id: str, now: datetime, *, to_ticket: bool) -> HandoffStatus | None:
@@ -217,8 +281,16 @@ def customer_leaves(session: Session, sender_id: str, now: datetime, *, to_ticke
         current = Owner(conversation.owner)
         handoff_id = conversation.handoff_id
         try:
-            transition(session, conversation.id, current, Owner.BOT, actor="customer", handoff_id=handoff_id,
-                       note="客户留言" if to_ticket else "客户返回智能助手", now=now)
+            transition(
+                session,
+                conversation.id,
+                current,
+                Owner.BOT,
+                actor="customer",
+                handoff_id=handoff_id,
+                note="客户留言" if to_ticket else "客户返回智能助手",
+                now=now,
+            )
         except OwnershipError:
             session.expire_all()
             continue
@@ -238,8 +310,16 @@ def reopen(session: Session, sender_id: str, now: datetime) -> bool:
     if conversation is None or conversation.owner != Owner.CLOSED:
         return False
     try:
-        transition(session, conversation.id, Owner.CLOSED, Owner.BOT, actor="customer",
-                   handoff_id=conversation.handoff_id, note="客户再次发消息", now=now)
+        transition(
+            session,
+            conversation.id,
+            Owner.CLOSED,
+            Owner.BOT,
+            actor="customer",
+            handoff_id=conversation.handoff_id,
+            note="客户再次发消息",
+            now=now,
+        )
     except OwnershipError:
         return False  # reopened (or changed) by a concurrent request
     return True
@@ -247,12 +327,17 @@ def reopen(session: Session, sender_id: str, now: datetime) -> bool:
 
 def touch_customer(session: Session, sender_id: str, now: datetime) -> None:
     """The customer's page or client was seen (a message, a poll, a live connection)."""
-    session.execute(update(Conversation).where(Conversation.sender_id == sender_id)
-                    .values(customer_seen_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(Conversation)
+        .where(Conversation.sender_id == sender_id)
+        .values(customer_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
     _expire_by_sender(session, sender_id)
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
 
 def _expire_by_sender(session: Session, sender_id: str) -> None:
     for obj in list(session.identity_map.values()):
@@ -279,25 +364,36 @@ def _current_enqueued(session: Session, conversation: Conversation) -> Enqueued:
     if conversation.owner == Owner.QUEUED:
         position = queue_position(session, handoff)
         eta = eta_seconds(session, grid.code, position)
-    return Enqueued(handoff_id=handoff.id, conversation_id=conversation.id, grid_code=grid.code,
-                    grid_name=grid.name, position=position, eta_seconds=eta,
-                    offered_agent_id=handoff.offered_agent_id)
+    return Enqueued(
+        handoff_id=handoff.id,
+        conversation_id=conversation.id,
+        grid_code=grid.code,
+        grid_name=grid.name,
+        position=position,
+        eta_seconds=eta,
+        offered_agent_id=handoff.offered_agent_id,
+    )
 
 
 def _previews(session: Session, conversation_ids: Sequence[int]) -> dict[int, str | None]:
     """Each conversation's latest customer message, in one query."""
     if not conversation_ids:
         return {}
-    latest = (select(Message.conversation_id, func.max(Message.seq).label("seq"))
-              .where(Message.conversation_id.in_(sorted(set(conversation_ids))),
-                     Message.author == Author.CUSTOMER.value)
-              .group_by(Message.conversation_id).subquery())
-    return dict(session.execute(
-        select(Message.conversation_id, Message.text)
-        .join(latest, and_(Message.conversation_id == latest.c.conversation_id, Message.seq == latest.c.seq))
-    ).all())
+    latest = (
+        select(Message.conversation_id, func.max(Message.seq).label("seq"))
+        .where(Message.conversation_id.in_(sorted(set(conversation_ids))), Message.author == Author.CUSTOMER.value)
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    return dict(
+        session.execute(
+            select(Message.conversation_id, Message.text).join(
+                latest, and_(Message.conversation_id == latest.c.conversation_id, Message.seq == latest.c.seq)
+            )
+        ).all()
+    )
 
 
 def _shorten(text: str | None) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

@@ -13,22 +13,22 @@ from typing import Any
 
 from aiohttp import web
 
+from conversations.live import publish_messages
+from conversations.models import Conversation, Message
+from conversations.notices import tell_customer
 from griddesk.db import session_scope, utcnow
+from griddesk.web.keys import settings_key
+from griddesk.web.tasks import periodic
 from grids.models import Grid
 from handoff import messages
-from conversations.live import publish_messages
 from handoff.live import (
     publish_alerts,
     publish_queue_change,
     publish_status,
 )
-from conversations.models import Conversation, Message
 from handoff.models import Handoff
-from conversations.notices import tell_customer
-from handoff.web.serialize import alert_dict
 from handoff.sweep import sweep
-from griddesk.web.keys import settings_key
-from griddesk.web.tasks import periodic
+from handoff.web.serialize import alert_dict
 from tickets.models import Alert
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,12 @@ def sweep_once() -> News:
             for message in stored:
                 session.expunge(message)
     if report.overflowed or report.abandoned or report.alerts:
-        log.info("queue sweep: %d overflowed, %d abandoned, %d alerts",
-                 len(report.overflowed), len(report.abandoned), len(report.alerts))
+        log.info(
+            "queue sweep: %d overflowed, %d abandoned, %d alerts",
+            len(report.overflowed),
+            len(report.abandoned),
+            len(report.alerts),
+        )
     return news
 
 

@@ -33,8 +33,7 @@ class InvalidComment(InvalidRating):
     code = "invalid_comment"
 
 
-def rate(session: Session, sender_id: str, handoff_id: int, score: object, comment: object,
-         now: datetime) -> Rating:
+def rate(session: Session, sender_id: str, handoff_id: int, score: object, comment: object, now: datetime) -> Rating:
     """The customer's rating (MIN_SCORE–MAX_SCORE, optional comment ≤ MAX_COMMENT_CHARS characters) of their
     closed handoff."""
     if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
@@ -44,9 +43,11 @@ def rate(session: Session, sender_id: str, handoff_id: int, score: object, comme
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS:
         raise InvalidComment(f"评价内容不能超过 {MAX_COMMENT_CHARS} 个字符。")
     handoff = session.scalar(
-        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Handoff.id == handoff_id, Conversation.sender_id == sender_id,
-               Handoff.status == HandoffStatus.CLOSED.value)
+        select(Handoff)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.id == handoff_id, Conversation.sender_id == sender_id, Handoff.status == HandoffStatus.CLOSED.value
+        )
     )
     if handoff is None:
         raise HandoffNotFound("没有可评价的会话")

@@ -23,14 +23,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from conversations.models import Conversation, Owner
 from griddesk.errors import DomainError
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Grid
-from conversations.models import Conversation, Owner
-from handoff.models import Handoff, HandoffStatus
-from handoff.ownership import OwnershipError, transition
 from handoff.assignment import agent_loads, pick_agent
 from handoff.lookups import add_packet_note
+from handoff.models import Handoff, HandoffStatus
+from handoff.ownership import OwnershipError, transition
 from tickets.models import Alert
 
 MAX_OPEN_ALERTS = 50
@@ -61,8 +61,12 @@ def sweep(session: Session, now: datetime) -> SweepReport:
             continue
         overflow = grids[handoff.grid_code].overflow_code
         waited_too_long = now - handoff.queued_at > timedelta(seconds=policy.overflow_after_seconds)
-        if (overflow is not None and overflow in grids and waited_too_long
-                and _overflow(session, handoff, conversation, grids[overflow], now)):
+        if (
+            overflow is not None
+            and overflow in grids
+            and waited_too_long
+            and _overflow(session, handoff, conversation, grids[overflow], now)
+        ):
             overflowed.append(handoff.id)
     alerts = _wait_alerts(session, grids, policies, now) + _first_response_alerts(session, grids, policies, now)
     session.flush()
@@ -71,8 +75,12 @@ def sweep(session: Session, now: datetime) -> SweepReport:
 
 def open_alerts(session: Session, grid_codes: list[str] | tuple[str, ...] | None) -> list[Alert]:
     """Unacknowledged alerts of these grids (None = all), newest first, at most 50."""
-    query = (select(Alert).where(Alert.acknowledged_at.is_(None))
-             .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(MAX_OPEN_ALERTS))
+    query = (
+        select(Alert)
+        .where(Alert.acknowledged_at.is_(None))
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+        .limit(MAX_OPEN_ALERTS)
+    )
     if grid_codes is not None:
         query = query.where(Alert.grid_code.in_(list(grid_codes)))
     return list(session.scalars(query))
@@ -80,14 +88,21 @@ def open_alerts(session: Session, grid_codes: list[str] | tuple[str, ...] | None
 
 def open_alerts_by_grid(session: Session, grid_codes: list[str] | None) -> dict[str, list[Alert]]:
     """``open_alerts`` of every grid at once (one query): grid code → its newest unacknowledged alerts."""
-    ranked = (select(Alert.id, func.row_number().over(
-        partition_by=Alert.grid_code, order_by=(Alert.created_at.desc(), Alert.id.desc())).label("rank"))
-        .where(Alert.acknowledged_at.is_(None)))
+    ranked = select(
+        Alert.id,
+        func.row_number()
+        .over(partition_by=Alert.grid_code, order_by=(Alert.created_at.desc(), Alert.id.desc()))
+        .label("rank"),
+    ).where(Alert.acknowledged_at.is_(None))
     if grid_codes is not None:
         ranked = ranked.where(Alert.grid_code.in_(grid_codes))
     inner = ranked.subquery()
-    rows = session.scalars(select(Alert).join(inner, inner.c.id == Alert.id).where(inner.c.rank <= MAX_OPEN_ALERTS)
-                           .order_by(Alert.created_at.desc(), Alert.id.desc()))
+    rows = session.scalars(
+        select(Alert)
+        .join(inner, inner.c.id == Alert.id)
+        .where(inner.c.rank <= MAX_OPEN_ALERTS)
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+    )
     by_grid: dict[str, list[Alert]] = {}
     for alert in rows:
         by_grid.setdefault(alert.grid_code, []).append(alert)
@@ -102,8 +117,9 @@ class AlertNotFound(DomainError, LookupError):
         self.alert_id = alert_id
 
 
-def acknowledge_alert(session: Session, alert_id: int, grid_codes: list[str] | tuple[str, ...] | None,
-                      now: datetime) -> Alert:
+def acknowledge_alert(
+    session: Session, alert_id: int, grid_codes: list[str] | tuple[str, ...] | None, now: datetime
+) -> Alert:
     """Mark an alert of one of these grids (None = any) as seen; acknowledging twice keeps the first time."""
     alert = session.get(Alert, alert_id)
     if alert is None or (grid_codes is not None and alert.grid_code not in grid_codes):
@@ -116,9 +132,13 @@ def acknowledge_alert(session: Session, alert_id: int, grid_codes: list[str] | t
 
 def _queued(session: Session) -> list[tuple[Handoff, Conversation]]:
     rows = session.execute(
-        select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Handoff.status == HandoffStatus.QUEUED.value, Conversation.owner == Owner.QUEUED.value,
-               Conversation.handoff_id == Handoff.id)
+        select(Handoff, Conversation)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.status == HandoffStatus.QUEUED.value,
+            Conversation.owner == Owner.QUEUED.value,
+            Conversation.handoff_id == Handoff.id,
+        )
         .order_by(Handoff.queued_at, Handoff.id)
     ).all()
     return list(rows)
@@ -126,8 +146,16 @@ def _queued(session: Session) -> list[tuple[Handoff, Conversation]]:
 
 def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now: datetime) -> bool:
     try:
-        transition(session, conversation.id, Owner.QUEUED, Owner.BOT, actor="system", handoff_id=handoff.id,
-                   note="客户长时间未在线, 视为离开队列", now=now)
+        transition(
+            session,
+            conversation.id,
+            Owner.QUEUED,
+            Owner.BOT,
+            actor="system",
+            handoff_id=handoff.id,
+            note="客户长时间未在线, 视为离开队列",
+            now=now,
+        )
     except OwnershipError:  # accepted or left in the meantime
         return False
     handoff.status = HandoffStatus.ABANDONED
@@ -140,22 +168,34 @@ def _overflow(session: Session, handoff: Handoff, conversation: Conversation, ta
     waited = int((now - handoff.queued_at).total_seconds())
     note = f"排队 {waited} 秒无人接入, 溢出到{target.name}"
     try:
-        transition(session, conversation.id, Owner.QUEUED, Owner.QUEUED, actor="system", handoff_id=handoff.id,
-                   grid_code=target.code, note=note, now=now)
+        transition(
+            session,
+            conversation.id,
+            Owner.QUEUED,
+            Owner.QUEUED,
+            actor="system",
+            handoff_id=handoff.id,
+            grid_code=target.code,
+            note=note,
+            now=now,
+        )
     except OwnershipError:
         return False
     handoff.grid_code = target.code
     handoff.queued_at = now
-    handoff.offered_agent_id = pick_agent(agent_loads(session, [target.code]), handoff.skill,
-                                          conversation.last_agent_id)
-    add_packet_note(handoff, {"at": now.isoformat(), "by": "system", "from_grid": source, "to_grid": target.code,
-                        "note": note})
+    handoff.offered_agent_id = pick_agent(
+        agent_loads(session, [target.code]), handoff.skill, conversation.last_agent_id
+    )
+    add_packet_note(
+        handoff, {"at": now.isoformat(), "by": "system", "from_grid": source, "to_grid": target.code, "note": note}
+    )
     session.flush()
     return True
 
 
-def _wait_alerts(session: Session, grids: dict[str, Grid], policies: dict[str, HandoffPolicy],
-                 now: datetime) -> list[Alert]:
+def _wait_alerts(
+    session: Session, grids: dict[str, Grid], policies: dict[str, HandoffPolicy], now: datetime
+) -> list[Alert]:
     alerts = []
     for handoff, _ in _queued(session):
         policy = policies[handoff.grid_code]
@@ -163,27 +203,35 @@ def _wait_alerts(session: Session, grids: dict[str, Grid], policies: dict[str, H
         due = started + timedelta(seconds=policy.first_response_seconds)
         grid = grids[handoff.grid_code]
 
-        def message(step: str, started: datetime = started, grid: Grid = grid,
-                    policy: HandoffPolicy = policy) -> str:
+        def message(step: str, started: datetime = started, grid: Grid = grid, policy: HandoffPolicy = policy) -> str:
             waited = _duration(now - started)
             if step == BREACH:
-                return (f"{grid.name}: 有客户已排队等待 {waited}, 超过首次响应时限"
-                        f" {policy.first_response_seconds} 秒, 请尽快接入")
-            return (f"{grid.name}: 有客户已排队等待 {waited}, 超时 {policy.overdue_minutes} 分钟仍无人接入,"
-                    " 请网格经理跟进")
+                return (
+                    f"{grid.name}: 有客户已排队等待 {waited}, 超过首次响应时限"
+                    f" {policy.first_response_seconds} 秒, 请尽快接入"
+                )
+            return (
+                f"{grid.name}: 有客户已排队等待 {waited}, 超时 {policy.overdue_minutes} 分钟仍无人接入, 请网格经理跟进"
+            )
 
         alerts += _raise_due(session, handoff, CHAT_WAIT, due, policy, now, message)
     return alerts
 
 
-def _first_response_alerts(session: Session, grids: dict[str, Grid], policies: dict[str, HandoffPolicy],
-                           now: datetime) -> list[Alert]:
+def _first_response_alerts(
+    session: Session, grids: dict[str, Grid], policies: dict[str, HandoffPolicy], now: datetime
+) -> list[Alert]:
     alerts = []
     rows = session.scalars(
-        select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(Handoff.status == HandoffStatus.ACTIVE.value, Handoff.first_response_at.is_(None),
-               Handoff.accepted_at.is_not(None), Conversation.owner == Owner.HUMAN.value,
-               Conversation.handoff_id == Handoff.id)
+        select(Handoff)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.status == HandoffStatus.ACTIVE.value,
+            Handoff.first_response_at.is_(None),
+            Handoff.accepted_at.is_not(None),
+            Conversation.owner == Owner.HUMAN.value,
+            Conversation.handoff_id == Handoff.id,
+        )
         .order_by(Handoff.accepted_at, Handoff.id)
     ).all()
     for handoff in rows:
@@ -192,32 +240,50 @@ def _first_response_alerts(session: Session, grids: dict[str, Grid], policies: d
         due = handoff.accepted_at + timedelta(seconds=policy.first_response_seconds)
         grid = grids[handoff.grid_code]
 
-        def message(step: str, accepted: datetime = handoff.accepted_at, grid: Grid = grid,
-                    policy: HandoffPolicy = policy) -> str:
+        def message(
+            step: str, accepted: datetime = handoff.accepted_at, grid: Grid = grid, policy: HandoffPolicy = policy
+        ) -> str:
             silent = _duration(now - accepted)
             if step == BREACH:
-                return (f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超过首次响应时限"
-                        f" {policy.first_response_seconds} 秒")
-            return (f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超时 {policy.overdue_minutes} 分钟,"
-                    " 请网格经理跟进")
+                return (
+                    f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超过首次响应时限"
+                    f" {policy.first_response_seconds} 秒"
+                )
+            return (
+                f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超时 {policy.overdue_minutes} 分钟, 请网格经理跟进"
+            )
 
         alerts += _raise_due(session, handoff, CHAT_FIRST_RESPONSE, due, policy, now, message)
     return alerts
 
 
-def _raise_due(session: Session, handoff: Handoff, kind: str, due: datetime, policy: HandoffPolicy,
-               now: datetime, message: Callable[[str], str]) -> list[Alert]:
+def _raise_due(
+    session: Session,
+    handoff: Handoff,
+    kind: str,
+    due: datetime,
+    policy: HandoffPolicy,
+    now: datetime,
+    message: Callable[[str], str],
+) -> list[Alert]:
     """Add the alerts of the steps whose time has come and that were not raised before."""
     raised = []
     for step, at in ((BREACH, due), (OVERDUE, due + timedelta(minutes=policy.overdue_minutes))):
         if at > now:
             break
-        already = session.scalar(select(Alert.id).where(Alert.handoff_id == handoff.id, Alert.kind == kind,
-                                                        Alert.step == step))
+        already = session.scalar(
+            select(Alert.id).where(Alert.handoff_id == handoff.id, Alert.kind == kind, Alert.step == step)
+        )
         if already is not None:
             continue
-        alert = Alert(grid_code=handoff.grid_code, handoff_id=handoff.id, kind=kind, step=step,
-                      message=message(step), created_at=now)
+        alert = Alert(
+            grid_code=handoff.grid_code,
+            handoff_id=handoff.id,
+            kind=kind,
+            step=step,
+            message=message(step),
+            created_at=now,
+        )
         session.add(alert)
         session.flush()
         raised.append(alert)

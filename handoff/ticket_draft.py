@@ -22,14 +22,21 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
     conversation = session.get_one(Conversation, handoff.conversation_id)
     profile = {**(conversation.profile or {}), **(packet.get("profile") or {})}
     said = session.scalars(
-        select(Message.text).where(Message.conversation_id == handoff.conversation_id,
-                                   Message.author == Author.CUSTOMER, Message.text.is_not(None))
-        .order_by(Message.seq.desc()).limit(RECENT_CUSTOMER_MESSAGES)
+        select(Message.text)
+        .where(
+            Message.conversation_id == handoff.conversation_id,
+            Message.author == Author.CUSTOMER,
+            Message.text.is_not(None),
+        )
+        .order_by(Message.seq.desc())
+        .limit(RECENT_CUSTOMER_MESSAGES)
     ).all()
     customer_text = [t for t in reversed(said) if t is not None and not t.startswith("/")]
     return {
         "category": draft.get("category") or slots.get("ticket_category") or "consultation",
-        "description": draft.get("description") or slots.get("ticket_description") or packet.get("summary")
+        "description": draft.get("description")
+        or slots.get("ticket_description")
+        or packet.get("summary")
         or " / ".join(customer_text)[:MAX_DESCRIPTION_CHARS],
         "contact_phone": draft.get("contact_phone") or slots.get("ticket_phone") or "",
         "contact_name": draft.get("contact_name") or slots.get("ticket_name") or profile.get("name") or "",

@@ -23,8 +23,12 @@ from handoff.models import Handoff, HandoffStatus
 RECENT_HANDLING = 20
 
 
-def estimate_wait(position: int, online_agents_free_capacity: Sequence[int],
-                  recent_handling_seconds: Sequence[float], policy: HandoffPolicy) -> int:
+def estimate_wait(
+    position: int,
+    online_agents_free_capacity: Sequence[int],
+    recent_handling_seconds: Sequence[float],
+    policy: HandoffPolicy,
+) -> int:
     """Seconds until the customer at ``position`` (1-based) should be answered.
 
     ``online_agents_free_capacity`` holds one entry per online agent of the grid: their free chat
@@ -37,8 +41,11 @@ def estimate_wait(position: int, online_agents_free_capacity: Sequence[int],
     free = sum(max(0, slots) for slots in online_agents_free_capacity)
     if free > 0 and position <= free:
         return policy.first_response_seconds
-    handling = (sum(recent_handling_seconds) / len(recent_handling_seconds)
-                if recent_handling_seconds else float(policy.default_handling_seconds))
+    handling = (
+        sum(recent_handling_seconds) / len(recent_handling_seconds)
+        if recent_handling_seconds
+        else float(policy.default_handling_seconds)
+    )
     waves = math.ceil((position - free) / max(1, len(online_agents_free_capacity)))
     return round(handling * waves)
 
@@ -47,22 +54,35 @@ def recent_handling_seconds(session: Session, grid_code: str) -> list[float]:
     """How long the grid's last chats took, accepted → ended (closed or handed back), newest first."""
     rows = session.execute(
         select(Handoff.accepted_at, Handoff.ended_at)
-        .where(Handoff.grid_code == grid_code,
-               Handoff.status.in_([HandoffStatus.CLOSED.value, HandoffStatus.RETURNED.value]),
-               Handoff.accepted_at.is_not(None), Handoff.ended_at.is_not(None))
-        .order_by(Handoff.ended_at.desc()).limit(RECENT_HANDLING)
+        .where(
+            Handoff.grid_code == grid_code,
+            Handoff.status.in_([HandoffStatus.CLOSED.value, HandoffStatus.RETURNED.value]),
+            Handoff.accepted_at.is_not(None),
+            Handoff.ended_at.is_not(None),
+        )
+        .order_by(Handoff.ended_at.desc())
+        .limit(RECENT_HANDLING)
     ).all()
-    return [max(0.0, (ended - accepted).total_seconds()) for accepted, ended in rows
-            if accepted is not None and ended is not None]
+    return [
+        max(0.0, (ended - accepted).total_seconds())
+        for accepted, ended in rows
+        if accepted is not None and ended is not None
+    ]
 
 
 def queue_position(session: Session, handoff: Handoff) -> int:
     """1-based place among the grid's queued handoffs, by queued_at then id."""
     ahead = session.scalar(
-        select(func.count()).select_from(Handoff)
-        .where(Handoff.status == HandoffStatus.QUEUED.value, Handoff.grid_code == handoff.grid_code,
-               or_(Handoff.queued_at < handoff.queued_at,
-                   and_(Handoff.queued_at == handoff.queued_at, Handoff.id < handoff.id)))
+        select(func.count())
+        .select_from(Handoff)
+        .where(
+            Handoff.status == HandoffStatus.QUEUED.value,
+            Handoff.grid_code == handoff.grid_code,
+            or_(
+                Handoff.queued_at < handoff.queued_at,
+                and_(Handoff.queued_at == handoff.queued_at, Handoff.id < handoff.id),
+            ),
+        )
     )
     return int(ahead or 0) + 1
 
@@ -82,8 +102,11 @@ class _GridCapacity:
     @classmethod
     def read(cls, session: Session, grid_code: str) -> _GridCapacity:
         grid = session.get_one(Grid, grid_code)
-        free = [max(0, load.max_chats - load.active_chats) for load in agent_loads(session, [grid_code])
-                if load.status == AgentStatus.ONLINE]
+        free = [
+            max(0, load.max_chats - load.active_chats)
+            for load in agent_loads(session, [grid_code])
+            if load.status == AgentStatus.ONLINE
+        ]
         return cls(free, recent_handling_seconds(session, grid_code), grid.handoff_policy())
 
     def eta(self, position: int) -> int:
@@ -102,8 +125,10 @@ class GridWaits:
     def position(self, handoff: Handoff) -> int:
         if handoff.grid_code not in self._queued:
             rows = self._session.execute(
-                select(Handoff.queued_at, Handoff.id)
-                .where(Handoff.status == HandoffStatus.QUEUED.value, Handoff.grid_code == handoff.grid_code))
+                select(Handoff.queued_at, Handoff.id).where(
+                    Handoff.status == HandoffStatus.QUEUED.value, Handoff.grid_code == handoff.grid_code
+                )
+            )
             self._queued[handoff.grid_code] = sorted((queued_at, handoff_id) for queued_at, handoff_id in rows)
         # the number of queued handoffs before this one, as queue_position counts them
         return bisect_left(self._queued[handoff.grid_code], (handoff.queued_at, handoff.id)) + 1

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -27,13 +27,13 @@ from knowledge_base.learning import (
     versions,
 )
 from knowledge_base.models import FaqStatus
-from knowledge_base.training import TrainingConfig
 from knowledge_base.search import (
     QueryError,
     build_index,
     get_knowledge_base,
     load_entries,
 )
+from knowledge_base.training import TrainingConfig
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "faqs.jsonl"
 
@@ -84,8 +84,9 @@ def export_file(path: Path, include_archived: bool = False) -> int:
         with session_scope() as session:
             data = export_faqs(session, path.suffix, include_archived=include_archived)
     except ExportFormatError:
-        print(f"导出失败: 不支持的文件类型 {path.suffix or '(无扩展名)'}: 请使用 .jsonl、.csv 或 .xlsx",
-              file=sys.stderr)
+        print(
+            f"导出失败: 不支持的文件类型 {path.suffix or '(无扩展名)'}: 请使用 .jsonl、.csv 或 .xlsx", file=sys.stderr
+        )
         return 2
     try:
         path.write_bytes(data)
@@ -118,18 +119,32 @@ def search(text: str, k: int, grid: str | None, as_json: bool) -> int:
         print(f"查询无效: {exc}", file=sys.stderr)
         return 2
     if as_json:
-        print(json.dumps({"decision": str(result.decision), "hits": [h.as_dict() for h in result.hits]},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"decision": str(result.decision), "hits": [h.as_dict() for h in result.hits]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     print(f"决策 decision: {result.decision}")
     for rank, hit in enumerate(result.hits, start=1):
-        print(f"{rank}. [{hit.score:.3f}] (dense {hit.dense:.3f} · lexical {hit.lexical:.3f}) "
-              f"#{hit.faq.id} {hit.faq.question}")
+        print(
+            f"{rank}. [{hit.score:.3f}] (dense {hit.dense:.3f} · lexical {hit.lexical:.3f}) "
+            f"#{hit.faq.id} {hit.faq.question}"
+        )
     return 0
 
 
-def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = None, seed: int = 0,
-             train: bool = False, folds: int = 5) -> int:
+def evaluate(
+    path: Path,
+    db: Path | None,
+    as_json: bool,
+    sample: int | None = None,
+    seed: int = 0,
+    train: bool = False,
+    folds: int = 5,
+) -> int:
     from knowledge_base.evaluate import evaluate as run
     from knowledge_base.evaluate import format_scores, scores_json
 
@@ -144,8 +159,18 @@ def evaluate(path: Path, db: Path | None, as_json: bool, sample: int | None = No
 
     db_path = db or settings.data_dir / "eval" / f"{path.stem}-{encoder.name.replace('/', '_').replace(':', '_')}.db"
     try:
-        scores = run(path, encoder, db_path, settings.kb_dense_weight, Thresholds(), progress, sample, seed,
-                     train=train, folds=folds)
+        scores = run(
+            path,
+            encoder,
+            db_path,
+            settings.kb_dense_weight,
+            Thresholds(),
+            progress,
+            sample,
+            seed,
+            train=train,
+            folds=folds,
+        )
     except (ImportFileError, OSError) as exc:
         print(f"评测失败: {exc}", file=sys.stderr)
         return 2
@@ -169,16 +194,22 @@ def train(epochs: int | None, force: bool) -> int:
     with session_scope() as session:
         try:
             outcome = train_from_knowledge_base(
-                session, encoder, load_entries(session), settings.kb_dense_weight,
+                session,
+                encoder,
+                load_entries(session),
+                settings.kb_dense_weight,
                 Thresholds(settings.kb_answer_threshold, settings.kb_suggest_threshold, settings.kb_answer_margin),
-                config, force=force,
+                config,
+                force=force,
                 progress=lambda message: print(message, file=sys.stderr),
             )
         except NotEnoughData as exc:
             print(f"无法训练: {exc}", file=sys.stderr)
             return 1
-    print(f"编码器 {encoder.name} · {outcome.faqs} 条 FAQ 的 {outcome.pairs} 个相似问 · "
-          f"{time.perf_counter() - started:.1f} 秒")
+    print(
+        f"编码器 {encoder.name} · {outcome.faqs} 条 FAQ 的 {outcome.pairs} 个相似问 · "
+        f"{time.perf_counter() - started:.1f} 秒"
+    )
     print(f"{'validation':<24}{'queries':>8}{'top-1':>8}{'top-3':>8}{'MRR@10':>8}")
     print(_figures("before (encoder only)", outcome.before))
     print(_figures("after (adapter)", outcome.after))
@@ -208,8 +239,11 @@ def train_list() -> int:
         for row in rows:
             report: dict[str, Any] = row.report if isinstance(row.report, dict) else {}
             after, before = report.get("after") or {}, report.get("before") or {}
-            print(f"{'*' if row.active else ' '} v{row.id}  {row.created_at:%Y-%m-%d %H:%M}  {row.encoder}  "
-                  f"{row.faqs} FAQ / {row.pairs} 相似问  验证 top-1 {before.get('top1', 0):.3f} → {after.get('top1', 0):.3f}")
+            print(
+                f"{'*' if row.active else ' '} v{row.id}  {row.created_at:%Y-%m-%d %H:%M}  {row.encoder}  "
+                f"{row.faqs} FAQ / {row.pairs} 相似问  "
+                f"验证 top-1 {before.get('top1', 0):.3f} → {after.get('top1', 0):.3f}"
+            )
     return 0
 
 
@@ -240,11 +274,18 @@ def main(argv: list[str] | None = None) -> int:
     p_eval.add_argument("file", type=Path)
     p_eval.add_argument("--db", type=Path, default=None, help="评测数据库 (默认在数据目录下, 可复用向量缓存)")
     p_eval.add_argument("--json", action="store_true")
-    p_eval.add_argument("--sample", type=int, default=None,
-                        help="只评测随机抽取的 N 个有查询的 FAQ (干扰项全部保留), 便于与同规模的基线比较")
+    p_eval.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="只评测随机抽取的 N 个有查询的 FAQ (干扰项全部保留), 便于与同规模的基线比较",
+    )
     p_eval.add_argument("--seed", type=int, default=0, help="--sample 的随机种子")
-    p_eval.add_argument("--train", action="store_true",
-                        help="再用训练的适配器评测: 用样本之外的 FAQ 训练 (无 --sample 时按 FAQ 交叉拟合)")
+    p_eval.add_argument(
+        "--train",
+        action="store_true",
+        help="再用训练的适配器评测: 用样本之外的 FAQ 训练 (无 --sample 时按 FAQ 交叉拟合)",
+    )
     p_eval.add_argument("--folds", type=int, default=5, help="无 --sample 时 --train 的折数")
     p_train = commands.add_parser("train", help="用知识库自己的相似问训练适配器 (有版本, 可撤销)")
     p_train.add_argument("--epochs", type=int, default=None)

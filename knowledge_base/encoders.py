@@ -46,8 +46,10 @@ def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
     norms[norms == 0] = 1.0
     return vectors / norms
 
-def _encode_in_batches(texts: Sequence[str], dim: int, batch_size: int, lock: threading.Lock,
-                       encode_batch: Callable[[list[str]], object]) -> np.ndarray:
+
+def _encode_in_batches(
+    texts: Sequence[str], dim: int, batch_size: int, lock: threading.Lock, encode_batch: Callable[[list[str]], object]
+) -> np.ndarray:
     """Encode in batches under the model's lock (blank texts become "?"), then L2-normalise."""
     if not texts:
         return np.zeros((0, dim), dtype=np.float32)
@@ -109,10 +111,8 @@ class SentenceTransformerEncoder:
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - any load failure is a configuration error
-            raise EncoderError(
-                f"cannot load sentence-transformers model {model!r} offline: {exc}"
-            ) from exc
+        except Exception as exc:
+            raise EncoderError(f"cannot load sentence-transformers model {model!r} offline: {exc}") from exc
         self.name = f"st:{model}"
         dimension = self._model.get_embedding_dimension()
         if dimension is None:
@@ -228,9 +228,7 @@ def encode_cached(
         vectors = encoder.encode([text for _, text in batch])
         for (digest, _), vector in zip(batch, vectors, strict=True):
             found[digest] = vector
-            session.add(
-                Embedding(model=encoder.name, text_hash=digest, dim=encoder.dim, vector=vector.tobytes())
-            )
+            session.add(Embedding(model=encoder.name, text_hash=digest, dim=encoder.dim, vector=vector.tobytes()))
         session.flush()
         if progress is not None:
             progress(len(batch))

@@ -27,11 +27,11 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
 from griddesk.db import Base, make_engine
+from griddesk.text import normalize
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.import_formats import ImportFileError
 from knowledge_base.importer import FaqRow, validate_record, write_rows
 from knowledge_base.index import KnowledgeIndex, Thresholds
-from griddesk.text import normalize
 from knowledge_base.search import build_index, load_entries
 from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter
 
@@ -88,7 +88,9 @@ class _Tally:
     def scores(self, setting: str, faqs: int) -> Scores:
         n = max(len(self.ranks), 1)
         return Scores(
-            setting, faqs, len(self.ranks),
+            setting,
+            faqs,
+            len(self.ranks),
             sum(r == 1 for r in self.ranks) / n,
             sum(1 <= r <= 3 for r in self.ranks) / n,
             sum(1.0 / r for r in self.ranks if r) / n,
@@ -97,7 +99,10 @@ class _Tally:
 
 
 def _rank_into(
-    tally: _Tally, index: KnowledgeIndex, cases: list[EvalCase], batch: int = 256,
+    tally: _Tally,
+    index: KnowledgeIndex,
+    cases: list[EvalCase],
+    batch: int = 256,
     progress: Callable[[int], object] | None = None,
 ) -> None:
     queries = [(p, case.faq_id) for case in cases for p in case.paraphrases]
@@ -114,7 +119,10 @@ def _rank_into(
 
 
 def score_index(
-    index: KnowledgeIndex, cases: list[EvalCase], setting: str, batch: int = 256,
+    index: KnowledgeIndex,
+    cases: list[EvalCase],
+    setting: str,
+    batch: int = 256,
     progress: Callable[[int], object] | None = None,
 ) -> Scores:
     tally = _Tally()
@@ -189,29 +197,38 @@ def evaluate(
             def encode(texts: list[str]) -> np.ndarray:
                 return encode_cached(session, encoder, texts)
 
-            parts = [(cases, outside)] if sample is not None else [
-                (part, [c for c in cases if c.paraphrases and c.faq_id not in asked_ids])
-                for part in folds_of(cases, folds, seed)
-                for asked_ids in [{c.faq_id for c in part}]
-            ]
+            parts = (
+                [(cases, outside)]
+                if sample is not None
+                else [
+                    (part, [c for c in cases if c.paraphrases and c.faq_id not in asked_ids])
+                    for part in folds_of(cases, folds, seed)
+                    for asked_ids in [{c.faq_id for c in part}]
+                ]
+            )
             tallies = [_Tally(), _Tally()]
             for number, (asked, learn_from) in enumerate(parts, start=1):
                 adapter = train_adapter(make_pair_set(training_groups(learn_from), encode), encoder.name, config)
                 session.commit()
                 label = f"检索 (适配器 {number}/{len(parts)})"
                 for tally, index_entries in zip(tallies, (held_entries, entries), strict=True):
-                    index = KnowledgeIndex(index_entries, full.row_vectors, encoder.encode, dense_weight,
-                                           thresholds, adapter=adapter)
+                    index = KnowledgeIndex(
+                        index_entries, full.row_vectors, encoder.encode, dense_weight, thresholds, adapter=adapter
+                    )
                     _rank_into(tally, index, asked, progress=tick(label, sum(len(c.paraphrases) for c in asked)))
-            scores += [tallies[0].scores("without distr. · adapter", len(held_entries)),
-                       tallies[1].scores("with distr. · adapter", len(entries))]
+            scores += [
+                tallies[0].scores("without distr. · adapter", len(held_entries)),
+                tallies[1].scores("with distr. · adapter", len(entries)),
+            ]
     engine.dispose()
     return scores
 
 
 def format_scores(path: Path, encoder_name: str, scores: list[Scores]) -> str:
-    lines = [f"{path.name} · encoder {encoder_name}",
-             f"{'setting':<26}{'FAQs':>8}{'queries':>9}{'top-1':>8}{'top-3':>8}{'MRR@10':>8}{'q/s':>8}"]
+    lines = [
+        f"{path.name} · encoder {encoder_name}",
+        f"{'setting':<26}{'FAQs':>8}{'queries':>9}{'top-1':>8}{'top-3':>8}{'MRR@10':>8}{'q/s':>8}",
+    ]
     for s in scores:
         lines.append(f"{s.setting:<26}{s.faqs:>8}{s.queries:>9}{s.top1:>8.3f}{s.top3:>8.3f}{s.mrr:>8.3f}{s.qps:>8.0f}")
     return "\n".join(lines)

@@ -15,8 +15,14 @@ COLUMNS = ("external_id", "question", "similar_questions", "answer", "category",
 LIMITS = {"question": 500, "answer": 5000, "category": 64, "grid": 64, "external_id": 128}
 MAX_SIMILAR = 100
 SIMILAR_SEPARATOR = "|"
-FIELD_LABELS = {"question": "问题", "answer": "答案", "similar_questions": "相似问题", "category": "分类",
-                "grid": "网格", "external_id": "编号"}
+FIELD_LABELS = {
+    "question": "问题",
+    "answer": "答案",
+    "similar_questions": "相似问题",
+    "category": "分类",
+    "grid": "网格",
+    "external_id": "编号",
+}
 _FORMULA_SIGNS = re.compile(r"[(!|=]")
 
 
@@ -52,8 +58,13 @@ class CleanFields:
     grid: str | None
 
 
-def clean_fields(question: str, similar_questions: list[str] | tuple[str, ...], answer: str,
-                 category: str = "", grid: str | None = None) -> CleanFields:
+def clean_fields(
+    question: str,
+    similar_questions: list[str] | tuple[str, ...],
+    answer: str,
+    category: str = "",
+    grid: str | None = None,
+) -> CleanFields:
     """The rules every FAQ's content follows, whether imported or edited in the console.
 
     Strips control characters and surrounding blanks, drops empty and repeated similar questions
@@ -82,8 +93,9 @@ def clean_fields(question: str, similar_questions: list[str] | tuple[str, ...], 
         if SIMILAR_SEPARATOR in item:
             raise FieldError("similar_questions", f"相似问题中不能含有 {SIMILAR_SEPARATOR} (表格中用它分隔相似问题)")
         if looks_like_formula(item):
-            raise FieldError("similar_questions",
-                             f"相似问题「{item[:20]}」以 {item[0]} 开头, 会被电子表格当作公式执行, 请修改")
+            raise FieldError(
+                "similar_questions", f"相似问题「{item[:20]}」以 {item[0]} 开头, 会被电子表格当作公式执行, 请修改"
+            )
         similar[item] = None
     if len(similar) > MAX_SIMILAR:
         raise FieldError("similar_questions", f"相似问题超过 {MAX_SIMILAR} 个")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterable
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,11 +38,20 @@ class VersionView:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "number": self.number, "question": self.question, "similar_questions": list(self.similar_questions),
-            "answer": self.answer, "category": self.category, "grid": self.grid,
-            "overrides_id": self.overrides_id, "source": self.source, "author": self.author,
-            "author_name": self.author_name, "note": self.note, "created_at": self.created_at.isoformat(),
-            "is_published": self.is_published, "is_draft": self.is_draft,
+            "number": self.number,
+            "question": self.question,
+            "similar_questions": list(self.similar_questions),
+            "answer": self.answer,
+            "category": self.category,
+            "grid": self.grid,
+            "overrides_id": self.overrides_id,
+            "source": self.source,
+            "author": self.author,
+            "author_name": self.author_name,
+            "note": self.note,
+            "created_at": self.created_at.isoformat(),
+            "is_published": self.is_published,
+            "is_draft": self.is_draft,
         }
 
 
@@ -56,8 +65,14 @@ class EventView:
     created_at: datetime
 
     def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "version_number": self.version_number, "actor": self.actor,
-                "actor_name": self.actor_name, "note": self.note, "created_at": self.created_at.isoformat()}
+        return {
+            "kind": self.kind,
+            "version_number": self.version_number,
+            "actor": self.actor,
+            "actor_name": self.actor_name,
+            "note": self.note,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -72,8 +87,13 @@ class FieldDiff:
         return self.before != self.after
 
     def as_dict(self) -> dict[str, object]:
-        return {"field": self.field, "before": self.before, "after": self.after, "changed": self.changed,
-                "ops": [list(op) for op in self.ops]}
+        return {
+            "field": self.field,
+            "before": self.before,
+            "after": self.after,
+            "changed": self.changed,
+            "ops": [list(op) for op in self.ops],
+        }
 
 
 def author_names(session: Session, authors: Iterable[str]) -> dict[str, str]:
@@ -97,10 +117,19 @@ def _faq(session: Session, faq_id: int) -> Faq:
 
 def _view(row: FaqVersion, faq: Faq, names: dict[str, str]) -> VersionView:
     return VersionView(
-        number=row.number, question=row.question, similar_questions=list(row.similar_questions or []),
-        answer=row.answer, category=row.category, grid=row.grid, overrides_id=row.overrides_id,
-        source=row.source, author=row.author, author_name=names.get(row.author, row.author), note=row.note,
-        created_at=row.created_at, is_published=row.number == faq.published_version,
+        number=row.number,
+        question=row.question,
+        similar_questions=list(row.similar_questions or []),
+        answer=row.answer,
+        category=row.category,
+        grid=row.grid,
+        overrides_id=row.overrides_id,
+        source=row.source,
+        author=row.author,
+        author_name=names.get(row.author, row.author),
+        note=row.note,
+        created_at=row.created_at,
+        is_published=row.number == faq.published_version,
         is_draft=row.number == faq.draft_version,
     )
 
@@ -108,9 +137,9 @@ def _view(row: FaqVersion, faq: Faq, names: dict[str, str]) -> VersionView:
 def history(session: Session, faq_id: int) -> list[VersionView]:
     """Every saved version of the FAQ, newest first."""
     faq = _faq(session, faq_id)
-    rows = list(session.scalars(
-        select(FaqVersion).where(FaqVersion.faq_id == faq_id).order_by(FaqVersion.number.desc())
-    ))
+    rows = list(
+        session.scalars(select(FaqVersion).where(FaqVersion.faq_id == faq_id).order_by(FaqVersion.number.desc()))
+    )
     names = author_names(session, {r.author for r in rows})
     return [_view(r, faq, names) for r in rows]
 
@@ -126,12 +155,11 @@ def version_view(session: Session, faq_id: int, number: int) -> VersionView:
 def events(session: Session, faq_id: int) -> list[EventView]:
     """The FAQ's history of actions (who did what, when), newest first."""
     _faq(session, faq_id)
-    rows = list(session.scalars(
-        select(FaqEvent).where(FaqEvent.faq_id == faq_id).order_by(FaqEvent.id.desc())
-    ))
+    rows = list(session.scalars(select(FaqEvent).where(FaqEvent.faq_id == faq_id).order_by(FaqEvent.id.desc())))
     names = author_names(session, {r.actor for r in rows})
-    return [EventView(r.kind, r.version_number, r.actor, names.get(r.actor, r.actor), r.note, r.created_at)
-            for r in rows]
+    return [
+        EventView(r.kind, r.version_number, r.actor, names.get(r.actor, r.actor), r.note, r.created_at) for r in rows
+    ]
 
 
 def _field_text(view: VersionView, name: str) -> str:

@@ -101,7 +101,7 @@ def _similar(record: dict[str, object]) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        items: list[object] = value.split(SIMILAR_SEPARATOR)
+        items: list[object] = list(value.split(SIMILAR_SEPARATOR))
     elif isinstance(value, list):
         items = value
     else:
@@ -116,8 +116,13 @@ def validate_record(line: int, record: dict[str, object]) -> FaqRow:
     external_id = _text(record, "external_id")
     if len(external_id) > LIMITS["external_id"]:
         raise FieldError("external_id", f"external_id 超过 {LIMITS['external_id']} 个字符")
-    fields = clean_fields(_text(record, "question"), _similar(record), _text(record, "answer"),
-                          _text(record, "category"), _text(record, "grid"))
+    fields = clean_fields(
+        _text(record, "question"),
+        _similar(record),
+        _text(record, "answer"),
+        _text(record, "category"),
+        _text(record, "grid"),
+    )
     return FaqRow(
         line=line,
         question=fields.question,
@@ -269,11 +274,19 @@ def write_rows(
             fields = _content(row)
             old = existing.get(row.external_id)
             if old is None:
-                new.append({
-                    **fields, "external_id": row.external_id, "status": status, "version": 1,
-                    "published_version": None if is_draft else 1, "draft_version": 1 if is_draft else None,
-                    "review": Review.DRAFT if is_draft else Review.NONE, "created_at": now, "updated_at": now,
-                })
+                new.append(
+                    {
+                        **fields,
+                        "external_id": row.external_id,
+                        "status": status,
+                        "version": 1,
+                        "published_version": None if is_draft else 1,
+                        "draft_version": 1 if is_draft else None,
+                        "review": Review.DRAFT if is_draft else Review.NONE,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
                 new_content[row.external_id] = fields
                 created += 1
             elif old.content() == fields:
@@ -304,12 +317,27 @@ def write_rows(
     return created, updated, unchanged
 
 
-def _version(faq_id: int, number: int, fields: dict[str, object], author: str, now: datetime,
-             overrides_id: int | None = None) -> dict[str, object]:
-    return {"faq_id": faq_id, "number": number, **fields, "overrides_id": overrides_id, "source": "import",
-            "author": author, "note": "", "created_at": now}
+def _version(
+    faq_id: int, number: int, fields: dict[str, object], author: str, now: datetime, overrides_id: int | None = None
+) -> dict[str, object]:
+    return {
+        "faq_id": faq_id,
+        "number": number,
+        **fields,
+        "overrides_id": overrides_id,
+        "source": "import",
+        "author": author,
+        "note": "",
+        "created_at": now,
+    }
 
 
 def _event(faq_id: int, number: int, author: str, now: datetime) -> dict[str, object]:
-    return {"faq_id": faq_id, "version_number": number, "kind": "imported", "actor": author, "note": "",
-            "created_at": now}
+    return {
+        "faq_id": faq_id,
+        "version_number": number,
+        "kind": "imported",
+        "actor": author,
+        "note": "",
+        "created_at": now,
+    }

@@ -18,13 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from griddesk.db import rows_changed, utcnow
+from griddesk.text import normalize, strip_control
 from knowledge_base.curation.base import Actor, FaqDraft, author_of
 from knowledge_base.curation.drafts import add_similar_questions, create_faq
 from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.faq_fields import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
 from knowledge_base.models import Faq, Miss
-from griddesk.text import normalize, strip_control
 
 MAX_OPEN = 5000  # the newest open items considered when grouping
 MAX_TEXTS = 20  # distinct phrasings one resolution adds as similar questions
@@ -44,9 +44,16 @@ class InboxItem:
     grid: str | None
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "text": self.text, "kind": self.kind, "created_at": self.created_at.isoformat(),
-                "top_faq_id": self.top_faq_id, "top_score": self.top_score,
-                "proposed_answer": self.proposed_answer, "grid": self.grid}
+        return {
+            "id": self.id,
+            "text": self.text,
+            "kind": self.kind,
+            "created_at": self.created_at.isoformat(),
+            "top_faq_id": self.top_faq_id,
+            "top_score": self.top_score,
+            "proposed_answer": self.proposed_answer,
+            "grid": self.grid,
+        }
 
 
 @dataclass
@@ -60,10 +67,16 @@ class Cluster:
     newest: datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "representative": self.representative, "size": self.size,
-                "items": [i.as_dict() for i in self.items], "kinds": dict(self.kinds),
-                "top_faq_id": self.top_faq_id, "newest": self.newest.isoformat() if self.newest else None,
-                "item_ids": [i.id for i in self.items]}
+        return {
+            "id": self.id,
+            "representative": self.representative,
+            "size": self.size,
+            "items": [i.as_dict() for i in self.items],
+            "kinds": dict(self.kinds),
+            "top_faq_id": self.top_faq_id,
+            "newest": self.newest.isoformat() if self.newest else None,
+            "item_ids": [i.id for i in self.items],
+        }
 
 
 # --- logging -------------------------------------------------------------------------------
@@ -73,30 +86,46 @@ def _clip(text: str, limit: int = MAX_TEXT) -> str:
     return strip_control(text).strip()[:limit]
 
 
-def log_unhelpful(session: Session, text: str, faq_id: int | None, sender_id: str | None = None,
-                  grid: str | None = None) -> Miss | None:
+def log_unhelpful(
+    session: Session, text: str, faq_id: int | None, sender_id: str | None = None, grid: str | None = None
+) -> Miss | None:
     """A customer marked the answer of FAQ ``faq_id`` to ``text`` 没帮助. Blank text: nothing logged."""
     text = _clip(text or "")
     if not text:
         return None
     if faq_id is not None and session.get(Faq, faq_id) is None:
         faq_id = None
-    miss = Miss(text=text, normalized=normalize(text)[:MAX_TEXT], decision="answer", kind="unhelpful",
-                top_faq_id=faq_id, sender_id=sender_id, grid=grid)
+    miss = Miss(
+        text=text,
+        normalized=normalize(text)[:MAX_TEXT],
+        decision="answer",
+        kind="unhelpful",
+        top_faq_id=faq_id,
+        sender_id=sender_id,
+        grid=grid,
+    )
     session.add(miss)
     session.flush()
     return miss
 
 
-def propose_agent_answer(session: Session, question: str, answer: str, sender_id: str | None = None,
-                         grid: str | None = None) -> Miss | None:
+def propose_agent_answer(
+    session: Session, question: str, answer: str, sender_id: str | None = None, grid: str | None = None
+) -> Miss | None:
     """An agent answered ``question`` in a handed-off conversation: propose it as a draft FAQ.
     Blank question or answer: nothing proposed."""
     question, answer = _clip(question or ""), _clip(answer or "", LIMITS["answer"])
     if not question or not answer:
         return None
-    miss = Miss(text=question, normalized=normalize(question)[:MAX_TEXT], decision="agent",
-                kind="agent_answer", proposed_answer=answer, sender_id=sender_id, grid=grid)
+    miss = Miss(
+        text=question,
+        normalized=normalize(question)[:MAX_TEXT],
+        decision="agent",
+        kind="agent_answer",
+        proposed_answer=answer,
+        sender_id=sender_id,
+        grid=grid,
+    )
     session.add(miss)
     session.flush()
     return miss
@@ -106,8 +135,9 @@ def propose_agent_answer(session: Session, question: str, answer: str, sender_id
 
 
 def _item(miss: Miss) -> InboxItem:
-    return InboxItem(miss.id, miss.text, miss.kind, miss.created_at, miss.top_faq_id, miss.top_score,
-                     miss.proposed_answer, miss.grid)
+    return InboxItem(
+        miss.id, miss.text, miss.kind, miss.created_at, miss.top_faq_id, miss.top_score, miss.proposed_answer, miss.grid
+    )
 
 
 def _groups(misses: Sequence[Miss]) -> list[list[Miss]]:
@@ -127,10 +157,14 @@ def _phrase(group: Sequence[Miss]) -> str:
 
 def clusters(session: Session, encoder: Encoder, limit: int = 50, threshold: float = 0.8) -> list[Cluster]:
     """Open inbox items grouped by meaning, the biggest cluster first (then the most recent)."""
-    misses = list(session.scalars(
-        select(Miss).where(Miss.resolved_at.is_(None)).order_by(Miss.created_at.desc(), Miss.id.desc())
-        .limit(MAX_OPEN)
-    ))
+    misses = list(
+        session.scalars(
+            select(Miss)
+            .where(Miss.resolved_at.is_(None))
+            .order_by(Miss.created_at.desc(), Miss.id.desc())
+            .limit(MAX_OPEN)
+        )
+    )
     if not misses:
         return []
     groups = _groups(misses)
@@ -149,18 +183,19 @@ def clusters(session: Session, encoder: Encoder, limit: int = 50, threshold: flo
         members.append([index])
     out = []
     for group_indices in members:
-        items = sorted((m for i in group_indices for m in groups[i]),
-                       key=lambda m: (m.created_at, m.id), reverse=True)
+        items = sorted((m for i in group_indices for m in groups[i]), key=lambda m: (m.created_at, m.id), reverse=True)
         faqs = Counter(m.top_faq_id for m in items if m.top_faq_id is not None)
-        out.append(Cluster(
-            id=min(m.id for m in items),
-            representative=_phrase(groups[group_indices[0]]),
-            size=len(items),
-            items=[_item(m) for m in items],
-            kinds=dict(Counter(m.kind for m in items)),
-            top_faq_id=faqs.most_common(1)[0][0] if faqs else None,
-            newest=items[0].created_at,
-        ))
+        out.append(
+            Cluster(
+                id=min(m.id for m in items),
+                representative=_phrase(groups[group_indices[0]]),
+                size=len(items),
+                items=[_item(m) for m in items],
+                kinds=dict(Counter(m.kind for m in items)),
+                top_faq_id=faqs.most_common(1)[0][0] if faqs else None,
+                newest=items[0].created_at,
+            )
+        )
     out.sort(key=lambda c: (-c.size, -(c.newest.timestamp() if c.newest else 0), -c.id))
     return out[: max(0, limit)]
 
@@ -170,10 +205,17 @@ def clusters(session: Session, encoder: Encoder, limit: int = 50, threshold: flo
 
 def _open(session: Session, item_ids: Sequence[int]) -> list[Miss]:
     ids = [int(i) for i in item_ids]
-    misses = list(session.scalars(
-        select(Miss).where(Miss.id.in_(ids), Miss.resolved_at.is_(None))
-        .order_by(Miss.created_at.desc(), Miss.id.desc())
-    )) if ids else []
+    misses = (
+        list(
+            session.scalars(
+                select(Miss)
+                .where(Miss.id.in_(ids), Miss.resolved_at.is_(None))
+                .order_by(Miss.created_at.desc(), Miss.id.desc())
+            )
+        )
+        if ids
+        else []
+    )
     if not misses:
         raise InboxItemsNotFound()
     return misses
@@ -208,8 +250,9 @@ def resolve_as_similar(session: Session, item_ids: Sequence[int], faq_id: int, a
     """Add the items' phrasings (those the FAQ lacks) as similar questions of FAQ ``faq_id`` and close
     the items. Published at once when the actor may publish the FAQ (see ``add_similar_questions``)."""
     misses = _open(session, item_ids)
-    faq = add_similar_questions(session, faq_id, _phrasings(misses)[:MAX_TEXTS], actor, source="inbox",
-                                note="来自未解决问题")
+    faq = add_similar_questions(
+        session, faq_id, _phrasings(misses)[:MAX_TEXTS], actor, source="inbox", note="来自未解决问题"
+    )
     _resolve(session, misses, "similar", actor, faq.id)
     return faq
 
@@ -225,8 +268,11 @@ def resolve_as_draft(session: Session, item_ids: Sequence[int], actor: Actor, an
         proposed = next((m.proposed_answer for m in misses if (m.proposed_answer or "").strip()), None)
         if proposed:
             text, source = proposed.strip(), "agent_answer"
-    draft = FaqDraft(question=phrasings[0], similar_questions=phrasings[1:MAX_TEXTS],
-                     answer=text[: LIMITS["answer"]] or PLACEHOLDER_ANSWER)
+    draft = FaqDraft(
+        question=phrasings[0],
+        similar_questions=phrasings[1:MAX_TEXTS],
+        answer=text[: LIMITS["answer"]] or PLACEHOLDER_ANSWER,
+    )
     faq = create_faq(session, draft, actor, note="来自未解决问题", source=source)
     _resolve(session, misses, "draft", actor, faq.id)
     return faq

@@ -21,10 +21,9 @@ from enum import StrEnum
 
 import numpy as np
 
+from griddesk.text import normalize
 from knowledge_base.adapter import Adapter
 from knowledge_base.lexical import DEFAULT_LEXICAL, make_lexical
-from griddesk.text import normalize
-
 
 HUB_REFERENCE_ROWS = 2048
 HUB_NEIGHBOURS = 10
@@ -235,9 +234,7 @@ class KnowledgeIndex:
         for i, text in enumerate(texts):
             row_scores = fused[i] if mask is None else np.where(mask, fused[i], -1.0)
             hits = self._top_faqs(row_scores, dense[i], lexical[i], max(k, 2))
-            decision = self.thresholds.decide(
-                hits[0].score if hits else None, hits[1].score if len(hits) > 1 else None
-            )
+            decision = self.thresholds.decide(hits[0].score if hits else None, hits[1].score if len(hits) > 1 else None)
             results.append(SearchResult(query=text, decision=decision, hits=hits[:k]))
         return results
 

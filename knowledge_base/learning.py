@@ -20,11 +20,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from griddesk.db import utcnow
+from griddesk.text import normalize
 from knowledge_base.adapter import Adapter
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.index import FaqEntry, KnowledgeIndex, Thresholds
 from knowledge_base.models import AdapterVersion
-from griddesk.text import normalize
 from knowledge_base.training import TrainingConfig, make_pair_set, train_adapter
 
 MIN_PAIRS = 4
@@ -73,9 +73,9 @@ def groups_of(entries: Sequence[FaqEntry], extra: Sequence[tuple[str, int]] = ()
         extra_by_faq.setdefault(faq_id, []).append(text)
     groups = {}
     for entry in entries:
-        texts = list(dict.fromkeys(
-            t for t in (normalize(x) for x in [*entry.texts(), *extra_by_faq.get(entry.id, [])]) if t
-        ))
+        texts = list(
+            dict.fromkeys(t for t in (normalize(x) for x in [*entry.texts(), *extra_by_faq.get(entry.id, [])]) if t)
+        )
         if len(texts) > 1:
             groups[entry.id] = texts
     return groups
@@ -104,7 +104,7 @@ def train_from_knowledge_base(
     entries: Sequence[FaqEntry],
     dense_weight: float,
     thresholds: Thresholds,
-    config: TrainingConfig = TrainingConfig(),
+    config: TrainingConfig = TrainingConfig(),  # noqa: B008 - a frozen dataclass of defaults
     extra: Sequence[tuple[str, int]] = (),
     force: bool = False,
     progress: Callable[[str], object] | None = None,
@@ -143,8 +143,12 @@ def train_from_knowledge_base(
         matrix=final.to_bytes(),
         pairs=pairs,
         faqs=len(groups),
-        report={"before": asdict(before), "after": asdict(after), "validation_faqs": len(validation),
-                "config": asdict(config)},
+        report={
+            "before": asdict(before),
+            "after": asdict(after),
+            "validation_faqs": len(validation),
+            "config": asdict(config),
+        },
     )
     session.add(row)
     session.flush()

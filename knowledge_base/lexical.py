@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,6 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from griddesk.text import lexical_chars
-
 
 DEFAULT_LEXICAL = "bm25c"
 
@@ -79,8 +77,14 @@ class Bm25(LexicalScorer):
     A row that repeats the query scores 1 (as with a cosine); a row sharing no term scores 0.
     """
 
-    def __init__(self, rows: Sequence[str], tokenize: Callable[[str], list[str]], k1: float = 1.2,
-                 b: float = 0.75, name: str = "bm25") -> None:
+    def __init__(
+        self,
+        rows: Sequence[str],
+        tokenize: Callable[[str], list[str]],
+        k1: float = 1.2,
+        b: float = 0.75,
+        name: str = "bm25",
+    ) -> None:
         self.name = name
         self._vectorizer = CountVectorizer(analyzer=tokenize, dtype=np.float32)
         tf = self._vectorizer.fit_transform(rows).tocsr().astype(np.float32)

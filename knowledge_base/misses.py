@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from griddesk.text import normalize
 from knowledge_base.index import Decision, SearchResult
 from knowledge_base.models import Miss
-from griddesk.text import normalize
 
 
-def log_miss(
-    session: Session, result: SearchResult, sender_id: str | None = None, grid: str | None = None
-) -> Miss:
+def log_miss(session: Session, result: SearchResult, sender_id: str | None = None, grid: str | None = None) -> Miss:
     """Record a search whose decision was not a confident answer: kind ``miss`` for a fallback,
     ``low_confidence`` when the bot could only suggest."""
     top = result.top

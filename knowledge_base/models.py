@@ -42,9 +42,7 @@ class Faq(Base):
     answer: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64), default="")
     grid: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
-    overrides_id: Mapped[int | None] = mapped_column(
-        ForeignKey("kb_faq.id", ondelete="SET NULL"), default=None
-    )
+    overrides_id: Mapped[int | None] = mapped_column(ForeignKey("kb_faq.id", ondelete="SET NULL"), default=None)
     status: Mapped[FaqStatus] = mapped_column(String(16), default=FaqStatus.PUBLISHED, index=True)
     # optimistic concurrency: grows with every change of the row; an edit names the version it started from
     version: Mapped[int] = mapped_column(default=1)
@@ -143,9 +141,7 @@ class Miss(Base):
     text: Mapped[str] = mapped_column(Text)
     normalized: Mapped[str] = mapped_column(Text)
     decision: Mapped[str] = mapped_column(String(16))
-    top_faq_id: Mapped[int | None] = mapped_column(
-        ForeignKey("kb_faq.id", ondelete="SET NULL"), default=None
-    )
+    top_faq_id: Mapped[int | None] = mapped_column(ForeignKey("kb_faq.id", ondelete="SET NULL"), default=None)
     top_score: Mapped[float | None] = mapped_column(default=None)
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None)
     grid: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -15,11 +15,11 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from griddesk.errors import DomainError
 from griddesk.db import session_scope
+from griddesk.errors import DomainError
 from griddesk.settings import Settings, get_settings
-from knowledge_base.encoders import Encoder, encode_cached, get_encoder
 from knowledge_base.adapter import Adapter
+from knowledge_base.encoders import Encoder, encode_cached, get_encoder
 from knowledge_base.index import FaqEntry, KnowledgeIndex, SearchResult, Thresholds
 from knowledge_base.learning import active_adapter
 from knowledge_base.models import AdapterVersion, Faq, FaqStatus
@@ -59,7 +59,7 @@ def build_index(
     dense_weight: float,
     thresholds: Thresholds,
     progress: Callable[[int], object] | None = None,
-    adapter: Adapter | None | str = "active",
+    adapter: Adapter | str | None = "active",
 ) -> KnowledgeIndex:
     """Build an index over ``entries``; vectors of texts not yet cached are encoded and cached.
 
@@ -80,9 +80,7 @@ def build_index(
 def _table_stamp(session: Session) -> tuple[object, ...]:
     """Changes whenever an FAQ is added, removed, edited, published or unpublished, or another
     trained adapter version becomes active (``train``, ``train --rollback``)."""
-    faqs = tuple(
-        session.execute(select(func.count(Faq.id), func.max(Faq.updated_at), func.sum(Faq.version))).one()
-    )
+    faqs = tuple(session.execute(select(func.count(Faq.id), func.max(Faq.updated_at), func.sum(Faq.version))).one())
     return (*faqs, session.scalar(select(AdapterVersion.id).where(AdapterVersion.active.is_(True))))
 
 

@@ -58,9 +58,7 @@ def pairs_of_groups(groups: Sequence[Sequence[str]]) -> tuple[list[str], list[st
     return anchors, partners, ids
 
 
-def make_pair_set(
-    groups: Sequence[Sequence[str]], encode: Callable[[list[str]], np.ndarray]
-) -> PairSet:
+def make_pair_set(groups: Sequence[Sequence[str]], encode: Callable[[list[str]], np.ndarray]) -> PairSet:
     anchors, partners, ids = pairs_of_groups(groups)
     texts = list(dict.fromkeys(anchors + partners))
     vectors = encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from griddesk.db import utcnow, rows_changed
+from griddesk.db import rows_changed, utcnow
 from knowledge_base.models import FaqUsage, UsageKind
 
 KINDS = tuple(k.value for k in UsageKind)
@@ -26,8 +26,7 @@ def _bump(session: Session, faq_id: int, day: date, kind: str, n: int) -> bool:
     return rows_changed(result) > 0
 
 
-def record_usage(session: Session, faq_id: int, kind: UsageKind | str, day: date | None = None,
-                 n: int = 1) -> None:
+def record_usage(session: Session, faq_id: int, kind: UsageKind | str, day: date | None = None, n: int = 1) -> None:
     """Count ``n`` uses of ``kind`` for the FAQ on ``day`` (default: today, UTC).
 
     ``UPDATE … SET count = count + n``, inserting the row when there is none; when another writer
@@ -67,8 +66,9 @@ def usage_series(session: Session, faq_id: int, days: int = 30, today: date | No
     return [{"day": day.isoformat(), **values} for day, values in counts.items()]
 
 
-def usage_totals(session: Session, faq_ids: Iterable[int], days: int | None = None,
-                 today: date | None = None) -> dict[int, dict[str, int]]:
+def usage_totals(
+    session: Session, faq_ids: Iterable[int], days: int | None = None, today: date | None = None
+) -> dict[int, dict[str, int]]:
     """Counts per kind for each FAQ (all time, or the last ``days`` days); FAQs never used get zeros."""
     ids = list(dict.fromkeys(faq_ids))
     totals = {faq_id: _empty() for faq_id in ids}

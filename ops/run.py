@@ -36,11 +36,15 @@ def main() -> int:
         return 130
     print()
     print(f"GridDesk is running. Customer chat: {settings.gateway_url}/")
-    print(f"  Agent console:    {settings.gateway_url}/console/   (grid managers: {settings.gateway_url}/console/manager)")
+    print(
+        f"  Agent console:    {settings.gateway_url}/console/   (grid managers: {settings.gateway_url}/console/manager)"
+    )
     print(f"  Knowledge base:   {settings.gateway_url}/console/kb   (admins and grid managers)")
-    print(f"  Embed the widget: <script src=\"{settings.gateway_url}/static/widget.js\" async></script>")
-    print(f"  Staff passwords of the first start: {settings.data_dir / 'initial-passwords.txt'}"
-          " (change with: .venv/app/bin/python -m accounts passwd <用户名>)")
+    print(f'  Embed the widget: <script src="{settings.gateway_url}/static/widget.js" async></script>')
+    print(
+        f"  Staff passwords of the first start: {settings.data_dir / 'initial-passwords.txt'}"
+        " (change with: .venv/app/bin/python -m accounts passwd <用户名>)"
+    )
     print(f"  REST channel (any Rasa REST client): {settings.gateway_url}/webhooks/rest/webhook")
     print(f"  Knowledge-base hit-test API:        {settings.gateway_url}/api/v1/kb/search?q=…")
     if generated:

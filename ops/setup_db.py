@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     if staff:
         path = get_settings().data_dir / "initial-passwords.txt"
         write_initial_passwords(path, staff)
-        print(f"已创建 {len(staff)} 个员工账号 (admin, 网格经理, 客服); 初始密码只显示这一次, 也写在 {path} (仅本人可读):")
+        print(
+            f"已创建 {len(staff)} 个员工账号 (admin, 网格经理, 客服); 初始密码只显示这一次, 也写在 {path} (仅本人可读):"
+        )
         for username, password in staff:
             print(f"  {username:<16} {password}")
         print("  修改密码: .venv/app/bin/python -m accounts passwd <用户名>")

@@ -40,8 +40,13 @@ class Service:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.argv,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         log.close()
 
@@ -104,23 +109,42 @@ def build_services(settings: Settings, model: Path | None = None) -> list[Servic
     status = _get_json
     return [
         Service(
-            "actions", [sys.executable, "-m", "actions"], env,
+            "actions",
+            [sys.executable, "-m", "actions"],
+            env,
             lambda: status(f"http://127.0.0.1:{settings.action_port}/health") is not None,
-            120, logs / "actions.log",
+            120,
+            logs / "actions.log",
         ),
         Service(
             "rasa",
-            [settings.rasa_bin, "run", "--model", str(model), "--enable-api", "--interface", "127.0.0.1",
-             "--port", str(settings.rasa_port), "--credentials", str(BOT_DIR / "credentials.yml"),
-             "--endpoints", str(BOT_DIR / "endpoints.yml")],
+            [
+                settings.rasa_bin,
+                "run",
+                "--model",
+                str(model),
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(settings.rasa_port),
+                "--credentials",
+                str(BOT_DIR / "credentials.yml"),
+                "--endpoints",
+                str(BOT_DIR / "endpoints.yml"),
+            ],
             bot_env(settings),
             lambda: isinstance(s := status(f"{settings.rasa_url}/status"), dict) and bool(s.get("model_id")),
-            300, logs / "rasa.log",
+            300,
+            logs / "rasa.log",
         ),
         Service(
-            "gateway", [sys.executable, "-m", "gateway"], env,
+            "gateway",
+            [sys.executable, "-m", "gateway"],
+            env,
             lambda: status(f"{settings.gateway_url}/healthz") is not None,
-            60, logs / "gateway.log",
+            60,
+            logs / "gateway.log",
         ),
     ]
 

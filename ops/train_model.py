@@ -58,10 +58,24 @@ def train(settings: Settings) -> Path:
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     subprocess.run(
-        [settings.rasa_bin, "train", "--config", str(BOT_DIR / "config.yml"), "--domain",
-         str(BOT_DIR / "domain.yml"), "--data", str(BOT_DIR / "data"), "--out", str(settings.models_dir),
-         "--fixed-model-name", target.name.removesuffix(".tar.gz"), "--quiet"],
-        check=True, cwd=REPO_ROOT, env=bot_env(settings),
+        [
+            settings.rasa_bin,
+            "train",
+            "--config",
+            str(BOT_DIR / "config.yml"),
+            "--domain",
+            str(BOT_DIR / "domain.yml"),
+            "--data",
+            str(BOT_DIR / "data"),
+            "--out",
+            str(settings.models_dir),
+            "--fixed-model-name",
+            target.name.removesuffix(".tar.gz"),
+            "--quiet",
+        ],
+        check=True,
+        cwd=REPO_ROOT,
+        env=bot_env(settings),
     )
     if not target.exists():
         raise SystemExit(f"rasa train finished but {target} is missing")

@@ -18,12 +18,11 @@ pytest_plugins = ["tests.gateway_client"]
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database migrated with Alembic to head, with the seed grids; tests get copies of it."""
-    from ops.setup_db import migrate
-
     from sqlalchemy.orm import Session
 
     from griddesk.db import make_engine
     from grids.service import load_grids
+    from ops.setup_db import migrate
 
     path = tmp_path_factory.mktemp("template") / "griddesk.db"
     migrate(f"sqlite:///{path}")

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from griddesk import fields
 from griddesk.errors import InvalidInput
+from grids.labels import TIER_LABELS
 from grids.models import CustomerTier
 from tickets.fields import InvalidField, normalize_phone, parse_amount, parse_description, parse_name, parse_region
-from grids.labels import TIER_LABELS
 from tickets.labels import CATEGORY_LABELS, FIELD_LABELS, REASONS, STATE_LABELS
 from tickets.models import Category, TicketState
 from tickets.service import NewTicket
@@ -23,8 +23,9 @@ T = TypeVar("T")
 
 MAX_ACTOR_CHARS = 128
 MAX_NOTE_CHARS = 2000
-NEW_TICKET_FIELDS = frozenset({"category", "description", "contact_phone", "contact_name", "region",
-                               "amount_yuan", "customer_tier", "actor"})
+NEW_TICKET_FIELDS = frozenset(
+    {"category", "description", "contact_phone", "contact_name", "region", "amount_yuan", "customer_tier", "actor"}
+)
 TRANSITION_FIELDS = frozenset({"to", "actor", "note", "version"})
 COMMENT_FIELDS = frozenset({"actor", "note"})
 
@@ -73,8 +74,13 @@ def amount(value: object) -> Decimal | None:
 def new_ticket(body: Mapping[str, Any]) -> tuple[NewTicket, str]:
     """A new ticket and who opens it, from a body with the fields of ``NEW_TICKET_FIELDS``."""
     category = fields.choice(body, "category", _label("category"), {c.value: CATEGORY_LABELS[c] for c in Category})
-    tier = fields.choice(body, "customer_tier", _label("customer_tier"),
-                         {t.value: TIER_LABELS[t] for t in CustomerTier}, default=CustomerTier.GENERAL.value)
+    tier = fields.choice(
+        body,
+        "customer_tier",
+        _label("customer_tier"),
+        {t.value: TIER_LABELS[t] for t in CustomerTier},
+        default=CustomerTier.GENERAL.value,
+    )
     new = NewTicket(
         category=Category(category),
         description=_parsed(body, "description", parse_description),

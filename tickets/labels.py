@@ -12,12 +12,19 @@ STATE_LABELS: dict[TicketState, str] = {
     TicketState.CLOSED: "已关闭",
 }
 PRIORITY_LABELS: dict[Priority, str] = {
-    Priority.URGENT: "紧急", Priority.HIGH: "高", Priority.NORMAL: "普通", Priority.LOW: "低",
+    Priority.URGENT: "紧急",
+    Priority.HIGH: "高",
+    Priority.NORMAL: "普通",
+    Priority.LOW: "低",
 }
 
 CATEGORY_LABELS: dict[Category, str] = {
-    Category.CONSULTATION: "咨询", Category.FAULT: "故障报修", Category.COMPLAINT: "投诉",
-    Category.SUGGESTION: "建议", Category.BILLING: "账务/发票", Category.AFTER_SALES: "售后",
+    Category.CONSULTATION: "咨询",
+    Category.FAULT: "故障报修",
+    Category.COMPLAINT: "投诉",
+    Category.SUGGESTION: "建议",
+    Category.BILLING: "账务/发票",
+    Category.AFTER_SALES: "售后",
     Category.REFUND: "退款/赔偿",
 }
 # The fields of a ticket as people name them (error messages, forms, consoles).
@@ -45,6 +52,6 @@ REASONS: dict[str, str] = {
     "invalid_region": "须为 2–64 个字符并含中文地名，如「成都市武侯区」",
     "description_too_short": "太短，至少 4 个字",
     "description_too_long": "太长，最多 1000 个字",
-    "invalid_amount": "须为大于 0 且小于 1 亿的人民币金额，如 5000 或 \"5000.50\"",
+    "invalid_amount": '须为大于 0 且小于 1 亿的人民币金额，如 5000 或 "5000.50"',
     "unknown_category": "无法识别的问题类别",
 }

@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grids.models import Grid
 from conversations.models import Author, Conversation, MessageStatus
 from conversations.transcript import append_messages
+from grids.models import Grid
 from tickets.labels import STATE_LABELS
 from tickets.models import Ticket, TicketState
 
@@ -26,8 +26,10 @@ STATE_NEWS = {
 
 def state_change_text(ticket: Ticket, grid_name: str) -> str:
     state = TicketState(ticket.state)
-    return (f"【工单进度】您的工单 {ticket.number} 状态已更新为「{STATE_LABELS[state]}」"
-            f"({grid_name}): {STATE_NEWS.get(state, '')}。")
+    return (
+        f"【工单进度】您的工单 {ticket.number} 状态已更新为「{STATE_LABELS[state]}」"
+        f"({grid_name}): {STATE_NEWS.get(state, '')}。"
+    )
 
 
 def notify_state_change(session: Session, ticket: Ticket) -> bool:
@@ -39,6 +41,7 @@ def notify_state_change(session: Session, ticket: Ticket) -> bool:
         return False
     grid = session.get(Grid, ticket.grid_code)
     text = state_change_text(ticket, grid.name if grid else ticket.grid_code)
-    append_messages(session, conversation.id, [(Author.SYSTEM, text, {"text": text, "ticket": ticket.number},
-                                                MessageStatus.SENT)])
+    append_messages(
+        session, conversation.id, [(Author.SYSTEM, text, {"text": text, "ticket": ticket.number}, MessageStatus.SENT)]
+    )
     return True

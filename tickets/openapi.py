@@ -6,20 +6,41 @@ from typing import Any
 
 from griddesk.web.openapi import error as _error
 
-
 _STATES = ["accepted", "analysing", "in_progress", "resolved", "closed"]
 _PRIORITIES = ["urgent", "high", "normal", "low"]
 _CATEGORIES = ["consultation", "fault", "complaint", "suggestion", "billing", "after_sales", "refund"]
 _STAMP = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset (UTC)"}
-_ACTOR = {"type": "string", "minLength": 1, "maxLength": 128,
-          "description": "who does it (agent or manager name), recorded in the audit trail"}
+_ACTOR = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 128,
+    "description": "who does it (agent or manager name), recorded in the audit trail",
+}
 _NOTE = {"type": "string", "maxLength": 2000}
 
 _TICKET = {
     "type": "object",
-    "required": ["number", "category", "description", "contact_phone", "contact_name", "region", "amount_yuan",
-                 "customer_tier", "grid", "priority", "state", "needs_approval", "approved_by", "step_due_at",
-                 "resolve_due_at", "overdue", "version", "created_at", "updated_at"],
+    "required": [
+        "number",
+        "category",
+        "description",
+        "contact_phone",
+        "contact_name",
+        "region",
+        "amount_yuan",
+        "customer_tier",
+        "grid",
+        "priority",
+        "state",
+        "needs_approval",
+        "approved_by",
+        "step_due_at",
+        "resolve_due_at",
+        "overdue",
+        "version",
+        "created_at",
+        "updated_at",
+    ],
     "properties": {
         "number": {"type": "string", "pattern": "^GD-[0-9A-Z]{6}$", "examples": ["GD-7K3QX9"]},
         "category": {"type": "string", "enum": _CATEGORIES},
@@ -27,8 +48,11 @@ _TICKET = {
         "contact_phone": {"type": "string"},
         "contact_name": {"type": "string"},
         "region": {"type": "string"},
-        "amount_yuan": {"type": ["string", "null"], "pattern": "^[0-9]+\\.[0-9]{2}$",
-                        "description": "decimal yuan as a string (\"5000.00\"), null when there is none"},
+        "amount_yuan": {
+            "type": ["string", "null"],
+            "pattern": "^[0-9]+\\.[0-9]{2}$",
+            "description": 'decimal yuan as a string ("5000.00"), null when there is none',
+        },
         "customer_tier": {"type": "string", "enum": ["general", "key", "prospect"]},
         "grid": {"type": "string", "description": "code of the grid that owns the ticket"},
         "priority": {"type": "string", "enum": _PRIORITIES},
@@ -38,8 +62,12 @@ _TICKET = {
         "step_due_at": _STAMP | {"type": ["string", "null"], "description": "deadline of the current step"},
         "resolve_due_at": _STAMP | {"type": ["string", "null"]},
         "overdue": {"type": "boolean"},
-        "version": {"type": "integer", "minimum": 1, "description": "grows with every change; send it back as "
-                    "`version` on a transition to refuse it if someone else changed the ticket meanwhile"},
+        "version": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "grows with every change; send it back as "
+            "`version` on a transition to refuse it if someone else changed the ticket meanwhile",
+        },
         "created_at": _STAMP,
         "updated_at": _STAMP,
     },
@@ -59,9 +87,17 @@ _TICKET_EVENT = {
 _TICKET_DETAIL = {
     "allOf": [
         {"$ref": "#/components/schemas/Ticket"},
-        {"type": "object", "required": ["events"], "properties": {
-            "events": {"type": "array", "description": "the audit trail, oldest first",
-                       "items": {"$ref": "#/components/schemas/TicketEvent"}}}},
+        {
+            "type": "object",
+            "required": ["events"],
+            "properties": {
+                "events": {
+                    "type": "array",
+                    "description": "the audit trail, oldest first",
+                    "items": {"$ref": "#/components/schemas/TicketEvent"},
+                }
+            },
+        },
     ]
 }
 _NEW_TICKET = {
@@ -74,8 +110,11 @@ _NEW_TICKET = {
         "contact_phone": {"type": "string", "description": "mainland mobile, or landline with area code"},
         "contact_name": {"type": "string", "minLength": 1, "maxLength": 32},
         "region": {"type": "string", "description": "Chinese place name, e.g. 成都市武侯区; routes the ticket"},
-        "amount_yuan": {"type": ["string", "number", "null"], "description": "refund or compensation amount; "
-                        "at or above the grid's threshold (default 5000) resolving needs the grid manager's approval"},
+        "amount_yuan": {
+            "type": ["string", "number", "null"],
+            "description": "refund or compensation amount; "
+            "at or above the grid's threshold (default 5000) resolving needs the grid manager's approval",
+        },
         "customer_tier": {"type": "string", "enum": ["general", "key", "prospect"], "default": "general"},
         "actor": _ACTOR,
     },
@@ -87,8 +126,10 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ticket_response(description: str, schema: str = "TicketDetail") -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
 
 
 _PROTECTED = {
@@ -100,8 +141,13 @@ _BAD_BODY = {
     "413": _error("payload_too_large: body over 16 KB"),
     "422": _error("invalid_field: a field is missing, unknown, of the wrong type or invalid (the message names it)"),
 }
-_NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
-           "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)"}
+_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)",
+}
 _TICKETS_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 _TICKET_PATHS: dict[str, Any] = {
@@ -114,16 +160,29 @@ _TICKET_PATHS: dict[str, Any] = {
                 {"name": "state", "in": "query", "schema": {"type": "string", "enum": _STATES}},
                 {"name": "priority", "in": "query", "schema": {"type": "string", "enum": _PRIORITIES}},
                 {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}},
-                {"name": "limit", "in": "query",
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
                 {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
             ],
             "responses": {
-                "200": {"description": "One page of tickets and the total matching the filters",
-                        "content": {"application/json": {"schema": {
-                            "type": "object", "required": ["total", "items"], "properties": {
-                                "total": {"type": "integer"},
-                                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}}}}}}},
+                "200": {
+                    "description": "One page of tickets and the total matching the filters",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["total", "items"],
+                                "properties": {
+                                    "total": {"type": "integer"},
+                                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
+                                },
+                            }
+                        }
+                    },
+                },
                 "400": _error("invalid_filter: an unknown parameter or a value out of range"),
                 **_PROTECTED,
             },
@@ -155,23 +214,36 @@ _TICKET_PATHS: dict[str, Any] = {
         "post": {
             "summary": "Move a ticket along the service flow",
             "description": "accepted → analysing → in_progress → resolved → closed; resolved → in_progress "
-                           "reopens. Atomic: of two concurrent changes one wins, the other gets 409.",
+            "reopens. Atomic: of two concurrent changes one wins, the other gets 409.",
             "security": _TICKETS_SECURITY,
             "parameters": [_NUMBER],
-            "requestBody": _json_body({
-                "type": "object", "additionalProperties": False, "required": ["to", "actor"],
-                "properties": {"to": {"type": "string", "enum": _STATES}, "actor": _ACTOR, "note": _NOTE,
-                               "version": {"type": "integer", "minimum": 1,
-                                           "description": "refuse with ticket_conflict unless the ticket is "
-                                                          "still at this version"}}}),
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["to", "actor"],
+                    "properties": {
+                        "to": {"type": "string", "enum": _STATES},
+                        "actor": _ACTOR,
+                        "note": _NOTE,
+                        "version": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "description": "refuse with ticket_conflict unless the ticket is still at this version",
+                        },
+                    },
+                }
+            ),
             "responses": {
                 "200": _ticket_response("The ticket in its new state"),
                 **_BAD_BODY,
                 **_PROTECTED,
                 "404": _error("ticket_not_found"),
-                "409": _error("transition_not_allowed (not a step of the flow from the current state) · "
-                              "ticket_conflict (changed meanwhile) · approval_required (resolving a ticket "
-                              "that needs the grid manager's approval)"),
+                "409": _error(
+                    "transition_not_allowed (not a step of the flow from the current state) · "
+                    "ticket_conflict (changed meanwhile) · approval_required (resolving a ticket "
+                    "that needs the grid manager's approval)"
+                ),
             },
         }
     },
@@ -180,9 +252,14 @@ _TICKET_PATHS: dict[str, Any] = {
             "summary": "Add a comment to the audit trail",
             "security": _TICKETS_SECURITY,
             "parameters": [_NUMBER],
-            "requestBody": _json_body({
-                "type": "object", "additionalProperties": False, "required": ["actor", "note"],
-                "properties": {"actor": _ACTOR, "note": _NOTE | {"minLength": 1}}}),
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["actor", "note"],
+                    "properties": {"actor": _ACTOR, "note": _NOTE | {"minLength": 1}},
+                }
+            ),
             "responses": {
                 "201": _ticket_response("The ticket with the comment in its events"),
                 **_BAD_BODY,
@@ -197,10 +274,17 @@ _TICKET_PATHS: dict[str, Any] = {
             "summary": "The grid manager approves a high-value resolution",
             "security": _TICKETS_SECURITY,
             "parameters": [_NUMBER],
-            "requestBody": _json_body({
-                "type": "object", "additionalProperties": False, "required": ["actor"],
-                "properties": {"actor": _ACTOR | {"description": "must be the manager of the ticket's grid"},
-                               "note": _NOTE}}),
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["actor"],
+                    "properties": {
+                        "actor": _ACTOR | {"description": "must be the manager of the ticket's grid"},
+                        "note": _NOTE,
+                    },
+                }
+            ),
             "responses": {
                 "200": _ticket_response("The approved ticket (approved_by set)"),
                 **_BAD_BODY,
@@ -214,7 +298,10 @@ _TICKET_PATHS: dict[str, Any] = {
 }
 
 
-
 TICKET_PATHS = _TICKET_PATHS
-TICKET_SCHEMAS = {"Ticket": _TICKET, "TicketEvent": _TICKET_EVENT, "TicketDetail": _TICKET_DETAIL,
-                  "NewTicket": _NEW_TICKET}
+TICKET_SCHEMAS = {
+    "Ticket": _TICKET,
+    "TicketEvent": _TICKET_EVENT,
+    "TicketDetail": _TICKET_DETAIL,
+    "NewTicket": _NEW_TICKET,
+}

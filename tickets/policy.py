@@ -9,9 +9,13 @@ from grids.sla import SlaPolicy, add_working_days
 from tickets.models import Category, Priority, TicketState
 
 _BASE_PRIORITY = {
-    Category.COMPLAINT: Priority.HIGH, Category.FAULT: Priority.HIGH, Category.REFUND: Priority.NORMAL,
-    Category.BILLING: Priority.NORMAL, Category.AFTER_SALES: Priority.NORMAL,
-    Category.CONSULTATION: Priority.LOW, Category.SUGGESTION: Priority.LOW,
+    Category.COMPLAINT: Priority.HIGH,
+    Category.FAULT: Priority.HIGH,
+    Category.REFUND: Priority.NORMAL,
+    Category.BILLING: Priority.NORMAL,
+    Category.AFTER_SALES: Priority.NORMAL,
+    Category.CONSULTATION: Priority.LOW,
+    Category.SUGGESTION: Priority.LOW,
 }
 _ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 PRIORITY_RANK = {p: i for i, p in enumerate(reversed(_ORDER))}  # urgent 0 … low 3, for sorting
@@ -42,8 +46,9 @@ def resolve_due(category: Category, created: datetime, policy: SlaPolicy) -> dat
     return add_working_days(created, policy.initial_solution_working_days, policy.holidays)
 
 
-def step_due(state: TicketState, category: Category, created: datetime, entered: datetime,
-             policy: SlaPolicy) -> datetime | None:
+def step_due(
+    state: TicketState, category: Category, created: datetime, entered: datetime, policy: SlaPolicy
+) -> datetime | None:
     """Deadline of the step a ticket has just entered (None: no deadline, e.g. awaiting feedback)."""
     if state is TicketState.ACCEPTED:
         return first_response_due(category, created, policy)

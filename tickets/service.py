@@ -16,21 +16,22 @@ from enum import StrEnum
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from griddesk.db import rows_changed, utcnow
 from griddesk.errors import DomainError
-from griddesk.db import utcnow, rows_changed
 from grids.models import Grid
 from grids.service import route_request
 from tickets import policy
 from tickets.labels import STATE_LABELS
-from tickets.models import (Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState,
-                            VerifiedPhone)
+from tickets.models import Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState, VerifiedPhone
 from tickets.numbers import new_number, normalize_number
 
 ALLOWED: dict[TicketState, frozenset[TicketState]] = {
     TicketState.ACCEPTED: frozenset({TicketState.ANALYSING}),
     TicketState.ANALYSING: frozenset({TicketState.IN_PROGRESS}),
     TicketState.IN_PROGRESS: frozenset({TicketState.RESOLVED}),
-    TicketState.RESOLVED: frozenset({TicketState.CLOSED, TicketState.IN_PROGRESS}),  # closed after feedback, or reopened
+    TicketState.RESOLVED: frozenset(
+        {TicketState.CLOSED, TicketState.IN_PROGRESS}
+    ),  # closed after feedback, or reopened
     TicketState.CLOSED: frozenset(),
 }
 OPEN_STATES = (TicketState.ACCEPTED, TicketState.ANALYSING, TicketState.IN_PROGRESS)
@@ -62,7 +63,6 @@ class TransitionNotAllowed(TicketError):
     default_message = "工单当前状态不允许这一步"
 
 
-
 class TicketConflict(TicketError):
     code = "ticket_conflict"
     default_message = "工单已被他人修改，请刷新后重试"
@@ -90,10 +90,27 @@ class NewTicket:
     sender_id: str | None = None
 
 
-def _event(session: Session, ticket: Ticket, actor: str, kind: str, note: str = "",
-           from_state: str | None = None, to_state: str | None = None, at: datetime | None = None) -> None:
-    session.add(TicketEvent(ticket_id=ticket.id, actor=actor, kind=kind, note=note,
-                            from_state=from_state, to_state=to_state, at=at or utcnow()))
+def _event(
+    session: Session,
+    ticket: Ticket,
+    actor: str,
+    kind: str,
+    note: str = "",
+    from_state: str | None = None,
+    to_state: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            actor=actor,
+            kind=kind,
+            note=note,
+            from_state=from_state,
+            to_state=to_state,
+            at=at or utcnow(),
+        )
+    )
 
 
 def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: Clock = utcnow) -> Ticket:
@@ -102,15 +119,22 @@ def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: 
     grid = route_request(session, new.region, new.customer_tier, new.category)
     rules = grid.policy()
     ticket = Ticket(
-        category=new.category, description=new.description, contact_phone=new.contact_phone,
-        contact_name=new.contact_name, region=new.region, amount_yuan=new.amount_yuan,
-        customer_tier=new.customer_tier, grid_code=grid.code,
+        category=new.category,
+        description=new.description,
+        contact_phone=new.contact_phone,
+        contact_name=new.contact_name,
+        region=new.region,
+        amount_yuan=new.amount_yuan,
+        customer_tier=new.customer_tier,
+        grid_code=grid.code,
         priority=policy.priority_for(new.category, new.customer_tier),
-        state=TicketState.ACCEPTED, sender_id=new.sender_id,
+        state=TicketState.ACCEPTED,
+        sender_id=new.sender_id,
         needs_approval=policy.needs_approval(new.amount_yuan, rules),
         step_due_at=policy.first_response_due(new.category, created, rules),
         resolve_due_at=policy.resolve_due(new.category, created, rules),
-        created_at=created, updated_at=created,
+        created_at=created,
+        updated_at=created,
     )
     number = new_number()
     while session.scalar(select(Ticket.id).where(Ticket.number == number)) is not None:
@@ -141,14 +165,22 @@ def grid_of(session: Session, ticket: Ticket) -> Grid:
     return grid
 
 
-def transition(session: Session, number: str, to_state: TicketState, actor: str, note: str = "",
-               expected_version: int | None = None, now: Clock = utcnow) -> Ticket:
+def transition(
+    session: Session,
+    number: str,
+    to_state: TicketState,
+    actor: str,
+    note: str = "",
+    expected_version: int | None = None,
+    now: Clock = utcnow,
+) -> Ticket:
     """Move a ticket to ``to_state`` if the service flow allows it; atomic and audited."""
     ticket = get_ticket(session, number)
     current = TicketState(ticket.state)
     if to_state not in ALLOWED[current]:
-        raise TransitionNotAllowed(f"{current} → {to_state}",
-                                   f"工单当前状态不允许这一步：{STATE_LABELS[current]} → {STATE_LABELS[to_state]}")
+        raise TransitionNotAllowed(
+            f"{current} → {to_state}", f"工单当前状态不允许这一步：{STATE_LABELS[current]} → {STATE_LABELS[to_state]}"
+        )
     if expected_version is not None and expected_version != ticket.version:
         raise TicketConflict(f"ticket changed (version {ticket.version}, expected {expected_version})")
     if to_state is TicketState.RESOLVED and ticket.needs_approval and not ticket.approved_by:
@@ -156,12 +188,14 @@ def transition(session: Session, number: str, to_state: TicketState, actor: str,
     entered = now()
     rules = grid_of(session, ticket).policy()
     due = policy.step_due(to_state, Category(ticket.category), ticket.created_at, entered, rules)
-    changed = rows_changed(session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.version == ticket.version, Ticket.state == current)
-        .values(state=to_state, version=Ticket.version + 1, step_due_at=due, overdue=False, updated_at=entered)
-        .execution_options(synchronize_session=False)
-    ))
+    changed = rows_changed(
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.version == ticket.version, Ticket.state == current)
+            .values(state=to_state, version=Ticket.version + 1, step_due_at=due, overdue=False, updated_at=entered)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
     _event(session, ticket, actor, "transition", note, from_state=current, to_state=to_state, at=entered)
@@ -171,11 +205,14 @@ def transition(session: Session, number: str, to_state: TicketState, actor: str,
 
 
 def _bump(session: Session, ticket: Ticket, entered: datetime, **values: object) -> None:
-    changed = rows_changed(session.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.version == ticket.version)
-        .values(version=Ticket.version + 1, updated_at=entered, **values)
-        .execution_options(synchronize_session=False)
-    ))
+    changed = rows_changed(
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
+            .values(version=Ticket.version + 1, updated_at=entered, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if changed != 1:
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
 
@@ -194,11 +231,13 @@ def approve(session: Session, number: str, actor: str, note: str = "", now: Cloc
     """The grid manager approves a high-value resolution (amount ≥ the grid's approval threshold)."""
     ticket = get_ticket(session, number)
     if not ticket.needs_approval or ticket.approved_by:
-        raise TransitionNotAllowed(f"ticket {ticket.number} needs no approval or is approved already",
-                                   "这张工单无需审批或已经审批过了")
+        raise TransitionNotAllowed(
+            f"ticket {ticket.number} needs no approval or is approved already", "这张工单无需审批或已经审批过了"
+        )
     if TicketState(ticket.state) not in OPEN_STATES:
-        raise TransitionNotAllowed(f"ticket {ticket.number} is {ticket.state}: nothing to approve",
-                                   "工单已办结，无需审批")
+        raise TransitionNotAllowed(
+            f"ticket {ticket.number} is {ticket.state}: nothing to approve", "工单已办结，无需审批"
+        )
     if actor != grid_of(session, ticket).manager:
         raise NotApprover(f"{actor} is not the manager of grid {ticket.grid_code}")
     entered = now()
@@ -210,8 +249,7 @@ def approve(session: Session, number: str, actor: str, note: str = "", now: Cloc
 
 
 def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
-    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                                .order_by(TicketEvent.id)))
+    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
 
 
 @dataclass(frozen=True)
@@ -258,8 +296,7 @@ class LookupResult:
 
 
 def _guard(session: Session, sender_id: str, target: str) -> LookupGuard:
-    guard = session.scalar(select(LookupGuard).where(LookupGuard.sender_id == sender_id,
-                                                     LookupGuard.target == target))
+    guard = session.scalar(select(LookupGuard).where(LookupGuard.sender_id == sender_id, LookupGuard.target == target))
     if guard is None:
         guard = LookupGuard(sender_id=sender_id, target=target, failures=0)
         session.add(guard)
@@ -312,8 +349,9 @@ def lookup_ticket(session: Session, sender_id: str, number: str, last4: str, now
 
 
 def remember_verified_phone(session: Session, sender_id: str, phone: str) -> None:
-    exists = session.scalar(select(VerifiedPhone.id).where(VerifiedPhone.sender_id == sender_id,
-                                                           VerifiedPhone.phone == phone))
+    exists = session.scalar(
+        select(VerifiedPhone.id).where(VerifiedPhone.sender_id == sender_id, VerifiedPhone.phone == phone)
+    )
     if exists is None:
         session.add(VerifiedPhone(sender_id=sender_id, phone=phone))
 
@@ -321,5 +359,8 @@ def remember_verified_phone(session: Session, sender_id: str, phone: str) -> Non
 def my_tickets(session: Session, sender_id: str, limit: int = 10) -> list[Ticket]:
     """Tickets whose contact phone this conversation has proved, newest first."""
     phones = select(VerifiedPhone.phone).where(VerifiedPhone.sender_id == sender_id)
-    return list(session.scalars(select(Ticket).where(Ticket.contact_phone.in_(phones))
-                                .order_by(Ticket.created_at.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Ticket).where(Ticket.contact_phone.in_(phones)).order_by(Ticket.created_at.desc()).limit(limit)
+        )
+    )

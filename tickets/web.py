@@ -34,8 +34,14 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_OFFSET = 1_000_000_000
 LIST_FILTERS = frozenset({"grid", "state", "priority", "overdue", "limit", "offset"})
-FILTER_LABELS = {"grid": "网格", "state": "状态", "priority": "优先级", "overdue": "是否超时", "limit": "每页条数",
-                 "offset": "起始位置"}
+FILTER_LABELS = {
+    "grid": "网格",
+    "state": "状态",
+    "priority": "优先级",
+    "overdue": "是否超时",
+    "limit": "每页条数",
+    "offset": "起始位置",
+}
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +79,14 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
 
 
 def event_json(event: TicketEvent) -> dict[str, Any]:
-    return {"at": _iso(event.at), "actor": event.actor, "kind": event.kind, "from_state": event.from_state,
-            "to_state": event.to_state, "note": event.note}
+    return {
+        "at": _iso(event.at),
+        "actor": event.actor,
+        "kind": event.kind,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "note": event.note,
+    }
 
 
 def _detail(session: Session, ticket: Ticket) -> dict[str, Any]:

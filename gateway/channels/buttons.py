@@ -12,8 +12,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from griddesk.db import session_scope
 from conversations.models import Author, Conversation, Message
+from griddesk.db import session_scope
 
 _NUMBER = re.compile(r"^\s*([1-9]|[１-９])\s*$")
 
@@ -33,8 +33,10 @@ def resolve_choice(session: Session, conversation_id: int, text: str) -> str:
         return text
     index = int(match.group(1).translate(str.maketrans("１２３４５６７８９", "123456789"))) - 1
     last = session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id, Message.author != Author.CUSTOMER)
-        .order_by(Message.seq.desc()).limit(1)
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.author != Author.CUSTOMER)
+        .order_by(Message.seq.desc())
+        .limit(1)
     ).first()
     buttons = buttons_of(last) if last is not None else []
     return buttons[index]["payload"] if index < len(buttons) else text

@@ -10,117 +10,212 @@ from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
 from handoff.rating import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE
 
-_STATUS = {"type": "object", "properties": {
-    "owner": {"type": "string", "enum": ["bot", "queued", "human", "closed"]},
-    "grid": {"type": ["object", "null"]}, "position": {"type": ["integer", "null"]},
-    "eta_seconds": {"type": ["integer", "null"]}, "agent_name": {"type": ["string", "null"]},
-    "handoff_id": {"type": ["integer", "null"]}, "rating_pending": {"type": "boolean"}}}
-_SENDER = {"name": "sender", "in": "query", "required": True,
-           "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+_STATUS = {
+    "type": "object",
+    "properties": {
+        "owner": {"type": "string", "enum": ["bot", "queued", "human", "closed"]},
+        "grid": {"type": ["object", "null"]},
+        "position": {"type": ["integer", "null"]},
+        "eta_seconds": {"type": ["integer", "null"]},
+        "agent_name": {"type": ["string", "null"]},
+        "handoff_id": {"type": ["integer", "null"]},
+        "rating_pending": {"type": "boolean"},
+    },
+}
+_SENDER = {
+    "name": "sender",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+}
 
 
 CHANNEL_PATHS: dict[str, Any] = {
-        "/webhooks/rest/webhook": {
-            "post": {
-                "summary": "Rasa REST channel: send a customer message, get the replies",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "required": ["sender", "message"],
-                        "properties": {
-                            "sender": {"type": "string", "minLength": 1, "maxLength": 128},
-                            "message": {"type": "string", "minLength": 1},
-                            "metadata": {"type": "object"},
-                        },
-                    }}},
+    "/webhooks/rest/webhook": {
+        "post": {
+            "summary": "Rasa REST channel: send a customer message, get the replies",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["sender", "message"],
+                            "properties": {
+                                "sender": {"type": "string", "minLength": 1, "maxLength": 128},
+                                "message": {"type": "string", "minLength": 1},
+                                "metadata": {"type": "object"},
+                            },
+                        }
+                    }
                 },
-                "responses": {
-                    "200": {
-                        "description": "Replies in Rasa's format (header X-GridDesk-Degraded when the bot was unreachable)",
-                        "content": {"application/json": {"schema": {
-                            "type": "array",
-                            "items": {"type": "object", "required": ["recipient_id"], "properties": {
-                                "recipient_id": {"type": "string"},
-                                "text": {"type": "string"},
-                                "buttons": {"type": "array", "items": {"type": "object", "properties": {
-                                    "title": {"type": "string"}, "payload": {"type": "string"}}}},
-                                "custom": {},
-                                "image": {"type": "string"},
-                            }},
-                        }}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Replies in Rasa's format (header X-GridDesk-Degraded when the bot was unreachable)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["recipient_id"],
+                                    "properties": {
+                                        "recipient_id": {"type": "string"},
+                                        "text": {"type": "string"},
+                                        "buttons": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "title": {"type": "string"},
+                                                    "payload": {"type": "string"},
+                                                },
+                                            },
+                                        },
+                                        "custom": {},
+                                        "image": {"type": "string"},
+                                    },
+                                },
+                            }
+                        }
                     },
-                    "400": error("Invalid JSON or body"),
-                    "413": error("Message or body too large"),
-                    "422": error("Fields of the wrong type, empty or with control characters"),
                 },
-            }
-        },
-        "/webhooks/rest/history": {
-            "get": {
-                "summary": "The customer's own transcript after a sequence number (chat page polling)",
-                "description": "The sender id is the customer's credential, as in Rasa's REST channel.",
-                "parameters": [
-                    {"name": "sender", "in": "query", "required": True,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": 128}},
-                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-                ],
-                "responses": {
-                    "200": {"description": "Messages in order",
-                            "content": {"application/json": {"schema": {
-                                "type": "object", "required": ["messages"],
-                                "properties": {"messages": {"type": "array", "items": {
-                                    "type": "object", "properties": {
-                                        "seq": {"type": "integer"}, "author": {"type": "string"},
-                                        "text": {"type": ["string", "null"]}, "payload": {},
-                                        "created_at": {"type": "string", "format": "date-time"}}}}}}}}},
-                    "400": error("after is not a whole number"),
-                    "422": error("Missing or invalid sender"),
+                "400": error("Invalid JSON or body"),
+                "413": error("Message or body too large"),
+                "422": error("Fields of the wrong type, empty or with control characters"),
+            },
+        }
+    },
+    "/webhooks/rest/history": {
+        "get": {
+            "summary": "The customer's own transcript after a sequence number (chat page polling)",
+            "description": "The sender id is the customer's credential, as in Rasa's REST channel.",
+            "parameters": [
+                {
+                    "name": "sender",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 },
-            }
-        },
-    "/webhooks/telegram": {"post": {
-        "summary": "Telegram Bot API webhook (setWebhook with secret_token = GRIDDESK_TELEGRAM_SECRET)",
-        "description": "Updates as the Bot API sends them: messages, /start, callback queries. Replies go out "
-                       "through the Bot API (sendMessage with inline keyboards). Mounted when "
-                       "GRIDDESK_TELEGRAM_TOKEN is set.",
-        "parameters": [{"name": "X-Telegram-Bot-Api-Secret-Token", "in": "header", "required": True,
-                        "schema": {"type": "string"}}],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-        "responses": {"200": {"description": "Taken (or ignored: a replay, an unsupported update)"},
-                      "400": error("Malformed update"), "401": error("Missing or wrong secret token"),
-                      "413": error("Update too large")}}},
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "Messages in order",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["messages"],
+                                "properties": {
+                                    "messages": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "seq": {"type": "integer"},
+                                                "author": {"type": "string"},
+                                                "text": {"type": ["string", "null"]},
+                                                "payload": {},
+                                                "created_at": {"type": "string", "format": "date-time"},
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": error("after is not a whole number"),
+                "422": error("Missing or invalid sender"),
+            },
+        }
+    },
+    "/webhooks/telegram": {
+        "post": {
+            "summary": "Telegram Bot API webhook (setWebhook with secret_token = GRIDDESK_TELEGRAM_SECRET)",
+            "description": "Updates as the Bot API sends them: messages, /start, callback queries. Replies go out "
+            "through the Bot API (sendMessage with inline keyboards). Mounted when "
+            "GRIDDESK_TELEGRAM_TOKEN is set.",
+            "parameters": [
+                {
+                    "name": "X-Telegram-Bot-Api-Secret-Token",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": {"description": "Taken (or ignored: a replay, an unsupported update)"},
+                "400": error("Malformed update"),
+                "401": error("Missing or wrong secret token"),
+                "413": error("Update too large"),
+            },
+        }
+    },
     "/webhooks/wecom": {
         "get": {
             "summary": "WeCom callback URL verification (echostr)",
-            "parameters": [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
-                           for n in ("msg_signature", "timestamp", "nonce", "echostr")],
-            "responses": {"200": {"description": "The decrypted echostr (text/plain)"},
-                          "400": error("Malformed parameters"), "401": error("Wrong signature")}},
+            "parameters": [
+                {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                for n in ("msg_signature", "timestamp", "nonce", "echostr")
+            ],
+            "responses": {
+                "200": {"description": "The decrypted echostr (text/plain)"},
+                "400": error("Malformed parameters"),
+                "401": error("Wrong signature"),
+            },
+        },
         "post": {
             "summary": "WeCom callback: an encrypted message from a customer",
             "description": "Signature check and AES-256-CBC decryption as the platform documents; replies go "
-                           "out through the message API. Mounted when the GRIDDESK_WECOM_* settings are set.",
-            "parameters": [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
-                           for n in ("msg_signature", "timestamp", "nonce")],
+            "out through the message API. Mounted when the GRIDDESK_WECOM_* settings are set.",
+            "parameters": [
+                {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                for n in ("msg_signature", "timestamp", "nonce")
+            ],
             "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
-            "responses": {"200": {"description": "Taken"}, "400": error("Malformed or undecryptable message"),
-                          "401": error("Wrong signature or replayed message")}},
+            "responses": {
+                "200": {"description": "Taken"},
+                "400": error("Malformed or undecryptable message"),
+                "401": error("Wrong signature or replayed message"),
+            },
+        },
     },
-    "/webhooks/rest/status": {"get": {
-        "summary": "The customer's queue status: owner, position, estimated wait, agent, rating due",
-        "parameters": [_SENDER],
-        "responses": {"200": _json("Status", _STATUS), "422": _error("Missing or invalid sender")}}},
-    "/webhooks/rest/live": {"get": {
-        "summary": "Customer websocket: messages after `after`, then live messages and status",
-        "parameters": [_SENDER, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
-        "responses": {"101": {"description": "Switching protocols"}, "422": _error("Missing or invalid sender")}}},
-    "/webhooks/rest/rating": {"post": {
-        "summary": f"Rate a closed handoff ({MIN_SCORE}–{MAX_SCORE}, optional comment)",
-        "requestBody": _body({"sender": {"type": "string"}, "handoff_id": {"type": "integer"},
-                              "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
-                              "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS}},
-                             ["sender", "handoff_id", "score"]),
-        "responses": {"204": {"description": "Recorded"}, "404": _error("not_found: not this sender's closed handoff"),
-                      "409": _error("already_rated"), "422": _error("invalid_rating · invalid_comment")}}},
+    "/webhooks/rest/status": {
+        "get": {
+            "summary": "The customer's queue status: owner, position, estimated wait, agent, rating due",
+            "parameters": [_SENDER],
+            "responses": {"200": _json("Status", _STATUS), "422": _error("Missing or invalid sender")},
+        }
+    },
+    "/webhooks/rest/live": {
+        "get": {
+            "summary": "Customer websocket: messages after `after`, then live messages and status",
+            "parameters": [_SENDER, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+            "responses": {"101": {"description": "Switching protocols"}, "422": _error("Missing or invalid sender")},
+        }
+    },
+    "/webhooks/rest/rating": {
+        "post": {
+            "summary": f"Rate a closed handoff ({MIN_SCORE}–{MAX_SCORE}, optional comment)",
+            "requestBody": _body(
+                {
+                    "sender": {"type": "string"},
+                    "handoff_id": {"type": "integer"},
+                    "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
+                    "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS},
+                },
+                ["sender", "handoff_id", "score"],
+            ),
+            "responses": {
+                "204": {"description": "Recorded"},
+                "404": _error("not_found: not this sender's closed handoff"),
+                "409": _error("already_rated"),
+                "422": _error("invalid_rating · invalid_comment"),
+            },
+        }
+    },
 }

@@ -14,6 +14,7 @@ the transcript still shows).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,11 +24,10 @@ from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from griddesk.db import rows_changed, run_in_session
-from conversations.hub import OUTBOUND_TOPIC
+from conversations.hub import OUTBOUND_TOPIC, hub_key
 from conversations.models import Author, Conversation, Message
 from conversations.transcript import message_dict
-from conversations.hub import hub_key
+from griddesk.db import rows_changed, run_in_session
 from griddesk.web.tasks import background
 
 log = logging.getLogger(__name__)
@@ -47,15 +47,18 @@ def _pending(session: Session, channels: list[str]) -> list[tuple[int, str, str,
     rows = session.execute(
         select(Conversation.id, Conversation.sender_id, Conversation.channel, Conversation.delivered_seq)
         .where(Conversation.channel.in_(channels), Conversation.last_seq > Conversation.delivered_seq)
-        .order_by(Conversation.updated_at).limit(BATCH)
+        .order_by(Conversation.updated_at)
+        .limit(BATCH)
     )
     return [(cid, sender, channel, delivered) for cid, sender, channel, delivered in rows]
 
 
 def _undelivered(session: Session, conversation_id: int, after: int) -> list[dict[str, Any]]:
     messages = session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
-        .order_by(Message.seq).limit(200)
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > after)
+        .order_by(Message.seq)
+        .limit(200)
     )
     return [message_dict(m) for m in messages]
 
@@ -117,7 +120,7 @@ class Relay:
                     await _advance(conversation_id, message["seq"], delivered)  # give it back
                     failures = self._failures.get(conversation_id, 0) + 1
                     self._failures[conversation_id] = failures
-                    pause = min(MAX_BACKOFF, 2.0 ** failures)
+                    pause = min(MAX_BACKOFF, 2.0**failures)
                     self._retry_at[conversation_id] = time.monotonic() + pause
                     log.warning("delivery to %s failed (%s); retrying in %.0f s", sender_id, exc, pause)
                     return sent
@@ -144,10 +147,8 @@ class Relay:
                 except Exception:
                     log.exception("relay pass failed; retrying")
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                except TimeoutError:
-                    pass
         finally:
             subscription.close()
             listener.cancel()

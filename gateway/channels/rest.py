@@ -13,17 +13,16 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from conversations.transcript import message_dict, transcript
+from gateway.channels import is_platform_sender
+from gateway.inbox import Incoming, inbox_key
 from griddesk.db import run_in_session, utcnow
 from griddesk.fields import clean_text
-from griddesk.web.json import read_json_object
-from griddesk.web.params import after_seq, check_sender
-from gateway.channels import is_platform_sender
 from griddesk.web.errors import ApiError
-from griddesk.web.json import json_response
-from gateway.inbox import Incoming, inbox_key
-from handoff.queue import touch_customer
-from conversations.transcript import message_dict, transcript
+from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
+from griddesk.web.params import after_seq, check_sender
+from handoff.queue import touch_customer
 
 MAX_BODY_BYTES = 256 * 1024
 SEQ_HEADER = "X-GridDesk-Seq"
@@ -78,8 +77,12 @@ def web_sender(value: object, status: int = 422) -> str:
     """A web client's sender id: Rasa's rules (``check_sender``) and never a messaging app's conversation."""
     sender = check_sender(value, status)
     if is_platform_sender(sender):
-        raise ApiError(status, "invalid_sender", "会话标识（sender）不能以 tg: 或 wecom: 开头（这些会话属于消息渠道）。",
-                       field="sender")
+        raise ApiError(
+            status,
+            "invalid_sender",
+            "会话标识（sender）不能以 tg: 或 wecom: 开头（这些会话属于消息渠道）。",
+            field="sender",
+        )
     return sender
 
 

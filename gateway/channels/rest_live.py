@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -79,7 +80,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
 
     reader = asyncio.create_task(watch_client())
     try:
-        while page := await run_in_session(lambda session: _page(session, sender, last_seq)):
+        while page := await run_in_session(partial(_page, sender=sender, after=last_seq)):
             for message in page:
                 await ws.send_json({"type": "message", "message": message})
                 last_seq = message["seq"]
@@ -89,7 +90,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
                 if event["message"]["seq"] <= last_seq:
                     continue
                 if event["message"]["seq"] > last_seq + 1:  # a gap (events raced the backlog): fill it
-                    for message in await run_in_session(lambda session: _page(session, sender, last_seq)):
+                    for message in await run_in_session(partial(_page, sender=sender, after=last_seq)):
                         if message["seq"] < event["message"]["seq"]:
                             await ws.send_json({"type": "message", "message": message})
                 last_seq = event["message"]["seq"]

@@ -31,13 +31,13 @@ import socketio
 from aiohttp import web
 from sqlalchemy import select
 
-from griddesk.db import session_scope
-from handoff import messages
+from conversations.models import Conversation
 from gateway.channels.relay import relay_key
 from gateway.inbox import Incoming, inbox_key
-from conversations.models import Conversation
+from griddesk.db import session_scope
 from griddesk.fields import CONTROL_CHARS
 from griddesk.web.keys import settings_key
+from handoff import messages
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,10 @@ def bot_utterances(message: dict[str, Any]) -> list[Utterance]:
         utterances.append({"attachment": attachment})
     elements = payload.get("elements")
     if isinstance(elements, list):
-        utterances.extend({"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": e}}}
-                          for e in elements)
+        utterances.extend(
+            {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": e}}}
+            for e in elements
+        )
     custom = payload.get("custom")
     if isinstance(custom, dict) and custom and "griddesk" not in custom:
         utterances.append(custom)
@@ -93,8 +95,13 @@ def _quick_replies(buttons: object) -> list[dict[str, str]]:
     for button in buttons:
         if isinstance(button, dict) and isinstance(button.get("title"), str):
             payload = button.get("payload")
-            replies.append({"content_type": "text", "title": button["title"],
-                            "payload": payload if isinstance(payload, str) else button["title"]})
+            replies.append(
+                {
+                    "content_type": "text",
+                    "title": button["title"],
+                    "payload": payload if isinstance(payload, str) else button["title"],
+                }
+            )
     return replies
 
 
@@ -266,8 +273,13 @@ socketio_key = web.AppKey("socketio_channel", SocketIOChannel)
 
 def setup(app: web.Application) -> None:
     """Serve the Socket.IO channel at ``/socket.io/`` and register it with the relay (call after the relay is set)."""
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins=cors_policy(app[settings_key].widget_origins),
-                               max_http_buffer_size=MAX_PACKET_BYTES, logger=False, engineio_logger=False)
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=cors_policy(app[settings_key].widget_origins),
+        max_http_buffer_size=MAX_PACKET_BYTES,
+        logger=False,
+        engineio_logger=False,
+    )
     channel = SocketIOChannel(app, sio)
     sio.attach(app, socketio_path=PATH)
     app[socketio_key] = channel

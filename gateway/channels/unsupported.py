@@ -10,12 +10,12 @@ import asyncio
 
 from aiohttp import web
 
-from griddesk.db import session_scope, utcnow
-from handoff import messages
 from conversations.live import publish_messages
 from conversations.models import Author, Message, MessageStatus
 from conversations.notices import tell_customer
 from conversations.transcript import append_messages, get_or_create_conversation
+from griddesk.db import session_scope, utcnow
+from handoff import messages
 
 
 def record_unsupported(sender: str, channel: str, label: str) -> tuple[int, list[Message]]:

@@ -41,9 +41,7 @@ def _depth_and_text_ok(value: object) -> bool:
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
                 return False
-            children: Iterable[object] = (
-                [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            )
+            children: Iterable[object] = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
     return True
 
@@ -96,8 +94,9 @@ def _opens_too_deep(raw: bytes) -> bool:
     return False
 
 
-async def read_json_object(request: web.Request, max_bytes: int, *, allowed: Iterable[str] | None = None,
-                           empty_ok: bool = True) -> dict[str, Any]:
+async def read_json_object(
+    request: web.Request, max_bytes: int, *, allowed: Iterable[str] | None = None, empty_ok: bool = True
+) -> dict[str, Any]:
     """The request body as a JSON object; ``ApiError`` 400 (not JSON, not an object, unknown field) or 413.
 
     ``allowed`` lists the only keys a body may have (a misspelt optional field is refused, not dropped);
@@ -119,6 +118,10 @@ async def read_json_object(request: web.Request, max_bytes: int, *, allowed: Ite
     if allowed is not None:
         unknown = sorted(set(body) - set(allowed))
         if unknown:
-            raise ApiError(422, "invalid_field", f"未知字段「{unknown[0][:64]}」；可用字段：{'、'.join(sorted(allowed))}。",
-                           field=unknown[0][:64])
+            raise ApiError(
+                422,
+                "invalid_field",
+                f"未知字段「{unknown[0][:64]}」；可用字段：{'、'.join(sorted(allowed))}。",
+                field=unknown[0][:64],
+            )
     return body

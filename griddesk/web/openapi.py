@@ -7,8 +7,10 @@ from typing import Any
 
 def error(description: str) -> dict[str, Any]:
     """A JSON error response ``{"error": {"code", "message"}}``."""
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def json_content(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -16,8 +18,12 @@ def json_content(description: str, schema: dict[str, Any] | None = None) -> dict
 
 
 def json_body(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "required": required or [], "properties": properties}}}}
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "required": required or [], "properties": properties}}
+        },
+    }
 
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -38,10 +44,21 @@ STAFF_ERRORS: dict[str, Any] = {
     "403": error("forbidden: wrong role or not your grid · csrf: missing or wrong X-CSRF-Token"),
 }
 
-def staff(method: str, summary: str, responses: dict[str, Any], *, parameters: list[dict[str, Any]] | None = None,
-           body: dict[str, Any] | None = None, state_errors: dict[str, Any] | None = None) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "security": SESSION,
-                                 "responses": {**responses, **STAFF_ERRORS, **(state_errors or {})}}
+
+def staff(
+    method: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    parameters: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    state_errors: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": SESSION,
+        "responses": {**responses, **STAFF_ERRORS, **(state_errors or {})},
+    }
     if parameters:
         operation["parameters"] = parameters
     if body:

@@ -21,8 +21,10 @@ from pathlib import Path
 from aiohttp import web
 
 KIT_STATIC = Path(__file__).resolve().parent / "static"
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            "frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'"
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,7 +63,7 @@ def compose(skeleton: Path, *, title: str, main: Path, scripts: list[str], curre
             return html.escape(title)
         if name == "main":
             return fragment
-        before = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
+        before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
         indent = before if before.isspace() else ""
         return f"\n{indent}".join(f'<script src="{html.escape(src)}"></script>' for src in scripts)
 

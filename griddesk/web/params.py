@@ -65,6 +65,10 @@ def check_sender(value: object, status: int = 422) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(status, "invalid_sender", "会话标识（sender）必须是非空文字。", field="sender")
     if len(value) > MAX_SENDER_CHARS or CONTROL_CHARS.search(value) or has_surrogate(value):
-        raise ApiError(status, "invalid_sender",
-                       f"会话标识（sender）无效：最多 {MAX_SENDER_CHARS} 个字符，不能含控制字符。", field="sender")
+        raise ApiError(
+            status,
+            "invalid_sender",
+            f"会话标识（sender）无效：最多 {MAX_SENDER_CHARS} 个字符，不能含控制字符。",
+            field="sender",
+        )
     return value.strip()

@@ -46,8 +46,9 @@ def background(name: str, work: Callable[[web.Application], Awaitable[object]]) 
     return context
 
 
-def periodic(name: str, work: Callable[[web.Application], Awaitable[object]],
-             seconds: Callable[[web.Application], float]) -> CleanupContext:
+def periodic(
+    name: str, work: Callable[[web.Application], Awaitable[object]], seconds: Callable[[web.Application], float]
+) -> CleanupContext:
     """A cleanup-context entry running ``work(app)`` now and then every ``seconds(app)``; a failed pass is
     logged and the next one runs on time."""
 

@@ -6,12 +6,12 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.actors import actor_for_account
 from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
-from handoff.models import Handoff
 from griddesk.web.errors import ApiError
-from accounts.actors import actor_for_account
+from handoff.models import Handoff
 from handoff.ownership import HandoffNotFound
 
 STAFF = (Role.AGENT, Role.MANAGER, Role.ADMIN)
@@ -42,8 +42,11 @@ def visible_handoff(session: Session, principal: Principal, handoff_id: int) -> 
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         raise HandoffNotFound()
-    if principal.role is Role.ADMIN or handoff.grid_code in principal.grid_codes \
-            or handoff.agent_id == principal.account_id:
+    if (
+        principal.role is Role.ADMIN
+        or handoff.grid_code in principal.grid_codes
+        or handoff.agent_id == principal.account_id
+    ):
         return handoff
     raise not_your_grid()
 

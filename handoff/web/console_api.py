@@ -30,10 +30,10 @@ from griddesk.web.keys import settings_key
 from griddesk.web.params import after_seq, path_id
 from grids.models import Grid
 from handoff import messages
+from handoff.assignment import accept, close, hand_back, handoff_view, my_chats, record_agent_message, transfer
 from handoff.labels import REASON_LABELS
 from handoff.live import publish_queue_change, publish_status
 from handoff.proposals import propose_from_handoff
-from handoff.assignment import accept, close, hand_back, handoff_view, my_chats, record_agent_message, transfer
 from handoff.queue import grid_queue
 from handoff.web.access import can_read_conversation, not_your_grid, staff, visible_grids, visible_handoff
 from handoff.web.serialize import chat_dict, queue_item_dict
@@ -73,8 +73,10 @@ def chats_snapshot(session: Session, principal: Principal) -> list[dict[str, Any
 
 def messages_after(session: Session, conversation_id: int, after: int) -> list[dict[str, Any]]:
     rows = session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id, Message.seq > after)
-        .order_by(Message.seq).limit(PAGE)
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > after)
+        .order_by(Message.seq)
+        .limit(PAGE)
     )
     return [message_dict(m) for m in rows]
 
@@ -97,11 +99,16 @@ async def get_handoff(request: web.Request) -> web.Response:
         visible_handoff(session, principal, handoff_id)
         view = handoff_view(session, handoff_id)
         return {
-            "handoff_id": view.handoff_id, "conversation_id": view.conversation_id, "status": str(view.status),
-            "grid": {"code": view.grid_code, "name": view.grid_name}, "reason": str(view.reason),
-            "reason_label": REASON_LABELS.get(str(view.reason), str(view.reason)), "packet": view.packet,
+            "handoff_id": view.handoff_id,
+            "conversation_id": view.conversation_id,
+            "status": str(view.status),
+            "grid": {"code": view.grid_code, "name": view.grid_name},
+            "reason": str(view.reason),
+            "reason_label": REASON_LABELS.get(str(view.reason), str(view.reason)),
+            "packet": view.packet,
             "agent": {"id": view.agent_id, "name": view.agent_name} if view.agent_id else None,
-            "events": view.events, "messages": messages_after(session, view.conversation_id, 0),
+            "events": view.events,
+            "messages": messages_after(session, view.conversation_id, 0),
         }
 
     return json_response(await run_in_session(work))
@@ -123,13 +130,15 @@ async def get_messages(request: web.Request) -> web.Response:
 # --- what an agent does with a chat -------------------------------------------------------------
 
 
-async def after_change(request: web.Request, conversation_id: int, grids: list[str] | None,
-                       told: list[Message]) -> None:
+async def after_change(
+    request: web.Request, conversation_id: int, grids: list[str] | None, told: list[Message]
+) -> None:
     """Tell the customer's sockets, the consoles and the waiting customers what changed."""
     publish_messages(request.app, conversation_id, told)
     await publish_queue_change(request.app, grids)
     sender = await run_in_session(
-        lambda s: s.scalar(select(Conversation.sender_id).where(Conversation.id == conversation_id)))
+        lambda s: s.scalar(select(Conversation.sender_id).where(Conversation.id == conversation_id))
+    )
     if sender:
         await publish_status(request.app, sender, conversation_id)
 
@@ -152,8 +161,9 @@ async def post_accept(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     principal = await staff(request)
     handoff_id = handoff_id_of(request)
-    text = fields.text(await body_of(request), "text", "回复内容",
-                       max_chars=request.app[settings_key].max_message_chars, required=True)
+    text = fields.text(
+        await body_of(request), "text", "回复内容", max_chars=request.app[settings_key].max_message_chars, required=True
+    )
 
     def work(session: Session) -> tuple[int, Message]:
         visible_handoff(session, principal, handoff_id)

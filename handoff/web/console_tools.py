@@ -18,9 +18,9 @@ from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from grids.models import AgentStatus, Grid
+from handoff.assignment import agent_loads, set_agent_status
 from handoff.canned import canned_replies
 from handoff.live import publish_queue_change
-from handoff.assignment import agent_loads, set_agent_status
 from handoff.ticket_draft import ticket_draft
 from handoff.web.access import actor, staff, visible_grids, visible_handoff
 from handoff.web.console_api import body_of, detach, handoff_id_of
@@ -36,8 +36,9 @@ STATUS_LABELS = {"online": "在线", "away": "暂离", "offline": "离线"}
 async def get_ticket_draft(request: web.Request) -> web.Response:
     principal = await staff(request)
     handoff_id = handoff_id_of(request)
-    return json_response(await run_in_session(
-        lambda session: ticket_draft(session, visible_handoff(session, principal, handoff_id))))
+    return json_response(
+        await run_in_session(lambda session: ticket_draft(session, visible_handoff(session, principal, handoff_id)))
+    )
 
 
 async def post_ticket(request: web.Request) -> web.Response:
@@ -45,10 +46,14 @@ async def post_ticket(request: web.Request) -> web.Response:
     handoff_id = handoff_id_of(request)
     body = await body_of(request)
     values = {
-        "category": body.get("category"), "description": body.get("description"),
-        "contact_phone": body.get("contact_phone"), "region": body.get("region"),
-        "contact_name": body.get("contact_name") or "客户", "amount_yuan": body.get("amount") or None,
-        "customer_tier": body.get("customer_tier"), "actor": actor(principal),
+        "category": body.get("category"),
+        "description": body.get("description"),
+        "contact_phone": body.get("contact_phone"),
+        "region": body.get("region"),
+        "contact_name": body.get("contact_name") or "客户",
+        "amount_yuan": body.get("amount") or None,
+        "customer_tier": body.get("customer_tier"),
+        "actor": actor(principal),
     }
     new, by = intake.new_ticket({k: v for k, v in values.items() if v is not None})
 
@@ -57,8 +62,9 @@ async def post_ticket(request: web.Request) -> web.Response:
         sender = session.scalar(select(Conversation.sender_id).where(Conversation.id == handoff.conversation_id))
         ticket = tickets.open_ticket(session, replace(new, sender_id=sender), actor=by)
         handoff.packet = {**handoff.packet, "ticket_number": ticket.number}
-        told = tell_customer(session, handoff.conversation_id,
-                             f"已为您登记工单 {ticket.number}，处理进展可随时在这里查询。")
+        told = tell_customer(
+            session, handoff.conversation_id, f"已为您登记工单 {ticket.number}，处理进展可随时在这里查询。"
+        )
         return ticket.number, handoff.conversation_id, detach(told, session)
 
     number, conversation_id, told = await run_in_session(work)
@@ -79,8 +85,10 @@ async def get_canned(request: web.Request) -> web.Response:
     principal = await staff(request)
 
     def work(session: Session) -> list[dict[str, Any]]:
-        return [{"id": r.id, "title": r.title, "text": r.text, "grid": r.grid_code}
-                for r in canned_replies(session, visible_grids(principal))]
+        return [
+            {"id": r.id, "title": r.title, "text": r.text, "grid": r.grid_code}
+            for r in canned_replies(session, visible_grids(principal))
+        ]
 
     return json_response({"items": await run_in_session(work)})
 

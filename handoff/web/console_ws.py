@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -22,13 +23,12 @@ from sqlalchemy.orm import Session
 from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role, same_origin
+from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub_key
 from griddesk.db import run_in_session, utcnow
+from griddesk.web.errors import ApiError
+from handoff.assignment import touch_agent
 from handoff.web.access import STAFF, can_read_conversation
 from handoff.web.console_api import chats_snapshot, messages_after, queue_snapshot
-from griddesk.web.errors import ApiError
-from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic
-from handoff.assignment import touch_agent
-from conversations.hub import hub_key
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4096
@@ -52,14 +52,21 @@ class ConsoleConnection:
 
     async def send_snapshots(self, chats_only: bool = False) -> None:
         if not chats_only:
-            await self.send({"type": "queue", "items": await run_in_session(lambda session: queue_snapshot(session, self.principal))})
-        await self.send({"type": "chats", "items": await run_in_session(lambda session: chats_snapshot(session, self.principal))})
+            await self.send(
+                {
+                    "type": "queue",
+                    "items": await run_in_session(lambda session: queue_snapshot(session, self.principal)),
+                }
+            )
+        await self.send(
+            {"type": "chats", "items": await run_in_session(lambda session: chats_snapshot(session, self.principal))}
+        )
 
     async def catch_up(self, conversation_id: int) -> None:
         """Send the messages after the last one sent (a page at a time)."""
         while True:
             after = self.last_seq[conversation_id]
-            messages = await run_in_session(lambda session: messages_after(session, conversation_id, after))
+            messages = await run_in_session(partial(messages_after, conversation_id=conversation_id, after=after))
             for message in messages:
                 await self.send({"type": "message", "conversation_id": conversation_id, "message": message})
                 self.last_seq[conversation_id] = message["seq"]
@@ -68,7 +75,9 @@ class ConsoleConnection:
 
     async def subscribe(self, conversation_id: object, after: object) -> None:
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
-            await self.send({"type": "error", "code": "invalid_subscribe", "message": "会话编号（conversation_id）必须是整数。"})
+            await self.send(
+                {"type": "error", "code": "invalid_subscribe", "message": "会话编号（conversation_id）必须是整数。"}
+            )
             return
         after = after if isinstance(after, int) and not isinstance(after, bool) and after >= 0 else 0
 
@@ -144,9 +153,12 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
     forward = asyncio.create_task(connection.forward_events())
     alive = asyncio.create_task(connection.keep_alive())
     try:
-        await connection.send({"type": "hello", "account": {"id": principal.account_id,
-                                                              "name": principal.display_name,
-                                                              "role": str(principal.role)}})
+        await connection.send(
+            {
+                "type": "hello",
+                "account": {"id": principal.account_id, "name": principal.display_name, "role": str(principal.role)},
+            }
+        )
         await connection.send_snapshots()
         async for frame in ws:
             if frame.type is WSMsgType.TEXT:

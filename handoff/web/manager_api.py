@@ -14,8 +14,8 @@ from griddesk.db import run_in_session, utcnow
 from griddesk.web.json import json_response
 from griddesk.web.params import path_id
 from grids.models import Grid
-from handoff.live import publish_queue_change
 from handoff.assignment import agent_loads
+from handoff.live import publish_queue_change
 from handoff.queue import grid_queue
 from handoff.sweep import acknowledge_alert, open_alerts_by_grid
 from handoff.web.access import manager, visible_grids
@@ -32,13 +32,16 @@ def manager_snapshot(session: Session, principal: Principal) -> dict[str, Any]:
     alerts = open_alerts_by_grid(session, codes)
     cards = []
     for grid in sorted(grids, key=lambda g: g.code):
-        cards.append({
-            "code": grid.code, "name": grid.name,
-            "first_response_seconds": grid.handoff_policy().first_response_seconds,
-            "queue": [queue_item_dict(item) for item in queue if item.grid_code == grid.code],
-            "agents": [load_dict(load) for load in loads if grid.code in load.grid_codes],
-            "alerts": [alert_dict(alert) for alert in alerts.get(grid.code, [])],
-        })
+        cards.append(
+            {
+                "code": grid.code,
+                "name": grid.name,
+                "first_response_seconds": grid.handoff_policy().first_response_seconds,
+                "queue": [queue_item_dict(item) for item in queue if item.grid_code == grid.code],
+                "agents": [load_dict(load) for load in loads if grid.code in load.grid_codes],
+                "alerts": [alert_dict(alert) for alert in alerts.get(grid.code, [])],
+            }
+        )
     return {"grids": cards}
 
 
@@ -52,7 +55,8 @@ async def post_alert_ack(request: web.Request) -> web.Response:
     principal = await manager(request)
     alert_id = path_id(request, "alert_id", "找不到该提醒。")
     body = await run_in_session(
-        lambda session: alert_dict(acknowledge_alert(session, alert_id, visible_grids(principal), utcnow())))
+        lambda session: alert_dict(acknowledge_alert(session, alert_id, visible_grids(principal), utcnow()))
+    )
     await publish_queue_change(request.app, [body["grid"]])
     return json_response(body)
 

@@ -19,69 +19,154 @@ _STATE_ERRORS: dict[str, Any] = {
     "404": _error("not_found"),
     "409": _error("already_taken · at_capacity · not_assigned · invalid_transition"),
 }
-_MESSAGE = {"type": "object", "properties": {
-    "seq": {"type": "integer"}, "author": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
-    "text": {"type": ["string", "null"]}, "payload": {}, "created_at": {"type": "string", "format": "date-time"}}}
+_MESSAGE = {
+    "type": "object",
+    "properties": {
+        "seq": {"type": "integer"},
+        "author": {"type": "string", "enum": ["customer", "bot", "agent", "system"]},
+        "text": {"type": ["string", "null"]},
+        "payload": {},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
 
-def _staff(method: str, summary: str, responses: dict[str, Any], *, parameters: list[dict[str, Any]] | None = None,
-           body: dict[str, Any] | None = None, state_errors: bool = False) -> dict[str, Any]:
-    return _staff_operation(method, summary, responses, parameters=parameters, body=body,
-                            state_errors=_STATE_ERRORS if state_errors else None)
+
+def _staff(
+    method: str,
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    parameters: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    state_errors: bool = False,
+) -> dict[str, Any]:
+    return _staff_operation(
+        method,
+        summary,
+        responses,
+        parameters=parameters,
+        body=body,
+        state_errors=_STATE_ERRORS if state_errors else None,
+    )
 
 
 HANDOFF_PATHS: dict[str, Any] = {
-    "/api/v1/console/queue": _staff("get", "Waiting conversations of my grids (admins: all)",
-                                    {"200": _json("Queue items")}),
+    "/api/v1/console/queue": _staff(
+        "get", "Waiting conversations of my grids (admins: all)", {"200": _json("Queue items")}
+    ),
     "/api/v1/console/chats": _staff("get", "My accepted conversations", {"200": _json("Chats")}),
     "/api/v1/console/handoffs/{handoff_id}": _staff(
-        "get", "A handoff: packet, events, transcript", {"200": _json("Handoff")},
-        parameters=[_HANDOFF_ID], state_errors=True),
+        "get",
+        "A handoff: packet, events, transcript",
+        {"200": _json("Handoff")},
+        parameters=[_HANDOFF_ID],
+        state_errors=True,
+    ),
     "/api/v1/console/conversations/{conversation_id}/messages": _staff(
-        "get", "Messages of a conversation after a sequence number",
-        {"200": _json("Messages", {"type": "object", "properties": {"messages": {"type": "array", "items": _MESSAGE}}})},
-        parameters=[{"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}]),
+        "get",
+        "Messages of a conversation after a sequence number",
+        {
+            "200": _json(
+                "Messages", {"type": "object", "properties": {"messages": {"type": "array", "items": _MESSAGE}}}
+            )
+        },
+        parameters=[
+            {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+        ],
+    ),
     "/api/v1/console/handoffs/{handoff_id}/accept": _staff(
-        "post", "Accept a waiting conversation (exactly one agent wins)", {"200": _json("The chat")},
-        parameters=[_HANDOFF_ID], state_errors=True),
+        "post",
+        "Accept a waiting conversation (exactly one agent wins)",
+        {"200": _json("The chat")},
+        parameters=[_HANDOFF_ID],
+        state_errors=True,
+    ),
     "/api/v1/console/handoffs/{handoff_id}/messages": _staff(
-        "post", "Send a message to the customer", {"201": _json("Its seq")}, parameters=[_HANDOFF_ID],
-        body=_body({"text": {"type": "string", "minLength": 1}}, ["text"]), state_errors=True),
+        "post",
+        "Send a message to the customer",
+        {"201": _json("Its seq")},
+        parameters=[_HANDOFF_ID],
+        body=_body({"text": {"type": "string", "minLength": 1}}, ["text"]),
+        state_errors=True,
+    ),
     "/api/v1/console/handoffs/{handoff_id}/transfer": _staff(
-        "post", "Transfer to another grid's queue or to another agent, with a note", {"200": _json("Done")},
-        parameters=[_HANDOFF_ID], state_errors=True,
-        body=_body({"grid": {"type": "string"}, "agent_id": {"type": "integer"}, "note": {"type": "string"}})),
+        "post",
+        "Transfer to another grid's queue or to another agent, with a note",
+        {"200": _json("Done")},
+        parameters=[_HANDOFF_ID],
+        state_errors=True,
+        body=_body({"grid": {"type": "string"}, "agent_id": {"type": "integer"}, "note": {"type": "string"}}),
+    ),
     "/api/v1/console/handoffs/{handoff_id}/hand-back": _staff(
-        "post", "Hand the conversation back to the bot", {"200": _json("Done")}, parameters=[_HANDOFF_ID],
-        body=_body({"note": {"type": "string"}}), state_errors=True),
+        "post",
+        "Hand the conversation back to the bot",
+        {"200": _json("Done")},
+        parameters=[_HANDOFF_ID],
+        body=_body({"note": {"type": "string"}}),
+        state_errors=True,
+    ),
     "/api/v1/console/handoffs/{handoff_id}/close": _staff(
-        "post", "Close; the customer is asked for a rating", {"200": _json("Done")}, parameters=[_HANDOFF_ID],
-        state_errors=True),
+        "post",
+        "Close; the customer is asked for a rating",
+        {"200": _json("Done")},
+        parameters=[_HANDOFF_ID],
+        state_errors=True,
+    ),
     "/api/v1/console/handoffs/{handoff_id}/ticket-draft": _staff(
-        "get", "Ticket fields pre-filled from the packet and the transcript", {"200": _json("Draft")},
-        parameters=[_HANDOFF_ID], state_errors=True),
+        "get",
+        "Ticket fields pre-filled from the packet and the transcript",
+        {"200": _json("Draft")},
+        parameters=[_HANDOFF_ID],
+        state_errors=True,
+    ),
     "/api/v1/console/handoffs/{handoff_id}/ticket": _staff(
-        "post", "Open a ticket from the conversation", {"201": _json("The ticket number"),
-                                                          "422": _error("invalid_field")},
-        parameters=[_HANDOFF_ID], state_errors=True, body=_body({
-            "category": {"type": "string"}, "description": {"type": "string"}, "contact_phone": {"type": "string"},
-            "contact_name": {"type": "string"}, "region": {"type": "string"}, "amount": {"type": ["string", "number"]},
-        }, ["category", "description", "contact_phone", "region"])),
+        "post",
+        "Open a ticket from the conversation",
+        {"201": _json("The ticket number"), "422": _error("invalid_field")},
+        parameters=[_HANDOFF_ID],
+        state_errors=True,
+        body=_body(
+            {
+                "category": {"type": "string"},
+                "description": {"type": "string"},
+                "contact_phone": {"type": "string"},
+                "contact_name": {"type": "string"},
+                "region": {"type": "string"},
+                "amount": {"type": ["string", "number"]},
+            },
+            ["category", "description", "contact_phone", "region"],
+        ),
+    ),
     "/api/v1/console/kb/search": _staff(
-        "get", "Search the knowledge base to insert an answer", {"200": _json("Hits"), "400": _error("invalid_query")},
-        parameters=[{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
-                    {"name": "grid", "in": "query", "schema": {"type": "string"}}]),
+        "get",
+        "Search the knowledge base to insert an answer",
+        {"200": _json("Hits"), "400": _error("invalid_query")},
+        parameters=[
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+            {"name": "grid", "in": "query", "schema": {"type": "string"}},
+        ],
+    ),
     "/api/v1/console/canned-replies": _staff("get", "Canned replies of my grids", {"200": _json("Replies")}),
     "/api/v1/console/transfer-targets": _staff("get", "Grids and agents to transfer to", {"200": _json("Targets")}),
     "/api/v1/console/status": _staff(
-        "post", "Set my availability", {"200": _json("The status"), "422": _error("invalid_status")},
-        body=_body({"status": {"type": "string", "enum": ["online", "away", "offline"]}}, ["status"])),
-    "/api/v1/console/manager": _staff("get", "Grid manager's view: queue, agent load, SLA alerts (manager, admin)",
-                                      {"200": _json("Grid cards")}),
+        "post",
+        "Set my availability",
+        {"200": _json("The status"), "422": _error("invalid_status")},
+        body=_body({"status": {"type": "string", "enum": ["online", "away", "offline"]}}, ["status"]),
+    ),
+    "/api/v1/console/manager": _staff(
+        "get", "Grid manager's view: queue, agent load, SLA alerts (manager, admin)", {"200": _json("Grid cards")}
+    ),
     "/api/v1/console/alerts/{alert_id}/ack": _staff(
-        "post", "Acknowledge an SLA alert of my grids (manager, admin)", {"200": _json("The alert"),
-                                                                         "404": _error("not_found")},
-        parameters=[{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}]),
-    "/api/v1/console/ws": _staff("get", "Console websocket (queue, chats, messages, alerts); Origin must be the "
-                                        "gateway's", {"101": {"description": "Switching protocols"}}),
+        "post",
+        "Acknowledge an SLA alert of my grids (manager, admin)",
+        {"200": _json("The alert"), "404": _error("not_found")},
+        parameters=[{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    ),
+    "/api/v1/console/ws": _staff(
+        "get",
+        "Console websocket (queue, chats, messages, alerts); Origin must be the gateway's",
+        {"101": {"description": "Switching protocols"}},
+    ),
 }

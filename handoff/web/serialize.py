@@ -17,34 +17,57 @@ def _iso(moment: datetime | None) -> str | None:
 
 def queue_item_dict(item: QueueItem) -> dict[str, Any]:
     return {
-        "handoff_id": item.handoff_id, "conversation_id": item.conversation_id,
+        "handoff_id": item.handoff_id,
+        "conversation_id": item.conversation_id,
         "grid": {"code": item.grid_code, "name": item.grid_name},
-        "reason": str(item.reason), "reason_label": REASON_LABELS.get(str(item.reason), str(item.reason)),
-        "position": item.position, "waited_seconds": item.waited_seconds, "queued_at": _iso(item.queued_at),
+        "reason": str(item.reason),
+        "reason_label": REASON_LABELS.get(str(item.reason), str(item.reason)),
+        "position": item.position,
+        "waited_seconds": item.waited_seconds,
+        "queued_at": _iso(item.queued_at),
         "offered_agent": {"id": item.offered_agent_id, "name": item.offered_agent_name}
-        if item.offered_agent_id else None,
-        "profile": item.profile, "preview": item.preview, "channel": item.channel,
+        if item.offered_agent_id
+        else None,
+        "profile": item.profile,
+        "preview": item.preview,
+        "channel": item.channel,
     }
 
 
 def chat_dict(chat: Chat) -> dict[str, Any]:
     return {
-        "handoff_id": chat.handoff_id, "conversation_id": chat.conversation_id,
+        "handoff_id": chat.handoff_id,
+        "conversation_id": chat.conversation_id,
         "grid": {"code": chat.grid_code, "name": chat.grid_name},
         "customer": chat.profile.get("name") or f"访客 {chat.sender_id[-6:]}",
-        "accepted_at": _iso(chat.accepted_at), "last_seq": chat.last_seq, "channel": chat.channel,
-        "waiting_reply": chat.waiting_reply, "profile": chat.profile,
+        "accepted_at": _iso(chat.accepted_at),
+        "last_seq": chat.last_seq,
+        "channel": chat.channel,
+        "waiting_reply": chat.waiting_reply,
+        "profile": chat.profile,
     }
 
 
 def load_dict(load: AgentLoad) -> dict[str, Any]:
-    return {"id": load.account_id, "name": load.name, "status": str(load.status), "active_chats": load.active_chats,
-            "max_chats": load.max_chats, "skills": list(load.skills), "grids": list(load.grid_codes)}
+    return {
+        "id": load.account_id,
+        "name": load.name,
+        "status": str(load.status),
+        "active_chats": load.active_chats,
+        "max_chats": load.max_chats,
+        "skills": list(load.skills),
+        "grids": list(load.grid_codes),
+    }
 
 
 def alert_dict(alert: Alert) -> dict[str, Any]:
-    return {"id": alert.id, "grid": alert.grid_code, "kind": alert.kind, "step": alert.step,
-            "message": alert.message, "created_at": _iso(alert.created_at), "handoff_id": alert.handoff_id,
-            "ticket_id": alert.ticket_id}
-
-
+    return {
+        "id": alert.id,
+        "grid": alert.grid_code,
+        "kind": alert.kind,
+        "step": alert.step,
+        "message": alert.message,
+        "created_at": _iso(alert.created_at),
+        "handoff_id": alert.handoff_id,
+        "ticket_id": alert.ticket_id,
+    }

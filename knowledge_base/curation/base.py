@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.principals import Principal
+from griddesk.db import rows_changed
 from knowledge_base.curation_errors import FaqConflict, FaqNotFound, NotAllowed, VersionNotFound
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 
@@ -31,8 +32,9 @@ class FaqDraft:
 
     @classmethod
     def of(cls, row: Faq | FaqVersion) -> FaqDraft:
-        return cls(row.question, list(row.similar_questions or []), row.answer, row.category, row.grid,
-                   row.overrides_id)
+        return cls(
+            row.question, list(row.similar_questions or []), row.answer, row.category, row.grid, row.overrides_id
+        )
 
 
 def author_of(actor: Actor) -> str:
@@ -90,7 +92,7 @@ def claim(session: Session, faq: Faq, expected_version: int | None) -> None:
         .values(version=Faq.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         current = session.scalar(select(Faq.version).where(Faq.id == faq.id))
         if current is None:
             raise FaqNotFound(faq.id)
@@ -98,13 +100,19 @@ def claim(session: Session, faq: Faq, expected_version: int | None) -> None:
     session.refresh(faq)  # the state we now hold
 
 
-def add_version(session: Session, faq: Faq, content: FaqDraft, source: str, actor: Actor,
-                note: str = "") -> FaqVersion:
+def add_version(session: Session, faq: Faq, content: FaqDraft, source: str, actor: Actor, note: str = "") -> FaqVersion:
     newest = session.scalar(select(func.max(FaqVersion.number)).where(FaqVersion.faq_id == faq.id)) or 0
     row = FaqVersion(
-        faq_id=faq.id, number=newest + 1, question=content.question,
-        similar_questions=list(content.similar_questions), answer=content.answer, category=content.category,
-        grid=content.grid, overrides_id=content.overrides_id, source=source, author=author_of(actor),
+        faq_id=faq.id,
+        number=newest + 1,
+        question=content.question,
+        similar_questions=list(content.similar_questions),
+        answer=content.answer,
+        category=content.category,
+        grid=content.grid,
+        overrides_id=content.overrides_id,
+        source=source,
+        author=author_of(actor),
         note=note,
     )
     session.add(row)

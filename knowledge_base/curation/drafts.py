@@ -40,22 +40,25 @@ def validate_draft(draft: FaqDraft) -> FaqDraft:
             raise InvalidDraft(name, f"{name} 必须是文本")
     if not isinstance(draft.grid, str | None):
         raise InvalidDraft("grid", "grid 必须是文本")
-    if draft.overrides_id is not None and (isinstance(draft.overrides_id, bool)
-                                           or not isinstance(draft.overrides_id, int)):
+    if draft.overrides_id is not None and (
+        isinstance(draft.overrides_id, bool) or not isinstance(draft.overrides_id, int)
+    ):
         raise InvalidDraft("overrides_id", "overrides_id 必须是 FAQ 编号")
     if not isinstance(draft.similar_questions, list | tuple) or not all(
         isinstance(s, str) for s in draft.similar_questions
     ):
         raise InvalidDraft("similar_questions", "相似问题必须是文本列表")
     try:
-        fields = clean_fields(draft.question or "", draft.similar_questions, draft.answer or "",
-                              draft.category or "", draft.grid)
+        fields = clean_fields(
+            draft.question or "", draft.similar_questions, draft.answer or "", draft.category or "", draft.grid
+        )
     except FieldError as exc:
         raise InvalidDraft(exc.field, str(exc)) from None
     if draft.overrides_id is not None and fields.grid is None:
         raise InvalidDraft("overrides_id", "只有网格专属的 FAQ 才能覆盖全局 FAQ")
-    return FaqDraft(fields.question, list(fields.similar_questions), fields.answer, fields.category,
-                    fields.grid, draft.overrides_id)
+    return FaqDraft(
+        fields.question, list(fields.similar_questions), fields.answer, fields.category, fields.grid, draft.overrides_id
+    )
 
 
 def _check_references(session: Session, draft: FaqDraft, faq_id: int | None = None) -> None:
@@ -80,8 +83,13 @@ def create_faq(session: Session, draft: FaqDraft, actor: Actor, note: str = "", 
     """A new FAQ as a draft (version 1): customers do not see it until it is published."""
     draft = validate_draft(draft)
     _check_references(session, draft)
-    faq = Faq(external_id=_external_id(session, draft), status=FaqStatus.DRAFT, version=1,
-              review=Review.DRAFT, similar_questions=[])
+    faq = Faq(
+        external_id=_external_id(session, draft),
+        status=FaqStatus.DRAFT,
+        version=1,
+        review=Review.DRAFT,
+        similar_questions=[],
+    )
     show(faq, draft)
     session.add(faq)
     session.flush()
@@ -92,8 +100,15 @@ def create_faq(session: Session, draft: FaqDraft, actor: Actor, note: str = "", 
     return faq
 
 
-def save_draft(session: Session, faq_id: int, draft: FaqDraft, actor: Actor, expected_version: int,
-               note: str = "", source: str = "edit") -> Faq:
+def save_draft(
+    session: Session,
+    faq_id: int,
+    draft: FaqDraft,
+    actor: Actor,
+    expected_version: int,
+    note: str = "",
+    source: str = "edit",
+) -> Faq:
     """Save ``draft`` as the FAQ's new pending draft (a submitted or rejected draft goes back to
     ``review=draft``: it needs submitting again). ``expected_version`` is the ``Faq.version`` the
     editor started from; if someone changed the FAQ since, :class:`FaqConflict` and nothing is written."""
@@ -112,8 +127,9 @@ def save_draft(session: Session, faq_id: int, draft: FaqDraft, actor: Actor, exp
     return faq
 
 
-def add_similar_questions(session: Session, faq_id: int, questions: Sequence[str], actor: Actor,
-                          source: str = "edit", note: str = "") -> Faq:
+def add_similar_questions(
+    session: Session, faq_id: int, questions: Sequence[str], actor: Actor, source: str = "edit", note: str = ""
+) -> Faq:
     """Add ``questions`` (those it does not already have) as similar questions, in one new version.
 
     Published at once when the FAQ is published without a pending draft and the actor may publish
@@ -131,8 +147,7 @@ def add_similar_questions(session: Session, faq_id: int, questions: Sequence[str
         return faq
     content = validate_draft(replace(base, similar_questions=[*base.similar_questions, *fresh]))
     note = note or "添加相似问题: " + "、".join(fresh)
-    publish_now = (faq.status == FaqStatus.PUBLISHED and faq.draft_version is None
-                   and actor_may_publish(actor, faq))
+    publish_now = faq.status == FaqStatus.PUBLISHED and faq.draft_version is None and actor_may_publish(actor, faq)
     claim(session, faq, None)
     ensure_baseline(session, faq)
     row = add_version(session, faq, content, source, actor, note)
@@ -151,7 +166,6 @@ def add_similar_questions(session: Session, faq_id: int, questions: Sequence[str
     return faq
 
 
-def add_similar_question(session: Session, faq_id: int, question: str, actor: Actor,
-                         source: str = "edit") -> Faq:
+def add_similar_question(session: Session, faq_id: int, question: str, actor: Actor, source: str = "edit") -> Faq:
     """Add one similar question (see :func:`add_similar_questions`)."""
     return add_similar_questions(session, faq_id, [question], actor, source=source)

@@ -38,8 +38,7 @@ def _require_pending(faq: Faq) -> None:
         raise InvalidTransition("这条 FAQ 没有等待审核的草稿", str(faq.review))
 
 
-def approve(session: Session, faq_id: int, actor: Actor, note: str = "",
-            expected_version: int | None = None) -> Faq:
+def approve(session: Session, faq_id: int, actor: Actor, note: str = "", expected_version: int | None = None) -> Faq:
     """Approve the submitted draft: it is published at once."""
     faq = get_faq(session, faq_id)
     _require_pending(faq)
@@ -54,8 +53,7 @@ def approve(session: Session, faq_id: int, actor: Actor, note: str = "",
     return faq
 
 
-def reject(session: Session, faq_id: int, actor: Actor, note: str,
-           expected_version: int | None = None) -> Faq:
+def reject(session: Session, faq_id: int, actor: Actor, note: str, expected_version: int | None = None) -> Faq:
     """Send the submitted draft back with a note saying why (the draft stays, marked rejected)."""
     faq = get_faq(session, faq_id)
     _require_pending(faq)
@@ -69,8 +67,7 @@ def reject(session: Session, faq_id: int, actor: Actor, note: str,
     return faq
 
 
-def publish(session: Session, faq_id: int, actor: Actor, expected_version: int | None = None,
-            note: str = "") -> Faq:
+def publish(session: Session, faq_id: int, actor: Actor, expected_version: int | None = None, note: str = "") -> Faq:
     """Publish the pending draft (or, for an archived FAQ without a draft, its last published
     version again). One transaction: the live row, its pointers and the event."""
     faq = get_faq(session, faq_id)
@@ -89,8 +86,7 @@ def publish(session: Session, faq_id: int, actor: Actor, expected_version: int |
     return faq
 
 
-def restore(session: Session, faq_id: int, number: int, actor: Actor,
-            expected_version: int | None = None) -> Faq:
+def restore(session: Session, faq_id: int, number: int, actor: Actor, expected_version: int | None = None) -> Faq:
     """Publish the content of version ``number`` again, as a new version (source ``restore``), in one
     step; a pending draft is superseded (it stays in the history)."""
     faq = get_faq(session, faq_id)
@@ -106,8 +102,7 @@ def restore(session: Session, faq_id: int, number: int, actor: Actor,
     return faq
 
 
-def archive(session: Session, faq_id: int, actor: Actor, expected_version: int | None = None,
-            note: str = "") -> Faq:
+def archive(session: Session, faq_id: int, actor: Actor, expected_version: int | None = None, note: str = "") -> Faq:
     """Withdraw the FAQ: customers stop seeing it; its history stays (publish brings it back)."""
     faq = get_faq(session, faq_id)
     require_publish(actor, faq)

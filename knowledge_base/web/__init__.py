@@ -27,8 +27,9 @@ PAGES = {  # URL → (title, also its link's text in the navigation; page name: 
 
 def compose_page(url: str) -> str:
     title, name = PAGES[url]
-    return compose(SKELETON, title=title, main=STATIC / f"{name}.main.html", scripts=[f"/static/kb/{name}.js"],
-                   current=url)
+    return compose(
+        SKELETON, title=title, main=STATIC / f"{name}.main.html", scripts=[f"/static/kb/{name}.js"], current=url
+    )
 
 
 def add_routes(app: web.Application) -> None:

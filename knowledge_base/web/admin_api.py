@@ -18,12 +18,18 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.principals import Principal
-from knowledge_base.web import files as kb_admin_files, inbox as kb_admin_inbox
-from griddesk.db import run_in_session
 from griddesk import fields
+from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
-from griddesk.web.params import bad_parameter
 from griddesk.web.json import json_response
+from griddesk.web.params import bad_parameter
+from knowledge_base import history as faq_history
+from knowledge_base import usage
+from knowledge_base.curation import base, drafts, finding, review
+from knowledge_base.labels import FIELD_LABELS
+from knowledge_base.models import Faq, FaqStatus, FaqVersion, Review
+from knowledge_base.web import files as kb_admin_files
+from knowledge_base.web import inbox as kb_admin_inbox
 from knowledge_base.web.common import (
     body,
     check_grid,
@@ -36,11 +42,6 @@ from knowledge_base.web.common import (
     readable_faq,
     refresh_index,
 )
-from knowledge_base import usage
-from knowledge_base.curation import base, drafts, finding, review
-from knowledge_base import history as faq_history
-from knowledge_base.labels import FIELD_LABELS
-from knowledge_base.models import Faq, FaqStatus, FaqVersion, Review
 
 MAX_NOTE_CHARS = 500
 MAX_QUERY_CHARS = 200
@@ -55,18 +56,32 @@ _REVIEWS = {"none", *(r.value for r in Review if r.value)}
 
 
 def _content(source: Faq | FaqVersion) -> dict[str, Any]:
-    return {"question": source.question, "similar_questions": list(source.similar_questions or []),
-            "answer": source.answer, "category": source.category, "grid": source.grid,
-            "overrides_id": source.overrides_id}
+    return {
+        "question": source.question,
+        "similar_questions": list(source.similar_questions or []),
+        "answer": source.answer,
+        "category": source.category,
+        "grid": source.grid,
+        "overrides_id": source.overrides_id,
+    }
 
 
 def faq_summary(faq: Faq, used: dict[str, int] | None = None) -> dict[str, Any]:
     return {
-        "id": faq.id, "external_id": faq.external_id, "question": faq.question,
-        "similar_count": len(faq.similar_questions or []), "category": faq.category, "grid": faq.grid,
-        "overrides_id": faq.overrides_id, "status": str(faq.status), "review": str(faq.review),
-        "version": faq.version, "published_version": faq.published_version, "draft_version": faq.draft_version,
-        "updated_at": faq.updated_at.isoformat(), "usage": used or {},
+        "id": faq.id,
+        "external_id": faq.external_id,
+        "question": faq.question,
+        "similar_count": len(faq.similar_questions or []),
+        "category": faq.category,
+        "grid": faq.grid,
+        "overrides_id": faq.overrides_id,
+        "status": str(faq.status),
+        "review": str(faq.review),
+        "version": faq.version,
+        "published_version": faq.published_version,
+        "draft_version": faq.draft_version,
+        "updated_at": faq.updated_at.isoformat(),
+        "usage": used or {},
     }
 
 
@@ -78,8 +93,15 @@ def faq_detail(session: Session, principal: Principal, faq: Faq) -> dict[str, An
     return {
         **faq_summary(faq),
         "live": _content(faq) if faq.published_version is not None else None,
-        "draft": {**_content(draft), "number": draft.number, "author": draft.author, "note": draft.note,
-                  "created_at": draft.created_at.isoformat()} if draft is not None else None,
+        "draft": {
+            **_content(draft),
+            "number": draft.number,
+            "author": draft.author,
+            "note": draft.note,
+            "created_at": draft.created_at.isoformat(),
+        }
+        if draft is not None
+        else None,
         "review_note": rejection,
         "may_edit": may_edit_scope(principal, faq.grid),
         "may_publish": base.may_publish(principal, faq),
@@ -88,8 +110,6 @@ def faq_detail(session: Session, principal: Principal, faq: Faq) -> dict[str, An
 
 
 # --- parsing ------------------------------------------------------------------------------------
-
-
 
 
 def _string(raw: dict[str, Any], name: str) -> str:
@@ -117,8 +137,12 @@ def parse_draft(raw: dict[str, Any]) -> base.FaqDraft:
         raise fields.invalid("similar_questions", FIELD_LABELS["similar_questions"], "必须是文字的列表")
     grid = _string(raw, "grid").strip() or None
     draft = base.FaqDraft(
-        question=_string(raw, "question"), similar_questions=list(similar), answer=_string(raw, "answer"),
-        category=_string(raw, "category"), grid=grid, overrides_id=_optional_int(raw, "overrides_id"),
+        question=_string(raw, "question"),
+        similar_questions=list(similar),
+        answer=_string(raw, "answer"),
+        category=_string(raw, "category"),
+        grid=grid,
+        overrides_id=_optional_int(raw, "overrides_id"),
     )
     return drafts.validate_draft(draft)
 
@@ -149,9 +173,17 @@ async def list_faqs(request: web.Request) -> web.Response:
     visible = None if principal.role is Role.ADMIN else list(principal.grid_codes)
 
     def work(session: Session) -> dict[str, Any]:
-        faqs, total = finding.find_faqs(session, text=text, category=category, grid=grid, status=status,
-                                         review=review, limit=limit, offset=offset,
-                                         visible_grids=visible)
+        faqs, total = finding.find_faqs(
+            session,
+            text=text,
+            category=category,
+            grid=grid,
+            status=status,
+            review=review,
+            limit=limit,
+            offset=offset,
+            visible_grids=visible,
+        )
         used = usage.usage_totals(session, [f.id for f in faqs])
         return {"items": [faq_summary(f, used.get(f.id)) for f in faqs], "total": total}
 
@@ -185,7 +217,9 @@ async def put_draft(request: web.Request) -> web.Response:
     raw = await body(request)
     expected = raw.get("expected_version")
     if not isinstance(expected, int) or isinstance(expected, bool) or not 0 <= expected < 10**12:
-        raise fields.invalid("expected_version", FIELD_LABELS["expected_version"], "必须是整数（开始编辑时问答的 version）")
+        raise fields.invalid(
+            "expected_version", FIELD_LABELS["expected_version"], "必须是整数（开始编辑时问答的 version）"
+        )
     draft = parse_draft(raw)
     _check_scope(principal, draft)
     note = _note(raw)
@@ -212,8 +246,9 @@ async def post_submit(request: web.Request) -> web.Response:
     return json_response(await run_in_session(work))
 
 
-async def _publishing(request: web.Request, act: Callable[[Session, int, Principal, dict[str, Any]], object]) \
-        -> web.Response:
+async def _publishing(
+    request: web.Request, act: Callable[[Session, int, Principal, dict[str, Any]], object]
+) -> web.Response:
     """Run a publishing action (approve, reject, publish, restore, archive) for someone allowed to publish."""
     principal = await curator(request)
     faq_id_ = faq_id(request)
@@ -240,8 +275,9 @@ async def post_reject(request: web.Request) -> web.Response:
 
 async def post_publish(request: web.Request) -> web.Response:
     def act(session: Session, faq_id_: int, principal: Principal, raw: dict[str, Any]) -> None:
-        review.publish(session, faq_id_, principal, expected_version=_optional_int(raw, "expected_version"),
-                         note=_note(raw))
+        review.publish(
+            session, faq_id_, principal, expected_version=_optional_int(raw, "expected_version"), note=_note(raw)
+        )
 
     return await _publishing(request, act)
 

@@ -17,15 +17,16 @@ from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
 from griddesk.web import params
-from griddesk.web.params import path_id
 from griddesk.web.errors import ApiError
 from griddesk.web.json import read_json_object
-from knowledge_base.web.keys import kb_key
+from griddesk.web.params import path_id
 from knowledge_base.curation import base
 from knowledge_base.models import Faq
+from knowledge_base.web.keys import kb_key
 
 CURATORS = (Role.MANAGER, Role.ADMIN)
 MAX_BODY_BYTES = 256 * 1024  # a draft: answer ≤ 5,000 characters, up to 100 similar questions
+
 
 async def curator(request: web.Request) -> Principal:
     """A logged-in manager or admin (CSRF checked on unsafe methods); 401/403 otherwise."""
@@ -44,8 +45,14 @@ def faq_id(request: web.Request) -> int:
     return path_id(request, "faq_id", "找不到该 FAQ。", code="faq_not_found")
 
 
-QUERY_LABELS = {"limit": "每页条数", "offset": "起始位置", "a": "版本号 a", "b": "版本号 b", "days": "天数",
-                "k": "返回条数（k）"}
+QUERY_LABELS = {
+    "limit": "每页条数",
+    "offset": "起始位置",
+    "a": "版本号 a",
+    "b": "版本号 b",
+    "days": "天数",
+    "k": "返回条数（k）",
+}
 
 
 def query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -53,8 +60,12 @@ def query_int(request: web.Request, name: str, default: int, low: int, high: int
 
 
 def ids(value: object, name: str = "item_ids", limit: int = 500) -> list[int]:
-    if not isinstance(value, list) or not value or len(value) > limit \
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 10**12 for v in value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(value) > limit
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 10**12 for v in value)
+    ):
         raise ApiError(422, "invalid_field", f"问题编号列表：必须是 1 到 {limit} 个编号。", field=name)
     return list(dict.fromkeys(value))
 

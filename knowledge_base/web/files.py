@@ -19,10 +19,10 @@ from aiohttp import BodyPartReader, web
 from griddesk.db import session_scope
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from knowledge_base.web.common import admin, refresh_index
 from knowledge_base import importer
 from knowledge_base.curation.base import author_of
 from knowledge_base.export import export_faqs
+from knowledge_base.web.common import admin, refresh_index
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # multipart framing around the file (boundaries, part headers) on top of the file itself
@@ -62,16 +62,27 @@ async def read_upload(request: web.Request, field: str = "file") -> tuple[bytes,
 
 def report_json(report: importer.ImportReport) -> dict[str, Any]:
     """The row-by-row report: ``{"ok", "rows", "errors": [{"line", "field", "reason"}], "warnings", …}``."""
-    return {**report.as_dict(),
-            "errors": [{"line": e.line, "field": getattr(e, "field", "") or "", "reason": e.reason}
-                       for e in report.errors[:MAX_LISTED]]}
+    return {
+        **report.as_dict(),
+        "errors": [
+            {"line": e.line, "field": getattr(e, "field", "") or "", "reason": e.reason}
+            for e in report.errors[:MAX_LISTED]
+        ],
+    }
 
 
 def _invalid(report: dict[str, Any]) -> web.Response:
     count = report.get("error_count", len(report["errors"]))
-    return json_response({"error": {"code": "invalid_import",
-                                    "message": f"文件有 {count} 处问题, 没有导入任何内容; 请按报告修改后重新上传"},
-                          **report}, status=422)
+    return json_response(
+        {
+            "error": {
+                "code": "invalid_import",
+                "message": f"文件有 {count} 处问题, 没有导入任何内容; 请按报告修改后重新上传",
+            },
+            **report,
+        },
+        status=422,
+    )
 
 
 async def post_validate(request: web.Request) -> web.Response:
@@ -115,11 +126,14 @@ async def get_export(request: web.Request) -> web.Response:
     archived = request.query.get("archived", "") in {"1", "true"}
     data = await asyncio.to_thread(_export, fmt, archived)
     stamp = datetime.now(ZoneInfo(_ZONE)).strftime("%Y%m%d")
-    return web.Response(body=data, headers={
-        "Content-Type": EXPORT_TYPES[fmt],
-        "Content-Disposition": f'attachment; filename="griddesk-faqs-{stamp}.{fmt}"',
-        "Cache-Control": "no-store",
-    })
+    return web.Response(
+        body=data,
+        headers={
+            "Content-Type": EXPORT_TYPES[fmt],
+            "Content-Disposition": f'attachment; filename="griddesk-faqs-{stamp}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def add_routes(app: web.Application) -> None:

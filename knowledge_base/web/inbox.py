@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
+from knowledge_base import inbox
 from knowledge_base.web.common import (
     admin,
     body,
@@ -25,7 +26,6 @@ from knowledge_base.web.common import (
     refresh_index,
 )
 from knowledge_base.web.keys import kb_key
-from knowledge_base import inbox
 from knowledge_base.web.search_api import hits_json, k_of, search
 
 HIT_TEST_K = 5
@@ -40,11 +40,15 @@ async def get_hit_test(request: web.Request) -> web.Response:
     check_grid(principal, grid)
     result = await search(request, query, k_of(request, HIT_TEST_K), grid)
     thresholds = request.app[kb_key].thresholds
-    return json_response({
-        "query": query, "grid": grid, "decision": str(result.decision),
-        "thresholds": {"answer": thresholds.answer, "suggest": thresholds.suggest, "margin": thresholds.margin},
-        "hits": hits_json(result, thresholds),
-    })
+    return json_response(
+        {
+            "query": query,
+            "grid": grid,
+            "decision": str(result.decision),
+            "thresholds": {"answer": thresholds.answer, "suggest": thresholds.suggest, "margin": thresholds.margin},
+            "hits": hits_json(result, thresholds),
+        }
+    )
 
 
 async def get_inbox(request: web.Request) -> web.Response:

@@ -30,8 +30,10 @@ async def search(request: web.Request, query: str, k: int, grid: str | None) -> 
 
 def hits_json(result: SearchResult, thresholds: Thresholds) -> list[dict[str, Any]]:
     """Every hit with its scores and its band (what the bot would do with it: ``Thresholds.band``)."""
-    return [{**hit.as_dict(), "faq_id": hit.faq.id, "band": str(thresholds.band(rank, hit.score, result.decision))}
-            for rank, hit in enumerate(result.hits)]
+    return [
+        {**hit.as_dict(), "faq_id": hit.faq.id, "band": str(thresholds.band(rank, hit.score, result.decision))}
+        for rank, hit in enumerate(result.hits)
+    ]
 
 
 async def search_hits(request: web.Request, query: str, k: int, grid: str | None) -> list[dict[str, Any]]:
@@ -51,8 +53,7 @@ async def get_search(request: web.Request) -> web.Response:
     require_api_token(request)
     k, grid = k_of(request, DEFAULT_K), grid_of(request)
     result = await search(request, request.query.get("q", ""), k, grid)
-    return json_response({"decision": str(result.decision),
-                          "hits": hits_json(result, request.app[kb_key].thresholds)})
+    return json_response({"decision": str(result.decision), "hits": hits_json(result, request.app[kb_key].thresholds)})
 
 
 def add_routes(app: web.Application) -> None:

@@ -33,9 +33,14 @@ def db(settings, fast_hashing) -> Iterator[Session]:
         yield session
 
 
-def make_staff(session: Session, username: str = "zhang.wei", role: Role = Role.AGENT,
-               grids: tuple[str, ...] = ("cd-wuhou",), password: str | None = PASSWORD,
-               display_name: str = "张伟") -> Account:
+def make_staff(
+    session: Session,
+    username: str = "zhang.wei",
+    role: Role = Role.AGENT,
+    grids: tuple[str, ...] = ("cd-wuhou",),
+    password: str | None = PASSWORD,
+    display_name: str = "张伟",
+) -> Account:
     account = create_account(session, username, display_name, role, password)
     if role is not Role.ADMIN:
         make_agent(session, account, ["billing"], 3)

@@ -19,14 +19,38 @@ from tests.accounts.conftest import PASSWORD, T0, make_staff
 def run_cli(settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GRIDDESK_DATA_DIR": str(settings.data_dir)}
     env.pop("GRIDDESK_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "accounts", *args], input=stdin, capture_output=True,
-                          check=False, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "accounts", *args],
+        input=stdin,
+        capture_output=True,
+        check=False,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_create_makes_an_agent_in_its_grids_with_the_password_read_from_stdin(settings):
-    result = run_cli(settings, "create", "zhang.wei", "--name", "张伟", "--role", "agent", "--grid", "cd-wuhou",
-                     "--grid", "billing", "--skill", "billing", "--skill", "fault", "--max-chats", "4",
-                     stdin=PASSWORD + "\n")
+    result = run_cli(
+        settings,
+        "create",
+        "zhang.wei",
+        "--name",
+        "张伟",
+        "--role",
+        "agent",
+        "--grid",
+        "cd-wuhou",
+        "--grid",
+        "billing",
+        "--skill",
+        "billing",
+        "--skill",
+        "fault",
+        "--max-chats",
+        "4",
+        stdin=PASSWORD + "\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "已创建账号 zhang.wei" in result.stdout
     with session_scope() as session:
@@ -47,8 +71,9 @@ def test_create_refuses_a_short_password_and_writes_nothing(settings):
 
 
 def test_create_refuses_an_unknown_grid_and_a_taken_username(settings):
-    result = run_cli(settings, "create", "zhang.wei", "--name", "张伟", "--role", "agent", "--grid", "mars",
-                     stdin=PASSWORD + "\n")
+    result = run_cli(
+        settings, "create", "zhang.wei", "--name", "张伟", "--role", "agent", "--grid", "mars", stdin=PASSWORD + "\n"
+    )
     assert result.returncode == 1 and "未知网格: mars" in result.stderr
     with session_scope() as session:
         assert find_account(session, "zhang.wei") is None

@@ -21,7 +21,8 @@ def test_the_right_password_logs_in_whatever_the_case_of_the_username(db):
 
 
 def test_unknown_user_wrong_password_disabled_and_passwordless_accounts_get_the_same_error_after_the_same_work(
-        db, monkeypatch):
+    db, monkeypatch
+):
     make_staff(db)
     make_staff(db, "li.na", display_name="李娜", password=None)
     disabled = make_staff(db, "wang.fang", display_name="王芳")
@@ -43,8 +44,12 @@ def test_unknown_user_wrong_password_disabled_and_passwordless_accounts_get_the_
 
     monkeypatch.setattr(passwords, "_hasher", lambda: Counting())
     messages = []
-    for username, password in [("nobody", PASSWORD), ("zhang.wei", "wrong password!"),
-                               ("li.na", PASSWORD), ("wang.fang", PASSWORD)]:
+    for username, password in [
+        ("nobody", PASSWORD),
+        ("zhang.wei", "wrong password!"),
+        ("li.na", PASSWORD),
+        ("wang.fang", PASSWORD),
+    ]:
         before = len(verifications)
         with pytest.raises(InvalidCredentials) as info:
             authenticate(db, username, password, T0)

@@ -76,13 +76,18 @@ async def error_code(response) -> str:
 
 
 async def test_login_returns_the_account_and_a_csrf_token_and_sets_a_strict_httponly_secure_cookie(
-        aiohttp_client, settings, staff):
+    aiohttp_client, settings, staff
+):
     client = await aiohttp_client(make_app(settings))
     response = await client.post(LOGIN, json={"username": "zhang.wei", "password": PASSWORD})
     assert response.status == 200
     body = await response.json()
-    assert body["account"] == {"id": body["account"]["id"], "username": "zhang.wei", "display_name": "张伟",
-                               "role": "agent"}
+    assert body["account"] == {
+        "id": body["account"]["id"],
+        "username": "zhang.wei",
+        "display_name": "张伟",
+        "role": "agent",
+    }
     assert len(body["csrf_token"]) >= 43
     cookie = response.cookies[COOKIE_NAME]
     assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Strict" and cookie["path"] == "/"
@@ -128,8 +133,16 @@ async def test_the_fifth_failure_in_a_row_answers_429_locked(client):
     assert response.status == 429
 
 
-@pytest.mark.parametrize("body", ['{"username": "zhang.wei"}', "not json", "[]",
-                                  '{"username": 1, "password": "x"}', '{"username": "", "password": ""}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"username": "zhang.wei"}',
+        "not json",
+        "[]",
+        '{"username": 1, "password": "x"}',
+        '{"username": "", "password": ""}',
+    ],
+)
 async def test_a_malformed_login_body_is_422(client, body):
     response = await client.post(LOGIN, data=body, headers={"Content-Type": "application/json"})
     assert response.status == 422 and await error_code(response) == "invalid_body"
@@ -173,14 +186,16 @@ async def test_an_unsafe_request_from_another_origin_is_403_csrf_even_with_the_t
     for origin in ("https://evil.example", f"http://{host}:{port + 1}", "null"):
         response = await client.post("/api/v1/test/staff", headers={"X-CSRF-Token": csrf, "Origin": origin})
         assert response.status == 403 and await error_code(response) == "csrf", origin
-    response = await client.post("/api/v1/test/staff", headers={"X-CSRF-Token": csrf,
-                                                                "Origin": f"http://{host}:{port}"})
+    response = await client.post(
+        "/api/v1/test/staff", headers={"X-CSRF-Token": csrf, "Origin": f"http://{host}:{port}"}
+    )
     assert response.status == 200
 
 
 async def test_a_login_posted_from_another_origin_is_refused(client):
-    response = await client.post(LOGIN, json={"username": "zhang.wei", "password": PASSWORD},
-                                 headers={"Origin": "https://evil.example"})
+    response = await client.post(
+        LOGIN, json={"username": "zhang.wei", "password": PASSWORD}, headers={"Origin": "https://evil.example"}
+    )
     assert response.status == 403 and await error_code(response) == "csrf"
 
 

@@ -27,6 +27,7 @@ SATURDAY_MORNING = datetime(2026, 11, 28, 10, 0, tzinfo=SHANGHAI)  # billing (we
 def set_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
     def set_to(moment: datetime) -> None:
         monkeypatch.setattr(human, "now", lambda: moment)
+
     return set_to
 
 

@@ -22,8 +22,14 @@ from tests.actions.trackers import handoff_packets, responses, slot_values
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "ask_faq_tracker.json").read_text(encoding="utf-8"))
 
 
-def tracker(text: str, intent: str = "ask_faq", entities: list[dict] | None = None, misses: int = 0,
-            metadata: dict | None = None, **slots: object) -> Tracker:
+def tracker(
+    text: str,
+    intent: str = "ask_faq",
+    entities: list[dict] | None = None,
+    misses: int = 0,
+    metadata: dict | None = None,
+    **slots: object,
+) -> Tracker:
     state = copy.deepcopy(SNAPSHOT)
     state["latest_message"].update(text=text, intent={"name": intent, "confidence": 0.9}, entities=entities or [])
     state["events"][-1].update(text=text, parse_data={**state["latest_message"]})
@@ -102,8 +108,10 @@ async def test_a_middling_match_offers_three_candidates_and_none_of_these(kb):
 
 async def test_each_suggested_candidate_counts_as_suggested(kb):
     _, dispatcher = await run(ActionAnswerFaq(), "发票相关")
-    shown = [int(json.loads(b["payload"].removeprefix("/choose_faq"))["faq_id"])
-             for b in dispatcher.messages[0]["buttons"][:-1]]
+    shown = [
+        int(json.loads(b["payload"].removeprefix("/choose_faq"))["faq_id"])
+        for b in dispatcher.messages[0]["buttons"][:-1]
+    ]
     assert usage() == {(faq, "suggested"): 1 for faq in shown}
 
 
@@ -125,8 +133,12 @@ async def test_no_match_apologises_and_is_logged_for_curation(kb):
 
 async def test_choosing_a_suggestion_answers_that_faq_with_feedback_buttons_and_counts_it_chosen(kb):
     target = next(e for e in kb.index().entries if e.question == "客服电话是多少")
-    events, dispatcher = await run(ActionAnswerFaq(), f'/choose_faq{{"faq_id": "{target.id}"}}',
-                                   intent="choose_faq", entities=[{"entity": "faq_id", "value": str(target.id)}])
+    events, dispatcher = await run(
+        ActionAnswerFaq(),
+        f'/choose_faq{{"faq_id": "{target.id}"}}',
+        intent="choose_faq",
+        entities=[{"entity": "faq_id", "value": str(target.id)}],
+    )
     [message] = dispatcher.messages
     assert (message["response"], message["answer"]) == ("utter_faq_answer", "客服热线 400-800-1234。")
     assert message["buttons"] == feedback_buttons(target.id)
@@ -143,6 +155,7 @@ async def test_choosing_an_unknown_faq_falls_back(kb, value):
 
 
 # --- consecutive misses and the handoff ----------------------------------------------------------
+
 
 def set_miss_limit(code: str, limit: int) -> None:
     with session_scope() as session:
@@ -163,7 +176,8 @@ async def test_the_second_miss_in_a_row_says_so_then_hands_over_with_the_candida
     [packet] = handoff_packets(dispatcher)
     assert (packet["reason"], packet["grid"], packet["summary"]) == ("repeated_misses", "central", "量子纠缠")
     assert packet.get("faq_candidates", []) == [
-        {k: c[k] for k in ("faq_id", "question", "score")} for c in slot_values(events)["faq_candidates"]]
+        {k: c[k] for k in ("faq_id", "question", "score")} for c in slot_values(events)["faq_candidates"]
+    ]
     assert slot_values(events)["faq_misses"] == 0
 
 
@@ -174,8 +188,9 @@ async def test_none_of_these_counts_as_a_miss(kb, open_hours):
 
 async def test_none_of_these_after_a_miss_hands_over_with_the_suggestions_it_rejected(kb, open_hours):
     suggested = [{"faq_id": 3, "question": "怎么开发票", "score": 0.55, "category": "发票"}]
-    events, dispatcher = await run(ActionAnswerFaq(), "都不是", intent="none_of_these", misses=1,
-                                   faq_candidates=suggested, faq_category="发票")
+    events, dispatcher = await run(
+        ActionAnswerFaq(), "都不是", intent="none_of_these", misses=1, faq_candidates=suggested, faq_category="发票"
+    )
     [packet] = handoff_packets(dispatcher)
     assert packet["faq_candidates"] == [{"faq_id": 3, "question": "怎么开发票", "score": 0.55}]
     assert (packet["reason"], packet["grid"], packet["skill"]) == ("repeated_misses", "billing", "billing")
@@ -196,8 +211,13 @@ async def test_an_answer_resets_the_count(kb, open_hours):
 
 async def test_a_chosen_suggestion_resets_the_count(kb, open_hours):
     target = next(e for e in kb.index().entries if e.question == "客服电话是多少")
-    events, _ = await run(ActionAnswerFaq(), "/choose_faq", intent="choose_faq", misses=1,
-                          entities=[{"entity": "faq_id", "value": str(target.id)}])
+    events, _ = await run(
+        ActionAnswerFaq(),
+        "/choose_faq",
+        intent="choose_faq",
+        misses=1,
+        entities=[{"entity": "faq_id", "value": str(target.id)}],
+    )
     assert slot_values(events) == {"faq_answered": str(target.id), "faq_misses": 0}
 
 

@@ -30,11 +30,15 @@ def faq_id(kb: KnowledgeBase, question: str) -> int:
 
 def feedback(faq: int | str | None, helpful: str | None, **slots: object) -> Tracker:
     """The customer pressed a feedback button (``faq``/``helpful`` None: that entity is missing)."""
-    entities = [{"entity": name, "value": str(value)}
-                for name, value in (("faq_id", faq), ("helpful", helpful)) if value is not None]
+    entities = [
+        {"entity": name, "value": str(value)}
+        for name, value in (("faq_id", faq), ("helpful", helpful))
+        if value is not None
+    ]
     payload = {e["entity"]: e["value"] for e in entities}
-    return snapshot("ask_faq_tracker", text="/faq_feedback" + json.dumps(payload), intent="faq_feedback",
-                    entities=entities, **slots)
+    return snapshot(
+        "ask_faq_tracker", text="/faq_feedback" + json.dumps(payload), intent="faq_feedback", entities=entities, **slots
+    )
 
 
 def usage() -> dict[tuple[int, str], int]:
@@ -53,8 +57,9 @@ def offered(message: dict) -> list[int]:
 
 async def test_helpful_thanks_the_customer_and_counts_it(kb):
     invoice = faq_id(kb, "怎么开发票")
-    events, dispatcher = await run(ActionFaqFeedback(), feedback(invoice, "yes", faq_answered=str(invoice),
-                                                                 faq_question="如何开具发票"))
+    events, dispatcher = await run(
+        ActionFaqFeedback(), feedback(invoice, "yes", faq_answered=str(invoice), faq_question="如何开具发票")
+    )
     assert responses(dispatcher) == ["utter_faq_feedback_thanks"]
     assert usage() == {(invoice, "helpful"): 1}
     assert slot_values(events) == {"faq_answered": None}
@@ -70,8 +75,9 @@ async def test_a_second_click_on_the_same_answer_counts_nothing_more(kb):
 
 async def test_unhelpful_is_counted_goes_to_the_inbox_and_offers_the_other_candidates(kb, open_hours):
     invoice = faq_id(kb, "怎么开发票")
-    events, dispatcher = await run(ActionFaqFeedback(), feedback(invoice, "no", faq_answered=str(invoice),
-                                                                 faq_question="电话和发票"))
+    events, dispatcher = await run(
+        ActionFaqFeedback(), feedback(invoice, "no", faq_answered=str(invoice), faq_question="电话和发票")
+    )
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq_suggest_more"
     assert message["buttons"][-1] == {"title": "都不是", "payload": "/none_of_these"}
@@ -98,9 +104,12 @@ def test_the_next_candidates_leave_out_every_faq_rejected_for_the_question_and_w
 
 async def test_a_second_unhelpful_answer_hands_over_to_a_human(kb, open_hours):
     invoice, phone = faq_id(kb, "怎么开发票"), faq_id(kb, "客服电话是多少")
-    events, dispatcher = await run(ActionFaqFeedback(), feedback(phone, "no", faq_answered=str(phone),
-                                                                 faq_question="发票相关", faq_rejected=[invoice],
-                                                                 faq_category="发票"))
+    events, dispatcher = await run(
+        ActionFaqFeedback(),
+        feedback(
+            phone, "no", faq_answered=str(phone), faq_question="发票相关", faq_rejected=[invoice], faq_category="发票"
+        ),
+    )
     assert responses(dispatcher)[:2] == ["utter_faq_still_no_answer", "utter_human_transferring"]
     [packet] = handoff_packets(dispatcher)
     assert packet["reason"] == "repeated_misses"
@@ -111,16 +120,18 @@ async def test_a_second_unhelpful_answer_hands_over_to_a_human(kb, open_hours):
 
 async def test_unhelpful_with_no_other_candidate_hands_over_at_once(kb, open_hours):
     phone = faq_id(kb, "客服电话是多少")
-    _, dispatcher = await run(ActionFaqFeedback(), feedback(phone, "no", faq_answered=str(phone),
-                                                            faq_question="量子纠缠"))
+    _, dispatcher = await run(
+        ActionFaqFeedback(), feedback(phone, "no", faq_answered=str(phone), faq_question="量子纠缠")
+    )
     assert responses(dispatcher)[:2] == ["utter_faq_unhelpful_no_more", "utter_human_transferring"]
     assert [p["reason"] for p in handoff_packets(dispatcher)] == ["repeated_misses"]
 
 
 async def test_unhelpful_outside_business_hours_offers_a_ticket_instead(kb, night):
     phone = faq_id(kb, "客服电话是多少")
-    _, dispatcher = await run(ActionFaqFeedback(), feedback(phone, "no", faq_answered=str(phone),
-                                                            faq_question="量子纠缠"))
+    _, dispatcher = await run(
+        ActionFaqFeedback(), feedback(phone, "no", faq_answered=str(phone), faq_question="量子纠缠")
+    )
     assert responses(dispatcher) == ["utter_faq_unhelpful_no_more", "utter_human_closed"]
     assert handoff_packets(dispatcher) == []
 
@@ -132,18 +143,22 @@ async def test_a_rating_without_an_id_rates_the_last_answer(kb):
     assert usage() == {(invoice, "helpful"): 1}
 
 
-@pytest.mark.parametrize("faq, helpful", [
-    ("999999", "yes"),  # forged: not the FAQ just answered
-    ("abc", "no"),
-    ("{invoice}", "maybe"),
-    ("{invoice}", None),
-    ("{phone}", "no"),  # an older answer's button
-])
+@pytest.mark.parametrize(
+    "faq, helpful",
+    [
+        ("999999", "yes"),  # forged: not the FAQ just answered
+        ("abc", "no"),
+        ("{invoice}", "maybe"),
+        ("{invoice}", None),
+        ("{phone}", "no"),  # an older answer's button
+    ],
+)
 async def test_a_forged_or_stale_rating_is_refused_politely_and_counts_nothing(kb, faq, helpful):
     ids = {"invoice": faq_id(kb, "怎么开发票"), "phone": faq_id(kb, "客服电话是多少")}
-    events, dispatcher = await run(ActionFaqFeedback(), feedback(faq.format(**ids), helpful,
-                                                                 faq_answered=str(ids["invoice"]),
-                                                                 faq_question="如何开具发票"))
+    events, dispatcher = await run(
+        ActionFaqFeedback(),
+        feedback(faq.format(**ids), helpful, faq_answered=str(ids["invoice"]), faq_question="如何开具发票"),
+    )
     assert responses(dispatcher) == ["utter_faq_feedback_invalid"]
     assert events == [] and usage() == {} and inbox() == []
 
@@ -155,7 +170,8 @@ async def test_a_failing_inbox_or_counter_still_offers_the_next_candidates(kb, m
     monkeypatch.setattr(faq_module, "record_usage", broken)
     monkeypatch.setattr("actions.feedback.log_unhelpful", broken)
     invoice = faq_id(kb, "怎么开发票")
-    _, dispatcher = await run(ActionFaqFeedback(), feedback(invoice, "no", faq_answered=str(invoice),
-                                                            faq_question="电话和发票"))
+    _, dispatcher = await run(
+        ActionFaqFeedback(), feedback(invoice, "no", faq_answered=str(invoice), faq_question="电话和发票")
+    )
     assert responses(dispatcher) == ["utter_faq_suggest_more"]
     assert "unhelpful answer" in caplog.text

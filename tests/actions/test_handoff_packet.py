@@ -20,22 +20,41 @@ from handoff.packet import parse_packet
 from tests.actions.trackers import conversation
 
 CANDIDATES = [{"faq_id": n, "question": f"问题{n}", "score": 0.6 - n / 100, "category": "发票"} for n in range(1, 6)]
-DRAFT_SLOTS = {"ticket_category": "fault", "ticket_description": "宽带一直断网", "ticket_phone": "13812345678",
-               "ticket_name": None, "ticket_region": None}
+DRAFT_SLOTS = {
+    "ticket_category": "fault",
+    "ticket_description": "宽带一直断网",
+    "ticket_phone": "13812345678",
+    "ticket_name": None,
+    "ticket_region": None,
+}
 CUSTOMER = {"customer": {"region": "成都武侯区", "tier": "general", "name": "王先生"}}
 
 
 def test_a_packet_carries_intent_candidates_slots_draft_profile_and_the_last_question():
-    tracker = conversation(("宽带一直断网怎么办", "ask_faq"), ("转人工", "request_human"), metadata=CUSTOMER,
-                           slots={**DRAFT_SLOTS, "faq_candidates": CANDIDATES, "faq_misses": 1, "ticket_failures": {},
-                                  "requested_slot": "ticket_name", "ticket_confirming": False})
+    tracker = conversation(
+        ("宽带一直断网怎么办", "ask_faq"),
+        ("转人工", "request_human"),
+        metadata=CUSTOMER,
+        slots={
+            **DRAFT_SLOTS,
+            "faq_candidates": CANDIDATES,
+            "faq_misses": 1,
+            "ticket_failures": {},
+            "requested_slot": "ticket_name",
+            "ticket_confirming": False,
+        },
+    )
     packet = build_packet(tracker, "customer_request", grid_code="cd-wuhou")
     assert packet == {
-        "reason": "customer_request", "grid": "cd-wuhou", "skill": "fault",
+        "reason": "customer_request",
+        "grid": "cd-wuhou",
+        "skill": "fault",
         "intent": {"name": "request_human", "confidence": 0.97},
-        "faq_candidates": [{"faq_id": 1, "question": "问题1", "score": 0.59},
-                           {"faq_id": 2, "question": "问题2", "score": 0.58},
-                           {"faq_id": 3, "question": "问题3", "score": 0.57}],
+        "faq_candidates": [
+            {"faq_id": 1, "question": "问题1", "score": 0.59},
+            {"faq_id": 2, "question": "问题2", "score": 0.58},
+            {"faq_id": 3, "question": "问题3", "score": 0.57},
+        ],
         "slots": {"ticket_category": "fault", "ticket_description": "宽带一直断网", "ticket_phone": "13812345678"},
         "draft_ticket": {"category": "fault", "description": "宽带一直断网", "contact_phone": "13812345678"},
         "profile": {"region": "成都武侯区", "tier": "general", "name": "王先生"},
@@ -44,15 +63,23 @@ def test_a_packet_carries_intent_candidates_slots_draft_profile_and_the_last_que
 
 
 def test_the_summary_skips_requests_for_a_human_buttons_and_small_talk():
-    tracker = conversation(("我的发票抬头开错了能重开吗", "nlu_fallback"), ("都不是", "none_of_these"),
-                           ("/choose_faq", "choose_faq"), ("谢谢", "thank"), ("人工客服", "request_human"))
+    tracker = conversation(
+        ("我的发票抬头开错了能重开吗", "nlu_fallback"),
+        ("都不是", "none_of_these"),
+        ("/choose_faq", "choose_faq"),
+        ("谢谢", "thank"),
+        ("人工客服", "request_human"),
+    )
     assert build_packet(tracker, "customer_request", grid_code="central")["summary"] == "我的发票抬头开错了能重开吗"
 
 
 def test_only_reason_and_grid_when_nothing_is_known():
     tracker = conversation(("/request_human", "request_human"))
     assert build_packet(tracker, "customer_request", grid_code="central") == {
-        "reason": "customer_request", "grid": "central", "intent": {"name": "request_human", "confidence": 0.97}}
+        "reason": "customer_request",
+        "grid": "central",
+        "intent": {"name": "request_human", "confidence": 0.97},
+    }
 
 
 def test_with_a_ticket_number_no_draft_is_sent():
@@ -63,10 +90,15 @@ def test_with_a_ticket_number_no_draft_is_sent():
 
 
 def test_the_profile_falls_back_to_what_the_ticket_form_collected():
-    tracker = conversation(("转人工", "request_human"),
-                           slots={"ticket_region": "上海市浦东新区", "ticket_name": "李四", "customer_tier": "key"})
+    tracker = conversation(
+        ("转人工", "request_human"),
+        slots={"ticket_region": "上海市浦东新区", "ticket_name": "李四", "customer_tier": "key"},
+    )
     assert build_packet(tracker, "customer_request", grid_code="key-accounts")["profile"] == {
-        "region": "上海市浦东新区", "tier": "key", "name": "李四"}
+        "region": "上海市浦东新区",
+        "tier": "key",
+        "name": "李四",
+    }
 
 
 def test_the_widgets_latest_profile_wins_over_an_earlier_one():
@@ -88,10 +120,17 @@ def test_an_unknown_reason_is_refused():
 def test_the_packet_never_exceeds_its_sizes_and_the_gateway_accepts_it():
     long = "很长的问题" * 300
     slots = {f"extra_{n:02d}": f"值{n}" for n in range(40)} | {
-        "ticket_description": long, "faq_candidates": [{**c, "question": long} for c in CANDIDATES],
-        "ticket_category": "fault", "listy": ["a"] * 400}
-    tracker = conversation((long, "ask_faq"), ("转人工", "request_human"), slots=slots,
-                           metadata={"customer": {"region": "成" * 200, "tier": "general", "name": "名" * 200}})
+        "ticket_description": long,
+        "faq_candidates": [{**c, "question": long} for c in CANDIDATES],
+        "ticket_category": "fault",
+        "listy": ["a"] * 400,
+    }
+    tracker = conversation(
+        (long, "ask_faq"),
+        ("转人工", "request_human"),
+        slots=slots,
+        metadata={"customer": {"region": "成" * 200, "tier": "general", "name": "名" * 200}},
+    )
     packet = build_packet(tracker, "customer_request", grid_code="cd-wuhou")
     assert len(packet["summary"]) == MAX_SUMMARY
     assert len(packet["faq_candidates"]) == MAX_CANDIDATES
@@ -103,23 +142,36 @@ def test_the_packet_never_exceeds_its_sizes_and_the_gateway_accepts_it():
     assert parse_packet(packet).to_json() == packet
 
 
-@pytest.mark.parametrize("value, expected", [("billing", "billing"), ("发票", "billing"), ("账务与缴费", "billing"),
-                                             ("售后与退款", "refund"), ("故障报修", "fault"), ("工单", None),
-                                             (None, None), ("", None)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("billing", "billing"),
+        ("发票", "billing"),
+        ("账务与缴费", "billing"),
+        ("售后与退款", "refund"),
+        ("故障报修", "fault"),
+        ("工单", None),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_ticket_and_faq_categories_map_to_the_grids_service_categories(value, expected):
     assert service_category(value) == expected
 
 
-@pytest.mark.parametrize("metadata, slots, category, expected", [
-    ({"customer": {"region": "成都武侯区"}}, {}, None, "cd-wuhou"),
-    ({"customer": {"region": "成都武侯区", "tier": "key"}}, {}, None, "key-accounts"),
-    ({"customer": {"region": "成都锦江区"}}, {}, None, "cd-jinjiang"),
-    (None, {"ticket_region": "成都市武侯区"}, None, "cd-wuhou"),  # the ticket form's region
-    (None, {"ticket_region": "成都市武侯区", "ticket_category": "refund"}, None, "billing"),
-    (None, {"faq_category": "发票"}, None, "billing"),  # the last FAQ question was about invoices
-    ({"customer": {"region": "成都武侯区"}}, {}, "billing", "billing"),
-    (None, {}, None, "central"),
-])
+@pytest.mark.parametrize(
+    "metadata, slots, category, expected",
+    [
+        ({"customer": {"region": "成都武侯区"}}, {}, None, "cd-wuhou"),
+        ({"customer": {"region": "成都武侯区", "tier": "key"}}, {}, None, "key-accounts"),
+        ({"customer": {"region": "成都锦江区"}}, {}, None, "cd-jinjiang"),
+        (None, {"ticket_region": "成都市武侯区"}, None, "cd-wuhou"),  # the ticket form's region
+        (None, {"ticket_region": "成都市武侯区", "ticket_category": "refund"}, None, "billing"),
+        (None, {"faq_category": "发票"}, None, "billing"),  # the last FAQ question was about invoices
+        ({"customer": {"region": "成都武侯区"}}, {}, "billing", "billing"),
+        (None, {}, None, "central"),
+    ],
+)
 def test_the_customer_is_routed_by_profile_tier_and_category(settings, metadata, slots, category, expected):
     tracker = conversation(("转人工", "request_human"), metadata=metadata, slots=slots)
     with session_scope() as session:

@@ -34,7 +34,11 @@ async def test_a_customer_who_asks_is_told_who_helps_and_the_packet_follows(sett
     assert (transfer["response"], transfer["grid_name"]) == ("utter_human_transferring", "成都武侯网格")
     [packet] = handoff_packets(dispatcher)
     assert custom["custom"] == {"griddesk": {"handoff": packet}}
-    assert (packet["reason"], packet["grid"], packet["summary"]) == ("customer_request", "cd-wuhou", "宽带一直断网怎么办")
+    assert (packet["reason"], packet["grid"], packet["summary"]) == (
+        "customer_request",
+        "cd-wuhou",
+        "宽带一直断网怎么办",
+    )
     assert packet["intent"] == {"name": "request_human", "confidence": 0.97}
     assert packet["profile"]["region"] == "成都武侯区"
     assert events == []
@@ -58,10 +62,15 @@ async def test_outside_business_hours_no_packet_is_sent_and_a_ticket_is_offered(
     [message] = dispatcher.messages
     assert message["response"] == "utter_human_closed"
     assert (message["grid_name"], message["hours"], message["opens"]) == (
-        "成都武侯网格", "每天 8:00–22:00", "11月24日（周二）8:00")
+        "成都武侯网格",
+        "每天 8:00–22:00",
+        "11月24日（周二）8:00",
+    )
     [text] = domain()["responses"]["utter_human_closed"]
-    assert text["buttons"] == [{"title": "留言（提交工单）", "payload": "/create_ticket"},
-                               {"title": "返回智能助手", "payload": "/greet"}]
+    assert text["buttons"] == [
+        {"title": "留言（提交工单）", "payload": "/create_ticket"},
+        {"title": "返回智能助手", "payload": "/greet"},
+    ]
     assert "create_ticket" in domain()["intents"] and "greet" in domain()["intents"]
     assert slot_values(events) == {"faq_misses": 0}
 
@@ -74,20 +83,32 @@ async def test_the_key_account_grid_serves_at_night(settings, night):
 
 async def test_a_billing_question_on_saturday_finds_the_billing_grid_closed(settings, set_clock):
     set_clock(SATURDAY_MORNING)
-    tracker = conversation(("发票开错了", "ask_faq"), ("转人工", "request_human"), metadata=WUHOU,
-                           slots={"faq_category": "发票"})
+    tracker = conversation(
+        ("发票开错了", "ask_faq"), ("转人工", "request_human"), metadata=WUHOU, slots={"faq_category": "发票"}
+    )
     _, dispatcher = await run(ActionRequestHuman(), tracker)
     [message] = dispatcher.messages
     assert (message["response"], message["grid_name"], message["hours"]) == (
-        "utter_human_closed", "账务网格", "周一至周五 9:00–18:00")
+        "utter_human_closed",
+        "账务网格",
+        "周一至周五 9:00–18:00",
+    )
     assert message["opens"] == "11月30日（周一）9:00"
     assert handoff_packets(dispatcher) == []
 
 
 async def test_a_human_asked_for_inside_a_form_stops_the_form_and_the_pending_confirmation(settings, open_hours):
-    tracker = conversation(("转人工", "request_human"), active_loop="ticket_form",
-                           slots={"requested_slot": "ticket_phone", "ticket_confirming": True, "faq_misses": 1,
-                                  "ticket_category": "fault", "ticket_description": "宽带一直断网"})
+    tracker = conversation(
+        ("转人工", "request_human"),
+        active_loop="ticket_form",
+        slots={
+            "requested_slot": "ticket_phone",
+            "ticket_confirming": True,
+            "faq_misses": 1,
+            "ticket_category": "fault",
+            "ticket_description": "宽带一直断网",
+        },
+    )
     events, dispatcher = await run(ActionRequestHuman(), tracker)
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
     assert slot_values(events) == {"requested_slot": None, "ticket_confirming": False, "faq_misses": 0}

@@ -13,21 +13,32 @@ from tickets.models import Category
 
 def make_ticket(sender_id: str) -> str:
     with session_scope() as session:
-        return service.open_ticket(session, service.NewTicket(
-            category=Category.FAULT, description="宽带一直断网", contact_phone="13812345678", contact_name="李四",
-            region="成都市锦江区", sender_id=sender_id)).number
+        return service.open_ticket(
+            session,
+            service.NewTicket(
+                category=Category.FAULT,
+                description="宽带一直断网",
+                contact_phone="13812345678",
+                contact_name="李四",
+                region="成都市锦江区",
+                sender_id=sender_id,
+            ),
+        ).number
 
 
 async def validate(name: str, text: str | None = None, intent: str | None = None, entities=None, **slots):
     return await run(ValidateTicketLookupForm(), snapshot(name, text, intent, entities, **slots))
 
 
-@pytest.mark.parametrize("text, entities", [
-    ("查询工单GD-SF8FAS", [{"entity": "ticket_id", "value": "GD-"}]),  # jieba cut the number: the text is read
-    ("/check_ticket", [{"entity": "ticket_id", "value": "gd-sf8fas"}]),  # a button from 「我的工单」
-    ("查一下gdsf8fas", []),
-    ("查一下ＧＤ－ＳＦ８ＦＡＳ", []),
-])
+@pytest.mark.parametrize(
+    "text, entities",
+    [
+        ("查询工单GD-SF8FAS", [{"entity": "ticket_id", "value": "GD-"}]),  # jieba cut the number: the text is read
+        ("/check_ticket", [{"entity": "ticket_id", "value": "gd-sf8fas"}]),  # a button from 「我的工单」
+        ("查一下gdsf8fas", []),
+        ("查一下ＧＤ－ＳＦ８ＦＡＳ", []),
+    ],
+)
 async def test_the_number_in_the_first_message_is_taken_and_normalised(settings, text, entities):
     events, dispatcher = await validate("ticket_lookup_activation", text, "check_ticket", entities)
     assert slot_values(events) == {"ticket_number": "GD-SF8FAS"}  # Rasa then asks for the digits
@@ -51,17 +62,23 @@ async def test_a_number_this_conversation_has_proved_needs_no_digits(settings):
     assert slot_values(events) == {"ticket_number": number, "requested_slot": None}
 
 
-@pytest.mark.parametrize("text, digits", [("0001", "0001"), ("尾号5678", "5678"), ("13812345678", "5678"),
-                                          ("後四位是8899", "8899")])
+@pytest.mark.parametrize(
+    "text, digits", [("0001", "0001"), ("尾号5678", "5678"), ("13812345678", "5678"), ("後四位是8899", "8899")]
+)
 async def test_digit_answers(settings, text, digits):
     events, dispatcher = await validate("ticket_lookup_answer", text, "inform")
     assert slot_values(events) == {"ticket_last4": digits}
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("requested, text, reason", [("ticket_last4", "12", "invalid_last4"),
-                                                     ("ticket_last4", "不记得", "invalid_last4"),
-                                                     ("ticket_number", "就是上周那个", "invalid_ticket_number")])
+@pytest.mark.parametrize(
+    "requested, text, reason",
+    [
+        ("ticket_last4", "12", "invalid_last4"),
+        ("ticket_last4", "不记得", "invalid_last4"),
+        ("ticket_number", "就是上周那个", "invalid_ticket_number"),
+    ],
+)
 async def test_invalid_answers_get_their_own_reprompt(settings, requested, text, reason):
     slots = {"requested_slot": requested, "ticket_number": None} if requested == "ticket_number" else {}
     events, dispatcher = await validate("ticket_lookup_answer", text, "inform", **slots)

@@ -21,8 +21,14 @@ from tests.actions.trackers import (
 from tickets import service
 from tickets.models import Category, Ticket, TicketEvent, TicketState
 
-DRAFT = {"ticket_category": "complaint", "ticket_description": "宽带三天没修好", "ticket_phone": "13812345678",
-         "ticket_name": "张三", "ticket_region": "成都市武侯区", "ticket_confirming": True}
+DRAFT = {
+    "ticket_category": "complaint",
+    "ticket_description": "宽带三天没修好",
+    "ticket_phone": "13812345678",
+    "ticket_name": "张三",
+    "ticket_region": "成都市武侯区",
+    "ticket_confirming": True,
+}
 
 
 def stored(number: str) -> tuple[Ticket, list[TicketEvent]]:
@@ -38,12 +44,21 @@ def all_tickets() -> list[Ticket]:
 
 def make_ticket(phone: str = "13812345678", sender_id: str = "someone-else") -> str:
     with session_scope() as session:
-        return service.open_ticket(session, service.NewTicket(
-            category=Category.FAULT, description="宽带一直断网", contact_phone=phone, contact_name="李四",
-            region="成都市锦江区", sender_id=sender_id)).number
+        return service.open_ticket(
+            session,
+            service.NewTicket(
+                category=Category.FAULT,
+                description="宽带一直断网",
+                contact_phone=phone,
+                contact_name="李四",
+                region="成都市锦江区",
+                sender_id=sender_id,
+            ),
+        ).number
 
 
 # --- opening ------------------------------------------------------------------------------------
+
 
 async def test_a_confirmed_complaint_is_opened_with_the_promise_of_its_grid(settings, open_hours):
     events, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT))
@@ -52,9 +67,18 @@ async def test_a_confirmed_complaint_is_opened_with_the_promise_of_its_grid(sett
     assert (message["grid_name"], message["contact_within"]) == ("成都武侯网格", "1小时")
     ticket, history = stored(message["ticket_number"])
     assert (ticket.category, ticket.description, ticket.contact_phone, ticket.contact_name, ticket.region) == (
-        "complaint", "宽带三天没修好", "13812345678", "张三", "成都市武侯区")
+        "complaint",
+        "宽带三天没修好",
+        "13812345678",
+        "张三",
+        "成都市武侯区",
+    )
     assert (ticket.sender_id, ticket.customer_tier, ticket.amount_yuan, ticket.state) == (
-        "customer-7", "general", None, TicketState.ACCEPTED)
+        "customer-7",
+        "general",
+        None,
+        TicketState.ACCEPTED,
+    )
     assert [(e.kind, e.actor, e.to_state) for e in history] == [("created", "customer", "accepted")]
     values = slot_values(events)
     assert values.pop("ticket_confirming") is False
@@ -88,7 +112,10 @@ async def test_a_refund_of_5000_or_more_needs_the_grid_managers_approval(setting
     opened, approval = dispatcher.messages
     assert (opened["response"], opened["grid_name"]) == ("utter_ticket_opened", "账务网格")
     assert (approval["response"], approval["amount"], approval["approval_amount"]) == (
-        "utter_ticket_needs_approval", "6000", 5000)
+        "utter_ticket_needs_approval",
+        "6000",
+        5000,
+    )
     ticket, _ = stored(opened["ticket_number"])
     assert ticket.amount_yuan == Decimal("6000.00") and ticket.needs_approval
 
@@ -120,7 +147,11 @@ async def test_a_complaint_ticket_is_handed_to_a_human_with_its_number(settings,
     number = dispatcher.messages[0]["ticket_number"]
     [packet] = handoff_packets(dispatcher)
     assert (packet["reason"], packet["grid"], packet["ticket_number"], packet["skill"]) == (
-        "complaint", "cd-wuhou", number, "complaint")
+        "complaint",
+        "cd-wuhou",
+        number,
+        "complaint",
+    )
     assert "draft_ticket" not in packet  # the ticket exists
     assert packet["profile"] == {"region": "成都市武侯区", "name": "张三"}
     assert packet["summary"] == "我要投诉，宽带三天没修好"
@@ -141,9 +172,12 @@ async def test_other_tickets_are_not_handed_to_a_human(settings, open_hours):
 
 # --- checking -----------------------------------------------------------------------------------
 
+
 async def check(sender: str = "customer-7", ticket_number: str | None = None, ticket_last4: str | None = None):
-    return await run(ActionCheckTicket(), snapshot("ticket_lookup_done", sender_id=sender, ticket_number=ticket_number,
-                                                   ticket_last4=ticket_last4))
+    return await run(
+        ActionCheckTicket(),
+        snapshot("ticket_lookup_done", sender_id=sender, ticket_number=ticket_number, ticket_last4=ticket_last4),
+    )
 
 
 async def test_the_right_digits_show_state_grid_and_next_deadline(settings):
@@ -152,7 +186,11 @@ async def test_the_right_digits_show_state_grid_and_next_deadline(settings):
     [message] = dispatcher.messages
     assert message["response"] == "utter_ticket_status"
     assert (message["ticket_number"], message["state"], message["category"], message["grid_name"]) == (
-        number, "已受理", "故障报修", "成都锦江网格")
+        number,
+        "已受理",
+        "故障报修",
+        "成都锦江网格",
+    )
     ticket, _ = stored(number)
     assert message["due"] == local_time_zh(ticket.step_due_at)
     assert slot_values(events) == {"ticket_number": None, "ticket_last4": None, "ticket_failures": None}
@@ -223,8 +261,9 @@ async def test_when_the_database_fails_the_customer_is_told_to_try_later(setting
 
 
 async def test_a_lookup_given_up_after_repeated_invalid_answers_hands_over(settings, open_hours):
-    tracker = snapshot("ticket_lookup_done", ticket_number="GD-7K3QX9", ticket_last4=None,
-                       ticket_failures={"ticket_last4": 3})
+    tracker = snapshot(
+        "ticket_lookup_done", ticket_number="GD-7K3QX9", ticket_last4=None, ticket_failures={"ticket_last4": 3}
+    )
     events, dispatcher = await run(ActionCheckTicket(), tracker)
     [packet] = handoff_packets(dispatcher)
     assert packet["reason"] == "form_failures" and packet["slots"]["ticket_number"] == "GD-7K3QX9"

@@ -27,8 +27,14 @@ def domain() -> dict[str, Any]:
     return yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
 
 
-def snapshot(name: str, text: str | None = None, intent: str | None = None,
-             entities: list[dict[str, Any]] | None = None, sender_id: str | None = None, **slots: Any) -> Tracker:
+def snapshot(
+    name: str,
+    text: str | None = None,
+    intent: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    sender_id: str | None = None,
+    **slots: Any,
+) -> Tracker:
     """The snapshot ``name``, with the customer's latest message and some slots replaced."""
     state = copy.deepcopy(_load(name))
     latest = state["latest_message"]
@@ -62,13 +68,21 @@ def responses(dispatcher: CollectingDispatcher) -> list[str]:
     return [m["response"] for m in dispatcher.messages]
 
 
-def conversation(*turns: tuple[str, str], slots: dict[str, Any] | None = None,
-                 metadata: dict[str, Any] | None = None, sender_id: str = "customer-9",
-                 active_loop: str | None = None, confidence: float = 0.97) -> Tracker:
+def conversation(
+    *turns: tuple[str, str],
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    sender_id: str = "customer-9",
+    active_loop: str | None = None,
+    confidence: float = 0.97,
+) -> Tracker:
     """A tracker after the customer's ``(text, intent)`` turns; ``metadata`` rides on the first message
     (as the widget sends ``metadata.customer``)."""
-    events: list[dict[str, Any]] = [{"event": "action", "name": "action_session_start"},
-                                    {"event": "session_started"}, {"event": "action", "name": "action_listen"}]
+    events: list[dict[str, Any]] = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+    ]
     latest: dict[str, Any] = {}
     for index, (text, intent) in enumerate(turns):
         latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
@@ -78,14 +92,24 @@ def conversation(*turns: tuple[str, str], slots: dict[str, Any] | None = None,
             event["parse_data"]["metadata"] = metadata
         events += [event, {"event": "action", "name": "action_listen"}]
     events.pop()  # the latest message is being handled
-    return Tracker.from_dict({
-        "sender_id": sender_id, "slots": dict(slots or {}), "latest_message": latest, "events": events,
-        "paused": False, "followup_action": None, "latest_action_name": "action_listen",
-        "active_loop": {"name": active_loop} if active_loop else {},
-    })
+    return Tracker.from_dict(
+        {
+            "sender_id": sender_id,
+            "slots": dict(slots or {}),
+            "latest_message": latest,
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "latest_action_name": "action_listen",
+            "active_loop": {"name": active_loop} if active_loop else {},
+        }
+    )
 
 
 def handoff_packets(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
     """The packets of the custom ``{"griddesk": {"handoff": …}}`` messages the action sent."""
-    return [m["custom"]["griddesk"]["handoff"] for m in dispatcher.messages
-            if isinstance(m.get("custom"), dict) and "griddesk" in m["custom"]]
+    return [
+        m["custom"]["griddesk"]["handoff"]
+        for m in dispatcher.messages
+        if isinstance(m.get("custom"), dict) and "griddesk" in m["custom"]
+    ]

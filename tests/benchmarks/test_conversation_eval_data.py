@@ -77,13 +77,15 @@ def test_every_ticket_category_is_a_real_category(rows):
 
 # --- the reply classifier ----------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def matcher() -> ResponseMatcher:
     return ResponseMatcher.from_domain()
 
 
-CATALOG = FaqCatalog([(7, "seed-069", "网速很慢怎么办？"), (8, "seed-068", "网络断了怎么办？"),
-                      (9, "seed-075", "网络老是掉线怎么办？")])
+CATALOG = FaqCatalog(
+    [(7, "seed-069", "网速很慢怎么办？"), (8, "seed-068", "网络断了怎么办？"), (9, "seed-075", "网络老是掉线怎么办？")]
+)
 
 
 def bot(text: str, buttons: list[dict] | None = None) -> dict:
@@ -94,8 +96,10 @@ def bot(text: str, buttons: list[dict] | None = None) -> dict:
 
 
 def choose(*faq_ids: int) -> list[dict]:
-    return [*({"title": f"问题{i}", "payload": "/choose_faq" + json.dumps({"faq_id": str(i)})} for i in faq_ids),
-            {"title": "都不是", "payload": "/none_of_these"}]
+    return [
+        *({"title": f"问题{i}", "payload": "/choose_faq" + json.dumps({"faq_id": str(i)})} for i in faq_ids),
+        {"title": "都不是", "payload": "/none_of_these"},
+    ]
 
 
 def case(outcome: str, **expect) -> Case:
@@ -119,20 +123,26 @@ def test_suggestions_count_when_the_expected_faq_is_among_them(matcher):
 
 
 def test_the_ticket_form_and_its_category(matcher):
-    asks_category = classify([bot("请问您要登记的是哪一类问题？", [{"title": "故障报修", "payload": "故障报修"}])],
-                             matcher)
+    asks_category = classify(
+        [bot("请问您要登记的是哪一类问题？", [{"title": "故障报修", "payload": "故障报修"}])], matcher
+    )
     assert (asks_category.outcome, asks_category.category) == ("ticket_form", None)
     assert is_correct(case("ticket_form", category="fault"), asks_category, CATALOG)  # the customer picks next
-    asks_phone = classify([bot("请留一个联系电话（手机号，或带区号的固定电话），方便工作人员联系您。")], matcher,
-                          {"ticket_category": "billing"})
+    asks_phone = classify(
+        [bot("请留一个联系电话（手机号，或带区号的固定电话），方便工作人员联系您。")],
+        matcher,
+        {"ticket_category": "billing"},
+    )
     assert (asks_phone.outcome, asks_phone.category) == ("ticket_form", "billing")
     assert not is_correct(case("ticket_form", category="fault"), asks_phone, CATALOG)
     assert is_correct(case("ticket_form"), asks_phone, CATALOG)
 
 
 def test_a_complaint_opens_the_complaint_ticket(matcher):
-    replies = [bot("非常抱歉给您带来了不好的体验！您的投诉我们会认真对待，我先帮您登记投诉工单，专人会尽快与您联系跟进处理。"),
-               bot("请简单描述一下遇到的问题，比如从什么时候开始、现在是什么情况。")]
+    replies = [
+        bot("非常抱歉给您带来了不好的体验！您的投诉我们会认真对待，我先帮您登记投诉工单，专人会尽快与您联系跟进处理。"),
+        bot("请简单描述一下遇到的问题，比如从什么时候开始、现在是什么情况。"),
+    ]
     got = classify(replies, matcher, {"ticket_category": "complaint"})
     assert got.outcome == "complaint"
     assert is_correct(case("complaint"), got, CATALOG)
@@ -149,19 +159,34 @@ def test_a_handoff_is_known_by_the_queue_notice_or_the_transfer_line(matcher):
 
 
 def test_a_fallback_offering_a_human_is_not_a_handoff(matcher):
-    got = classify([bot("抱歉，这个问题我暂时还不会回答。您可以换个说法再问一次，或者转人工客服为您处理。",
-                        [{"title": "转人工", "payload": "/request_human"}])], matcher)
+    got = classify(
+        [
+            bot(
+                "抱歉，这个问题我暂时还不会回答。您可以换个说法再问一次，或者转人工客服为您处理。",
+                [{"title": "转人工", "payload": "/request_human"}],
+            )
+        ],
+        matcher,
+    )
     assert got.outcome == "fallback"
     assert not is_correct(case("human"), got, CATALOG)
     assert is_correct(case("out_of_scope"), got, CATALOG)  # declining is what out of scope needs
 
 
 def test_small_talk_out_of_scope_and_the_rest(matcher):
-    out = classify([bot("抱歉，这个问题超出了我的服务范围。我可以帮您解答宽带网络、云服务和IT运维相关的问题，以及服务时间、"
-                        "联系电话、发票、缴费账单、账号密码、故障报修、预约上门、投诉和工单等业务问题；也可以为您转人工客服。")],
-                   matcher)
+    out = classify(
+        [
+            bot(
+                "抱歉，这个问题超出了我的服务范围。我可以帮您解答宽带网络、云服务和IT运维相关的问题，以及服务时间、"
+                "联系电话、发票、缴费账单、账号密码、故障报修、预约上门、投诉和工单等业务问题；也可以为您转人工客服。"
+            )
+        ],
+        matcher,
+    )
     assert out.outcome == "out_of_scope"
-    chat = classify([bot("谢谢您陪我聊天～我更擅长解答格网服务的业务问题，比如报修、缴费、开发票，有需要随时问我。")], matcher)
+    chat = classify(
+        [bot("谢谢您陪我聊天～我更擅长解答格网服务的业务问题，比如报修、缴费、开发票，有需要随时问我。")], matcher
+    )
     assert chat.outcome == "chitchat"
     greet = classify([bot("您好，我是格网服务智能客服，请问有什么可以帮您？")], matcher)
     assert greet.outcome == "greet" and is_correct(case("chitchat"), greet, CATALOG)
@@ -202,15 +227,25 @@ def test_the_set_is_held_out_from_the_training_data_and_the_faqs(rows, seed_faqs
 
 
 def test_the_intent_is_read_from_the_events_even_when_the_fallback_reverted_the_message():
-    tracker = {"latest_message": {}, "events": [
-        {"event": "action", "name": "action_session_start"},
-        {"event": "user", "text": "帳單金額不對",
-         "parse_data": {"intent": {"name": "change_ticket_field", "confidence": 0.9941}}},
-        {"event": "action", "name": "action_default_fallback"},
-        {"event": "user_featurization"},
-        {"event": "rewind"},
-        {"event": "action", "name": "action_listen"},
-    ]}
-    assert latest_user_turn(tracker) == {"text": "帳單金額不對", "intent": "change_ticket_field", "confidence": 0.994,
-                                         "actions": ["action_default_fallback"]}
+    tracker = {
+        "latest_message": {},
+        "events": [
+            {"event": "action", "name": "action_session_start"},
+            {
+                "event": "user",
+                "text": "帳單金額不對",
+                "parse_data": {"intent": {"name": "change_ticket_field", "confidence": 0.9941}},
+            },
+            {"event": "action", "name": "action_default_fallback"},
+            {"event": "user_featurization"},
+            {"event": "rewind"},
+            {"event": "action", "name": "action_listen"},
+        ],
+    }
+    assert latest_user_turn(tracker) == {
+        "text": "帳單金額不對",
+        "intent": "change_ticket_field",
+        "confidence": 0.994,
+        "actions": ["action_default_fallback"],
+    }
     assert latest_user_turn({})["intent"] is None

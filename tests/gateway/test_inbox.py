@@ -7,34 +7,40 @@ import pytest
 from gateway.inbox import Control, parse_control, profile_of, split_handoff
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("/griddesk_keep_waiting", (Control.KEEP_WAITING, None)),
-    ("/griddesk_leave_message", (Control.LEAVE_MESSAGE, None)),
-    ("/griddesk_back_to_bot", (Control.BACK_TO_BOT, None)),
-    ('/griddesk_rate{"score": 4}', (Control.RATE, 4)),
-    ('/griddesk_rate{"score": "4"}', (Control.RATE, None)),
-    ('/griddesk_rate{"score": true}', (Control.RATE, None)),
-    ("/griddesk_rate{not json}", (Control.RATE, None)),
-    ("/griddesk_keep_waiting please", (None, None)),
-    ("返回智能助手", (None, None)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/griddesk_keep_waiting", (Control.KEEP_WAITING, None)),
+        ("/griddesk_leave_message", (Control.LEAVE_MESSAGE, None)),
+        ("/griddesk_back_to_bot", (Control.BACK_TO_BOT, None)),
+        ('/griddesk_rate{"score": 4}', (Control.RATE, 4)),
+        ('/griddesk_rate{"score": "4"}', (Control.RATE, None)),
+        ('/griddesk_rate{"score": true}', (Control.RATE, None)),
+        ("/griddesk_rate{not json}", (Control.RATE, None)),
+        ("/griddesk_keep_waiting please", (None, None)),
+        ("返回智能助手", (None, None)),
+    ],
+)
 def test_control_payloads_are_recognised_exactly(text, expected):
     assert parse_control(text) == expected
 
 
 def test_the_handoff_packet_is_taken_out_of_what_the_customer_sees():
     packet = {"reason": "customer_request", "grid": "cd-wuhou"}
-    replies = [{"recipient_id": "c", "text": "正在为您转接"},
-               {"recipient_id": "c", "custom": {"griddesk": {"handoff": packet}}},
-               {"recipient_id": "c", "custom": {"kind": "card"}}]
+    replies = [
+        {"recipient_id": "c", "text": "正在为您转接"},
+        {"recipient_id": "c", "custom": {"griddesk": {"handoff": packet}}},
+        {"recipient_id": "c", "custom": {"kind": "card"}},
+    ]
     visible, packets = split_handoff(replies)
     assert visible == [replies[0], replies[2]]
     assert packets == [packet]
 
 
 def test_the_profile_keeps_known_short_text_fields_only():
-    metadata = {"customer": {"region": " 成都市武侯区 ", "tier": "key", "name": "王" * 100, "role": "admin",
-                             "region2": "x"}}
+    metadata = {
+        "customer": {"region": " 成都市武侯区 ", "tier": "key", "name": "王" * 100, "role": "admin", "region2": "x"}
+    }
     assert profile_of(metadata) == {"region": "成都市武侯区", "tier": "key", "name": "王" * 64}
     assert profile_of({"customer": "成都"}) == {} and profile_of(None) == {}
     assert profile_of({"customer": {"tier": 3}}) == {}

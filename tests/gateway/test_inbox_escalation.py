@@ -32,8 +32,9 @@ def escalating(sender: str) -> tuple[Inbox, Incoming, Recorded]:
 def state(sender: str) -> tuple[str, int, list[Author]]:
     with session_scope() as session:
         conversation = session.scalars(select(Conversation).where(Conversation.sender_id == sender)).one()
-        authors = session.scalars(select(Message.author).where(Message.conversation_id == conversation.id)
-                                  .order_by(Message.seq)).all()
+        authors = session.scalars(
+            select(Message.author).where(Message.conversation_id == conversation.id).order_by(Message.seq)
+        ).all()
         return conversation.owner, session.scalar(select(func.count()).select_from(Handoff)), list(authors)
 
 

@@ -25,8 +25,9 @@ async def app_client(aiohttp_client, gateway_settings):
     kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
     with session_scope() as session:
         make_staff(session)
-    return await aiohttp_client(create_app(settings, knowledge_base=kb, warm_index=False, watch_overdue=False,
-                                           sweep_queues=False))
+    return await aiohttp_client(
+        create_app(settings, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
+    )
 
 
 async def test_labels_need_a_login(app_client):
@@ -34,11 +35,19 @@ async def test_labels_need_a_login(app_client):
     assert response.status == 401
 
 
-@pytest.mark.parametrize("kind, values", [
-    ("role", Role), ("agent_status", AgentStatus), ("tier", CustomerTier), ("handoff_reason", HandoffReason),
-    ("handoff_status", HandoffStatus), ("ticket_category", Category), ("ticket_state", TicketState),
-    ("ticket_priority", Priority),
-])
+@pytest.mark.parametrize(
+    "kind, values",
+    [
+        ("role", Role),
+        ("agent_status", AgentStatus),
+        ("tier", CustomerTier),
+        ("handoff_reason", HandoffReason),
+        ("handoff_status", HandoffStatus),
+        ("ticket_category", Category),
+        ("ticket_state", TicketState),
+        ("ticket_priority", Priority),
+    ],
+)
 async def test_every_value_of_the_domain_has_a_chinese_label(app_client, kind, values):
     response = await app_client.post("/api/v1/auth/login", json={"username": "zhang.wei", "password": PASSWORD})
     assert response.status == 200

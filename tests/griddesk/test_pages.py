@@ -53,9 +53,11 @@ def test_the_main_fragment_is_inserted_as_written(skeleton, main):
 
 def test_the_scripts_follow_the_skeletons_in_order_one_per_line(skeleton, main):
     page = compose(skeleton, title="One", main=main, scripts=["/static/one/a.js", "/static/one/b.js?v=1&x=2"])
-    assert ('  <script src="/static/kit/common.js"></script>\n'
-            '  <script src="/static/one/a.js"></script>\n'
-            '  <script src="/static/one/b.js?v=1&amp;x=2"></script>\n</body>') in page
+    assert (
+        '  <script src="/static/kit/common.js"></script>\n'
+        '  <script src="/static/one/a.js"></script>\n'
+        '  <script src="/static/one/b.js?v=1&amp;x=2"></script>\n</body>'
+    ) in page
 
 
 def test_the_current_pages_link_is_marked_and_no_other(skeleton, main):

@@ -4,20 +4,24 @@ from griddesk.settings import Secret, SettingsError, load_settings
 
 
 def test_defaults_put_data_under_var_and_derive_urls_from_ports(tmp_path):
-    settings = load_settings({"GRIDDESK_DATA_DIR": str(tmp_path), "GRIDDESK_RASA_PORT": "6005",
-                              "GRIDDESK_ACTION_PORT": "6055"})
+    settings = load_settings(
+        {"GRIDDESK_DATA_DIR": str(tmp_path), "GRIDDESK_RASA_PORT": "6005", "GRIDDESK_ACTION_PORT": "6055"}
+    )
     assert settings.database_url == f"sqlite:///{tmp_path / 'griddesk.db'}"
     assert settings.rasa_url == "http://127.0.0.1:6005"
     assert settings.action_server_url == "http://127.0.0.1:6055/webhook"
     assert settings.gateway_url == "http://127.0.0.1:8000"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"GRIDDESK_GATEWAY_PORT": "eighty"}, "whole number"),
-    ({"GRIDDESK_GATEWAY_PORT": "70000"}, "between"),
-    ({"GRIDDESK_KB_ANSWER_THRESHOLD": "1.5"}, "between"),
-    ({"GRIDDESK_KB_ANSWER_THRESHOLD": "0.3", "GRIDDESK_KB_SUGGEST_THRESHOLD": "0.5"}, "must not exceed"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GRIDDESK_GATEWAY_PORT": "eighty"}, "whole number"),
+        ({"GRIDDESK_GATEWAY_PORT": "70000"}, "between"),
+        ({"GRIDDESK_KB_ANSWER_THRESHOLD": "1.5"}, "between"),
+        ({"GRIDDESK_KB_ANSWER_THRESHOLD": "0.3", "GRIDDESK_KB_SUGGEST_THRESHOLD": "0.5"}, "must not exceed"),
+    ],
+)
 def test_bad_values_are_refused_with_the_variable_named(env, message):
     with pytest.raises(SettingsError, match=message) as info:
         load_settings(env)

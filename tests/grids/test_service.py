@@ -21,15 +21,23 @@ def test_the_seed_grids_carry_their_handoff_overrides_and_the_rest_take_the_defa
 
 def test_loading_a_grid_file_updates_the_handoff_settings(settings, tmp_path):
     path = tmp_path / "grids.json"
-    path.write_text(json.dumps([{"code": "cd-wuhou", "name": "成都武侯网格", "handoff": {"miss_limit": 3}}]),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps([{"code": "cd-wuhou", "name": "成都武侯网格", "handoff": {"miss_limit": 3}}]), encoding="utf-8"
+    )
     with session_scope() as session:
         load_grids(session, path)
         assert session.get_one(Grid, "cd-wuhou").handoff_policy().miss_limit == 3
 
 
-@pytest.mark.parametrize("handoff", [{"overflow_after_seconds": 0}, {"overflow_after_seconds": "120"},
-                                     {"first_response_seconds": True}, {"no_such_setting": 5}])
+@pytest.mark.parametrize(
+    "handoff",
+    [
+        {"overflow_after_seconds": 0},
+        {"overflow_after_seconds": "120"},
+        {"first_response_seconds": True},
+        {"no_such_setting": 5},
+    ],
+)
 def test_a_grid_file_with_bad_handoff_settings_is_refused_and_nothing_is_written(settings, tmp_path, handoff):
     path = tmp_path / "grids.json"
     path.write_text(json.dumps([{"code": "billing", "name": "账务网格", "handoff": handoff}]), encoding="utf-8")

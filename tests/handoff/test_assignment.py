@@ -38,32 +38,37 @@ from tests.handoff.helpers import NOW, conversation_of, later
 
 # --- pick_agent: the pure rule --------------------------------------------------------------------
 
+
 def load(account_id, active=0, max_chats=3, status=AgentStatus.ONLINE, skills=()):
     return AgentLoad(account_id, f"客服{account_id}", status, active, max_chats, tuple(skills), ("cd-wuhou",))
 
 
-@pytest.mark.parametrize("loads, skill, last_agent, expected", [
-    ([], None, None, None),  # nobody in the grid
-    ([load(1, active=2), load(2, active=1)], None, None, 2),  # least load
-    ([load(1, active=1, max_chats=2), load(2, active=1, max_chats=4)], None, None, 2),  # by ratio, not count
-    ([load(1, active=0, max_chats=2), load(2, active=0, max_chats=4)], None, None, 1),  # tie on ratio → lowest id
-    ([load(1, active=2, max_chats=4), load(2, active=1, max_chats=2)], None, None, 2),  # tie ratio → fewer chats
-    ([load(1, active=3), load(2, active=3)], None, None, None),  # everyone at capacity
-    ([load(1, status=AgentStatus.OFFLINE), load(2, status=AgentStatus.AWAY)], None, None, None),
-    ([load(1, status=AgentStatus.AWAY), load(2, active=2)], None, None, 2),  # away agents get no new chats
-    ([load(1), load(2, active=2, skills=["billing"])], "billing", None, 2),  # skill beats load
-    ([load(1), load(2, active=3, skills=["billing"])], "billing", None, 1),  # a full specialist: anyone free
-    ([load(1), load(2)], "billing", None, 1),  # nobody has the skill: least load
-    ([load(1), load(2, active=2)], None, 2, 2),  # the customer's last agent first
-    ([load(1), load(2, active=3)], None, 2, 1),  # … unless they are full
-    ([load(1), load(2, status=AgentStatus.OFFLINE)], None, 2, 1),  # … or offline
-    ([load(1, skills=["billing"]), load(2, active=1)], "billing", 2, 2),  # last agent beats skill
-])
+@pytest.mark.parametrize(
+    "loads, skill, last_agent, expected",
+    [
+        ([], None, None, None),  # nobody in the grid
+        ([load(1, active=2), load(2, active=1)], None, None, 2),  # least load
+        ([load(1, active=1, max_chats=2), load(2, active=1, max_chats=4)], None, None, 2),  # by ratio, not count
+        ([load(1, active=0, max_chats=2), load(2, active=0, max_chats=4)], None, None, 1),  # tie on ratio → lowest id
+        ([load(1, active=2, max_chats=4), load(2, active=1, max_chats=2)], None, None, 2),  # tie ratio → fewer chats
+        ([load(1, active=3), load(2, active=3)], None, None, None),  # everyone at capacity
+        ([load(1, status=AgentStatus.OFFLINE), load(2, status=AgentStatus.AWAY)], None, None, None),
+        ([load(1, status=AgentStatus.AWAY), load(2, active=2)], None, None, 2),  # away agents get no new chats
+        ([load(1), load(2, active=2, skills=["billing"])], "billing", None, 2),  # skill beats load
+        ([load(1), load(2, active=3, skills=["billing"])], "billing", None, 1),  # a full specialist: anyone free
+        ([load(1), load(2)], "billing", None, 1),  # nobody has the skill: least load
+        ([load(1), load(2, active=2)], None, 2, 2),  # the customer's last agent first
+        ([load(1), load(2, active=3)], None, 2, 1),  # … unless they are full
+        ([load(1), load(2, status=AgentStatus.OFFLINE)], None, 2, 1),  # … or offline
+        ([load(1, skills=["billing"]), load(2, active=1)], "billing", 2, 2),  # last agent beats skill
+    ],
+)
 def test_pick_agent_prefers_the_last_agent_then_skill_then_the_least_load(loads, skill, last_agent, expected):
     assert pick_agent(loads, skill, last_agent) == expected
 
 
 # --- accepting ----------------------------------------------------------------------------------
+
 
 def test_after_accepting_the_agent_owns_the_conversation(settings):
     with session_scope() as session:
@@ -74,7 +79,11 @@ def test_after_accepting_the_agent_owns_the_conversation(settings):
         assert (conversation.owner, conversation.agent_id, conversation.grid_code) == ("human", agent.id, "cd-wuhou")
         assert (handoff.status, handoff.agent_id, handoff.accepted_at) == ("active", agent.id, later(seconds=30))
         assert (chat.handoff_id, chat.grid_name, chat.waiting_reply, chat.last_seq) == (
-            handoff.id, "成都武侯网格", True, conversation.last_seq)
+            handoff.id,
+            "成都武侯网格",
+            True,
+            conversation.last_seq,
+        )
         assert my_chats(session, agent.id) == [chat]
 
 
@@ -128,6 +137,7 @@ def test_accepting_a_handoff_that_does_not_exist_or_has_ended_is_refused(setting
 
 # --- talking -------------------------------------------------------------------------------------
 
+
 def test_agent_messages_carry_the_agents_name_and_the_first_one_is_the_first_response(settings):
     with session_scope() as session:
         agent = make_account(session, display_name="小王")
@@ -156,6 +166,7 @@ def test_only_the_assigned_agent_may_write_to_the_customer(settings):
 
 # --- transfer, hand back, close -------------------------------------------------------------------
 
+
 def test_a_transfer_to_a_grid_puts_the_conversation_in_that_grids_queue_with_the_note(settings):
     with session_scope() as session:
         agent = make_account(session, "a1", grids=["cd-wuhou", "billing"])
@@ -168,7 +179,11 @@ def test_a_transfer_to_a_grid_puts_the_conversation_in_that_grids_queue_with_the
         assert conversation.last_agent_id == agent.id
         session.refresh(handoff)
         assert (handoff.status, handoff.grid_code, handoff.agent_id, handoff.queued_at) == (
-            "queued", "billing", None, later(minutes=2))
+            "queued",
+            "billing",
+            None,
+            later(minutes=2),
+        )
         assert handoff.offered_agent_id == billing_agent.id  # never back to the agent who passed it on
         [note] = handoff.packet["notes"]
         assert (note["from_grid"], note["to_grid"], note["note"]) == ("cd-wuhou", "billing", "账单问题, 请账务同事处理")
@@ -185,7 +200,8 @@ def test_a_transfer_to_an_agent_hands_the_chat_over_directly(settings):
         conversation = conversation_of(session)
         assert (conversation.owner, conversation.agent_id) == ("human", second.id)
         assert my_chats(session, first.id) == [] and [c.handoff_id for c in my_chats(session, second.id)] == [
-            handoff.id]
+            handoff.id
+        ]
         with pytest.raises(NotAssigned):
             record_agent_message(session, handoff.id, first.id, "还在吗", later(minutes=2))
         event = session.scalars(select(OwnershipEvent).order_by(OwnershipEvent.id.desc())).first()
@@ -260,6 +276,7 @@ def test_closing_ends_the_chat_and_asks_the_customer_for_a_rating(settings):
 
 # --- what agents see ------------------------------------------------------------------------------
 
+
 def test_the_handoff_view_shows_the_packet_and_every_change_of_owner(settings):
     with session_scope() as session:
         agent = make_account(session, display_name="小王")
@@ -267,10 +284,16 @@ def test_the_handoff_view_shows_the_packet_and_every_change_of_owner(settings):
         accept(session, handoff.id, agent.id, later(seconds=30))
         view = handoff_view(session, handoff.id)
         assert (view.status, view.grid_name, view.agent_name, view.reason) == (
-            "active", "成都武侯网格", "小王", "customer_request")
+            "active",
+            "成都武侯网格",
+            "小王",
+            "customer_request",
+        )
         assert view.packet["intent"] == {"name": "request_human", "confidence": 0.97}
         assert [(e["from"], e["to"], e["actor"]) for e in view.events] == [
-            ("bot", "queued", "bot"), ("queued", "human", f"account:{agent.id}")]
+            ("bot", "queued", "bot"),
+            ("queued", "human", f"account:{agent.id}"),
+        ]
         with pytest.raises(HandoffNotFound):
             handoff_view(session, 999)
 
@@ -282,7 +305,12 @@ def test_agent_loads_count_each_agents_chats(settings):
         accept(session, make_handoff(session, "c1", now=NOW).id, busy.id, NOW)
         [loaded] = agent_loads(session, ["cd-wuhou"])
         assert (loaded.account_id, loaded.active_chats, loaded.max_chats, loaded.skills, loaded.grid_codes) == (
-            busy.id, 1, 3, ("billing",), ("billing", "cd-wuhou"))
+            busy.id,
+            1,
+            3,
+            ("billing",),
+            ("billing", "cd-wuhou"),
+        )
         assert len(agent_loads(session, None)) == 2
 
 

@@ -18,9 +18,13 @@ def test_the_shipped_canned_replies_are_loaded_once(settings):
 
 def test_an_agent_sees_the_global_replies_first_then_those_of_their_grids(settings):
     with session_scope() as session:
-        session.add_all([CannedReply(grid_code="billing", title="账单", text="请提供账单月份。"),
-                         CannedReply(title="问候", text="您好!"),
-                         CannedReply(grid_code="sh-pudong", title="浦东", text="浦东专线。")])
+        session.add_all(
+            [
+                CannedReply(grid_code="billing", title="账单", text="请提供账单月份。"),
+                CannedReply(title="问候", text="您好!"),
+                CannedReply(grid_code="sh-pudong", title="浦东", text="浦东专线。"),
+            ]
+        )
         session.flush()
         assert [r.title for r in canned_replies(session, ["billing"])] == ["问候", "账单"]
         assert [r.title for r in canned_replies(session, [])] == ["问候"]

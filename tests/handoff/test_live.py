@@ -15,8 +15,10 @@ from tests.handoff.helpers import NOW, later
 
 async def test_a_queue_change_gives_each_listening_customer_their_status_in_one_session(settings, monkeypatch):
     with session_scope() as session:
-        ids = {sender: make_handoff(session, sender, now=later(seconds=i)).conversation_id
-               for i, sender in enumerate(["c1", "c2", "c3"])}
+        ids = {
+            sender: make_handoff(session, sender, now=later(seconds=i)).conversation_id
+            for i, sender in enumerate(["c1", "c2", "c3"])
+        }
         make_handoff(session, "elsewhere", grid="billing", now=NOW)
     app = web.Application()
     app[hub_key] = Hub()
@@ -31,8 +33,10 @@ async def test_a_queue_change_gives_each_listening_customer_their_status_in_one_
     monkeypatch.setattr(live, "run_in_session", counted)
     await publish_queue_change(app, ["cd-wuhou"])
     assert len(sessions) == 1
-    assert consoles.queue.get_nowait() == (QUEUE_TOPIC, {"type": "queue_changed", "grids": ["cd-wuhou"],
-                                                         "chats_only": False})
+    assert consoles.queue.get_nowait() == (
+        QUEUE_TOPIC,
+        {"type": "queue_changed", "grids": ["cd-wuhou"], "chats_only": False},
+    )
     pushed = {}
     for sender, subscription in listeners.items():
         topic, event = subscription.queue.get_nowait()

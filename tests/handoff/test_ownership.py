@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from griddesk.db import session_scope
 from conversations.models import Conversation, Owner
+from griddesk.db import session_scope
+from handoff.assignment import accept
 from handoff.models import Handoff, HandoffStatus, OwnershipEvent
 from handoff.ownership import (
     AlreadyTaken,
@@ -17,15 +18,21 @@ from handoff.ownership import (
     OwnershipError,
     transition,
 )
-from handoff.assignment import accept
 from tests.factories import make_account, make_conversation, make_handoff
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 # The graph of docs/handoff.md, written out independently of the module's own table.
 ALLOWED = {
-    ("bot", "queued"), ("queued", "human"), ("queued", "bot"), ("queued", "queued"), ("human", "bot"),
-    ("human", "closed"), ("human", "queued"), ("human", "human"), ("closed", "bot"),
+    ("bot", "queued"),
+    ("queued", "human"),
+    ("queued", "bot"),
+    ("queued", "queued"),
+    ("human", "bot"),
+    ("human", "closed"),
+    ("human", "queued"),
+    ("human", "human"),
+    ("closed", "bot"),
 }
 PATH = {  # how to reach each state from a fresh conversation
     Owner.BOT: [],
@@ -36,8 +43,17 @@ PATH = {  # how to reach each state from a fresh conversation
 
 
 def move(session, conversation_id, frm, to, agent_id, **extra):
-    transition(session, conversation_id, frm, to, actor="system", grid_code="cd-wuhou" if to is Owner.QUEUED else None,
-               agent_id=agent_id if to is Owner.HUMAN else None, now=NOW, **extra)
+    transition(
+        session,
+        conversation_id,
+        frm,
+        to,
+        actor="system",
+        grid_code="cd-wuhou" if to is Owner.QUEUED else None,
+        agent_id=agent_id if to is Owner.HUMAN else None,
+        now=NOW,
+        **extra,
+    )
 
 
 def conversation_in(session, owner, agent_id):
@@ -73,8 +89,7 @@ def test_a_conversation_not_in_the_expected_state_is_refused_and_nothing_is_reco
     with session_scope() as session:
         conversation = make_conversation(session)
         with pytest.raises(InvalidTransition):
-            transition(session, conversation.id, Owner.QUEUED, Owner.HUMAN, actor="system", agent_id=None,
-                       now=NOW)
+            transition(session, conversation.id, Owner.QUEUED, Owner.HUMAN, actor="system", agent_id=None, now=NOW)
         assert session.scalars(select(OwnershipEvent)).all() == []
 
 
@@ -83,14 +98,26 @@ def test_entering_human_sets_the_agent_and_leaving_it_remembers_the_last_agent(s
         agent = make_account(session)
         conversation = conversation_in(session, Owner.HUMAN, agent.id)
         assert (conversation.owner, conversation.grid_code, conversation.agent_id) == ("human", "cd-wuhou", agent.id)
-        transition(session, conversation.id, Owner.HUMAN, Owner.BOT, actor=f"account:{agent.id}",
-                   expected_agent_id=agent.id, note="问题已解决", now=NOW)
+        transition(
+            session,
+            conversation.id,
+            Owner.HUMAN,
+            Owner.BOT,
+            actor=f"account:{agent.id}",
+            expected_agent_id=agent.id,
+            note="问题已解决",
+            now=NOW,
+        )
         session.refresh(conversation)
         assert (conversation.owner, conversation.grid_code, conversation.agent_id) == ("bot", None, None)
         assert conversation.last_agent_id == agent.id
         event = session.scalars(select(OwnershipEvent).order_by(OwnershipEvent.id.desc())).first()
         assert (event.from_owner, event.to_owner, event.actor, event.note) == (
-            "human", "bot", f"account:{agent.id}", "问题已解决")
+            "human",
+            "bot",
+            f"account:{agent.id}",
+            "问题已解决",
+        )
 
 
 def test_a_change_conditional_on_another_agent_is_already_taken(settings):
@@ -98,8 +125,9 @@ def test_a_change_conditional_on_another_agent_is_already_taken(settings):
         owner, other = make_account(session, "a1"), make_account(session, "a2")
         conversation = conversation_in(session, Owner.HUMAN, owner.id)
         with pytest.raises(AlreadyTaken):
-            transition(session, conversation.id, Owner.HUMAN, Owner.BOT, actor="system",
-                       expected_agent_id=other.id, now=NOW)
+            transition(
+                session, conversation.id, Owner.HUMAN, Owner.BOT, actor="system", expected_agent_id=other.id, now=NOW
+            )
         session.refresh(conversation)
         assert conversation.agent_id == owner.id
 
@@ -109,8 +137,16 @@ def test_a_change_for_a_handoff_that_is_no_longer_the_current_one_is_refused(set
         conversation = conversation_in(session, Owner.QUEUED, None)
         agent = make_account(session)
         with pytest.raises(InvalidTransition):
-            transition(session, conversation.id, Owner.QUEUED, Owner.HUMAN, actor="system", agent_id=agent.id,
-                       handoff_id=12345, now=NOW)
+            transition(
+                session,
+                conversation.id,
+                Owner.QUEUED,
+                Owner.HUMAN,
+                actor="system",
+                agent_id=agent.id,
+                handoff_id=12345,
+                now=NOW,
+            )
 
 
 def test_an_agent_with_all_slots_taken_cannot_be_given_another_conversation(settings):
@@ -120,8 +156,9 @@ def test_an_agent_with_all_slots_taken_cannot_be_given_another_conversation(sett
         waiting = make_conversation(session, "customer-2")
         move(session, waiting.id, Owner.BOT, Owner.QUEUED, None)
         with pytest.raises(AtCapacity):
-            transition(session, waiting.id, Owner.QUEUED, Owner.HUMAN, actor="system", agent_id=agent.id,
-                       max_chats=1, now=NOW)
+            transition(
+                session, waiting.id, Owner.QUEUED, Owner.HUMAN, actor="system", agent_id=agent.id, max_chats=1, now=NOW
+            )
         session.refresh(waiting)
         assert waiting.owner == "queued"
 

@@ -26,21 +26,25 @@ from tests.handoff.helpers import NOW, closed_handoff, conversation_of, later
 POLICY = HandoffPolicy(first_response_seconds=60, default_handling_seconds=300)
 
 
-@pytest.mark.parametrize("position, free, recent, expected", [
-    (1, [1], [], 60),  # a free slot: answered within the first-response target
-    (2, [1, 1], [], 60),
-    (3, [1, 1], [], 300),  # one past the free slots: one handling time
-    (3, [2, 0], [], 300),  # a full agent still counts as online
-    (4, [1, 0], [100, 200], 300),  # 3 beyond the slot, 2 agents → 2 waves of 150 s
-    (1, [], [], 300),  # nobody online: one wave per position
-    (3, [], [120.0], 360),
-    (1, [0, 0], [60, 120], 90),
-])
+@pytest.mark.parametrize(
+    "position, free, recent, expected",
+    [
+        (1, [1], [], 60),  # a free slot: answered within the first-response target
+        (2, [1, 1], [], 60),
+        (3, [1, 1], [], 300),  # one past the free slots: one handling time
+        (3, [2, 0], [], 300),  # a full agent still counts as online
+        (4, [1, 0], [100, 200], 300),  # 3 beyond the slot, 2 agents → 2 waves of 150 s
+        (1, [], [], 300),  # nobody online: one wave per position
+        (3, [], [120.0], 360),
+        (1, [0, 0], [60, 120], 90),
+    ],
+)
 def test_estimated_wait_comes_from_free_slots_and_recent_handling_times(position, free, recent, expected):
     assert estimate_wait(position, free, recent, POLICY) == expected
 
 
 # --- requesting a human ---------------------------------------------------------------------------
+
 
 def test_a_handoff_request_queues_the_conversation_in_the_packets_grid(settings):
     with session_scope() as session:
@@ -50,7 +54,10 @@ def test_a_handoff_request_queues_the_conversation_in_the_packets_grid(settings)
         conversation = conversation_of(session)
         handoff = session.get_one(Handoff, enqueued.handoff_id)
         assert (conversation.owner, conversation.grid_code, conversation.handoff_id) == (
-            "queued", "cd-wuhou", handoff.id)
+            "queued",
+            "cd-wuhou",
+            handoff.id,
+        )
         assert (handoff.status, handoff.reason, handoff.packet["summary"]) == ("queued", "customer_request", "宽带断网")
         assert (enqueued.grid_name, enqueued.position, enqueued.eta_seconds) == ("成都武侯网格", 1, 300)
         [event] = session.scalars(select(OwnershipEvent)).all()
@@ -71,11 +78,14 @@ def test_asking_again_while_queued_or_served_changes_nothing(settings):
         assert conversation_of(session).owner == "human"
 
 
-@pytest.mark.parametrize("profile, expected", [
-    ({"region": "成都市武侯区", "tier": "general"}, "cd-wuhou"),
-    ({"region": "成都武侯区", "tier": "key"}, "key-accounts"),
-    ({}, "central"),
-])
+@pytest.mark.parametrize(
+    "profile, expected",
+    [
+        ({"region": "成都市武侯区", "tier": "general"}, "cd-wuhou"),
+        ({"region": "成都武侯区", "tier": "key"}, "key-accounts"),
+        ({}, "central"),
+    ],
+)
 def test_an_unknown_grid_in_the_packet_is_routed_from_the_customers_profile(settings, profile, expected):
     with session_scope() as session:
         make_conversation(session)
@@ -116,12 +126,16 @@ def test_a_returning_customer_is_offered_to_the_agent_who_served_them_last(setti
 
 # --- the customer leaves or comes back ------------------------------------------------------------
 
-@pytest.mark.parametrize("accepted, to_ticket, expected", [
-    (False, True, HandoffStatus.TICKET),
-    (False, False, HandoffStatus.ABANDONED),
-    (True, False, HandoffStatus.RETURNED),
-    (True, True, HandoffStatus.TICKET),
-])
+
+@pytest.mark.parametrize(
+    "accepted, to_ticket, expected",
+    [
+        (False, True, HandoffStatus.TICKET),
+        (False, False, HandoffStatus.ABANDONED),
+        (True, False, HandoffStatus.RETURNED),
+        (True, True, HandoffStatus.TICKET),
+    ],
+)
 def test_a_customer_who_leaves_goes_back_to_the_bot(settings, accepted, to_ticket, expected):
     with session_scope() as session:
         agent = make_account(session)
@@ -167,6 +181,7 @@ def test_a_customer_cannot_be_queued_from_a_closed_conversation_without_reopenin
 
 # --- what customers and agents see -----------------------------------------------------------------
 
+
 def test_queue_positions_move_up_when_someone_ahead_leaves(settings):
     with session_scope() as session:
         for i, sender in enumerate(["c1", "c2", "c3"]):
@@ -176,7 +191,11 @@ def test_queue_positions_move_up_when_someone_ahead_leaves(settings):
         customer_leaves(session, "c1", later(seconds=10), to_ticket=False)
         status = queue_status(session, "c3", NOW)
         assert (status.owner, status.grid_code, status.grid_name, status.position) == (
-            Owner.QUEUED, "cd-wuhou", "成都武侯网格", 2)
+            Owner.QUEUED,
+            "cd-wuhou",
+            "成都武侯网格",
+            2,
+        )
         assert status.eta_seconds == 600  # nobody online: two default handling times
         assert queue_status(session, "c1", NOW).position is None
 
@@ -201,7 +220,11 @@ def test_a_served_customer_sees_the_agents_name_and_a_bot_customer_sees_nothing(
         accept(session, handoff.id, agent.id, NOW)
         status = queue_status(session, "customer-1", NOW)
         assert (status.owner, status.agent_name, status.handoff_id, status.position) == (
-            Owner.HUMAN, "小王", handoff.id, None)
+            Owner.HUMAN,
+            "小王",
+            handoff.id,
+            None,
+        )
         make_conversation(session, "c2")
         for sender in ("c2", "never-seen"):
             assert queue_status(session, sender, NOW) == queue_status(session, "never-seen", NOW)
@@ -212,8 +235,12 @@ def test_a_served_customer_sees_the_agents_name_and_a_bot_customer_sees_nothing(
 def test_the_grid_queue_lists_waiting_customers_with_their_place_and_a_preview(settings):
     with session_scope() as session:
         agent = make_account(session, display_name="小王")
-        make_conversation(session, "c1", texts=["你好", "宽带从昨天晚上开始就一直断网" * 10],
-                          profile={"region": "成都市武侯区", "tier": "general"})
+        make_conversation(
+            session,
+            "c1",
+            texts=["你好", "宽带从昨天晚上开始就一直断网" * 10],
+            profile={"region": "成都市武侯区", "tier": "general"},
+        )
         make_handoff(session, "c1", now=NOW, profile={"name": "张先生", "region": "武侯"})
         make_handoff(session, "c2", grid="billing", now=later(seconds=5))
         make_handoff(session, "c3", now=later(seconds=10))
@@ -221,7 +248,10 @@ def test_the_grid_queue_lists_waiting_customers_with_their_place_and_a_preview(s
         accept(session, served.id, agent.id, NOW)
         items = grid_queue(session, ["cd-wuhou", "billing"], later(minutes=1))
         assert [(i.sender_id, i.grid_code, i.position) for i in items] == [
-            ("c1", "cd-wuhou", 1), ("c2", "billing", 1), ("c3", "cd-wuhou", 2)]
+            ("c1", "cd-wuhou", 1),
+            ("c2", "billing", 1),
+            ("c3", "cd-wuhou", 2),
+        ]
         first = items[0]
         assert (first.waited_seconds, first.offered_agent_id, first.offered_agent_name) == (60, agent.id, "小王")
         assert len(first.preview) == 80 and first.preview.startswith("宽带从昨天晚上")
@@ -284,8 +314,8 @@ def test_waiting_statuses_are_each_customers_queue_status_read_per_grid_once(set
         assert everyone == expected
         silent = conversations["c1"]
         assert dict(waiting_statuses(session, ["cd-wuhou"], lambda cid: cid != silent)) == {
-            cid: status for cid, status in expected.items()
-            if cid != silent and status.grid_code == "cd-wuhou"}
+            cid: status for cid, status in expected.items() if cid != silent and status.grid_code == "cd-wuhou"
+        }
     with session_scope() as session, statements_run() as for_four:
         waiting_statuses(session, None, lambda _id: True)
     with session_scope() as session:

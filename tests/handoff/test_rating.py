@@ -38,8 +38,9 @@ def test_a_rating_for_someone_elses_or_an_open_handoff_is_not_found(settings):
         assert session.scalar(select(Rating)) is None
 
 
-@pytest.mark.parametrize("score, comment", [(0, ""), (6, ""), ("5", ""), (True, ""), (4.5, ""), (3, "长" * 501),
-                                            (3, 42)])
+@pytest.mark.parametrize(
+    "score, comment", [(0, ""), (6, ""), ("5", ""), (True, ""), (4.5, ""), (3, "长" * 501), (3, 42)]
+)
 def test_a_rating_outside_one_to_five_or_with_a_huge_comment_is_invalid(settings, score, comment):
     with session_scope() as session:
         handoff = closed_handoff(session)

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from griddesk.db import session_scope
 from conversations.models import Conversation
-from handoff.models import OwnershipEvent
+from griddesk.db import session_scope
 from handoff.assignment import accept, record_agent_message
+from handoff.models import OwnershipEvent
 from handoff.queue import queue_status, touch_customer
 from handoff.sweep import SweepReport, open_alerts, sweep
 from tests.factories import make_account, make_handoff
@@ -46,7 +46,11 @@ def test_a_customer_waiting_past_the_overflow_time_moves_to_the_overflow_grid(se
         assert handoff.packet["notes"][0]["to_grid"] == "cd-city"
         event = session.scalars(select(OwnershipEvent).order_by(OwnershipEvent.id.desc())).first()
         assert (event.from_owner, event.to_owner, event.actor, event.grid_code) == (
-            "queued", "queued", "system", "cd-city")
+            "queued",
+            "queued",
+            "system",
+            "cd-city",
+        )
         assert queue_status(session, "customer-1", later(seconds=181)).grid_name == "成都市网格"
         assert swept(session, later(seconds=200), "customer-1").overflowed == []  # the wait restarts there
         assert swept(session, later(seconds=362), "customer-1").overflowed == [handoff.id]
@@ -72,7 +76,9 @@ def test_a_queued_customer_whose_page_is_gone_is_abandoned_back_to_the_bot(setti
         assert report.abandoned == [gone.id]
         session.refresh(gone)
         assert owner_of(session, "gone") == ("bot", None) and (gone.status, gone.ended_at) == (
-            "abandoned", later(seconds=601))
+            "abandoned",
+            later(seconds=601),
+        )
         assert owner_of(session, "here") == ("queued", "central")
 
 
@@ -96,8 +102,9 @@ def test_a_customer_waiting_past_the_first_response_time_alerts_the_grid_once_th
         [overdue] = swept(session, later(seconds=60, minutes=15), "customer-1").alerts
         assert swept(session, later(seconds=60, minutes=16), "customer-1") == NOTHING
         alerts = {a.id: a for a in session.scalars(select(Alert))}
-        assert [(alerts[i].kind, alerts[i].step, alerts[i].handoff_id, alerts[i].grid_code) for i in (breach, overdue)] == [
-            ("chat_wait", "breach", handoff.id, "central"), ("chat_wait", "overdue", handoff.id, "central")]
+        assert [
+            (alerts[i].kind, alerts[i].step, alerts[i].handoff_id, alerts[i].grid_code) for i in (breach, overdue)
+        ] == [("chat_wait", "breach", handoff.id, "central"), ("chat_wait", "overdue", handoff.id, "central")]
         assert "总部服务网格" in alerts[breach].message and "1 分钟" in alerts[breach].message
         assert "16 分钟" in alerts[overdue].message and "超时 15 分钟" in alerts[overdue].message
 

@@ -16,11 +16,13 @@ class Reply:
     headers: dict[str, str]
 
 
-def request(method: str, url: str, body: object | None = None, headers: dict[str, str] | None = None,
-            timeout: float = 30) -> Reply:
+def request(
+    method: str, url: str, body: object | None = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> Reply:
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return Reply(response.status, json.loads(response.read() or b"null"), dict(response.headers))

@@ -64,11 +64,15 @@ class Platforms:
 
     def settings_env(self) -> dict[str, str]:
         return {
-            "GRIDDESK_TELEGRAM_TOKEN": TELEGRAM_TOKEN, "GRIDDESK_TELEGRAM_SECRET": TELEGRAM_SECRET,
+            "GRIDDESK_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+            "GRIDDESK_TELEGRAM_SECRET": TELEGRAM_SECRET,
             "GRIDDESK_TELEGRAM_API_URL": self.url("telegram"),
-            "GRIDDESK_WECOM_CORP_ID": fake_wecom.CORP_ID, "GRIDDESK_WECOM_AGENT_ID": WECOM_AGENT_ID,
-            "GRIDDESK_WECOM_SECRET": fake_wecom.SECRET, "GRIDDESK_WECOM_TOKEN": WECOM_TOKEN,
-            "GRIDDESK_WECOM_AES_KEY": WECOM_AES_KEY, "GRIDDESK_WECOM_API_URL": self.url("wecom"),
+            "GRIDDESK_WECOM_CORP_ID": fake_wecom.CORP_ID,
+            "GRIDDESK_WECOM_AGENT_ID": WECOM_AGENT_ID,
+            "GRIDDESK_WECOM_SECRET": fake_wecom.SECRET,
+            "GRIDDESK_WECOM_TOKEN": WECOM_TOKEN,
+            "GRIDDESK_WECOM_AES_KEY": WECOM_AES_KEY,
+            "GRIDDESK_WECOM_API_URL": self.url("wecom"),
         }
 
     def stop(self) -> None:

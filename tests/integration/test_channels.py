@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from accounts.models import Role
 from accounts.management import create_account
+from accounts.models import Role
+from gateway.channels.wecom.crypto import WeComCrypto
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from gateway.channels.wecom.crypto import WeComCrypto
 from tests.gateway.channels import fake_wecom
 from tests.integration.client import Staff, request
 from tests.integration.platforms import (
@@ -58,8 +58,9 @@ def eventually(check: Callable[[], object], seconds: float = 20) -> object:
 
 def accept_and_reply(agent: Staff, channel: str, text: str) -> int:
     """The agent takes the waiting conversation of that channel and answers it; returns the handoff id."""
-    item = eventually(lambda: next((i for i in agent.get("/api/v1/console/queue").body["items"]
-                                    if i["channel"] == channel), None))
+    item = eventually(
+        lambda: next((i for i in agent.get("/api/v1/console/queue").body["items"] if i["channel"] == channel), None)
+    )
     assert item, f"no {channel} customer in the queue"
     assert agent.post(f"/api/v1/console/handoffs/{item['handoff_id']}/accept").status == 200
     assert agent.post(f"/api/v1/console/handoffs/{item['handoff_id']}/messages", {"text": text}).status == 201
@@ -75,8 +76,12 @@ def telegram_update(stack, chat_id: int, text: str) -> None:
     update["message"]["chat"]["id"] = update["message"]["from"]["id"] = chat_id
     update["message"]["text"] = text
     update["message"].pop("entities", None)
-    reply = request("POST", f"{stack.settings.gateway_url}/webhooks/telegram", update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    reply = request(
+        "POST",
+        f"{stack.settings.gateway_url}/webhooks/telegram",
+        update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+    )
     assert reply.status == 200, reply.body
 
 
@@ -98,15 +103,20 @@ def test_a_telegram_customer_gets_faq_answers_buttons_and_an_agent(stack, platfo
     assert eventually(lambda: any("我是人工客服" in t for t in telegram_texts(platforms, chat)))
     telegram_update(stack, chat, "宽带断了")
     messages = agent.get(f"/api/v1/console/handoffs/{handoff_id}").body["messages"]
-    assert eventually(lambda: agent.get(f"/api/v1/console/handoffs/{handoff_id}").body["messages"][-1]["text"]
-                      == "宽带断了"), messages
+    assert eventually(
+        lambda: agent.get(f"/api/v1/console/handoffs/{handoff_id}").body["messages"][-1]["text"] == "宽带断了"
+    ), messages
     assert agent.post(f"/api/v1/console/handoffs/{handoff_id}/close").status == 200
 
 
 def test_a_forged_telegram_update_is_refused(stack):
     update = json.loads((UPDATES / "message_text.json").read_text(encoding="utf-8"))
-    reply = request("POST", f"{stack.settings.gateway_url}/webhooks/telegram", update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": "guess"})
+    reply = request(
+        "POST",
+        f"{stack.settings.gateway_url}/webhooks/telegram",
+        update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
+    )
     assert reply.status == 401
 
 
@@ -116,17 +126,27 @@ CRYPTO = WeComCrypto(WECOM_TOKEN, WECOM_AES_KEY, fake_wecom.CORP_ID)
 
 
 def wecom_message(stack, user: str, text: str) -> None:
-    inner = (f"<xml><ToUserName><![CDATA[{fake_wecom.CORP_ID}]]></ToUserName>"
-             f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
-             f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>"
-             f"<MsgId>{random.randrange(10**15)}</MsgId><AgentID>{WECOM_AGENT_ID}</AgentID></xml>")
+    inner = (
+        f"<xml><ToUserName><![CDATA[{fake_wecom.CORP_ID}]]></ToUserName>"
+        f"<FromUserName><![CDATA[{user}]]></FromUserName><CreateTime>{int(time.time())}</CreateTime>"
+        f"<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content>"
+        f"<MsgId>{random.randrange(10**15)}</MsgId><AgentID>{WECOM_AGENT_ID}</AgentID></xml>"
+    )
     encrypted = CRYPTO.encrypt(inner)
     stamp, nonce = str(int(time.time())), str(random.randrange(10**9))
-    query = urllib.parse.urlencode({"msg_signature": CRYPTO.sign(stamp, nonce, encrypted), "timestamp": stamp,
-                                    "nonce": nonce})
-    body = f"<xml><ToUserName><![CDATA[{fake_wecom.CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
-    req = urllib.request.Request(f"{stack.settings.gateway_url}/webhooks/wecom?{query}", data=body.encode(),
-                                 method="POST", headers={"Content-Type": "application/xml"})
+    query = urllib.parse.urlencode(
+        {"msg_signature": CRYPTO.sign(stamp, nonce, encrypted), "timestamp": stamp, "nonce": nonce}
+    )
+    body = (
+        f"<xml><ToUserName><![CDATA[{fake_wecom.CORP_ID}]]></ToUserName>"
+        f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+    )
+    req = urllib.request.Request(
+        f"{stack.settings.gateway_url}/webhooks/wecom?{query}",
+        data=body.encode(),
+        method="POST",
+        headers={"Content-Type": "application/xml"},
+    )
     with urllib.request.urlopen(req, timeout=30) as response:
         assert response.status == 200
 
@@ -151,7 +171,8 @@ def test_a_wecom_customer_gets_faq_answers_numbered_choices_and_an_agent(stack, 
 def test_the_wecom_callback_url_is_verified_with_the_documented_echostr(stack):
     echostr = CRYPTO.encrypt("1616140317555161061")
     stamp, nonce = str(int(time.time())), "1372623149"
-    query = urllib.parse.urlencode({"msg_signature": CRYPTO.sign(stamp, nonce, echostr), "timestamp": stamp,
-                                    "nonce": nonce, "echostr": echostr})
+    query = urllib.parse.urlencode(
+        {"msg_signature": CRYPTO.sign(stamp, nonce, echostr), "timestamp": stamp, "nonce": nonce, "echostr": echostr}
+    )
     with urllib.request.urlopen(f"{stack.settings.gateway_url}/webhooks/wecom?{query}", timeout=10) as response:
         assert response.read().decode() == "1616140317555161061"

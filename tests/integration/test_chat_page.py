@@ -10,7 +10,6 @@ from playwright.sync_api import Browser, Page, expect
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-
 @pytest.fixture
 def page(browser: Browser, stack) -> Iterator[Page]:
     context = browser.new_context(locale="zh-CN")

@@ -8,20 +8,23 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from handoff import messages
 from conversations.models import Author, Conversation, Message, MessageStatus
+from handoff import messages
 from tests.integration.client import Customer, request
 from tests.integration.conftest import API_TOKEN
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("question, fragment", [
-    ("你们的服务时间是几点到几点", "8:00"),
-    ("怎么开发票", "发票"),
-    ("投诉多久能处理", "1小时"),
-    ("你們的電話是多少", "400-800-1234"),
-])
+@pytest.mark.parametrize(
+    "question, fragment",
+    [
+        ("你们的服务时间是几点到几点", "8:00"),
+        ("怎么开发票", "发票"),
+        ("投诉多久能处理", "1小时"),
+        ("你們的電話是多少", "400-800-1234"),
+    ],
+)
 def test_demo_questions_are_answered_from_the_knowledge_base(stack, question, fragment):
     replies = Customer(stack.settings.gateway_url).say(question)
     assert len(replies) == 1 and fragment in replies[0]["text"]
@@ -51,8 +54,11 @@ def test_a_vague_question_offers_buttons_and_a_button_answers(stack):
     answer = customer.say(chosen["payload"])
     assert len(answer) == 1 and answer[0]["text"]
     query = urlencode({"q": chosen["title"], "k": 1})
-    hits = request("GET", f"{stack.settings.gateway_url}/api/v1/kb/search?{query}",
-                   headers={"Authorization": f"Bearer {API_TOKEN}"}).body
+    hits = request(
+        "GET",
+        f"{stack.settings.gateway_url}/api/v1/kb/search?{query}",
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+    ).body
     assert answer[0]["text"] == hits["hits"][0]["answer"]
     none = customer.texts("/none_of_these")
     assert none and "人工" in none[0]
@@ -65,12 +71,15 @@ def test_the_transcript_keeps_every_message_in_order(stack):
     engine = create_engine(stack.settings.database_url)
     with Session(engine) as session:
         conversation = session.scalars(select(Conversation).where(Conversation.sender_id == customer.sender)).one()
-        rows = session.scalars(select(Message).where(Message.conversation_id == conversation.id)
-                               .order_by(Message.seq)).all()
+        rows = session.scalars(
+            select(Message).where(Message.conversation_id == conversation.id).order_by(Message.seq)
+        ).all()
     engine.dispose()
     assert [m.seq for m in rows] == list(range(1, len(rows) + 1))
     assert [(m.author, m.text) for m in rows if m.author == Author.CUSTOMER] == [
-        (Author.CUSTOMER, "怎么开发票"), (Author.CUSTOMER, "谢谢")]
+        (Author.CUSTOMER, "怎么开发票"),
+        (Author.CUSTOMER, "谢谢"),
+    ]
     assert all(m.status == MessageStatus.ANSWERED for m in rows if m.author == Author.CUSTOMER)
     assert rows[1].author == Author.BOT and "发票" in rows[1].text
 

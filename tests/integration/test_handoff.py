@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accounts.models import Role
 from accounts.management import create_account
+from accounts.models import Role
+from conversations.models import Owner
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from conversations.models import Owner
 from handoff.models import OwnershipEvent
 from tests.integration.client import Customer, Staff, request
 
@@ -42,6 +42,7 @@ def team(stack) -> Iterator[Team]:
     engine = make_engine(stack.settings.database_url)
     agents = [f"it.wuhou{i}" for i in range(10)]
     with Session(engine) as session, session.begin():
+
         def staff(username: str, role: Role, grid: str) -> None:
             account = create_account(session, username, f"测试{username[-2:]}", role, PASSWORD)
             session.add(Agent(account_id=account.id, skills=["general"], max_chats=3, status=AgentStatus.ONLINE))
@@ -85,7 +86,10 @@ def test_who_answers_in_every_state_of_a_conversation(stack, team):
     said = " ".join(r.get("text", "") for r in replies)
     assert "成都武侯网格" in said and "排在第一位" in said
     assert [b["payload"] for b in replies[-1]["buttons"]] == [
-        "/griddesk_keep_waiting", "/griddesk_leave_message", "/griddesk_back_to_bot"]
+        "/griddesk_keep_waiting",
+        "/griddesk_leave_message",
+        "/griddesk_back_to_bot",
+    ]
     status = customer.status()
     assert status["grid"]["code"] == "cd-wuhou" and status["position"] == 1 and status["eta_seconds"] is not None
 
@@ -108,7 +112,12 @@ def test_who_answers_in_every_state_of_a_conversation(stack, team):
     assert customer.say(question) == []
     messages = agent.get(f"/api/v1/console/conversations/{item['conversation_id']}/messages").body["messages"]
     assert messages[-1]["author"] == "customer" and messages[-1]["text"] == question
-    assert agent.post(f"/api/v1/console/handoffs/{item['handoff_id']}/messages", {"text": "您好,人工服务时间是8点到22点"}).status == 201
+    assert (
+        agent.post(
+            f"/api/v1/console/handoffs/{item['handoff_id']}/messages", {"text": "您好,人工服务时间是8点到22点"}
+        ).status
+        == 201
+    )
     last = customer.history()[-1]
     assert last["author"] == "agent" and last["payload"]["agent_name"] == agent.account["display_name"]
 
@@ -161,8 +170,11 @@ def test_ten_agents_accepting_one_customer_at_once_exactly_one_gets_it(stack, te
     assert sorted(r.body["error"]["code"] for r in replies if r.status != 200) == ["already_taken"] * 9
     engine = make_engine(stack.settings.database_url)
     with Session(engine) as session:
-        accepted = session.scalar(select(func.count()).select_from(OwnershipEvent).where(
-            OwnershipEvent.handoff_id == handoff_id, OwnershipEvent.to_owner == Owner.HUMAN))
+        accepted = session.scalar(
+            select(func.count())
+            .select_from(OwnershipEvent)
+            .where(OwnershipEvent.handoff_id == handoff_id, OwnershipEvent.to_owner == Owner.HUMAN)
+        )
     engine.dispose()
     assert accepted == 1
     winner = agents[[r.status for r in replies].index(200)]
@@ -172,8 +184,10 @@ def test_ten_agents_accepting_one_customer_at_once_exactly_one_gets_it(stack, te
 
 async def _console(stack, agent: Staff) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
     session = aiohttp.ClientSession()
-    ws = await session.ws_connect(f"{stack.settings.gateway_url}/api/v1/console/ws",
-                                  headers={"Cookie": agent.cookie, "Origin": stack.settings.gateway_url})
+    ws = await session.ws_connect(
+        f"{stack.settings.gateway_url}/api/v1/console/ws",
+        headers={"Cookie": agent.cookie, "Origin": stack.settings.gateway_url},
+    )
     return session, ws
 
 
@@ -220,8 +234,12 @@ def test_the_console_websocket_loses_and_repeats_nothing_across_a_reconnect(stac
 def test_console_routes_refuse_strangers_wrong_roles_and_forged_requests(stack, team):
     base = stack.settings.gateway_url
     document = request("GET", f"{base}/api/v1/openapi.json").body
-    console = [(path, method) for path, operations in document["paths"].items()
-               for method in operations if path.startswith("/api/v1/console/") and not path.endswith("/ws")]
+    console = [
+        (path, method)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if path.startswith("/api/v1/console/") and not path.endswith("/ws")
+    ]
     assert len(console) >= 15
     for path, method in console:
         concrete = re.sub(r"\{[a-z_]+\}", "1", path)
@@ -234,8 +252,12 @@ def test_console_routes_refuse_strangers_wrong_roles_and_forged_requests(stack, 
 
     no_csrf = request("POST", f"{base}/api/v1/console/status", {"status": "online"}, headers={"Cookie": agent.cookie})
     assert no_csrf.status == 403 and no_csrf.body["error"]["code"] == "csrf"
-    forged = request("POST", f"{base}/api/v1/console/status", {"status": "online"},
-                     headers={**agent.headers, "Origin": "https://evil.example"})
+    forged = request(
+        "POST",
+        f"{base}/api/v1/console/status",
+        {"status": "online"},
+        headers={**agent.headers, "Origin": "https://evil.example"},
+    )
     assert forged.status == 403
 
     # an agent of another grid can neither see nor take a 成都武侯 customer

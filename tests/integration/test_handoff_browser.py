@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
-from accounts.models import Role
 from accounts.management import create_account
+from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from tests.integration.client import request
@@ -96,8 +96,9 @@ def test_customer_and_agent_talk_then_the_bot_again_then_a_rating(stack, pages, 
     agent.press("#composer-input", "Enter")
     expect(customer.locator(".msg--agent").last).to_contain_text("您好,<b>我来帮您</b>", timeout=5_000)
     say(customer, '<img src=x onerror="window.pwned=1">宽带连不上')
-    expect(agent.locator("#transcript .msg--customer").last).to_contain_text('<img src=x onerror="window.pwned=1">宽带连不上',
-                                                                            timeout=5_000)
+    expect(agent.locator("#transcript .msg--customer").last).to_contain_text(
+        '<img src=x onerror="window.pwned=1">宽带连不上', timeout=5_000
+    )
     assert agent.locator("#transcript img").count() == 0
     assert agent.evaluate("window.pwned") is None and customer.evaluate("window.pwned") is None
 
@@ -141,9 +142,11 @@ def test_the_conversation_survives_a_reload_of_the_customer_page(stack, pages, a
 @pytest.fixture
 def shop_page(stack) -> Iterator[str]:
     """A company's own page on another origin (its own loopback server) embedding the widget with one tag."""
-    html = (f"<html><head><meta charset='utf-8'></head><body><h1>某公司官网</h1>"
-            f"<script src='{stack.settings.gateway_url}/static/widget.js' data-region='{REGION}' async></script>"
-            "</body></html>").encode()
+    html = (
+        f"<html><head><meta charset='utf-8'></head><body><h1>某公司官网</h1>"
+        f"<script src='{stack.settings.gateway_url}/static/widget.js' data-region='{REGION}' async></script>"
+        "</body></html>"
+    ).encode()
 
     class Shop(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -184,8 +187,12 @@ def test_a_grid_manager_sees_an_sla_alert_and_acknowledges_it(stack, browser):
     with Session(engine) as session, session.begin():
         manager = create_account(session, "it.pudong.mgr", "陈经理", Role.MANAGER, PASSWORD)
         session.add(GridMembership(grid_code="sh-pudong", account_id=manager.id))
-        alert = Alert(grid_code="sh-pudong", kind="chat_wait", step="breach",
-                      message="上海浦东网格: 客户已等待 2 分钟, 超过首次响应时限 <b>1 分钟</b>")
+        alert = Alert(
+            grid_code="sh-pudong",
+            kind="chat_wait",
+            step="breach",
+            message="上海浦东网格: 客户已等待 2 分钟, 超过首次响应时限 <b>1 分钟</b>",
+        )
         session.add(alert)
         session.flush()
         alert_id = alert.id

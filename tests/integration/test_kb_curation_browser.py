@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
-from accounts.models import Role
 from accounts.management import create_account
+from accounts.models import Role
 from griddesk.db import make_engine
 from tests.integration.client import Customer, Staff
 
@@ -99,7 +99,8 @@ def test_an_admin_edits_and_publishes_an_faq_and_the_customer_widget_gets_the_ne
 
 
 def test_the_inbox_turns_a_missed_question_into_a_similar_question_and_the_next_customer_is_answered(
-        stack, console, admin):
+    stack, console, admin
+):
     missed = "账户口令怎么重新弄"  # the bot can only suggest candidates today (logged as low confidence)
     target = faq_id(admin, "怎么修改密码")
     first = Customer(stack.settings.gateway_url)

@@ -62,9 +62,16 @@ def test_a_ticket_opened_in_chat_is_stored_with_its_fields_and_an_audit_event(st
     assert "宽带三天没修好" in message["text"] and "13812345678" in message["text"]
     assert [b["title"] for b in message["buttons"]] == ["确认提交", "修改"]
     [ticket] = tickets_of(database, customer.sender)
-    assert (ticket.number, ticket.category, ticket.description, ticket.contact_phone, ticket.contact_name,
-            ticket.region, ticket.grid_code, ticket.state) == (
-        number, "complaint", "宽带三天没修好", "13812345678", "张三", "成都市武侯区", "cd-wuhou", "accepted")
+    assert (
+        ticket.number,
+        ticket.category,
+        ticket.description,
+        ticket.contact_phone,
+        ticket.contact_name,
+        ticket.region,
+        ticket.grid_code,
+        ticket.state,
+    ) == (number, "complaint", "宽带三天没修好", "13812345678", "张三", "成都市武侯区", "cd-wuhou", "accepted")
     with Session(database) as session:
         events = list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)))
     assert [(e.kind, e.actor, e.to_state) for e in events] == [("created", "customer", "accepted")]
@@ -84,7 +91,11 @@ def test_a_refund_with_an_amount_and_a_corrected_phone_is_stored_as_confirmed(st
     assert "账务网格" in opened[0] and "网格经理审批" in opened[1]
     [ticket] = tickets_of(database, customer.sender)
     assert (ticket.category, ticket.contact_phone, str(ticket.amount_yuan), ticket.needs_approval) == (
-        "refund", "13912345678", "6000.00", True)
+        "refund",
+        "13912345678",
+        "6000.00",
+        True,
+    )
 
 
 def test_cancelling_in_the_middle_of_the_form_creates_nothing(stack, database):
@@ -133,8 +144,9 @@ def test_five_wrong_tries_lock_lookups_for_15_minutes(stack, database, opened_ti
     customer.say(f"查询工单{opened_ticket}")
     assert "15分钟后再试" in customer.texts("5678")[0]  # the right digits do not open the lock
     with Session(database) as session:
-        guard = session.scalars(select(LookupGuard).where(LookupGuard.sender_id == customer.sender,
-                                                          LookupGuard.target == opened_ticket)).one()
+        guard = session.scalars(
+            select(LookupGuard).where(LookupGuard.sender_id == customer.sender, LookupGuard.target == opened_ticket)
+        ).one()
     assert guard.failures == 5
     assert guard.locked_until is not None
     assert timedelta(minutes=13) < guard.locked_until - datetime.now(UTC) <= timedelta(minutes=15)
@@ -164,8 +176,9 @@ BRANCHES = [
 
 
 @pytest.mark.parametrize("start, answers, invalid, reprompt, valid, next_question", BRANCHES)
-def test_each_invalid_value_gets_its_own_reprompt_through_the_real_bot(stack, database, start, answers, invalid,
-                                                                       reprompt, valid, next_question):
+def test_each_invalid_value_gets_its_own_reprompt_through_the_real_bot(
+    stack, database, start, answers, invalid, reprompt, valid, next_question
+):
     customer = Customer(stack.settings.gateway_url)
     customer.say(start)
     for answer in answers:

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session
 
-from accounts.models import Role
 from accounts.management import create_account
+from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from tests.integration.client import Staff, request
@@ -61,11 +61,13 @@ def shop_page(stack, bundle: bytes) -> Iterator[str]:
         "inputTextFieldHint": "请输入您的问题",
         "params": {"storage": "local"},
     }
-    html = ("<!doctype html><html><head><meta charset='utf-8'><title>某公司官网</title></head><body>"
-            "<h1>某公司官网</h1><div id='webchat'></div><script src='/webchat.js'></script>"
-            f"<script>var options = {json.dumps(options, ensure_ascii=False)};"
-            "options.customMessageDelay = function () { return 100; };"
-            "WebChat.default(options, null);</script></body></html>").encode()
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>某公司官网</title></head><body>"
+        "<h1>某公司官网</h1><div id='webchat'></div><script src='/webchat.js'></script>"
+        f"<script>var options = {json.dumps(options, ensure_ascii=False)};"
+        "options.customMessageDelay = function () { return 100; };"
+        "WebChat.default(options, null);</script></body></html>"
+    ).encode()
     files = {"/": ("text/html; charset=utf-8", html), "/webchat.js": ("application/javascript", bundle)}
 
     class Shop(http.server.BaseHTTPRequestHandler):
@@ -149,7 +151,9 @@ def test_a_handoff_round_trip_in_the_widget_survives_a_reload(stack, widget, age
 
     assert agent.post(f"/api/v1/console/handoffs/{handoff_id}/accept").status == 200
     expect(page.locator(".rw-response").last).to_contain_text(f"人工客服 {AGENT_NAME} 为您服务", timeout=10_000)
-    assert agent.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "您好,我是人工客服,请讲"}).status == 201
+    assert (
+        agent.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "您好,我是人工客服,请讲"}).status == 201
+    )
     expect(page.locator(".rw-response").last).to_have_text("您好,我是人工客服,请讲", timeout=10_000)
 
     say(page, "宽带连不上")

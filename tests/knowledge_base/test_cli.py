@@ -16,8 +16,9 @@ from knowledge_base.models import Faq
 
 def run_cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GRIDDESK_DATA_DIR": str(settings.data_dir), "GRIDDESK_ENCODER": "use"}
-    return subprocess.run([sys.executable, "-m", "knowledge_base", *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "knowledge_base", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def faq_count() -> int:
@@ -27,9 +28,12 @@ def faq_count() -> int:
 
 def test_import_then_search_prints_the_top_hits_with_scores(settings, tmp_path: Path):
     path = tmp_path / "faqs.csv"
-    path.write_text("question,answer,similar_questions,external_id\n"
-                    "怎么开发票,请在公众号申请电子发票。,如何开票|发票在哪申请,inv\n"
-                    "客服电话是多少,400-800-1234,热线电话|你们的电话是多少,tel\n", encoding="utf-8")
+    path.write_text(
+        "question,answer,similar_questions,external_id\n"
+        "怎么开发票,请在公众号申请电子发票。,如何开票|发票在哪申请,inv\n"
+        "客服电话是多少,400-800-1234,热线电话|你们的电话是多少,tel\n",
+        encoding="utf-8",
+    )
     imported = run_cli(settings, "import", str(path))
     assert imported.returncode == 0, imported.stderr
     assert "新增 2" in imported.stdout
@@ -47,11 +51,16 @@ def test_import_then_search_prints_the_top_hits_with_scores(settings, tmp_path: 
 
 def test_a_file_with_bad_rows_writes_nothing_and_lists_every_bad_row(settings, tmp_path: Path):
     path = tmp_path / "faqs.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"question": "好问题", "answer": "好答案"}, ensure_ascii=False),
-        json.dumps({"question": "没有答案"}, ensure_ascii=False),
-        "{broken",
-    ]), encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"question": "好问题", "answer": "好答案"}, ensure_ascii=False),
+                json.dumps({"question": "没有答案"}, ensure_ascii=False),
+                "{broken",
+            ]
+        ),
+        encoding="utf-8",
+    )
     result = run_cli(settings, "import", str(path))
     assert result.returncode == 1
     assert "第 2 行: 缺少答案" in result.stderr and "第 3 行" in result.stderr
@@ -85,11 +94,14 @@ def test_seed_loads_the_demo_base_once(settings):
 
 def test_train_prints_validation_before_and_after_and_can_be_listed_and_rolled_back(settings, tmp_path: Path):
     path = tmp_path / "faqs.csv"
-    path.write_text("question,answer,similar_questions\n"
-                    "怎么开发票,公众号申请,如何开票|发票在哪申请|我要开发票\n"
-                    "客服电话是多少,400-800-1234,热线电话|你们的电话是多少|怎么联系客服\n"
-                    "怎么修改密码,账户安全,密码怎么改|重设密码|忘记密码怎么办\n"
-                    "宽带断网了怎么办,重启光猫,网络连不上|上不了网|网断了\n", encoding="utf-8")
+    path.write_text(
+        "question,answer,similar_questions\n"
+        "怎么开发票,公众号申请,如何开票|发票在哪申请|我要开发票\n"
+        "客服电话是多少,400-800-1234,热线电话|你们的电话是多少|怎么联系客服\n"
+        "怎么修改密码,账户安全,密码怎么改|重设密码|忘记密码怎么办\n"
+        "宽带断网了怎么办,重启光猫,网络连不上|上不了网|网断了\n",
+        encoding="utf-8",
+    )
     assert run_cli(settings, "import", str(path)).returncode == 0
     trained = run_cli(settings, "train", "--force")
     assert trained.returncode == 0, trained.stderr

@@ -42,8 +42,9 @@ def test_a_rerun_reuses_the_database_and_its_vectors(eval_file, tmp_path):
 
 def test_sample_keeps_n_queried_faqs_and_every_distractor(eval_file, tmp_path):
     evaluate(eval_file, HashingEncoder(), tmp_path / "eval.db", 0.6, Thresholds())  # same db, full set first
-    without, with_distractors = evaluate(eval_file, HashingEncoder(), tmp_path / "eval.db", 0.6, Thresholds(),
-                                         sample=1, seed=3)
+    without, with_distractors = evaluate(
+        eval_file, HashingEncoder(), tmp_path / "eval.db", 0.6, Thresholds(), sample=1, seed=3
+    )
     assert without.faqs == 1 and with_distractors.faqs == 2
     assert without.queries == 1
 
@@ -52,9 +53,16 @@ def test_sample_keeps_n_queried_faqs_and_every_distractor(eval_file, tmp_path):
 def training_file(tmp_path):
     records = [
         {"faq_id": f"F{i}", "question": q, "answer": "x", "paraphrases": [p]}
-        for i, (q, p) in enumerate([("怎么开发票", "如何开票"), ("客服电话是多少", "热线电话多少"),
-                                    ("怎么修改密码", "密码怎么改"), ("宽带断网了怎么办", "上不了网"),
-                                    ("营业时间", "几点开门"), ("怎么注销账号", "账号不要了")])
+        for i, (q, p) in enumerate(
+            [
+                ("怎么开发票", "如何开票"),
+                ("客服电话是多少", "热线电话多少"),
+                ("怎么修改密码", "密码怎么改"),
+                ("宽带断网了怎么办", "上不了网"),
+                ("营业时间", "几点开门"),
+                ("怎么注销账号", "账号不要了"),
+            ]
+        )
     ] + [{"faq_id": "D", "question": "怎么交话费", "answer": "d", "paraphrases": []}]
     path = tmp_path / "train.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
@@ -62,17 +70,37 @@ def training_file(tmp_path):
 
 
 def test_train_with_a_sample_scores_the_sample_again_with_an_adapter_learned_outside_it(training_file, tmp_path):
-    scores = evaluate(training_file, HashingEncoder(), tmp_path / "eval.db", 0.6, Thresholds(), sample=2,
-                      train=True, config=TrainingConfig(epochs=2, min_steps=2))
-    assert [s.setting for s in scores] == ["without distractors", "with distractors",
-                                          "without distr. · adapter", "with distr. · adapter"]
+    scores = evaluate(
+        training_file,
+        HashingEncoder(),
+        tmp_path / "eval.db",
+        0.6,
+        Thresholds(),
+        sample=2,
+        train=True,
+        config=TrainingConfig(epochs=2, min_steps=2),
+    )
+    assert [s.setting for s in scores] == [
+        "without distractors",
+        "with distractors",
+        "without distr. · adapter",
+        "with distr. · adapter",
+    ]
     assert [s.queries for s in scores] == [2, 2, 2, 2]
     assert scores[2].faqs == 2 and scores[3].faqs == 3
 
 
 def test_train_on_the_whole_file_cross_fits_every_query_once(training_file, tmp_path):
-    scores = evaluate(training_file, HashingEncoder(), tmp_path / "eval.db", 0.6, Thresholds(), train=True,
-                      folds=3, config=TrainingConfig(epochs=2, min_steps=2))
+    scores = evaluate(
+        training_file,
+        HashingEncoder(),
+        tmp_path / "eval.db",
+        0.6,
+        Thresholds(),
+        train=True,
+        folds=3,
+        config=TrainingConfig(epochs=2, min_steps=2),
+    )
     assert [s.queries for s in scores] == [6, 6, 6, 6]
     assert scores[2].faqs == 6 and scores[3].faqs == 7
 
@@ -85,8 +113,10 @@ def test_an_evaluation_cache_from_an_older_schema_is_rebuilt_keeping_its_vectors
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:  # the shape of kb_faq and kb_embedding before curation existed
         db.execute("CREATE TABLE kb_faq (id INTEGER PRIMARY KEY, question TEXT)")
-        db.execute("CREATE TABLE kb_embedding (model VARCHAR(200), text_hash VARCHAR(64), dim INTEGER, "
-                   "vector BLOB, PRIMARY KEY (model, text_hash))")
+        db.execute(
+            "CREATE TABLE kb_embedding (model VARCHAR(200), text_hash VARCHAR(64), dim INTEGER, "
+            "vector BLOB, PRIMARY KEY (model, text_hash))"
+        )
         db.execute("INSERT INTO kb_embedding VALUES ('use', 'abc', 2, x'0000803f0000803f')")
     engine = cache_engine(path)
     with engine.connect() as connection:

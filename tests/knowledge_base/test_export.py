@@ -22,8 +22,13 @@ from knowledge_base.importer import validate_upload, write_rows
 from knowledge_base.models import Faq, FaqVersion
 from tests.factories import make_demo_faqs
 
-TRICKY = FaqDraft("武侯营业厅在哪", ["营业厅地址", "网点, \"位置\""], "- 第一步: 打开 App\n- 第二步: 点「网点」\n+86 28 8888 8888",
-                  "网点", "cd-wuhou")
+TRICKY = FaqDraft(
+    "武侯营业厅在哪",
+    ["营业厅地址", '网点, "位置"'],
+    "- 第一步: 打开 App\n- 第二步: 点「网点」\n+86 28 8888 8888",
+    "网点",
+    "cd-wuhou",
+)
 
 
 def fill(session) -> None:
@@ -50,7 +55,10 @@ def test_the_export_re_imports_unchanged(settings, fmt):
         assert session.scalar(select(func.count()).select_from(FaqVersion)) == versions
         tricky = session.scalar(select(Faq).where(Faq.question == TRICKY.question))
         assert (tricky.answer, tricky.similar_questions, tricky.grid) == (
-            TRICKY.answer, TRICKY.similar_questions, "cd-wuhou")
+            TRICKY.answer,
+            TRICKY.similar_questions,
+            "cd-wuhou",
+        )
 
 
 def test_csv_has_a_bom_the_import_columns_and_escaped_formula_like_cells(settings):
@@ -61,7 +69,7 @@ def test_csv_has_a_bom_the_import_columns_and_escaped_formula_like_cells(setting
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(rows[0]) == COLUMNS
     tricky = next(r for r in rows if r[1] == TRICKY.question)
-    assert tricky[3].startswith("'- 第一步") and tricky[2] == "营业厅地址|网点, \"位置\""
+    assert tricky[3].startswith("'- 第一步") and tricky[2] == '营业厅地址|网点, "位置"'
 
 
 def test_xlsx_cells_never_hold_formulas(settings):

@@ -20,8 +20,12 @@ from tests.knowledge_base.curation.common import ADMIN, INVOICE, published
 def test_versions_and_events_cannot_be_changed_or_deleted(settings):
     with session_scope() as session:
         faq_id = published(session).id
-    for statement in ("UPDATE kb_faq_version SET answer = 'x'", "DELETE FROM kb_faq_version",
-                      "UPDATE kb_faq_event SET note = 'x'", "DELETE FROM kb_faq_event"):
+    for statement in (
+        "UPDATE kb_faq_version SET answer = 'x'",
+        "DELETE FROM kb_faq_version",
+        "UPDATE kb_faq_event SET note = 'x'",
+        "DELETE FROM kb_faq_event",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), session_scope() as session:
             session.execute(text(statement))
     with session_scope() as session:
@@ -31,8 +35,13 @@ def test_versions_and_events_cannot_be_changed_or_deleted(settings):
 def test_the_diff_shows_character_edits_per_field(settings):
     with session_scope() as session:
         faq_id = published(session).id
-        drafts.save_draft(session, faq_id, FaqDraft("怎么开发票", ["如何开具发票", "我要开票"],
-                                                     "请在公众号申请纸质发票。", "发票"), ADMIN, expected_version=2)
+        drafts.save_draft(
+            session,
+            faq_id,
+            FaqDraft("怎么开发票", ["如何开具发票", "我要开票"], "请在公众号申请纸质发票。", "发票"),
+            ADMIN,
+            expected_version=2,
+        )
         diffs = {d.field: d for d in history.diff(session, faq_id, 1, 2)}
     assert set(diffs) == {"question", "similar_questions", "answer", "category", "grid"}
     assert not diffs["question"].changed and diffs["question"].ops == [("equal", "怎么开发票")]

@@ -23,11 +23,20 @@ def write_jsonl(path: Path, records: list[object]) -> Path:
 
 
 def test_jsonl_rows_are_read_with_lists_and_optional_fields(tmp_path):
-    path = write_jsonl(tmp_path / "f.jsonl", [
-        {"question": "怎么开发票", "answer": "公众号申请", "similar_questions": ["如何开票", "如何开票", ""],
-         "category": "发票", "grid": "chengdu", "external_id": "inv-1"},
-        {"question": "客服电话", "answer": "400-800-1234"},
-    ])
+    path = write_jsonl(
+        tmp_path / "f.jsonl",
+        [
+            {
+                "question": "怎么开发票",
+                "answer": "公众号申请",
+                "similar_questions": ["如何开票", "如何开票", ""],
+                "category": "发票",
+                "grid": "chengdu",
+                "external_id": "inv-1",
+            },
+            {"question": "客服电话", "answer": "400-800-1234"},
+        ],
+    )
     report = read_file(path)
     assert report.ok
     first, second = report.rows
@@ -39,8 +48,11 @@ def test_jsonl_rows_are_read_with_lists_and_optional_fields(tmp_path):
 
 def test_csv_similar_questions_are_pipe_separated_and_bom_is_accepted(tmp_path):
     path = tmp_path / "f.csv"
-    path.write_bytes("\ufeffquestion,answer,similar_questions,category\n怎么开发票,公众号申请,如何开票|开票流程,发票\n"
-                     .encode("utf-8"))
+    path.write_bytes(
+        "\ufeffquestion,answer,similar_questions,category\n怎么开发票,公众号申请,如何开票|开票流程,发票\n".encode(
+            "utf-8"
+        )
+    )
     report = read_file(path)
     assert report.ok
     assert report.rows[0].similar_questions == ("如何开票", "开票流程")
@@ -65,17 +77,22 @@ def test_xlsx_rows_are_read_from_the_first_sheet(tmp_path):
 
 def test_every_bad_row_is_reported_with_its_line_and_reason(tmp_path):
     path = tmp_path / "f.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"question": "好的问题", "answer": "好的答案", "external_id": "x"}),
-        json.dumps({"question": "", "answer": "没有问题"}),
-        json.dumps({"question": "没有答案"}),
-        "{not json",
-        json.dumps(["a", "list"]),
-        json.dumps({"question": "重复", "answer": "a", "external_id": "x"}),
-        json.dumps({"question": "q" * 501, "answer": "a"}),
-        json.dumps({"question": "类型错误", "answer": {"a": 1}}),
-        json.dumps({"question": "相似问题类型错误", "answer": "a", "similar_questions": 5}),
-    ]), encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"question": "好的问题", "answer": "好的答案", "external_id": "x"}),
+                json.dumps({"question": "", "answer": "没有问题"}),
+                json.dumps({"question": "没有答案"}),
+                "{not json",
+                json.dumps(["a", "list"]),
+                json.dumps({"question": "重复", "answer": "a", "external_id": "x"}),
+                json.dumps({"question": "q" * 501, "answer": "a"}),
+                json.dumps({"question": "类型错误", "answer": {"a": 1}}),
+                json.dumps({"question": "相似问题类型错误", "answer": "a", "similar_questions": 5}),
+            ]
+        ),
+        encoding="utf-8",
+    )
     report = read_file(path)
     assert not report.ok
     assert [e.line for e in report.errors] == [2, 3, 4, 5, 6, 7, 8, 9]
@@ -108,19 +125,25 @@ def test_control_characters_in_cells_are_stripped(tmp_path):
 
 
 def test_write_is_idempotent_and_versions_only_changed_rows(settings, tmp_path):
-    path = write_jsonl(tmp_path / "f.jsonl", [
-        {"question": "怎么开发票", "answer": "公众号申请", "external_id": "a"},
-        {"question": "客服电话", "answer": "400", "external_id": "b"},
-    ])
+    path = write_jsonl(
+        tmp_path / "f.jsonl",
+        [
+            {"question": "怎么开发票", "answer": "公众号申请", "external_id": "a"},
+            {"question": "客服电话", "answer": "400", "external_id": "b"},
+        ],
+    )
     with session_scope() as session:
         assert write_rows(session, read_file(path).rows) == (2, 0, 0)
     with session_scope() as session:
         assert write_rows(session, read_file(path).rows) == (0, 0, 2)
-    write_jsonl(path, [
-        {"question": "怎么开发票", "answer": "公众号「我的账单」申请", "external_id": "a"},
-        {"question": "客服电话", "answer": "400", "external_id": "b"},
-        {"question": "营业时间", "answer": "8:00-22:00", "external_id": "c"},
-    ])
+    write_jsonl(
+        path,
+        [
+            {"question": "怎么开发票", "answer": "公众号「我的账单」申请", "external_id": "a"},
+            {"question": "客服电话", "answer": "400", "external_id": "b"},
+            {"question": "营业时间", "answer": "8:00-22:00", "external_id": "c"},
+        ],
+    )
     with session_scope() as session:
         assert write_rows(session, read_file(path).rows) == (1, 1, 1)
     with session_scope() as session:
@@ -130,6 +153,7 @@ def test_write_is_idempotent_and_versions_only_changed_rows(settings, tmp_path):
 
 
 # --- uploads (the admin console) and versions of imported FAQs ------------------------------
+
 
 def test_an_upload_over_the_size_limit_is_refused_before_reading(monkeypatch):
     assert importer.MAX_UPLOAD_BYTES == 20 * 1024 * 1024
@@ -151,18 +175,22 @@ def test_file_level_problems_of_an_upload_are_the_reports_only_error():
         report = validate_upload(data, name)
         assert not report.ok and len(report.errors) == 1, name
         assert report.errors[0].line == 0 and words in str(report.errors[0]), (name, report.errors)
-    assert "UTF-8" in validate_upload("question,answer\n怎么开发票,公众号申请\n".encode("gbk"), "f.csv").errors[0].reason
+    assert (
+        "UTF-8" in validate_upload("question,answer\n怎么开发票,公众号申请\n".encode("gbk"), "f.csv").errors[0].reason
+    )
 
 
 def test_formula_cells_are_refused_with_a_reason_and_escaped_cells_are_accepted():
-    data = ("question,answer,similar_questions\n"
-            "怎么开发票,=HYPERLINK(\"http://evil\"),\n"
-            "@SUM(1),答案,\n"
-            "客服电话,-2+3+cmd|' /C calc'!A0,\n"
-            "营业时间,'- 每天 8:00-22:00 (导出时转义过),\n"
-            "怎么退款,- 第一步: 申请\n"
-            "怎么改密码,答案,密码怎么改|+cmd|x\n"
-            "热线,'=1+1,\n").encode()
+    data = (
+        "question,answer,similar_questions\n"
+        '怎么开发票,=HYPERLINK("http://evil"),\n'
+        "@SUM(1),答案,\n"
+        "客服电话,-2+3+cmd|' /C calc'!A0,\n"
+        "营业时间,'- 每天 8:00-22:00 (导出时转义过),\n"
+        "怎么退款,- 第一步: 申请\n"
+        "怎么改密码,答案,密码怎么改|+cmd|x\n"
+        "热线,'=1+1,\n"
+    ).encode()
     report = validate_upload(data, "f.csv")
     assert [e.line for e in report.errors] == [2, 3, 4, 7, 8]
     assert all("公式" in e.reason for e in report.errors)
@@ -182,10 +210,7 @@ def test_a_formula_cell_in_xlsx_is_refused(tmp_path):
 
 
 def test_duplicates_inside_the_file_are_errors_by_id_and_warnings_by_question():
-    data = ("external_id,question,answer\n"
-            "a,怎么开发票,公众号申请\n"
-            "a,客服电话,400\n"
-            "b,怎么开发票?,公众号申请\n").encode()
+    data = ("external_id,question,answer\na,怎么开发票,公众号申请\na,客服电话,400\nb,怎么开发票?,公众号申请\n").encode()
     report = validate_upload(data, "f.csv")
     assert [(e.line, "重复" in e.reason) for e in report.errors] == [(3, True)]
     assert [w.line for w in report.warnings] == [4] and "第 2 行" in report.warnings[0].reason
@@ -193,22 +218,29 @@ def test_duplicates_inside_the_file_are_errors_by_id_and_warnings_by_question():
 
 
 def test_imported_faqs_get_a_version_and_an_event_and_changes_continue_the_numbering(settings, tmp_path):
-    path = write_jsonl(tmp_path / "f.jsonl", [
-        {"question": "怎么开发票", "answer": "公众号申请", "external_id": "a"},
-        {"question": "客服电话", "answer": "400", "external_id": "b"},
-    ])
+    path = write_jsonl(
+        tmp_path / "f.jsonl",
+        [
+            {"question": "怎么开发票", "answer": "公众号申请", "external_id": "a"},
+            {"question": "客服电话", "answer": "400", "external_id": "b"},
+        ],
+    )
     with session_scope() as session:
         write_rows(session, read_file(path).rows)
         faq_a = session.scalar(select(Faq).where(Faq.external_id == "a"))
         assert (faq_a.published_version, faq_a.draft_version, faq_a.review) == (1, None, Review.NONE)
         admin = Principal(1, "admin", "管理员", Role.ADMIN, ())
-        drafts.save_draft(session, faq_a.id, base.FaqDraft("怎么开发票", [], "草稿答案"), admin,
-                            expected_version=faq_a.version)
+        drafts.save_draft(
+            session, faq_a.id, base.FaqDraft("怎么开发票", [], "草稿答案"), admin, expected_version=faq_a.version
+        )
         faq_id = faq_a.id
-    write_jsonl(path, [
-        {"question": "怎么开发票", "answer": "公众号「我的账单」申请", "external_id": "a"},
-        {"question": "客服电话", "answer": "400", "external_id": "b"},
-    ])
+    write_jsonl(
+        path,
+        [
+            {"question": "怎么开发票", "answer": "公众号「我的账单」申请", "external_id": "a"},
+            {"question": "客服电话", "answer": "400", "external_id": "b"},
+        ],
+    )
     with session_scope() as session:
         assert write_rows(session, read_file(path).rows) == (0, 1, 1)
     with session_scope() as session:
@@ -229,7 +261,11 @@ def test_new_faqs_imported_as_drafts_point_at_a_draft_version(settings, tmp_path
         write_rows(session, read_file(path).rows, status=FaqStatus.DRAFT)
         faq = session.scalar(select(Faq))
         assert (faq.status, faq.draft_version, faq.published_version, faq.review) == (
-            FaqStatus.DRAFT, 1, None, Review.DRAFT)
+            FaqStatus.DRAFT,
+            1,
+            None,
+            Review.DRAFT,
+        )
         assert session.scalar(select(FaqEvent.kind)) == "imported"
 
 
@@ -246,8 +282,7 @@ def test_writing_many_rows_takes_a_few_bulk_statements_not_one_per_row(settings)
             assert write_rows(session, rows, chunk=250) == (600, 0, 0)
         created = len(statements)
         statements.clear()
-        changed = [importer.validate_record(r.line, {"question": r.question, "answer": r.answer + "!"})
-                   for r in rows]
+        changed = [importer.validate_record(r.line, {"question": r.question, "answer": r.answer + "!"}) for r in rows]
         with session_scope() as session:
             assert write_rows(session, changed, chunk=250) == (0, 600, 0)
     finally:

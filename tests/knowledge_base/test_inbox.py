@@ -23,12 +23,25 @@ AGENT = Principal(4, "agent1", "客服一", Role.AGENT, ("cd-wuhou",))
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
-def add_miss(session, text: str, kind: str = "miss", minutes: int = 0, top_faq_id: int | None = None,
-             proposed_answer: str | None = None) -> int:
+def add_miss(
+    session,
+    text: str,
+    kind: str = "miss",
+    minutes: int = 0,
+    top_faq_id: int | None = None,
+    proposed_answer: str | None = None,
+) -> int:
     from griddesk.text import normalize
 
-    miss = Miss(text=text, normalized=normalize(text), decision="fallback", kind=kind, top_faq_id=top_faq_id,
-                proposed_answer=proposed_answer, created_at=T0 + timedelta(minutes=minutes))
+    miss = Miss(
+        text=text,
+        normalized=normalize(text),
+        decision="fallback",
+        kind=kind,
+        top_faq_id=top_faq_id,
+        proposed_answer=proposed_answer,
+        created_at=T0 + timedelta(minutes=minutes),
+    )
     session.add(miss)
     session.flush()
     return miss.id
@@ -74,8 +87,12 @@ def test_unrelated_questions_stay_apart_and_ties_go_to_the_newest(settings):
 def test_resolving_as_similar_adds_the_phrasings_and_the_next_customer_gets_the_answer(settings):
     with session_scope() as session:
         faq_id = published_faq(session, similar=["密码怎么改"])
-        ids = [add_miss(session, "登录口令忘了咋整"), add_miss(session, "登录口令忘了咋整!"),
-               add_miss(session, "密码怎么改"), add_miss(session, "口令如何重置")]
+        ids = [
+            add_miss(session, "登录口令忘了咋整"),
+            add_miss(session, "登录口令忘了咋整!"),
+            add_miss(session, "密码怎么改"),
+            add_miss(session, "口令如何重置"),
+        ]
     kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
     assert kb.search("登录口令忘了咋整", k=1).decision != "answer"
     with session_scope() as session:

@@ -63,8 +63,12 @@ def test_fused_score_weights_dense_and_lexical():
 
 
 def test_grid_faq_overrides_the_global_one_for_that_grid_only():
-    items = [*entries(), FaqEntry(9, "hours-cd", "你们的服务时间是几点到几点", "成都网格: 每天 9:00-21:00",
-                                  grid="chengdu", overrides_id=1)]
+    items = [
+        *entries(),
+        FaqEntry(
+            9, "hours-cd", "你们的服务时间是几点到几点", "成都网格: 每天 9:00-21:00", grid="chengdu", overrides_id=1
+        ),
+    ]
     index = make_index(items)
     assert index.search("你们的服务时间是几点到几点", k=1).top.faq.id == 1
     assert index.search("你们的服务时间是几点到几点", k=1, grid="chengdu").top.faq.id == 9
@@ -132,8 +136,13 @@ def test_hub_scores_single_out_the_row_close_to_every_other_faq():
 
 
 def test_the_hub_correction_lets_a_specific_faq_beat_a_generic_one():
-    table = {"generic": [1.0, 1.0, 1.0, 1.0], "a": [1.0, 0.0, 0.0, 0.0], "b": [0.0, 1.0, 0.0, 0.0],
-             "c": [0.0, 0.0, 1.0, 0.0], "query": [1.0, 0.55, 0.55, 0.55]}
+    table = {
+        "generic": [1.0, 1.0, 1.0, 1.0],
+        "a": [1.0, 0.0, 0.0, 0.0],
+        "b": [0.0, 1.0, 0.0, 0.0],
+        "c": [0.0, 0.0, 1.0, 0.0],
+        "query": [1.0, 0.55, 0.55, 0.55],
+    }
     encoder = TableEncoder(table)
     items = [FaqEntry(i, name, name, name) for i, name in enumerate(["generic", "a", "b", "c"], start=1)]
     plain = KnowledgeIndex(items, encoder.encode, encoder.encode, dense_weight=1.0, hub_weight=0.0)
@@ -151,8 +160,9 @@ def test_an_adapter_maps_rows_and_query_alike_while_row_vectors_stay_the_encoder
     bare = KnowledgeIndex(items, encoder.encode, encoder.encode, dense_weight=1.0, hub_weight=0.0)
     assert bare.search("query", k=1).top.faq.external_id == "x"
     stretch_second = Adapter("table", np.diag([1.0, 3.0]).astype(np.float32))
-    adapted = KnowledgeIndex(items, encoder.encode, encoder.encode, dense_weight=1.0, hub_weight=0.0,
-                             adapter=stretch_second)
+    adapted = KnowledgeIndex(
+        items, encoder.encode, encoder.encode, dense_weight=1.0, hub_weight=0.0, adapter=stretch_second
+    )
     assert adapted.search("query", k=1).top.faq.external_id == "y"
     assert np.allclose(adapted.row_vectors(["x"]), encoder.encode(["x"]))
 
@@ -165,7 +175,11 @@ def test_answer_needs_a_lead_over_the_second_faq():
 
 
 def test_two_near_identical_faqs_get_the_menu_even_when_only_one_hit_is_asked_for():
-    items = [FaqEntry(1, "a", "怎么开发票", "a"), FaqEntry(2, "b", "怎么开发票呢", "b"), FaqEntry(3, "c", "客服电话", "c")]
+    items = [
+        FaqEntry(1, "a", "怎么开发票", "a"),
+        FaqEntry(2, "b", "怎么开发票呢", "b"),
+        FaqEntry(3, "c", "客服电话", "c"),
+    ]
     strict = make_index(items, thresholds=Thresholds(answer=0.7, suggest=0.4, margin=0.1))
     result = strict.search("怎么开发票", k=1)
     assert len(result.hits) == 1 and result.decision is Decision.SUGGEST

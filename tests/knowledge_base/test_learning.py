@@ -7,8 +7,8 @@ from griddesk.db import session_scope
 from knowledge_base.index import Thresholds
 from knowledge_base.learning import (
     NotEnoughData,
-    active_adapter,
     activate_version,
+    active_adapter,
     groups_of,
     rollback,
     train_from_knowledge_base,
@@ -25,8 +25,7 @@ FAST = TrainingConfig(epochs=3, min_steps=3)
 
 def train(encoder, force=False):
     with session_scope() as session:
-        return train_from_knowledge_base(session, encoder, load_entries(session), 0.6, Thresholds(), FAST,
-                                         force=force)
+        return train_from_knowledge_base(session, encoder, load_entries(session), 0.6, Thresholds(), FAST, force=force)
 
 
 def test_groups_are_the_normalised_texts_of_faqs_with_paraphrases_plus_extra_mappings(settings):
@@ -88,8 +87,14 @@ def test_the_adapter_learned_with_the_real_encoder_keeps_the_demo_answers(settin
 
     with session_scope() as session:
         make_demo_faqs(session)
-        session.add(Faq(external_id="extra", question="发票抬头开错了怎么办", similar_questions=["抬头写错了能改吗"],
-                        answer="可重开。"))
+        session.add(
+            Faq(
+                external_id="extra",
+                question="发票抬头开错了怎么办",
+                similar_questions=["抬头写错了能改吗"],
+                answer="可重开。",
+            )
+        )
     outcome = train(get_encoder("use"), force=True)
     assert outcome.activated
     kb = KnowledgeBase(settings, get_encoder("use"), refresh_seconds=0)

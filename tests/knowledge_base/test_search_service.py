@@ -72,7 +72,9 @@ def test_the_answer_margin_comes_from_the_environment(settings, monkeypatch):
     with session_scope() as session:
         make_faq(session, "怎么开发票", ["如何开具发票"])
         make_faq(session, "怎么开发票呢", ["发票怎么开呢"])
-    assert KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0).search("怎么开发票").decision is Decision.SUGGEST
+    assert (
+        KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0).search("怎么开发票").decision is Decision.SUGGEST
+    )
     monkeypatch.setenv("GRIDDESK_KB_ANSWER_MARGIN", "0")
     lenient = load_settings()
     assert lenient.kb_answer_margin == 0.0

@@ -6,7 +6,9 @@ from knowledge_base.training import PairSet, TrainingConfig, make_pair_set, pair
 
 
 def test_each_paraphrase_is_paired_with_the_standard_question_of_its_group():
-    anchors, partners, groups = pairs_of_groups([["标准问", "相似问一", "相似问二", "相似问一"], ["孤单问题"], ["b", "b2"]])
+    anchors, partners, groups = pairs_of_groups(
+        [["标准问", "相似问一", "相似问二", "相似问一"], ["孤单问题"], ["b", "b2"]]
+    )
     assert anchors == ["相似问一", "相似问二", "b2"]
     assert partners == ["标准问", "标准问", "b"]
     assert groups == [0, 0, 2]

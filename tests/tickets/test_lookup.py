@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from griddesk.db import session_scope
-from tickets.service import LookupStatus, lookup_ticket, my_tickets
 from tests.tickets.factories import make_ticket
+from tickets.service import LookupStatus, lookup_ticket, my_tickets
 
 
 def test_the_right_last_four_digits_find_the_ticket(settings, clock):
@@ -40,8 +40,7 @@ def test_five_failures_lock_that_ticket_for_this_conversation_for_15_minutes(set
 def test_guessing_many_numbers_locks_the_conversation(settings, clock):
     with session_scope() as session:
         number = make_ticket(session, clock).number
-        statuses = [lookup_ticket(session, "scanner", f"GD-AAAA{c}{c}", "1234", now=clock).status
-                    for c in "23456789AB"]
+        statuses = [lookup_ticket(session, "scanner", f"GD-AAAA{c}{c}", "1234", now=clock).status for c in "23456789AB"]
         assert statuses[-1] is LookupStatus.LOCKED
         assert lookup_ticket(session, "scanner", number, "5678", now=clock).status is LookupStatus.LOCKED
 

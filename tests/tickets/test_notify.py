@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from griddesk.db import session_scope
 from conversations.models import Author
 from conversations.transcript import get_or_create_conversation, transcript
+from griddesk.db import session_scope
+from tests.tickets.factories import make_ticket
 from tickets.models import TicketState
 from tickets.notify import notify_state_change
 from tickets.service import transition
-from tests.tickets.factories import make_ticket
 
 
 def test_a_state_change_is_posted_into_the_customers_conversation(settings):

@@ -9,11 +9,20 @@ from sqlalchemy.exc import DatabaseError
 
 from griddesk.db import session_scope
 from grids.sla import SERVICE_TZ
+from tests.tickets.factories import make_ticket
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
 from tickets.numbers import ALPHABET, normalize_number
-from tickets.service import (ApprovalRequired, NotApprover, TicketConflict, TicketNotFound,
-                             TransitionNotAllowed, approve, comment, history, transition)
-from tests.tickets.factories import make_ticket
+from tickets.service import (
+    ApprovalRequired,
+    NotApprover,
+    TicketConflict,
+    TicketNotFound,
+    TransitionNotAllowed,
+    approve,
+    comment,
+    history,
+    transition,
+)
 
 FLOW = [TicketState.ANALYSING, TicketState.IN_PROGRESS, TicketState.RESOLVED, TicketState.CLOSED]
 
@@ -68,8 +77,11 @@ def test_the_service_flow_allows_only_its_own_transitions(settings, clock):
                 transition(session, ticket.number, state, "agent")
         trail = history(session, ticket)
         assert [(e.from_state, e.to_state) for e in trail if e.kind == "transition"] == [
-            ("accepted", "analysing"), ("analysing", "in_progress"), ("in_progress", "resolved"),
-            ("resolved", "closed")]
+            ("accepted", "analysing"),
+            ("analysing", "in_progress"),
+            ("in_progress", "resolved"),
+            ("resolved", "closed"),
+        ]
 
 
 def test_a_resolved_ticket_can_be_reopened(settings):
@@ -77,7 +89,9 @@ def test_a_resolved_ticket_can_be_reopened(settings):
         ticket = make_ticket(session)
         for state in FLOW[:3]:
             transition(session, ticket.number, state, "agent")
-        assert transition(session, ticket.number, TicketState.IN_PROGRESS, "customer", "还是不行").state == "in_progress"
+        assert (
+            transition(session, ticket.number, TicketState.IN_PROGRESS, "customer", "还是不行").state == "in_progress"
+        )
 
 
 def test_a_stale_version_is_a_conflict(settings):
@@ -153,6 +167,7 @@ def test_two_concurrent_transitions_one_wins_the_other_conflicts(settings):
     assert sorted(outcomes) in (["TicketConflict", "ok"], ["TransitionNotAllowed", "ok"])
     with session_scope() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-        events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                           TicketEvent.kind == "transition")).all()
+        events = session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "transition")
+        ).all()
     assert ticket.version == 2 and len(events) == 1

@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from griddesk.db import session_scope
+from tests.tickets.factories import make_ticket
 from tickets.models import Alert, Category, TicketState
 from tickets.service import history, transition
 from tickets.watch import check_overdue
-from tests.tickets.factories import make_ticket
 
 
 def test_a_ticket_past_its_step_deadline_is_marked_then_the_manager_alerted_15_minutes_later(settings, clock):

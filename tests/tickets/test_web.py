@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tickets.labels import FIELD_LABELS
 from sqlalchemy import select, update
 
-from griddesk.db import session_scope
-from griddesk.settings import Secret
 from gateway.app import create_app
 from gateway.openapi import OPENAPI
+from griddesk.db import session_scope
+from griddesk.settings import Secret
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 from tickets import service
+from tickets.labels import FIELD_LABELS
 from tickets.models import Ticket, TicketEvent
 
 TICKETS = "/api/v1/tickets"
@@ -35,8 +34,14 @@ def manager_of(grid_code: str) -> str:
 
 
 def new_ticket(**overrides: Any) -> dict[str, Any]:
-    body = {"category": "fault", "description": "宽带一直断网, 重启光猫也没用", "contact_phone": "138-1234-5678",
-            "contact_name": "张三", "region": "成都市武侯区", "actor": "客服小李"}
+    body = {
+        "category": "fault",
+        "description": "宽带一直断网, 重启光猫也没用",
+        "contact_phone": "138-1234-5678",
+        "contact_name": "张三",
+        "region": "成都市武侯区",
+        "actor": "客服小李",
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -48,8 +53,7 @@ async def open_ticket(client, **overrides: Any) -> dict[str, Any]:
 
 
 async def move(client, number: str, to: str, actor: str = "客服小李", **extra: Any):
-    return await client.post(f"{TICKETS}/{number}/transition", json={"to": to, "actor": actor, **extra},
-                             headers=AUTH)
+    return await client.post(f"{TICKETS}/{number}/transition", json={"to": to, "actor": actor, **extra}, headers=AUTH)
 
 
 async def get(client, number: str) -> dict[str, Any]:
@@ -72,16 +76,32 @@ async def test_an_agent_opens_a_ticket_routed_to_its_grid_with_deadlines(client)
     assert response.headers["Location"] == f"{TICKETS}/{body['number']}"
     assert set(body) == set(OPENAPI["components"]["schemas"]["Ticket"]["required"]) | {"events"}
     assert body["number"].startswith("GD-")
-    assert (body["category"], body["grid"], body["priority"], body["state"]) == ("fault", "cd-wuhou", "high", "accepted")
+    assert (body["category"], body["grid"], body["priority"], body["state"]) == (
+        "fault",
+        "cd-wuhou",
+        "high",
+        "accepted",
+    )
     assert body["contact_phone"] == "13812345678"  # normalised by the shared field parser
-    assert (body["amount_yuan"], body["needs_approval"], body["approved_by"], body["overdue"]) == (None, False, None, False)
+    assert (body["amount_yuan"], body["needs_approval"], body["approved_by"], body["overdue"]) == (
+        None,
+        False,
+        None,
+        False,
+    )
     assert body["customer_tier"] == "general" and body["version"] == 1
     for stamp in ("step_due_at", "resolve_due_at", "created_at", "updated_at"):
         assert datetime.fromisoformat(body[stamp]).utcoffset() is not None
     assert datetime.fromisoformat(body["step_due_at"]) > datetime.fromisoformat(body["created_at"])
     [created] = body["events"]
-    assert created | {"at": None} == {"at": None, "actor": "客服小李", "kind": "created", "from_state": None,
-                                      "to_state": "accepted", "note": ""}
+    assert created | {"at": None} == {
+        "at": None,
+        "actor": "客服小李",
+        "kind": "created",
+        "from_state": None,
+        "to_state": "accepted",
+        "note": "",
+    }
 
 
 async def test_a_key_account_ticket_goes_to_the_key_account_grid_one_priority_higher(client):
@@ -92,8 +112,9 @@ async def test_a_key_account_ticket_goes_to_the_key_account_grid_one_priority_hi
 async def test_get_returns_the_ticket_with_its_audit_trail_oldest_first(client):
     number = (await open_ticket(client))["number"]
     assert (await move(client, number, "analysing", note="已联系客户")).status == 200
-    await client.post(f"{TICKETS}/{number}/comments", json={"actor": "技术支持老王", "note": "光猫需更换"},
-                      headers=AUTH)
+    await client.post(
+        f"{TICKETS}/{number}/comments", json={"actor": "技术支持老王", "note": "光猫需更换"}, headers=AUTH
+    )
     body = await get(client, number.lower().replace("-", ""))  # numbers are read as customers type them
     assert body["number"] == number and body["state"] == "analysing"
     assert [(e["kind"], e["actor"], e["from_state"], e["to_state"], e["note"]) for e in body["events"]] == [
@@ -105,12 +126,15 @@ async def test_get_returns_the_ticket_with_its_audit_trail_oldest_first(client):
     assert stamps == sorted(stamps)
 
 
-@pytest.mark.parametrize("method, suffix, body", [
-    ("GET", "", None),
-    ("POST", "/transition", {"to": "analysing", "actor": "a"}),
-    ("POST", "/comments", {"actor": "a", "note": "x"}),
-    ("POST", "/approve", {"actor": "a"}),
-])
+@pytest.mark.parametrize(
+    "method, suffix, body",
+    [
+        ("GET", "", None),
+        ("POST", "/transition", {"to": "analysing", "actor": "a"}),
+        ("POST", "/comments", {"actor": "a", "note": "x"}),
+        ("POST", "/approve", {"actor": "a"}),
+    ],
+)
 async def test_an_unknown_ticket_is_404_on_every_route(client, method, suffix, body):
     response = await client.request(method, f"{TICKETS}/GD-222222{suffix}", json=body, headers=AUTH)
     assert response.status == 404
@@ -168,7 +192,11 @@ async def test_a_ticket_moves_through_the_service_flow_step_by_step(client):
         assert (body["state"], body["version"]) == (state, version)
     assert body["step_due_at"] is None  # a closed ticket has no next deadline
     assert [e["to_state"] for e in body["events"] if e["kind"] == "transition"] == [
-        "analysing", "in_progress", "resolved", "closed"]
+        "analysing",
+        "in_progress",
+        "resolved",
+        "closed",
+    ]
 
 
 async def test_a_resolved_ticket_can_be_reopened(client):
@@ -178,12 +206,15 @@ async def test_a_resolved_ticket_can_be_reopened(client):
     assert (await get(client, number))["state"] == "in_progress"
 
 
-@pytest.mark.parametrize("path, refused", [
-    ([], "resolved"),
-    ([], "accepted"),
-    (["analysing"], "closed"),
-    (["analysing", "in_progress", "resolved", "closed"], "in_progress"),
-])
+@pytest.mark.parametrize(
+    "path, refused",
+    [
+        ([], "resolved"),
+        ([], "accepted"),
+        (["analysing"], "closed"),
+        (["analysing", "in_progress", "resolved", "closed"], "in_progress"),
+    ],
+)
 async def test_a_step_outside_the_flow_is_refused_and_changes_nothing(client, path, refused):
     number = (await open_ticket(client))["number"]
     for state in path:
@@ -206,13 +237,20 @@ async def test_a_transition_with_a_stale_version_is_a_conflict(client):
 
 async def test_a_comment_is_added_to_the_trail_and_bumps_the_version(client):
     number = (await open_ticket(client))["number"]
-    response = await client.post(f"{TICKETS}/{number}/comments", json={"actor": "客服小李", "note": " 客户下午在家 "},
-                                 headers=AUTH)
+    response = await client.post(
+        f"{TICKETS}/{number}/comments", json={"actor": "客服小李", "note": " 客户下午在家 "}, headers=AUTH
+    )
     assert response.status == 201
     body = await response.json()
     assert body["version"] == 2 and body["state"] == "accepted"
-    assert body["events"][-1] | {"at": None} == {"at": None, "actor": "客服小李", "kind": "comment",
-                                                 "from_state": None, "to_state": None, "note": "客户下午在家"}
+    assert body["events"][-1] | {"at": None} == {
+        "at": None,
+        "actor": "客服小李",
+        "kind": "comment",
+        "from_state": None,
+        "to_state": None,
+        "note": "客户下午在家",
+    }
 
 
 # --- approval ----------------------------------------------------------------------------------
@@ -237,8 +275,9 @@ async def test_a_high_value_ticket_is_resolved_only_after_its_grid_manager_appro
     assert (await get(client, number))["approved_by"] is None
 
     manager = manager_of(grid)
-    response = await client.post(f"{TICKETS}/{number}/approve", json={"actor": manager, "note": "同意赔偿"},
-                                 headers=AUTH)
+    response = await client.post(
+        f"{TICKETS}/{number}/approve", json={"actor": manager, "note": "同意赔偿"}, headers=AUTH
+    )
     assert response.status == 200
     approved = await response.json()
     assert approved["approved_by"] == manager
@@ -268,8 +307,15 @@ ROUTES = [
 
 
 @pytest.mark.parametrize("method, path, body", ROUTES)
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-token"},
-                                     {"Authorization": "Basic dGVzdC10b2tlbg=="}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "test-token"},
+        {"Authorization": "Basic dGVzdC10b2tlbg=="},
+    ],
+)
 async def test_every_ticket_route_requires_the_api_token(client, method, path, body, headers):
     response = await client.request(method, path, json=body, headers=headers)
     assert response.status == 401
@@ -293,16 +339,19 @@ async def test_the_ticket_routes_are_disabled_without_a_configured_token(aiohttp
 NESTED = "[" * 20_000
 
 
-@pytest.mark.parametrize("raw, status, code", [
-    (b"", 400, "invalid_json"),
-    (b"not json", 400, "invalid_json"),
-    (b'["a list"]', 400, "invalid_body"),
-    (b"\xff\xfe{}", 400, "invalid_encoding"),
-    (b'{"amount_yuan": NaN}', 400, "invalid_json"),
-    (NESTED[:8000].encode(), 400, "invalid_json"),
-    (json.dumps(new_ticket(description="长" * 9000), ensure_ascii=False).encode(), 413, "payload_too_large"),
-    (b'{"description": "' + b"x" * 400_000 + b'"}', 413, "payload_too_large"),
-])
+@pytest.mark.parametrize(
+    "raw, status, code",
+    [
+        (b"", 400, "invalid_json"),
+        (b"not json", 400, "invalid_json"),
+        (b'["a list"]', 400, "invalid_body"),
+        (b"\xff\xfe{}", 400, "invalid_encoding"),
+        (b'{"amount_yuan": NaN}', 400, "invalid_json"),
+        (NESTED[:8000].encode(), 400, "invalid_json"),
+        (json.dumps(new_ticket(description="长" * 9000), ensure_ascii=False).encode(), 413, "payload_too_large"),
+        (b'{"description": "' + b"x" * 400_000 + b'"}', 413, "payload_too_large"),
+    ],
+)
 async def test_a_malformed_or_huge_body_is_refused(client, raw, status, code):
     response = await client.post(TICKETS, data=raw, headers=AUTH | {"Content-Type": "application/json"})
     assert response.status == status
@@ -310,38 +359,41 @@ async def test_a_malformed_or_huge_body_is_refused(client, raw, status, code):
     assert (await (await client.get(TICKETS, headers=AUTH)).json())["total"] == 0
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"category": None}, "category"),
-    ({"category": "维修"}, "category"),
-    ({"category": ["fault"]}, "category"),
-    ({"description": None}, "description"),
-    ({"description": 12345}, "description"),
-    ({"description": "断网"}, "description"),
-    ({"description": "断" * 1001}, "description"),
-    ({"contact_phone": "12345"}, "contact_phone"),
-    ({"contact_phone": 13812345678}, "contact_phone"),
-    ({"contact_name": "张3"}, "contact_name"),
-    ({"contact_name": ""}, "contact_name"),
-    ({"region": "abc"}, "region"),
-    ({"region": None}, "region"),
-    ({"amount_yuan": "NaN"}, "amount_yuan"),
-    ({"amount_yuan": "很多"}, "amount_yuan"),
-    ({"amount_yuan": -5}, "amount_yuan"),
-    ({"amount_yuan": 0}, "amount_yuan"),
-    ({"amount_yuan": "0.001"}, "amount_yuan"),
-    ({"amount_yuan": 1e20}, "amount_yuan"),
-    ({"amount_yuan": True}, "amount_yuan"),
-    ({"amount_yuan": {"value": 5000}}, "amount_yuan"),
-    ({"customer_tier": "vip"}, "customer_tier"),
-    ({"customer_tier": 1}, "customer_tier"),
-    ({"customer_tier": ""}, "customer_tier"),
-    ({"actor": None}, "actor"),
-    ({"actor": "   "}, "actor"),
-    ({"actor": "a" * 129}, "actor"),
-    ({"actor": "客服\x00小李"}, "actor"),
-    ({"actor": 7}, "actor"),
-    ({"amount": 5000}, "amount"),  # a misspelt optional field must not be dropped silently
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"category": None}, "category"),
+        ({"category": "维修"}, "category"),
+        ({"category": ["fault"]}, "category"),
+        ({"description": None}, "description"),
+        ({"description": 12345}, "description"),
+        ({"description": "断网"}, "description"),
+        ({"description": "断" * 1001}, "description"),
+        ({"contact_phone": "12345"}, "contact_phone"),
+        ({"contact_phone": 13812345678}, "contact_phone"),
+        ({"contact_name": "张3"}, "contact_name"),
+        ({"contact_name": ""}, "contact_name"),
+        ({"region": "abc"}, "region"),
+        ({"region": None}, "region"),
+        ({"amount_yuan": "NaN"}, "amount_yuan"),
+        ({"amount_yuan": "很多"}, "amount_yuan"),
+        ({"amount_yuan": -5}, "amount_yuan"),
+        ({"amount_yuan": 0}, "amount_yuan"),
+        ({"amount_yuan": "0.001"}, "amount_yuan"),
+        ({"amount_yuan": 1e20}, "amount_yuan"),
+        ({"amount_yuan": True}, "amount_yuan"),
+        ({"amount_yuan": {"value": 5000}}, "amount_yuan"),
+        ({"customer_tier": "vip"}, "customer_tier"),
+        ({"customer_tier": 1}, "customer_tier"),
+        ({"customer_tier": ""}, "customer_tier"),
+        ({"actor": None}, "actor"),
+        ({"actor": "   "}, "actor"),
+        ({"actor": "a" * 129}, "actor"),
+        ({"actor": "客服\x00小李"}, "actor"),
+        ({"actor": 7}, "actor"),
+        ({"amount": 5000}, "amount"),  # a misspelt optional field must not be dropped silently
+    ],
+)
 async def test_an_invalid_new_ticket_field_is_named_in_a_422(client, overrides, field):
     response = await client.post(TICKETS, json=new_ticket(**overrides), headers=AUTH)
     assert response.status == 422
@@ -351,36 +403,42 @@ async def test_an_invalid_new_ticket_field_is_named_in_a_422(client, overrides, 
     assert (await (await client.get(TICKETS, headers=AUTH)).json())["total"] == 0
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"category": None}, "问题类别：缺少必填字段。"),
-    ({"contact_phone": "12345"}, "联系电话：不是有效的手机号或带区号的固定电话。"),
-    ({"description": "断网"}, "问题描述：太短，至少 4 个字。"),
-    ({"customer_tier": "vip"}, "客户类别：请从一般客户（general）、重要客户（key）、潜在客户（prospect）中选择。"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"category": None}, "问题类别：缺少必填字段。"),
+        ({"contact_phone": "12345"}, "联系电话：不是有效的手机号或带区号的固定电话。"),
+        ({"description": "断网"}, "问题描述：太短，至少 4 个字。"),
+        ({"customer_tier": "vip"}, "客户类别：请从一般客户（general）、重要客户（key）、潜在客户（prospect）中选择。"),
+    ],
+)
 async def test_the_422_message_says_which_field_and_why_in_chinese(client, overrides, message):
     response = await client.post(TICKETS, json=new_ticket(**overrides), headers=AUTH)
     assert (await response.json())["error"]["message"] == message
 
 
-@pytest.mark.parametrize("suffix, body, field", [
-    ("/transition", {"actor": "a"}, "to"),
-    ("/transition", {"to": "done", "actor": "a"}, "to"),
-    ("/transition", {"to": 3, "actor": "a"}, "to"),
-    ("/transition", {"to": "ANALYSING", "actor": "a"}, "to"),
-    ("/transition", {"to": "analysing"}, "actor"),
-    ("/transition", {"to": "analysing", "actor": "a", "version": "1"}, "version"),
-    ("/transition", {"to": "analysing", "actor": "a", "version": True}, "version"),
-    ("/transition", {"to": "analysing", "actor": "a", "version": 0}, "version"),
-    ("/transition", {"to": "analysing", "actor": "a", "version": 1.5}, "version"),
-    ("/transition", {"to": "analysing", "actor": "a", "note": ["x"]}, "note"),
-    ("/transition", {"to": "analysing", "actor": "a", "state": "x"}, "state"),
-    ("/comments", {"actor": "a"}, "note"),
-    ("/comments", {"actor": "a", "note": " "}, "note"),
-    ("/comments", {"actor": "a", "note": "长" * 2001}, "note"),
-    ("/comments", {"note": "x"}, "actor"),
-    ("/approve", {}, "actor"),
-    ("/approve", {"actor": "王敏", "note": 5}, "note"),
-])
+@pytest.mark.parametrize(
+    "suffix, body, field",
+    [
+        ("/transition", {"actor": "a"}, "to"),
+        ("/transition", {"to": "done", "actor": "a"}, "to"),
+        ("/transition", {"to": 3, "actor": "a"}, "to"),
+        ("/transition", {"to": "ANALYSING", "actor": "a"}, "to"),
+        ("/transition", {"to": "analysing"}, "actor"),
+        ("/transition", {"to": "analysing", "actor": "a", "version": "1"}, "version"),
+        ("/transition", {"to": "analysing", "actor": "a", "version": True}, "version"),
+        ("/transition", {"to": "analysing", "actor": "a", "version": 0}, "version"),
+        ("/transition", {"to": "analysing", "actor": "a", "version": 1.5}, "version"),
+        ("/transition", {"to": "analysing", "actor": "a", "note": ["x"]}, "note"),
+        ("/transition", {"to": "analysing", "actor": "a", "state": "x"}, "state"),
+        ("/comments", {"actor": "a"}, "note"),
+        ("/comments", {"actor": "a", "note": " "}, "note"),
+        ("/comments", {"actor": "a", "note": "长" * 2001}, "note"),
+        ("/comments", {"note": "x"}, "actor"),
+        ("/approve", {}, "actor"),
+        ("/approve", {"actor": "王敏", "note": 5}, "note"),
+    ],
+)
 async def test_an_invalid_change_is_named_in_a_422_and_changes_nothing(client, suffix, body, field):
     number = (await open_ticket(client))["number"]
     before = await get(client, number)
@@ -400,11 +458,25 @@ async def test_a_change_with_a_body_that_is_not_a_json_object_is_400(client, suf
     assert await error_code(response) == code
 
 
-@pytest.mark.parametrize("params", [
-    {"state": "done"}, {"state": "ACCEPTED"}, {"priority": "p1"}, {"overdue": "yes"}, {"overdue": "1"},
-    {"limit": "0"}, {"limit": "201"}, {"limit": "ten"}, {"limit": "1e2"}, {"limit": "-1"}, {"offset": "-1"},
-    {"offset": "9" * 5000}, {"grid": "g" * 65}, {"sort": "created_at"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"state": "done"},
+        {"state": "ACCEPTED"},
+        {"priority": "p1"},
+        {"overdue": "yes"},
+        {"overdue": "1"},
+        {"limit": "0"},
+        {"limit": "201"},
+        {"limit": "ten"},
+        {"limit": "1e2"},
+        {"limit": "-1"},
+        {"offset": "-1"},
+        {"offset": "9" * 5000},
+        {"grid": "g" * 65},
+        {"sort": "created_at"},
+    ],
+)
 async def test_a_bad_list_filter_is_400(client, params):
     response = await client.get(TICKETS, params=params, headers=AUTH)
     assert response.status == 400
@@ -428,8 +500,9 @@ def transition_events(number: str) -> list[TicketEvent]:
 
 async def test_two_simultaneous_transitions_of_one_ticket_let_exactly_one_through(client):
     number = (await open_ticket(client))["number"]
-    responses = await asyncio.gather(move(client, number, "analysing", actor="甲"),
-                                     move(client, number, "analysing", actor="乙"))
+    responses = await asyncio.gather(
+        move(client, number, "analysing", actor="甲"), move(client, number, "analysing", actor="乙")
+    )
     statuses = sorted(r.status for r in responses)
     assert statuses == [200, 409]
     [loser] = [r for r in responses if r.status == 409]
@@ -452,8 +525,9 @@ async def test_two_transitions_that_both_read_the_same_version_end_in_one_confli
         return ticket
 
     monkeypatch.setattr(service, "get_ticket", get_then_wait)
-    responses = await asyncio.gather(move(client, number, "analysing", actor="甲"),
-                                     move(client, number, "analysing", actor="乙"))
+    responses = await asyncio.gather(
+        move(client, number, "analysing", actor="甲"), move(client, number, "analysing", actor="乙")
+    )
     monkeypatch.setattr(service, "get_ticket", original)
     assert sorted(r.status for r in responses) == [200, 409]
     [loser] = [r for r in responses if r.status == 409]

@@ -49,8 +49,14 @@ class TelegramRejected(TelegramError):
 class RateLimiter:
     """At most one send per ``per_chat_interval`` to a chat and ``per_window`` sends per ``window`` overall."""
 
-    def __init__(self, per_chat_interval: float = 1.0, per_window: int = 30, window: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic, max_chats: int = 10_000) -> None:
+    def __init__(
+        self,
+        per_chat_interval: float = 1.0,
+        per_window: int = 30,
+        window: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_chats: int = 10_000,
+    ) -> None:
         self.per_chat_interval = per_chat_interval
         self.per_window = per_window
         self.window = window
@@ -82,9 +88,16 @@ class RateLimiter:
 class TelegramApi:
     """Bot API calls for one bot token."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, token: str,
-                 limiter: RateLimiter | None = None, tries: int = TRIES,
-                 backoff_seconds: float = BACKOFF_SECONDS, timeout_seconds: float = TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        limiter: RateLimiter | None = None,
+        tries: int = TRIES,
+        backoff_seconds: float = BACKOFF_SECONDS,
+        timeout_seconds: float = TIMEOUT_SECONDS,
+    ) -> None:
         self._session = session
         self._base = f"{base_url.rstrip('/')}/bot{token}"
         self.limiter = limiter or RateLimiter()
@@ -115,8 +128,9 @@ class TelegramApi:
         problem = "no attempt"
         for attempt in range(1, tries + 1):
             try:
-                async with self._session.post(f"{self._base}/{method}", json=payload,
-                                              timeout=self._timeout) as response:
+                async with self._session.post(
+                    f"{self._base}/{method}", json=payload, timeout=self._timeout
+                ) as response:
                     status = response.status
                     try:
                         body = await response.json(content_type=None)

@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from griddesk.db import session_scope
+from conversations.models import Author, Conversation, Message
 from gateway.channels.buttons import buttons_of, choose
 from gateway.channels.relay import DeliveryError, relay_key
 from gateway.channels.telegram.api import (
@@ -52,11 +52,11 @@ from gateway.channels.telegram.updates import (
     read_update,
 )
 from gateway.channels.unsupported import answer_unsupported
+from gateway.inbox import Incoming, inbox_key
+from griddesk.db import session_scope
+from griddesk.fields import CONTROL_CHARS
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from gateway.inbox import Incoming, inbox_key
-from conversations.models import Author, Conversation, Message
-from griddesk.fields import CONTROL_CHARS
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ telegram_key = web.AppKey("telegram", TelegramChannel)
 
 # -- in -----------------------------------------------------------------------------------------
 
+
 async def _read_update(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_UPDATE_BYTES:
         raise ApiError(413, "payload_too_large", "请求内容过大")
@@ -206,11 +207,12 @@ async def webhook(request: web.Request) -> web.Response:
     return json_response({"ok": True})
 
 
-async def _handle(app: web.Application, channel: TelegramChannel,
-                  event: TextMessage | ButtonPress | Unsupported | Ignored) -> None:
+async def _handle(
+    app: web.Application, channel: TelegramChannel, event: TextMessage | ButtonPress | Unsupported | Ignored
+) -> None:
     if isinstance(event, TextMessage):
         sender = sender_of(event.chat_id)
-        text = CONTROL_CHARS.sub("", event.text).strip()[:app[settings_key].max_message_chars]
+        text = CONTROL_CHARS.sub("", event.text).strip()[: app[settings_key].max_message_chars]
         if text:
             text = await asyncio.to_thread(choose, sender, text)
             await app[inbox_key].receive(Incoming(sender, text, _metadata(event.name), CHANNEL))
@@ -244,7 +246,8 @@ def _pressed_payload(sender: str, data: str) -> str | None:
     seq, index = place
     with session_scope() as session:
         message = session.scalar(
-            select(Message).join(Conversation)
+            select(Message)
+            .join(Conversation)
             .where(Conversation.sender_id == sender, Message.seq == seq, Message.author != Author.CUSTOMER)
         )
         buttons = buttons_of(message) if message is not None else []
@@ -253,17 +256,21 @@ def _pressed_payload(sender: str, data: str) -> str | None:
 
 # -- wiring --------------------------------------------------------------------------------------
 
+
 def setup(app: web.Application) -> None:
     """Mount the webhook and register the relay sender when ``GRIDDESK_TELEGRAM_TOKEN`` is set."""
     settings = app[settings_key]
     if not settings.telegram_token:
         return
     if not settings.telegram_secret:
-        log.error("GRIDDESK_TELEGRAM_TOKEN is set without GRIDDESK_TELEGRAM_SECRET: the Telegram webhook is "
-                  "not mounted (every update must carry the secret token)")
+        log.error(
+            "GRIDDESK_TELEGRAM_TOKEN is set without GRIDDESK_TELEGRAM_SECRET: the Telegram webhook is "
+            "not mounted (every update must carry the secret token)"
+        )
         return
-    channel = TelegramChannel(settings.telegram_token.reveal(), settings.telegram_secret.reveal(),
-                              settings.telegram_api_url)
+    channel = TelegramChannel(
+        settings.telegram_token.reveal(), settings.telegram_secret.reveal(), settings.telegram_api_url
+    )
     app[telegram_key] = channel
     app.cleanup_ctx.append(channel.running)
     app.router.add_post(WEBHOOK_PATH, webhook)

@@ -59,7 +59,9 @@ def keyboard(seq: int, payload: object) -> dict[str, Any] | None:
 
 def _title(button: dict[str, Any]) -> str:
     title = button.get("title")
-    return title.strip() if isinstance(title, str) and title.strip() else str(button.get("payload") or button.get("url"))
+    return (
+        title.strip() if isinstance(title, str) and title.strip() else str(button.get("payload") or button.get("url"))
+    )
 
 
 def render(message: dict[str, Any]) -> list[Outgoing]:

@@ -13,8 +13,24 @@ from dataclasses import dataclass
 from typing import Any
 
 # Message contents GridDesk cannot read; the customer gets a polite reply asking for text.
-MEDIA_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation", "document",
-               "location", "venue", "contact", "poll", "dice", "game", "story", "paid_media")
+MEDIA_KINDS = (
+    "sticker",
+    "photo",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "document",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+)
 _START = re.compile(r"^/start(@\w+)?(\s.*)?$", re.DOTALL)
 GREETING = "/greet"  # the bot's greet intent (bot/domain.yml), sent for /start
 
@@ -106,6 +122,9 @@ def _private_chat(message: dict[str, Any]) -> int | None:
 def _name(user: object) -> str | None:
     if not isinstance(user, dict):
         return None
-    parts = [part.strip() for part in (user.get("first_name"), user.get("last_name"))
-             if isinstance(part, str) and part.strip()]
+    parts = [
+        part.strip()
+        for part in (user.get("first_name"), user.get("last_name"))
+        if isinstance(part, str) and part.strip()
+    ]
     return " ".join(parts) or None

@@ -40,8 +40,15 @@ class PermanentSendError(Exception):
 class WeComClient:
     """One self-built app's outgoing API, sharing the gateway's HTTP client session."""
 
-    def __init__(self, session: aiohttp.ClientSession, api_url: str, corp_id: str, agent_id: int, secret: str,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_url: str,
+        corp_id: str,
+        agent_id: int,
+        secret: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._session = session
         self._api = api_url.rstrip("/")
         self._corp_id = corp_id
@@ -91,11 +98,15 @@ class WeComClient:
         if self._token == token:
             self._token = None
 
-    async def _call(self, method: str, path: str, params: dict[str, str], body: dict[str, Any] | None = None
-                    ) -> dict[str, Any]:
+    async def _call(
+        self, method: str, path: str, params: dict[str, str], body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         try:
             async with self._session.request(
-                method, f"{self._api}{path}", params=params, json=body,
+                method,
+                f"{self._api}{path}",
+                params=params,
+                json=body,
                 timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
             ) as response:
                 if response.status >= 500 or response.status == 429:

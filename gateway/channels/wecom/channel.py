@@ -25,7 +25,6 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from griddesk.settings import Settings, SettingsError
 from gateway.channels.buttons import choose
 from gateway.channels.relay import DeliveryError, relay_key
 from gateway.channels.unsupported import answer_unsupported
@@ -38,8 +37,9 @@ from gateway.channels.wecom.xml_codec import (
     encrypted_of,
     parse_message,
 )
-from griddesk.web.errors import ApiError
 from gateway.inbox import Incoming, inbox_key
+from griddesk.settings import Settings, SettingsError
+from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,13 @@ MAX_AGE_SECONDS = 300  # a callback older (or further in the future) than this i
 REMEMBERED_MSG_IDS = 20_000
 # what the transcript shows for a message GridDesk cannot read (agents see it in the console)
 UNSUPPORTED_LABELS = {
-    "image": "[图片]", "voice": "[语音]", "video": "[视频]", "location": "[位置]", "link": "[链接]",
-    "file": "[文件]", "miniprogram": "[小程序]",
+    "image": "[图片]",
+    "voice": "[语音]",
+    "video": "[视频]",
+    "location": "[位置]",
+    "link": "[链接]",
+    "file": "[文件]",
+    "miniprogram": "[小程序]",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -84,16 +89,25 @@ def wecom_config(settings: Settings) -> WeComConfig | None:
     agent_id = values["GRIDDESK_WECOM_AGENT_ID"]
     if not agent_id.isdigit():
         raise SettingsError(f"GRIDDESK_WECOM_AGENT_ID must be the app's numeric AgentId, got {agent_id!r}")
-    return WeComConfig(corp_id=settings.wecom_corp_id, agent_id=int(agent_id), secret=values["GRIDDESK_WECOM_SECRET"],
-                       token=values["GRIDDESK_WECOM_TOKEN"], aes_key=values["GRIDDESK_WECOM_AES_KEY"],
-                       api_url=settings.wecom_api_url)
+    return WeComConfig(
+        corp_id=settings.wecom_corp_id,
+        agent_id=int(agent_id),
+        secret=values["GRIDDESK_WECOM_SECRET"],
+        token=values["GRIDDESK_WECOM_TOKEN"],
+        aes_key=values["GRIDDESK_WECOM_AES_KEY"],
+        api_url=settings.wecom_api_url,
+    )
 
 
 class ReplayGuard:
     """Refuses callbacks outside the time window and remembers recent MsgIds (per gateway process)."""
 
-    def __init__(self, max_age: float = MAX_AGE_SECONDS, capacity: int = REMEMBERED_MSG_IDS,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        max_age: float = MAX_AGE_SECONDS,
+        capacity: int = REMEMBERED_MSG_IDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.max_age = max_age
         self.capacity = capacity
         self.clock = clock
@@ -105,8 +119,9 @@ class ReplayGuard:
     def first_time(self, msg_id: str) -> bool:
         """True the first time ``msg_id`` is seen within the window (and remembers it)."""
         now = self.clock()
-        while self._seen and (next(iter(self._seen.values())) < now - 2 * self.max_age
-                              or len(self._seen) >= self.capacity):
+        while self._seen and (
+            next(iter(self._seen.values())) < now - 2 * self.max_age or len(self._seen) >= self.capacity
+        ):
             self._seen.popitem(last=False)
         if msg_id in self._seen:
             return False
@@ -186,8 +201,9 @@ class WeComChannel:
     async def running(self, _app: web.Application) -> AsyncIterator[None]:
         """``app.cleanup_ctx`` entry: the outgoing HTTP client while the gateway runs."""
         async with aiohttp.ClientSession() as session:
-            self.client = WeComClient(session, self.config.api_url, self.config.corp_id, self.config.agent_id,
-                                      self.config.secret)
+            self.client = WeComClient(
+                session, self.config.api_url, self.config.corp_id, self.config.agent_id, self.config.secret
+            )
             try:
                 yield
             finally:
@@ -201,6 +217,7 @@ wecom_key = web.AppKey("wecom", WeComChannel)
 
 
 # -- the callback URL ----------------------------------------------------------------------------
+
 
 def _query(request: web.Request, *names: str) -> list[str]:
     values = [request.query.get(name, "").strip() for name in names]

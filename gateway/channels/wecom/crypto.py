@@ -111,15 +111,15 @@ class WeComCrypto:
         plain = pkcs7_unpad(decryptor.update(raw) + decryptor.finalize())
         if len(plain) < RANDOM_BYTES + 4:
             raise DecryptError("the plaintext is too short")
-        (length,) = struct.unpack(">I", plain[RANDOM_BYTES:RANDOM_BYTES + 4])
+        (length,) = struct.unpack(">I", plain[RANDOM_BYTES : RANDOM_BYTES + 4])
         start = RANDOM_BYTES + 4
         if start + length > len(plain):
             raise DecryptError("the message length is larger than the plaintext")
-        receive_id = plain[start + length:]
+        receive_id = plain[start + length :]
         if not hmac.compare_digest(receive_id, self.receive_id.encode("utf-8")):
             raise DecryptError("the message is addressed to another receiver")
         try:
-            return plain[start:start + length].decode("utf-8")
+            return plain[start : start + length].decode("utf-8")
         except UnicodeDecodeError:
             raise DecryptError("the message is not UTF-8") from None
 

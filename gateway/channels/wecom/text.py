@@ -19,8 +19,11 @@ def render(message: dict[str, Any]) -> str:
     if isinstance(image, str) and image.strip():
         parts.append(image.strip())
     buttons = payload.get("buttons")
-    buttons = [b for b in buttons if isinstance(b, dict) and isinstance(b.get("payload"), str)] \
-        if isinstance(buttons, list) else []
+    buttons = (
+        [b for b in buttons if isinstance(b, dict) and isinstance(b.get("payload"), str)]
+        if isinstance(buttons, list)
+        else []
+    )
     return numbered("\n".join(parts), buttons).strip()
 
 
@@ -38,7 +41,7 @@ def split_text(text: str, limit: int = MAX_TEXT_BYTES) -> list[str]:
         while len(line.encode("utf-8")) > limit:
             head = _prefix_within(line, limit)
             pieces.append(head)
-            line = line[len(head):]
+            line = line[len(head) :]
         current = line
     if current:
         pieces.append(current)

@@ -27,8 +27,12 @@ class Call:
 
 
 def rate_limited(retry_after: int) -> Answer:
-    return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
-                 "parameters": {"retry_after": retry_after}}
+    return 429, {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {retry_after}",
+        "parameters": {"retry_after": retry_after},
+    }
 
 
 def server_error() -> Answer:
@@ -78,7 +82,15 @@ class FakeTelegram:
             return web.json_response(answer, status=status)
         if method in ("sendMessage", "sendPhoto"):
             self._message_id += 1
-            return web.json_response({"ok": True, "result": {
-                "message_id": self._message_id, "date": int(time.time()), "chat": {"id": body.get("chat_id"), "type": "private"},
-                "text": body.get("text")}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "result": {
+                        "message_id": self._message_id,
+                        "date": int(time.time()),
+                        "chat": {"id": body.get("chat_id"), "type": "private"},
+                        "text": body.get("text"),
+                    },
+                }
+            )
         return web.json_response({"ok": True, "result": True})

@@ -61,10 +61,12 @@ class FakeWeCom:
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> None:
         """Until at least ``count`` messages have been sent."""
+
         async def enough() -> None:
             while len(self.sent) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
+
         await asyncio.wait_for(enough(), timeout)
 
     def app(self) -> web.Application:

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from gateway.app import create_app
 from griddesk.db import session_scope, utcnow
 from handoff import messages
-from gateway.app import create_app
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 from tests.tickets.factories import make_ticket
@@ -28,7 +28,9 @@ async def test_history_returns_only_the_senders_conversation_after_a_seq(client)
     await client.post(WEBHOOK, json={"sender": "bob", "message": "我是 Bob"})
     body = await (await client.get(HISTORY, params={"sender": "alice"})).json()
     assert [(m["seq"], m["author"], m["text"]) for m in body["messages"]] == [
-        (1, "customer", "你好"), (2, "system", messages.BOT_UNAVAILABLE)]
+        (1, "customer", "你好"),
+        (2, "system", messages.BOT_UNAVAILABLE),
+    ]
     later = await (await client.get(HISTORY, params={"sender": "alice", "after": "1"})).json()
     assert [m["seq"] for m in later["messages"]] == [2]
     assert (await (await client.get(HISTORY, params={"sender": "nobody"})).json()) == {"messages": []}
@@ -54,8 +56,9 @@ async def test_history_rejects_bad_parameters(client):
 
 async def test_the_running_gateway_marks_overdue_tickets(aiohttp_client, gateway_settings):
     settings = dataclasses.replace(gateway_settings, watch_seconds=0.1)
-    await aiohttp_client(create_app(settings, knowledge_base=KnowledgeBase(settings, HashingEncoder()),
-                                    warm_index=False))
+    await aiohttp_client(
+        create_app(settings, knowledge_base=KnowledgeBase(settings, HashingEncoder()), warm_index=False)
+    )
     past = utcnow() - timedelta(hours=2)
     with session_scope() as session:
         number = make_ticket(session, clock=lambda: past).number
@@ -71,8 +74,11 @@ async def test_a_transition_through_the_api_tells_the_customer(client):
     await client.post(WEBHOOK, json={"sender": "dave", "message": "我要报修"})
     with session_scope() as session:
         number = make_ticket(session, sender_id="dave").number
-    response = await client.post(f"/api/v1/tickets/{number}/transition", json={"to": "analysing", "actor": "agent-7"},
-                                 headers={"Authorization": "Bearer test-token"})
+    response = await client.post(
+        f"/api/v1/tickets/{number}/transition",
+        json={"to": "analysing", "actor": "agent-7"},
+        headers={"Authorization": "Bearer test-token"},
+    )
     assert response.status == 200
     body = await (await client.get(HISTORY, params={"sender": "dave", "after": "2"})).json()
     assert [m["author"] for m in body["messages"]] == ["system"] and number in body["messages"][0]["text"]

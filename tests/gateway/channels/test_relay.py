@@ -6,10 +6,10 @@ import asyncio
 
 from sqlalchemy import select
 
-from griddesk.db import session_scope
-from gateway.channels.relay import DeliveryError, Relay
 from conversations.models import Author, Conversation, MessageStatus
 from conversations.transcript import append_messages, get_or_create_conversation
+from gateway.channels.relay import DeliveryError, Relay
+from griddesk.db import session_scope
 
 
 def write(sender: str, entries: list[tuple[Author, str]], channel: str = "telegram") -> None:
@@ -36,7 +36,9 @@ class Recorder:
 
 
 async def test_customer_facing_messages_are_sent_in_order_and_only_once(settings):
-    write("tg:1", [(Author.CUSTOMER, "你好"), (Author.BOT, "您好"), (Author.AGENT, "我是客服"), (Author.SYSTEM, "已转接")])
+    write(
+        "tg:1", [(Author.CUSTOMER, "你好"), (Author.BOT, "您好"), (Author.AGENT, "我是客服"), (Author.SYSTEM, "已转接")]
+    )
     write("web-1", [(Author.CUSTOMER, "你好"), (Author.BOT, "您好")], channel="rest")
     relay, recorder = Relay(), Recorder()
     relay.register("telegram", recorder)

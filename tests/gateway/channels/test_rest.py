@@ -9,10 +9,10 @@ import json
 import pytest
 from sqlalchemy import select, update
 
-from griddesk.db import session_scope
-from handoff import messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.transcript import transcript
+from griddesk.db import session_scope
+from handoff import messages
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -114,9 +114,7 @@ async def test_control_payloads_never_reach_the_bot(client):
 
 
 async def test_concurrent_messages_get_unique_gapless_sequence_numbers(client):
-    await asyncio.gather(*[
-        client.post(WEBHOOK, json={"sender": "busy", "message": f"消息 {i}"}) for i in range(12)
-    ])
+    await asyncio.gather(*[client.post(WEBHOOK, json={"sender": "busy", "message": f"消息 {i}"}) for i in range(12)])
     with session_scope() as session:
         seqs = [m.seq for m in transcript(session, "busy")]
         texts = {m.text for m in transcript(session, "busy") if m.author == Author.CUSTOMER}

@@ -14,8 +14,8 @@ import socketio
 from aiohttp import web
 from sqlalchemy import select
 
-from griddesk.db import session_scope
-from handoff import messages
+from conversations.models import Author, Conversation, Message, MessageStatus
+from conversations.transcript import append_messages, get_or_create_conversation
 from gateway.app import create_app
 from gateway.channels.relay import relay_key
 from gateway.channels.socketio import (
@@ -24,8 +24,8 @@ from gateway.channels.socketio import (
     metadata_of,
     socketio_key,
 )
-from conversations.models import Author, Conversation, Message, MessageStatus
-from conversations.transcript import append_messages, get_or_create_conversation
+from griddesk.db import session_scope
+from handoff import messages
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 
@@ -41,11 +41,16 @@ class FakeRasa:
     async def webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.received.append(body)
-        return web.json_response([
-            {"recipient_id": body["sender"], "text": f"您问的是:{body['message']}"},
-            {"recipient_id": body["sender"], "text": "还想了解哪个?",
-             "buttons": [{"title": "发票", "payload": "/faq_invoice"}, {"title": "都不是", "payload": "/none"}]},
-        ])
+        return web.json_response(
+            [
+                {"recipient_id": body["sender"], "text": f"您问的是:{body['message']}"},
+                {
+                    "recipient_id": body["sender"],
+                    "text": "还想了解哪个?",
+                    "buttons": [{"title": "发票", "payload": "/faq_invoice"}, {"title": "都不是", "payload": "/none"}],
+                },
+            ]
+        )
 
 
 @pytest.fixture
@@ -60,8 +65,12 @@ async def rasa(aiohttp_server) -> FakeRasa:
 @pytest.fixture
 async def gateway(aiohttp_client, settings, rasa) -> str:
     """The gateway (with the Socket.IO channel as create_app mounts it) on a loopback port; its base URL."""
-    gateway_settings = dataclasses.replace(settings, rasa_url=str(rasa.server.make_url("")).rstrip("/"),
-                                           rasa_timeout=2.0, widget_origins="https://shop.example.com")
+    gateway_settings = dataclasses.replace(
+        settings,
+        rasa_url=str(rasa.server.make_url("")).rstrip("/"),
+        rasa_timeout=2.0,
+        widget_origins="https://shop.example.com",
+    )
     kb = KnowledgeBase(gateway_settings, HashingEncoder(), refresh_seconds=0)
     app = create_app(gateway_settings, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
     client = await aiohttp_client(app)
@@ -80,6 +89,7 @@ class Widget:
     def _recorder(self, event: str):  # type: ignore[no-untyped-def]
         async def record(data: Any) -> None:
             await self.events.put((event, data))
+
         return record
 
     async def connect(self, url: str) -> None:
@@ -140,10 +150,13 @@ async def test_a_session_request_without_an_id_is_confirmed_with_a_new_one(widge
     assert await other.session() != first
 
 
-
-BUTTONS_REPLY = {"text": "还想了解哪个?",
-                 "quick_replies": [{"content_type": "text", "title": "发票", "payload": "/faq_invoice"},
-                                   {"content_type": "text", "title": "都不是", "payload": "/none"}]}
+BUTTONS_REPLY = {
+    "text": "还想了解哪个?",
+    "quick_replies": [
+        {"content_type": "text", "title": "发票", "payload": "/faq_invoice"},
+        {"content_type": "text", "title": "都不是", "payload": "/none"},
+    ],
+}
 
 
 async def test_a_customer_message_is_recorded_as_socketio_and_the_bot_answers_with_quick_replies(widgets, rasa):
@@ -151,8 +164,13 @@ async def test_a_customer_message_is_recorded_as_socketio_and_the_bot_answers_wi
     session_id = await widget.session()
     await widget.say("怎么开发票", session_id, customData={"customer": {"region": "成都市武侯区"}, "language": "zh"})
     assert await widget.utterances(2) == [{"text": "您问的是:怎么开发票"}, BUTTONS_REPLY]
-    assert rasa.received == [{"sender": session_id, "message": "怎么开发票",
-                              "metadata": {"customer": {"region": "成都市武侯区"}, "language": "zh"}}]
+    assert rasa.received == [
+        {
+            "sender": session_id,
+            "message": "怎么开发票",
+            "metadata": {"customer": {"region": "成都市武侯区"}, "language": "zh"},
+        }
+    ]
     channel, said = transcript_of(session_id)
     assert channel == "socketio"
     assert said == [("customer", "怎么开发票"), ("bot", "您问的是:怎么开发票"), ("bot", "还想了解哪个?")]
@@ -166,9 +184,14 @@ async def test_agent_and_system_messages_written_elsewhere_reach_the_widget_thro
     await widget.utterances(2)
     with session_scope() as session:
         conversation = get_or_create_conversation(session, session_id)
-        append_messages(session, conversation.id,
-                                 [(Author.AGENT, "您好,我是客服小王", {"agent_name": "小王"}, MessageStatus.SENT),
-                                  (Author.SYSTEM, "已为您转接", {"text": "已为您转接"}, MessageStatus.SENT)])
+        append_messages(
+            session,
+            conversation.id,
+            [
+                (Author.AGENT, "您好,我是客服小王", {"agent_name": "小王"}, MessageStatus.SENT),
+                (Author.SYSTEM, "已为您转接", {"text": "已为您转接"}, MessageStatus.SENT),
+            ],
+        )
     # nobody told the relay: its periodic pass finds them (as after a console reply or a ticket notice)
     assert await widget.utterances(2) == [{"text": "您好,我是客服小王"}, {"text": "已为您转接"}]
 
@@ -191,8 +214,9 @@ async def test_a_reconnect_with_the_same_session_id_continues_the_conversation(w
 async def test_what_is_relayed_while_the_widget_reconnects_arrives_after_its_session_request(widgets):
     with session_scope() as session:
         conversation = get_or_create_conversation(session, "reloading0001", "socketio")
-        append_messages(session, conversation.id,
-                        [(Author.AGENT, "请稍等,我查一下", {"agent_name": "小王"}, MessageStatus.SENT)])
+        append_messages(
+            session, conversation.id, [(Author.AGENT, "请稍等,我查一下", {"agent_name": "小王"}, MessageStatus.SENT)]
+        )
     await asyncio.sleep(2.5)  # a relay pass finds nobody connected
     widget = await widgets()
     assert await widget.session("reloading0001") == "reloading0001"
@@ -224,10 +248,19 @@ async def test_a_rest_conversation_is_never_joined_over_socketio(widgets):
 # -- bad input -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [
-    None, "怎么开发票", ["怎么开发票"], {}, {"message": ""}, {"message": "  \n "}, {"message": "\u0000\u0007"},
-    {"message": "你好", "session_id": "someone-else"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "怎么开发票",
+        ["怎么开发票"],
+        {},
+        {"message": ""},
+        {"message": "  \n "},
+        {"message": "\u0000\u0007"},
+        {"message": "你好", "session_id": "someone-else"},
+    ],
+)
 async def test_unusable_messages_are_ignored_and_the_socket_keeps_working(widgets, rasa, data):
     widget = await widgets()
     session_id = await widget.session()
@@ -239,13 +272,17 @@ async def test_unusable_messages_are_ignored_and_the_socket_keeps_working(widget
     assert (await widget.next())["text"] == "您问的是:还在吗"
 
 
-@pytest.mark.parametrize("message, reply", [
-    (42, messages.UNSUPPORTED_MESSAGE),
-    ({"type": "image", "url": "https://example.com/a.png"}, messages.UNSUPPORTED_MESSAGE),
-    ("长" * 2001, "消息过长,请分几次发送(每条最多 2000 个字)。"),
-])
-async def test_a_non_text_or_too_long_message_gets_a_polite_reply_and_reaches_nobody(widgets, rasa, settings,
-                                                                                     message, reply):
+@pytest.mark.parametrize(
+    "message, reply",
+    [
+        (42, messages.UNSUPPORTED_MESSAGE),
+        ({"type": "image", "url": "https://example.com/a.png"}, messages.UNSUPPORTED_MESSAGE),
+        ("长" * 2001, "消息过长,请分几次发送(每条最多 2000 个字)。"),
+    ],
+)
+async def test_a_non_text_or_too_long_message_gets_a_polite_reply_and_reaches_nobody(
+    widgets, rasa, settings, message, reply
+):
     assert settings.max_message_chars == 2000
     widget = await widgets()
     session_id = await widget.session()
@@ -282,13 +319,20 @@ async def test_when_the_bot_is_down_the_gateways_apology_arrives_as_bot_uttered(
 # -- cross-origin -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("origin, allowed", [
-    ("https://shop.example.com", True), (None, True), ("https://evil.example.com", False),
-])
+@pytest.mark.parametrize(
+    "origin, allowed",
+    [
+        ("https://shop.example.com", True),
+        (None, True),
+        ("https://evil.example.com", False),
+    ],
+)
 async def test_only_the_widget_origins_may_open_a_socket_from_a_browser(gateway, origin, allowed):
     headers = {"Origin": origin} if origin else {}
-    async with (aiohttp.ClientSession() as http,
-                http.get(f"{gateway}/socket.io/?EIO=4&transport=polling", headers=headers) as response):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{gateway}/socket.io/?EIO=4&transport=polling", headers=headers) as response,
+    ):
         assert (response.status == 200) is allowed
         if origin and allowed:
             assert response.headers["Access-Control-Allow-Origin"] == origin
@@ -312,13 +356,20 @@ def entry(author: str, text: str | None, payload: dict[str, Any] | None) -> dict
 
 
 def test_text_is_split_at_blank_lines_with_the_buttons_on_the_last_part_as_rasa_does():
-    reply = {"recipient_id": "s", "text": "第一段\n\n第二段",
-             "buttons": [{"title": "继续等待", "payload": "/griddesk_keep_waiting"}, {"title": "无载荷"}, "junk"]}
+    reply = {
+        "recipient_id": "s",
+        "text": "第一段\n\n第二段",
+        "buttons": [{"title": "继续等待", "payload": "/griddesk_keep_waiting"}, {"title": "无载荷"}, "junk"],
+    }
     assert bot_utterances(entry("system", reply["text"], reply)) == [
         {"text": "第一段"},
-        {"text": "第二段", "quick_replies": [
-            {"content_type": "text", "title": "继续等待", "payload": "/griddesk_keep_waiting"},
-            {"content_type": "text", "title": "无载荷", "payload": "无载荷"}]},
+        {
+            "text": "第二段",
+            "quick_replies": [
+                {"content_type": "text", "title": "继续等待", "payload": "/griddesk_keep_waiting"},
+                {"content_type": "text", "title": "无载荷", "payload": "无载荷"},
+            ],
+        },
     ]
 
 
@@ -328,11 +379,14 @@ def test_an_agent_message_is_its_text():
 
 def test_images_attachments_and_custom_payloads_keep_rasas_socketio_shapes():
     assert bot_utterances(entry("bot", None, {"image": "https://example.com/a.png"})) == [
-        {"attachment": {"type": "image", "payload": {"src": "https://example.com/a.png"}}}]
+        {"attachment": {"type": "image", "payload": {"src": "https://example.com/a.png"}}}
+    ]
     assert bot_utterances(entry("bot", None, {"attachment": {"type": "video", "payload": {"src": "v"}}})) == [
-        {"attachment": {"type": "video", "payload": {"src": "v"}}}]
+        {"attachment": {"type": "video", "payload": {"src": "v"}}}
+    ]
     assert bot_utterances(entry("bot", None, {"custom": {"kind": "card", "title": "发票"}})) == [
-        {"kind": "card", "title": "发票"}]
+        {"kind": "card", "title": "发票"}
+    ]
 
 
 def test_griddesk_internal_custom_payloads_are_never_sent():
@@ -350,7 +404,8 @@ def test_custom_data_becomes_the_metadata_when_it_is_a_small_object():
 
 
 async def test_the_gateway_mounts_the_channel_and_registers_it_with_the_relay(settings):
-    app = create_app(settings, knowledge_base=KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0),
-                     warm_index=False)
+    app = create_app(
+        settings, knowledge_base=KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0), warm_index=False
+    )
     assert socketio_key in app and "socketio" in app[relay_key].senders
     assert any(r.resource is not None and r.resource.canonical == "/socket.io/" for r in app.router.routes())

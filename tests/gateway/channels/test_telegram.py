@@ -17,17 +17,17 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from conversations.models import Author, Conversation, Message, MessageStatus, Owner
+from conversations.transcript import append_messages, get_or_create_conversation
+from gateway.app import create_app
+from gateway.channels.relay import DeliveryError, relay_key
+from gateway.channels.telegram import channel as telegram
+from gateway.channels.telegram.api import RateLimiter, TelegramApi
+from gateway.channels.telegram.channel import TelegramChannel, telegram_key
+from gateway.channels.telegram.render import MAX_TEXT, split_text
 from griddesk.db import session_scope
 from griddesk.settings import Secret
 from handoff import messages
-from gateway.app import create_app
-from gateway.channels.telegram import channel as telegram
-from gateway.channels.relay import DeliveryError, relay_key
-from gateway.channels.telegram.channel import TelegramChannel, telegram_key
-from gateway.channels.telegram.api import RateLimiter, TelegramApi
-from gateway.channels.telegram.render import MAX_TEXT, split_text
-from conversations.models import Author, Conversation, Message, MessageStatus, Owner
-from conversations.transcript import append_messages, get_or_create_conversation
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 from tests.gateway.channels.fake_telegram import (
@@ -59,8 +59,9 @@ def recorded(name: str, **changes: Any) -> dict[str, Any]:
 
 def stored() -> list[tuple[str, Author, str | None]]:
     with session_scope() as session:
-        rows = session.execute(select(Conversation.sender_id, Message.author, Message.text).join(Conversation)
-                               .order_by(Message.id))
+        rows = session.execute(
+            select(Conversation.sender_id, Message.author, Message.text).join(Conversation).order_by(Message.id)
+        )
         return [(sender, author, text) for sender, author, text in rows]
 
 
@@ -74,8 +75,13 @@ async def fake(aiohttp_server):
 
 @pytest.fixture
 async def gateway(aiohttp_client, gateway_settings, fake):
-    settings = dataclasses.replace(gateway_settings, telegram_token=Secret(TOKEN), telegram_secret=Secret(SECRET),
-                                   telegram_api_url=fake.url, queue_sweep_seconds=3600)
+    settings = dataclasses.replace(
+        gateway_settings,
+        telegram_token=Secret(TOKEN),
+        telegram_secret=Secret(SECRET),
+        telegram_api_url=fake.url,
+        queue_sweep_seconds=3600,
+    )
     kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
     app = create_app(settings, knowledge_base=kb, warm_index=False, watch_overdue=False)
     assert telegram_key in app  # create_app mounts a configured channel
@@ -92,12 +98,16 @@ async def post(client, body: object, secret: str | None = SECRET):
 
 # -- the webhook -----------------------------------------------------------------------------------
 
+
 async def test_a_text_message_reaches_the_inbox_and_the_answer_goes_back_through_the_bot_api(gateway, fake):
     response = await post(gateway, recorded("message_text", text="宽带断网了怎么办"))
     assert response.status == 200
     [sent] = await fake.wait_for(1)
     assert sent == {"chat_id": CHAT, "text": messages.BOT_UNAVAILABLE}
-    assert stored() == [(SENDER, Author.CUSTOMER, "宽带断网了怎么办"), (SENDER, Author.SYSTEM, messages.BOT_UNAVAILABLE)]
+    assert stored() == [
+        (SENDER, Author.CUSTOMER, "宽带断网了怎么办"),
+        (SENDER, Author.SYSTEM, messages.BOT_UNAVAILABLE),
+    ]
     with session_scope() as session:
         conversation = session.scalars(select(Conversation)).one()
         assert conversation.channel == "telegram"
@@ -119,16 +129,19 @@ async def test_a_missing_or_forged_secret_is_refused_and_nothing_is_taken(gatewa
     assert stored() == [] and fake.calls == []
 
 
-@pytest.mark.parametrize("body, code", [
-    (b"", "invalid_json"),
-    (b"{not json", "invalid_json"),
-    (b"\xff\xfe\x00", "invalid_json"),
-    (b"[1, 2]", "invalid_body"),
-    (b'"update"', "invalid_body"),
-    (b'{"message": {"text": "hi", "chat": {"id": 1, "type": "private"}}}', "invalid_update"),
-    (b'{"update_id": "7", "message": {}}', "invalid_update"),
-    (b'{"update_id": true}', "invalid_update"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        (b"", "invalid_json"),
+        (b"{not json", "invalid_json"),
+        (b"\xff\xfe\x00", "invalid_json"),
+        (b"[1, 2]", "invalid_body"),
+        (b'"update"', "invalid_body"),
+        (b'{"message": {"text": "hi", "chat": {"id": 1, "type": "private"}}}', "invalid_update"),
+        (b'{"update_id": "7", "message": {}}', "invalid_update"),
+        (b'{"update_id": true}', "invalid_update"),
+    ],
+)
 async def test_a_malformed_update_gets_a_json_400_and_nothing_is_taken(gateway, fake, body, code):
     response = await post(gateway, body)
     assert response.status == 400
@@ -145,9 +158,11 @@ async def test_an_update_over_one_megabyte_is_refused(gateway, fake):
 
 
 async def test_odd_shapes_inside_a_valid_update_are_answered_200_and_ignored(gateway, fake):
-    for body in ({"update_id": next(_update_ids), "message": "text"},
-                 {"update_id": next(_update_ids), "message": {"chat": {"id": "x"}, "text": "hi"}},
-                 {"update_id": next(_update_ids), "callback_query": {"data": "1:0"}}):
+    for body in (
+        {"update_id": next(_update_ids), "message": "text"},
+        {"update_id": next(_update_ids), "message": {"chat": {"id": "x"}, "text": "hi"}},
+        {"update_id": next(_update_ids), "callback_query": {"data": "1:0"}},
+    ):
         response = await post(gateway, body)
         assert response.status == 200 and "ignored" in await response.json()
     assert stored() == []
@@ -161,9 +176,18 @@ async def test_a_replayed_update_is_answered_200_and_taken_once(gateway, fake):
     assert [text for _, author, text in stored() if author == Author.CUSTOMER] == ["第一次"]
 
 
-@pytest.mark.parametrize("name, kind", [("sticker", "sticker"), ("photo", "photo"), ("voice", "voice"),
-                                        ("audio", "audio"), ("document", "document"), ("location", "location"),
-                                        ("edited_message", "edited_message")])
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("sticker", "sticker"),
+        ("photo", "photo"),
+        ("voice", "voice"),
+        ("audio", "audio"),
+        ("document", "document"),
+        ("location", "location"),
+        ("edited_message", "edited_message"),
+    ],
+)
 async def test_what_is_not_text_gets_the_polite_reply_and_is_recorded(gateway, fake, name, kind):
     response = await post(gateway, recorded(name))
     assert response.status == 200
@@ -215,8 +239,14 @@ async def test_a_typed_number_picks_that_button_of_the_last_message(gateway, fak
     assert [text for _, author, text in stored() if author == Author.CUSTOMER][-1] == messages.BACK_TO_BOT_PAYLOAD
 
 
-@pytest.mark.parametrize("name, data", [("callback_query", "Data from button callback"), ("callback_query", "99:0"),
-                                        ("callback_query_inline", "Data from button callback")])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("callback_query", "Data from button callback"),
+        ("callback_query", "99:0"),
+        ("callback_query_inline", "Data from button callback"),
+    ],
+)
 async def test_a_press_on_an_unknown_button_stops_the_spinner_and_nothing_else(gateway, fake, name, data):
     response = await post(gateway, recorded(name, data=data))
     assert response.status == 200
@@ -235,6 +265,7 @@ async def test_the_webhook_is_not_mounted_without_a_token(aiohttp_client, gatewa
 
 # -- the sender (what the relay calls) --------------------------------------------------------------
 
+
 @pytest.fixture
 async def channel(fake):
     channel = TelegramChannel(TOKEN, SECRET, fake.url, RateLimiter(per_chat_interval=0.0))
@@ -252,23 +283,45 @@ def entry(seq: int, text: str, buttons: list[dict[str, str]] | None = None) -> d
 
 async def test_buttons_are_sent_as_an_inline_keyboard_whose_data_fits_64_bytes(channel, fake):
     long_payload = '/choose_faq{"faq_id": "' + "f" * 80 + '"}'
-    await channel.send(SENDER, entry(7, "您是想问:", [{"title": "如何开具发票", "payload": long_payload},
-                                                     {"title": "都不是", "payload": "/none_of_these"}]))
+    await channel.send(
+        SENDER,
+        entry(
+            7,
+            "您是想问:",
+            [{"title": "如何开具发票", "payload": long_payload}, {"title": "都不是", "payload": "/none_of_these"}],
+        ),
+    )
     [sent] = fake.sent()
     assert sent["chat_id"] == CHAT and sent["text"] == "您是想问:"
-    assert sent["reply_markup"] == {"inline_keyboard": [[{"text": "如何开具发票", "callback_data": "7:0"}],
-                                                        [{"text": "都不是", "callback_data": "7:1"}]]}
+    assert sent["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "如何开具发票", "callback_data": "7:0"}],
+            [{"text": "都不是", "callback_data": "7:1"}],
+        ]
+    }
 
 
 async def test_a_press_on_an_old_keyboard_still_means_what_it_showed(gateway, fake):
     with session_scope() as session:
         conversation = get_or_create_conversation(session, SENDER, "telegram")
-        append_messages(session, conversation.id, [
-            (Author.BOT, "您是想问:", {"text": "您是想问:", "buttons": [{"title": "退款", "payload": "/griddesk_keep_waiting"}]},
-             MessageStatus.SENT),
-            (Author.BOT, "请选择:", {"text": "请选择:", "buttons": [{"title": "换一个", "payload": "/none_of_these"}]},
-             MessageStatus.SENT),
-        ])
+        append_messages(
+            session,
+            conversation.id,
+            [
+                (
+                    Author.BOT,
+                    "您是想问:",
+                    {"text": "您是想问:", "buttons": [{"title": "退款", "payload": "/griddesk_keep_waiting"}]},
+                    MessageStatus.SENT,
+                ),
+                (
+                    Author.BOT,
+                    "请选择:",
+                    {"text": "请选择:", "buttons": [{"title": "换一个", "payload": "/none_of_these"}]},
+                    MessageStatus.SENT,
+                ),
+            ],
+        )
     await post(gateway, recorded("callback_query", data="1:0"))  # the first message's button
     assert stored()[-2][2] == messages.KEEP_WAITING
 

@@ -13,15 +13,15 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from griddesk.db import session_scope
-from griddesk.settings import Secret, SettingsError
-from handoff import messages
+from conversations.models import Author, Conversation, MessageStatus
+from conversations.transcript import append_messages, get_or_create_conversation, transcript
 from gateway.app import create_app
 from gateway.channels.wecom import channel as wecom
 from gateway.channels.wecom.channel import wecom_key
 from gateway.channels.wecom.crypto import WeComCrypto
-from conversations.models import Author, Conversation, MessageStatus
-from conversations.transcript import append_messages, get_or_create_conversation, transcript
+from griddesk.db import session_scope
+from griddesk.settings import Secret, SettingsError
+from handoff import messages
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 from tests.gateway.channels.fake_wecom import CORP_ID, SECRET, FakeWeCom
@@ -42,8 +42,13 @@ CRYPTO = WeComCrypto(S_TOKEN, S_ENCODING_AES_KEY, CORP_ID)
 
 def wecom_settings(settings, api_url: str):
     return dataclasses.replace(
-        settings, wecom_corp_id=CORP_ID, wecom_agent_id=AGENT_ID, wecom_secret=Secret(SECRET),
-        wecom_token=Secret(S_TOKEN), wecom_aes_key=Secret(S_ENCODING_AES_KEY), wecom_api_url=api_url,
+        settings,
+        wecom_corp_id=CORP_ID,
+        wecom_agent_id=AGENT_ID,
+        wecom_secret=Secret(SECRET),
+        wecom_token=Secret(S_TOKEN),
+        wecom_aes_key=Secret(S_ENCODING_AES_KEY),
+        wecom_api_url=api_url,
         queue_sweep_seconds=3600,
     )
 
@@ -64,22 +69,37 @@ async def gateway(aiohttp_client, gateway_settings, fake):
     return await aiohttp_client(app)
 
 
-def message_xml(user: str, msg_type: str = "text", content: str = "", msg_id: str = "1001",
-                agent_id: str = AGENT_ID, extra: str = "") -> str:
+def message_xml(
+    user: str,
+    msg_type: str = "text",
+    content: str = "",
+    msg_id: str = "1001",
+    agent_id: str = AGENT_ID,
+    extra: str = "",
+) -> str:
     body = f"<Content><![CDATA[{content}]]></Content>" if msg_type == "text" else extra
-    return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{body}"
-            f"<MsgId>{msg_id}</MsgId><AgentID>{agent_id}</AgentID></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{body}"
+        f"<MsgId>{msg_id}</MsgId><AgentID>{agent_id}</AgentID></xml>"
+    )
 
 
-def callback(inner: str, crypto: WeComCrypto = CRYPTO, timestamp: int | None = None, nonce: str = "1372623149",
-             signature: str | None = None) -> tuple[dict[str, str], str]:
+def callback(
+    inner: str,
+    crypto: WeComCrypto = CRYPTO,
+    timestamp: int | None = None,
+    nonce: str = "1372623149",
+    signature: str | None = None,
+) -> tuple[dict[str, str], str]:
     """The query parameters and body WeCom would POST for the message ``inner``."""
     encrypted = crypto.encrypt(inner)
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     params = {"msg_signature": signature or crypto.sign(stamp, nonce, encrypted), "timestamp": stamp, "nonce": nonce}
-    body = f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>" \
-           f"<AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>"
+    body = (
+        f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+        f"<AgentID><![CDATA[{AGENT_ID}]]></AgentID></xml>"
+    )
     return params, body
 
 
@@ -97,9 +117,12 @@ def entries(sender: str) -> list[tuple[str, str | None]]:
 
 # -- URL verification ---------------------------------------------------------------------------
 
+
 async def test_url_verification_answers_the_decrypted_echostr_of_the_documented_sample(gateway):
-    query = (f"msg_signature={S_VERIFY_MSG_SIG}&timestamp={S_VERIFY_TIMESTAMP}&nonce={S_VERIFY_NONCE}"
-             f"&echostr={quote(S_VERIFY_ECHO_STR, safe='')}")
+    query = (
+        f"msg_signature={S_VERIFY_MSG_SIG}&timestamp={S_VERIFY_TIMESTAMP}&nonce={S_VERIFY_NONCE}"
+        f"&echostr={quote(S_VERIFY_ECHO_STR, safe='')}"
+    )
     response = await gateway.get(f"{PATH}?{query}")
     assert response.status == 200
     assert response.content_type == "text/plain"
@@ -107,13 +130,21 @@ async def test_url_verification_answers_the_decrypted_echostr_of_the_documented_
 
 
 async def test_url_verification_with_a_forged_signature_is_refused(gateway):
-    response = await gateway.get(PATH, params={"msg_signature": "0" * 40, "timestamp": S_VERIFY_TIMESTAMP,
-                                               "nonce": S_VERIFY_NONCE, "echostr": S_VERIFY_ECHO_STR})
+    response = await gateway.get(
+        PATH,
+        params={
+            "msg_signature": "0" * 40,
+            "timestamp": S_VERIFY_TIMESTAMP,
+            "nonce": S_VERIFY_NONCE,
+            "echostr": S_VERIFY_ECHO_STR,
+        },
+    )
     assert response.status == 401
     assert S_ECHO_PLAINTEXT not in await response.text()
 
 
 # -- messages in --------------------------------------------------------------------------------
+
 
 async def test_a_text_message_reaches_the_inbox_and_the_answer_goes_out_through_the_message_api(gateway, fake):
     response = await post(gateway, message_xml("zhangsan", content="发票怎么开?"))
@@ -150,12 +181,15 @@ async def test_a_request_older_than_five_minutes_is_refused(gateway):
     assert entries("wecom:zhangsan") == []
 
 
-@pytest.mark.parametrize("body", [
-    "这不是 XML",
-    "<xml><ToUserName>x</ToUserName></xml>",  # no <Encrypt>
-    '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>',
-    '<!DOCTYPE xml [<!ENTITY e "QUJD">]><xml><Encrypt>&e;</Encrypt></xml>',  # entities are never expanded
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "这不是 XML",
+        "<xml><ToUserName>x</ToUserName></xml>",  # no <Encrypt>
+        '<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Encrypt>&e;</Encrypt></xml>',
+        '<!DOCTYPE xml [<!ENTITY e "QUJD">]><xml><Encrypt>&e;</Encrypt></xml>',  # entities are never expanded
+    ],
+)
 async def test_bodies_that_are_not_callback_xml_are_rejected(gateway, body):
     params = {"msg_signature": "0" * 40, "timestamp": str(int(time.time())), "nonce": "1"}
     response = await gateway.post(PATH, params=params, data=body.encode("utf-8"))
@@ -183,8 +217,11 @@ async def test_missing_parameters_are_a_bad_request(gateway):
 
 
 async def test_an_image_gets_a_polite_reply_through_the_message_api(gateway, fake):
-    image = message_xml("lisi", "image", extra="<PicUrl><![CDATA[http://example.com/a.jpg]]></PicUrl>"
-                                               "<MediaId><![CDATA[media]]></MediaId>")
+    image = message_xml(
+        "lisi",
+        "image",
+        extra="<PicUrl><![CDATA[http://example.com/a.jpg]]></PicUrl><MediaId><![CDATA[media]]></MediaId>",
+    )
     assert (await post(gateway, image)).status == 200
     assert entries("wecom:lisi") == [("customer", "[图片]"), ("system", messages.UNSUPPORTED_MESSAGE)]
     await fake.wait_for(1)
@@ -206,10 +243,14 @@ async def test_a_number_picks_the_button_of_the_last_outgoing_message(gateway):
     with session_scope() as session:
         conversation = get_or_create_conversation(session, "wecom:wangwu", "wecom")
         buttons = [{"title": "发票怎么开", "payload": "/faq_invoice"}, {"title": "转人工", "payload": "/request_human"}]
-        append_messages(session, conversation.id, [
-            (Author.CUSTOMER, "发票", None, MessageStatus.ANSWERED),
-            (Author.BOT, "您想了解哪一项?", {"text": "您想了解哪一项?", "buttons": buttons}, MessageStatus.SENT),
-        ])
+        append_messages(
+            session,
+            conversation.id,
+            [
+                (Author.CUSTOMER, "发票", None, MessageStatus.ANSWERED),
+                (Author.BOT, "您想了解哪一项?", {"text": "您想了解哪一项?", "buttons": buttons}, MessageStatus.SENT),
+            ],
+        )
         conversation.delivered_seq = 2
     assert (await post(gateway, message_xml("wangwu", content="1"))).status == 200
     assert entries("wecom:wangwu")[2] == ("customer", "/faq_invoice")
@@ -218,16 +259,25 @@ async def test_a_number_picks_the_button_of_the_last_outgoing_message(gateway):
 async def test_replies_with_buttons_are_numbered_and_long_replies_split(gateway, fake):
     with session_scope() as session:
         conversation = get_or_create_conversation(session, "wecom:zhaoliu", "wecom")
-        append_messages(session, conversation.id, [
-            (Author.AGENT, "票" * 1000, {"text": "票" * 1000}, MessageStatus.SENT),
-            (Author.BOT, "请选择", {"text": "请选择", "buttons": [{"title": "继续等待", "payload": "/x"}]},
-             MessageStatus.SENT),
-        ])
+        append_messages(
+            session,
+            conversation.id,
+            [
+                (Author.AGENT, "票" * 1000, {"text": "票" * 1000}, MessageStatus.SENT),
+                (
+                    Author.BOT,
+                    "请选择",
+                    {"text": "请选择", "buttons": [{"title": "继续等待", "payload": "/x"}]},
+                    MessageStatus.SENT,
+                ),
+            ],
+        )
     await fake.wait_for(3)
     assert fake.texts_to("zhaoliu") == ["票" * 682, "票" * 318, "请选择\n回复数字选择:\n1. 继续等待"]
 
 
 # -- settings -----------------------------------------------------------------------------------
+
 
 async def test_without_wecom_settings_the_callback_is_not_mounted(client):
     assert wecom_key not in client.app

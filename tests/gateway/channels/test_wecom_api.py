@@ -42,8 +42,13 @@ async def test_several_sends_share_one_access_token(wecom, fake):
         await wecom.send_text("zhangsan", text)
     assert fake.tokens_issued == 1
     assert fake.texts_to("zhangsan") == ["第一条", "第二条", "第三条"]
-    assert fake.sent[0] == {"token": "token-1", "touser": "zhangsan", "msgtype": "text", "agentid": 1000002,
-                            "text": {"content": "第一条"}}
+    assert fake.sent[0] == {
+        "token": "token-1",
+        "touser": "zhangsan",
+        "msgtype": "text",
+        "agentid": 1000002,
+        "text": {"content": "第一条"},
+    }
 
 
 async def test_the_token_is_fetched_again_shortly_before_it_expires(wecom, fake, clock):

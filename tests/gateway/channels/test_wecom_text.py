@@ -6,10 +6,18 @@ from gateway.channels.wecom.text import MAX_TEXT_BYTES, render, split_text
 
 
 def test_buttons_become_numbered_lines_after_the_text():
-    message = {"seq": 3, "author": "bot", "text": "您想了解哪一项?", "payload": {
+    message = {
+        "seq": 3,
+        "author": "bot",
         "text": "您想了解哪一项?",
-        "buttons": [{"title": "发票怎么开", "payload": "/faq_invoice"}, {"title": "转人工", "payload": "/request_human"}],
-    }}
+        "payload": {
+            "text": "您想了解哪一项?",
+            "buttons": [
+                {"title": "发票怎么开", "payload": "/faq_invoice"},
+                {"title": "转人工", "payload": "/request_human"},
+            ],
+        },
+    }
     assert render(message) == "您想了解哪一项?\n回复数字选择:\n1. 发票怎么开\n2. 转人工"
 
 

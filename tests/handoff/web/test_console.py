@@ -11,10 +11,10 @@ import json
 import pytest
 
 from accounts.models import Role
-from griddesk.db import session_scope
-from gateway.app import create_app
 from conversations.models import Author, Conversation
 from conversations.transcript import transcript
+from gateway.app import create_app
+from griddesk.db import session_scope
 from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
@@ -40,6 +40,7 @@ def staff(settings):
         from sqlalchemy import update
 
         from grids.models import Agent, AgentStatus
+
         session.execute(update(Agent).values(status=AgentStatus.ONLINE))
 
 
@@ -83,8 +84,11 @@ async def test_an_agent_accepts_replies_and_closes_and_the_customer_sees_each_st
 
     with session_scope() as session:
         said = [(m.author, m.text) for m in transcript(session, "c1")][1:]
-    assert said == [(Author.SYSTEM, "人工客服 张伟 为您服务。"), (Author.AGENT, "<b>您好</b>"),
-                    (Author.SYSTEM, "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。")]
+    assert said == [
+        (Author.SYSTEM, "人工客服 张伟 为您服务。"),
+        (Author.AGENT, "<b>您好</b>"),
+        (Author.SYSTEM, "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。"),
+    ]
     status = await (await app_client.get("/webhooks/rest/status", params={"sender": "c1"})).json()
     assert status["owner"] == "closed" and status["rating_pending"] is True
 
@@ -113,8 +117,9 @@ async def test_transfer_to_another_grid_puts_the_customer_in_that_queue_and_tell
     handoff_id = queue_handoff()
     console = await Console.login(app_client, "zhang.wei")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
-    response = await console.post(f"/api/v1/console/handoffs/{handoff_id}/transfer",
-                                  {"grid": "sh-pudong", "note": "客户在上海"})
+    response = await console.post(
+        f"/api/v1/console/handoffs/{handoff_id}/transfer", {"grid": "sh-pudong", "note": "客户在上海"}
+    )
     assert response.status == 200, await response.text()
     bad = await console.post(f"/api/v1/console/handoffs/{handoff_id}/transfer", {"note": "无目标"})
     assert bad.status == 422
@@ -131,8 +136,10 @@ async def test_a_ticket_opened_from_the_chat_is_prefilled_and_told_to_the_custom
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
     draft = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}/ticket-draft")).json()
     assert draft["region"] == "成都市武侯区" and "宽带断网" in draft["description"]
-    response = await console.post(f"/api/v1/console/handoffs/{handoff_id}/ticket", {
-        **draft, "category": "fault", "contact_phone": "13800138000", "contact_name": "王先生"})
+    response = await console.post(
+        f"/api/v1/console/handoffs/{handoff_id}/ticket",
+        {**draft, "category": "fault", "contact_phone": "13800138000", "contact_name": "王先生"},
+    )
     assert response.status == 201, await response.text()
     number = (await response.json())["number"]
     with session_scope() as session:
@@ -183,14 +190,28 @@ async def test_the_console_websocket_pushes_the_queue_and_the_subscribed_convers
 
 async def test_the_console_websocket_refuses_other_origins_and_strangers(app_client, staff):
     origin = str(app_client.make_url("/")).rstrip("/")
-    response = await app_client.get("/api/v1/console/ws", headers={
-        "Origin": origin, "Connection": "Upgrade", "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    response = await app_client.get(
+        "/api/v1/console/ws",
+        headers={
+            "Origin": origin,
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
     assert response.status == 401
     await Console.login(app_client, "zhang.wei")
-    response = await app_client.get("/api/v1/console/ws", headers={
-        "Origin": "https://evil.example", "Connection": "Upgrade", "Upgrade": "websocket",
-        "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    response = await app_client.get(
+        "/api/v1/console/ws",
+        headers={
+            "Origin": "https://evil.example",
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
     assert response.status == 403
 
 
@@ -211,12 +232,15 @@ async def test_the_customer_live_socket_sends_what_was_missed_then_live_messages
         assert status["owner"] == "human" and status["agent_name"] == "张伟"
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"sender": "c8", "handoff_id": 1, "score": 6}, 422, "invalid_rating"),
-    ({"sender": "c8", "handoff_id": "1", "score": 5}, 422, "invalid_handoff"),
-    ({"sender": "c8", "handoff_id": 999, "score": 5}, 404, "not_found"),
-    ({"sender": "c8", "handoff_id": 1, "score": 5, "comment": "长" * 501}, 422, "invalid_comment"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"sender": "c8", "handoff_id": 1, "score": 6}, 422, "invalid_rating"),
+        ({"sender": "c8", "handoff_id": "1", "score": 5}, 422, "invalid_handoff"),
+        ({"sender": "c8", "handoff_id": 999, "score": 5}, 404, "not_found"),
+        ({"sender": "c8", "handoff_id": 1, "score": 5, "comment": "长" * 501}, 422, "invalid_comment"),
+    ],
+)
 async def test_bad_ratings_get_clear_errors(app_client, body, status, code):
     response = await app_client.post("/webhooks/rest/rating", json=body)
     assert response.status == status and (await response.json())["error"]["code"] == code
@@ -229,7 +253,9 @@ async def test_only_the_customer_of_a_closed_handoff_can_rate_it(app_client, sta
     early = await app_client.post("/webhooks/rest/rating", json={"sender": "c6", "handoff_id": handoff_id, "score": 4})
     assert early.status == 404  # not closed yet
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")
-    stranger = await app_client.post("/webhooks/rest/rating", json={"sender": "x", "handoff_id": handoff_id, "score": 1})
+    stranger = await app_client.post(
+        "/webhooks/rest/rating", json={"sender": "x", "handoff_id": handoff_id, "score": 1}
+    )
     assert stranger.status == 404
     ok = await app_client.post("/webhooks/rest/rating", json={"sender": "c6", "handoff_id": handoff_id, "score": 4})
     assert ok.status == 204

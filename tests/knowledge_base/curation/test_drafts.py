@@ -28,7 +28,11 @@ def test_a_new_faq_is_a_draft_customers_do_not_see(settings):
         faq = drafts.create_faq(session, INVOICE, ADMIN, note="新建")
         faq_id = faq.id
         assert (faq.status, faq.draft_version, faq.published_version, faq.review) == (
-            FaqStatus.DRAFT, 1, None, Review.DRAFT)
+            FaqStatus.DRAFT,
+            1,
+            None,
+            Review.DRAFT,
+        )
         assert faq.version == 1
     kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
     assert all(hit.faq.id != faq_id for hit in kb.search("怎么开发票", k=5).hits)
@@ -81,8 +85,7 @@ def test_two_admins_saving_the_same_faq_at_once_one_wins_and_nothing_is_lost(set
             with session_scope() as session:
                 base.get_faq(session, faq_id)  # both opened the editor at the same version
                 barrier.wait(timeout=5)
-                drafts.save_draft(session, faq_id, FaqDraft("怎么开发票", [], answer), ADMIN,
-                                    expected_version=start)
+                drafts.save_draft(session, faq_id, FaqDraft("怎么开发票", [], answer), ADMIN, expected_version=start)
             outcomes[name] = "saved"
         except FaqConflict as exc:
             outcomes[name] = exc
@@ -106,7 +109,7 @@ def test_invalid_drafts_name_the_field(settings):
     cases = [
         (FaqDraft("", [], "答案"), "question"),
         (FaqDraft("问题", [], "  "), "answer"),
-        (FaqDraft("问题", [], "=HYPERLINK(\"http://x\")"), "answer"),
+        (FaqDraft("问题", [], '=HYPERLINK("http://x")'), "answer"),
         (FaqDraft("问题", ["a|b"], "答案"), "similar_questions"),
         (FaqDraft("问" * 501, [], "答案"), "question"),
         (FaqDraft("问题", [], "答案", overrides_id=1), "overrides_id"),
@@ -129,8 +132,11 @@ def test_a_grid_override_must_point_at_a_global_faq(settings):
         assert caught.value.field == "overrides_id"
         with pytest.raises(InvalidDraft, match="网格"):
             drafts.create_faq(session, FaqDraft("q", [], "a", grid="no-such-grid"), ADMIN)
-        override = drafts.create_faq(session, FaqDraft("怎么开发票", [], "武侯客户请到武侯营业厅开票。",
-                                                         grid="cd-wuhou", overrides_id=global_faq.id), ADMIN)
+        override = drafts.create_faq(
+            session,
+            FaqDraft("怎么开发票", [], "武侯客户请到武侯营业厅开票。", grid="cd-wuhou", overrides_id=global_faq.id),
+            ADMIN,
+        )
         review.publish(session, override.id, MANAGER)
     kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
     assert kb.search("怎么开发票", k=1, grid="cd-wuhou").top.faq.answer == "武侯客户请到武侯营业厅开票。"
@@ -141,11 +147,14 @@ def test_an_faq_from_before_versions_gets_its_live_content_as_version_one(settin
     with session_scope() as session:
         faq = make_faq(session, "客服电话是多少", answer="400-800-1234", category="渠道")
         faq_id = faq.id
-        drafts.save_draft(session, faq_id, FaqDraft("客服电话是多少", [], "400-800-5678"), ADMIN,
-                            expected_version=faq.version)
+        drafts.save_draft(
+            session, faq_id, FaqDraft("客服电话是多少", [], "400-800-5678"), ADMIN, expected_version=faq.version
+        )
         views = history.history(session, faq_id)
     assert [(v.number, v.answer, v.is_published, v.is_draft) for v in views] == [
-        (2, "400-800-5678", False, True), (1, "400-800-1234", True, False)]
+        (2, "400-800-5678", False, True),
+        (1, "400-800-1234", True, False),
+    ]
 
 
 def test_add_similar_question_publishes_for_an_admin_and_drafts_for_an_agent(settings):

@@ -38,8 +38,13 @@ def test_the_index_answers_with_the_new_text_right_after_publish(settings):
     assert kb.search("怎么注销账号", k=1).top.faq.answer == "请到营业厅办理注销。"
     with session_scope() as session:
         faq = base.get_faq(session, faq_id)
-        drafts.save_draft(session, faq_id, FaqDraft("怎么注销账号", ["如何注销账户"], "在 App 里即可注销。"),
-                            ADMIN, expected_version=faq.version)
+        drafts.save_draft(
+            session,
+            faq_id,
+            FaqDraft("怎么注销账号", ["如何注销账户"], "在 App 里即可注销。"),
+            ADMIN,
+            expected_version=faq.version,
+        )
     assert kb.search("怎么注销账号", k=1).top.faq.answer == "请到营业厅办理注销。"  # a draft is never found
     with session_scope() as session:
         review.publish(session, faq_id, ADMIN)
@@ -112,8 +117,13 @@ def test_a_manager_cannot_publish_a_global_faq_or_move_one_out_of_their_grid(set
         with pytest.raises(NotAllowed):
             review.publish(session, faq.id, MANAGER)
         grid_faq = published(session, FaqDraft("武侯问题", [], "答案", grid="cd-wuhou"))
-        drafts.save_draft(session, grid_faq.id, FaqDraft("武侯问题", [], "答案", grid=None), MANAGER,
-                            expected_version=grid_faq.version)
+        drafts.save_draft(
+            session,
+            grid_faq.id,
+            FaqDraft("武侯问题", [], "答案", grid=None),
+            MANAGER,
+            expected_version=grid_faq.version,
+        )
         with pytest.raises(NotAllowed):
             review.publish(session, grid_faq.id, MANAGER)
 
@@ -121,8 +131,7 @@ def test_a_manager_cannot_publish_a_global_faq_or_move_one_out_of_their_grid(set
 def test_restore_supersedes_a_pending_draft_without_losing_it(settings):
     with session_scope() as session:
         faq = published(session)
-        drafts.save_draft(session, faq.id, FaqDraft("怎么开发票", [], "草稿答案"), ADMIN,
-                            expected_version=faq.version)
+        drafts.save_draft(session, faq.id, FaqDraft("怎么开发票", [], "草稿答案"), ADMIN, expected_version=faq.version)
         faq = review.restore(session, faq.id, 1, ADMIN)
         assert (faq.draft_version, faq.review, faq.published_version) == (None, Review.NONE, 3)
         assert [v.answer for v in history.history(session, faq.id)][1] == "草稿答案"

@@ -15,8 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from griddesk.db import session_scope
 from gateway.app import create_app
+from griddesk.db import session_scope
 from knowledge_base.models import Faq, FaqStatus, Miss
 from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
@@ -25,16 +25,22 @@ from tests.factories import make_demo_faqs, make_faq
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
-DRAFT = {"question": "宽带怎么办理移机", "similar_questions": ["搬家了宽带怎么迁", "宽带移机"],
-         "answer": "请携带身份证到营业厅办理移机, 约 3 个工作日完成。", "category": "宽带", "grid": None}
+DRAFT = {
+    "question": "宽带怎么办理移机",
+    "similar_questions": ["搬家了宽带怎么迁", "宽带移机"],
+    "answer": "请携带身份证到营业厅办理移机, 约 3 个工作日完成。",
+    "category": "宽带",
+    "grid": None,
+}
 
 
 @pytest.fixture
 async def app_client(aiohttp_client, gateway_settings):
     settings = dataclasses.replace(gateway_settings, cookie_secure=False, queue_sweep_seconds=3600)
     kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
-    return await aiohttp_client(create_app(settings, knowledge_base=kb, warm_index=False, watch_overdue=False,
-                                           sweep_queues=False))
+    return await aiohttp_client(
+        create_app(settings, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
+    )
 
 
 @pytest.fixture
@@ -161,7 +167,12 @@ async def test_a_grid_draft_from_an_admin_is_approved_or_rejected_by_the_grid_ma
     assert rejected["review"] == "rejected" and rejected["review_note"] == "营业厅地址写错了"
 
     admin = await Staff.login(app_client, "admin.chen")
-    fixed = {**DRAFT, "grid": "cd-wuhou", "answer": "请到武侯区营业厅办理移机。", "expected_version": rejected["version"]}
+    fixed = {
+        **DRAFT,
+        "grid": "cd-wuhou",
+        "answer": "请到武侯区营业厅办理移机。",
+        "expected_version": rejected["version"],
+    }
     await ok(await admin.put(f"/api/v1/kb/faqs/{faq_id}/draft", fixed))
     await ok(await admin.post(f"/api/v1/kb/faqs/{faq_id}/submit"))
     manager = await Staff.login(app_client, "wang.min")
@@ -181,8 +192,9 @@ async def test_a_created_and_published_faq_is_found_by_the_hit_test_at_once(app_
 
     created = await ok(await admin.post("/api/v1/kb/faqs", {**DRAFT, "answer": "初稿"}), 201)
     assert created["status"] == "draft" and created["live"] is None
-    saved = await ok(await admin.put(f"/api/v1/kb/faqs/{created['id']}/draft",
-                                     {**DRAFT, "expected_version": created["version"]}))
+    saved = await ok(
+        await admin.put(f"/api/v1/kb/faqs/{created['id']}/draft", {**DRAFT, "expected_version": created["version"]})
+    )
     assert saved["draft"]["answer"] == DRAFT["answer"]
     hidden = await ok(await admin.get("/api/v1/kb/hit-test", q="宽带怎么办理移机"))
     assert all(hit["faq_id"] != created["id"] for hit in hidden["hits"])
@@ -210,11 +222,13 @@ async def test_the_second_of_two_saves_from_the_same_version_gets_a_conflict(app
 
 async def test_an_invalid_draft_is_refused_naming_the_field(app_client, staff):
     admin = await Staff.login(app_client, "admin.chen")
-    response = await admin.post("/api/v1/kb/faqs", {**DRAFT, "answer": "=HYPERLINK(\"http://evil\")"})
+    response = await admin.post("/api/v1/kb/faqs", {**DRAFT, "answer": '=HYPERLINK("http://evil")'})
     assert await error_code(response, 422) == "invalid_draft"
     assert await error_code(await admin.post("/api/v1/kb/faqs", {**DRAFT, "answer": ""}), 422) == "invalid_draft"
-    assert await error_code(await admin.post("/api/v1/kb/faqs", {**DRAFT, "similar_questions": "x"}), 422) \
+    assert (
+        await error_code(await admin.post("/api/v1/kb/faqs", {**DRAFT, "similar_questions": "x"}), 422)
         == "invalid_field"
+    )
     assert faq_count() == 0
 
 
@@ -224,8 +238,12 @@ async def test_history_diff_and_restore_bring_an_old_answer_back(app_client, sta
     faq_id = created["id"]
     await ok(await admin.post(f"/api/v1/kb/faqs/{faq_id}/publish"))
     current = await ok(await admin.get(f"/api/v1/kb/faqs/{faq_id}"))
-    await ok(await admin.put(f"/api/v1/kb/faqs/{faq_id}/draft",
-                             {**DRAFT, "answer": "移机请拨打 10000 预约。", "expected_version": current["version"]}))
+    await ok(
+        await admin.put(
+            f"/api/v1/kb/faqs/{faq_id}/draft",
+            {**DRAFT, "answer": "移机请拨打 10000 预约。", "expected_version": current["version"]},
+        )
+    )
     await ok(await admin.post(f"/api/v1/kb/faqs/{faq_id}/publish"))
 
     versions = (await ok(await admin.get(f"/api/v1/kb/faqs/{faq_id}/versions")))["versions"]
@@ -273,8 +291,14 @@ def csv_bytes(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
 
 
 def row(n: int, **changes: str) -> dict[str, str]:
-    return {"question": f"问题{n}怎么办理", "similar_questions": f"问题{n}如何办理|办理问题{n}",
-            "answer": f"答案{n}: 请到营业厅办理。", "category": "测试", "grid": "", **changes}
+    return {
+        "question": f"问题{n}怎么办理",
+        "similar_questions": f"问题{n}如何办理|办理问题{n}",
+        "answer": f"答案{n}: 请到营业厅办理。",
+        "category": "测试",
+        "grid": "",
+        **changes,
+    }
 
 
 async def test_import_validation_reports_the_bad_lines_and_writes_nothing(app_client, staff):
@@ -320,8 +344,11 @@ async def test_a_streamed_upload_is_cut_off_at_20_mb(app_client, staff):
             yield b"a,b\n" * (256 * 1024)
         yield b"\r\n--cut--\r\n"
 
-    response = await app_client.post("/api/v1/kb/import", data=body(), headers={
-        "Content-Type": "multipart/form-data; boundary=cut", "X-CSRF-Token": admin.csrf})
+    response = await app_client.post(
+        "/api/v1/kb/import",
+        data=body(),
+        headers={"Content-Type": "multipart/form-data; boundary=cut", "X-CSRF-Token": admin.csrf},
+    )
     assert await error_code(response, 413) == "payload_too_large"
     assert faq_count() == 0
 
@@ -343,8 +370,10 @@ async def test_a_5000_row_csv_imports_all_or_nothing(app_client, staff):
     assert hit["hits"][0]["question"] == "问题4321怎么办理"
 
 
-@pytest.mark.parametrize(("fmt", "content_type"), [
-    ("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")])
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [("csv", "text/csv"), ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
+)
 async def test_an_export_downloads_as_a_dated_file_that_reimports_unchanged(app_client, staff, fmt, content_type):
     with session_scope() as session:
         make_demo_faqs(session)
@@ -353,8 +382,9 @@ async def test_an_export_downloads_as_a_dated_file_that_reimports_unchanged(app_
     response = await admin.get("/api/v1/kb/export", format=fmt)
     assert response.status == 200
     assert response.content_type == content_type
-    assert re.fullmatch(rf'attachment; filename="griddesk-faqs-\d{{8}}\.{fmt}"',
-                        response.headers["Content-Disposition"])
+    assert re.fullmatch(
+        rf'attachment; filename="griddesk-faqs-\d{{8}}\.{fmt}"', response.headers["Content-Disposition"]
+    )
     data = await response.read()
     if fmt == "xlsx":
         sheet = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
@@ -397,8 +427,9 @@ async def test_the_inbox_turns_questions_into_a_similar_question_a_draft_or_noth
     hit = await ok(await admin.get("/api/v1/kb/hit-test", q="发票在哪里开具"))
     assert hit["hits"][0]["faq_id"] == faq_id
 
-    drafted = await ok(await admin.post("/api/v1/kb/inbox/draft", {"item_ids": draft_ids, "answer": "可以, 请预约。"}),
-                       201)
+    drafted = await ok(
+        await admin.post("/api/v1/kb/inbox/draft", {"item_ids": draft_ids, "answer": "可以, 请预约。"}), 201
+    )
     with session_scope() as session:
         new = session.get(Faq, drafted["faq_id"])
         assert (new.status, new.question) == (FaqStatus.DRAFT, "宽带可以移机吗")

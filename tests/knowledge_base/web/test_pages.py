@@ -10,8 +10,14 @@ import pytest
 from griddesk.web.pages import PAGE_CSP
 
 KIT_SCRIPTS = ["/static/kit/common.js", "/static/kit/format.js", "/static/kb/kb-common.js"]
-NAV = ["/console/kb", "/console/kb/import", "/console/kb/hit-test", "/console/kb/inbox", "/console/kb/usage",
-       "/console/"]
+NAV = [
+    "/console/kb",
+    "/console/kb/import",
+    "/console/kb/hit-test",
+    "/console/kb/inbox",
+    "/console/kb/usage",
+    "/console/",
+]
 PAGES = {  # URL → title, the page's script, an id only its main content has
     "/console/kb": ("问答管理", "/static/kb/kb.js", "faq-form"),
     "/console/kb/import": ("导入导出", "/static/kb/kb-import.js", "import-file"),

@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
+from gateway.app import create_app
 from griddesk.db import session_scope
 from griddesk.settings import Secret
-from gateway.app import create_app
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 from tests.factories import make_demo_faqs
@@ -39,11 +39,17 @@ async def test_search_requires_the_api_token(client, demo_faqs, headers):
     assert (await response.json())["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize("params, code", [({"q": ""}, "invalid_query"), ({}, "invalid_query"),
-                                          ({"q": "发票", "k": "x"}, "invalid_parameter"),
-                                          ({"q": "发票", "k": "0"}, "invalid_parameter"),
-                                          ({"q": "发票", "k": "500"}, "invalid_parameter"),
-                                          ({"q": "a" * 2001}, "invalid_query")])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"q": ""}, "invalid_query"),
+        ({}, "invalid_query"),
+        ({"q": "发票", "k": "x"}, "invalid_parameter"),
+        ({"q": "发票", "k": "0"}, "invalid_parameter"),
+        ({"q": "发票", "k": "500"}, "invalid_parameter"),
+        ({"q": "a" * 2001}, "invalid_query"),
+    ],
+)
 async def test_bad_search_parameters_get_400(client, demo_faqs, params, code):
     response = await client.get(SEARCH, params=params, headers=AUTH)
     assert response.status == 400
