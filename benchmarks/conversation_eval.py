@@ -408,7 +408,13 @@ class Result:
 
 
 def run_conversations(
-    cases: Sequence[Case], gateway_url: str, rasa_url: str, catalog: FaqCatalog, timeout: float, progress: bool = True
+    cases: Sequence[Case],
+    gateway_url: str,
+    rasa_url: str,
+    rasa_token: str,
+    catalog: FaqCatalog,
+    timeout: float,
+    progress: bool = True,
 ) -> list[Result]:
     matcher = ResponseMatcher.from_domain()
     webhook = f"{gateway_url}/webhooks/rest/webhook"
@@ -433,7 +439,7 @@ def run_conversations(
             )
             continue
         try:
-            tracker = http_json("GET", f"{rasa_url}/conversations/{sender}/tracker", None, timeout)
+            tracker = http_json("GET", f"{rasa_url}/conversations/{sender}/tracker?token={rasa_token}", None, timeout)
         except (urllib.error.URLError, TimeoutError, ValueError):
             tracker = {}
         slots = tracker.get("slots") or {}
@@ -462,11 +468,11 @@ def run_conversations(
     return results
 
 
-def run_nlu(cases: Sequence[Case], rasa_url: str, timeout: float) -> list[Result]:
+def run_nlu(cases: Sequence[Case], rasa_url: str, rasa_token: str, timeout: float) -> list[Result]:
     results = []
     for case in cases:
         try:
-            parsed = http_json("POST", f"{rasa_url}/model/parse", {"text": case.text}, timeout)
+            parsed = http_json("POST", f"{rasa_url}/model/parse?token={rasa_token}", {"text": case.text}, timeout)
             intent = parsed.get("intent") or {}
             name, confidence = intent.get("name"), round(float(intent.get("confidence") or 0.0), 3)
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
@@ -581,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_model(env)
         settings = load_settings(env)
         stack = Stack(settings)
+        rasa_token = stack.settings.rasa_token.reveal()  # Rasa's HTTP API needs it (generated per run)
         if args.nlu_only:
             stack.services = [stack.service("rasa")]
         else:
@@ -590,10 +597,12 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         try:
             if args.nlu_only:
-                results = run_nlu(cases, settings.rasa_url, args.timeout)
+                results = run_nlu(cases, settings.rasa_url, rasa_token, args.timeout)
             else:
                 catalog = faq_catalog_from_database(settings.database_url)
-                results = run_conversations(cases, settings.gateway_url, settings.rasa_url, catalog, args.timeout)
+                results = run_conversations(
+                    cases, settings.gateway_url, settings.rasa_url, rasa_token, catalog, args.timeout
+                )
         finally:
             stack.stop()
     summary = summarise(cases, results)

@@ -61,6 +61,8 @@ class Settings:
     max_message_chars: int
     watch_seconds: float
     api_token: Secret = field(repr=True)
+    # the Rasa server's HTTP API token (its /conversations and /model routes); generated per run when unset
+    rasa_token: Secret = field(default_factory=lambda: Secret(""))
     # staff console login (accounts/): the session cookie's Secure flag, hours of inactivity before a login ends
     cookie_secure: bool = True
     session_hours: int = 12
@@ -177,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_message_chars=_int(env, "GRIDDESK_MAX_MESSAGE_CHARS", 2000, 1, 1_000_000),
         watch_seconds=_float(env, "GRIDDESK_WATCH_SECONDS", 60.0, 0.05, 86400.0),
         api_token=Secret(env.get("GRIDDESK_API_TOKEN", "")),
+        rasa_token=Secret(env.get("GRIDDESK_RASA_TOKEN", "")),
         cookie_secure=_bool(env, "GRIDDESK_COOKIE_SECURE", True),
         session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),

@@ -7,6 +7,7 @@ the same way. Each process logs to ``$GRIDDESK_DATA_DIR/logs/<name>.log``.
 from __future__ import annotations
 
 import json
+import secrets
 import os
 import signal
 import subprocess
@@ -15,10 +16,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from griddesk.settings import REPO_ROOT, Settings
+from griddesk.settings import REPO_ROOT, Secret, Settings
 from ops.train_model import BOT_DIR, bot_env, current_model_path
 
 
@@ -93,11 +94,21 @@ def app_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str
         GRIDDESK_GATEWAY_PORT=str(settings.gateway_port),
         GRIDDESK_ENCODER=settings.encoder,
         GRIDDESK_API_TOKEN=settings.api_token.reveal(),
+        GRIDDESK_RASA_TOKEN=settings.rasa_token.reveal(),
         HF_HUB_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
     )
     env.update(extra or {})
     return env
+
+
+def with_rasa_token(settings: Settings) -> Settings:
+    """The settings with a Rasa API token: the configured one, or a random one for this run. Rasa's HTTP
+    API (trackers with their slots, /model/parse) then answers only to holders of the token."""
+    if settings.rasa_token:
+        return settings
+    token = secrets.token_urlsafe(32)
+    return replace(settings, rasa_token=Secret(token), source_env={**settings.source_env, "GRIDDESK_RASA_TOKEN": token})
 
 
 def build_services(settings: Settings, model: Path | None = None) -> list[Service]:
@@ -124,6 +135,8 @@ def build_services(settings: Settings, model: Path | None = None) -> list[Servic
                 "--model",
                 str(model),
                 "--enable-api",
+                "--auth-token",
+                settings.rasa_token.reveal(),
                 "--interface",
                 "127.0.0.1",
                 "--port",
@@ -134,7 +147,10 @@ def build_services(settings: Settings, model: Path | None = None) -> list[Servic
                 str(BOT_DIR / "endpoints.yml"),
             ],
             bot_env(settings),
-            lambda: isinstance(s := status(f"{settings.rasa_url}/status"), dict) and bool(s.get("model_id")),
+            lambda: (
+                isinstance(s := status(f"{settings.rasa_url}/status?token={settings.rasa_token.reveal()}"), dict)
+                and bool(s.get("model_id"))
+            ),
             300,
             logs / "rasa.log",
         ),
@@ -153,8 +169,8 @@ class Stack:
     """The three processes, started together and stopped together."""
 
     def __init__(self, settings: Settings, model: Path | None = None) -> None:
-        self.settings = settings
-        self.services = build_services(settings, model)
+        self.settings = with_rasa_token(settings)
+        self.services = build_services(self.settings, model)
 
     def start(self, report: Callable[[str], object] = print) -> None:
         for service in self.services:

@@ -1,0 +1,37 @@
+"""The supervisor starts Rasa with its HTTP API behind a token, on loopback only."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from griddesk.settings import Secret, Settings
+from ops.stack import app_env, build_services, with_rasa_token
+
+
+def _settings(settings: Settings, token: str = "") -> Settings:
+    return dataclasses.replace(settings, rasa_token=Secret(token))
+
+
+def test_a_rasa_token_is_generated_per_run_when_none_is_configured(settings, tmp_path):
+    first, second = with_rasa_token(_settings(settings)), with_rasa_token(_settings(settings))
+    assert len(first.rasa_token.reveal()) >= 40
+    assert first.rasa_token.reveal() != second.rasa_token.reveal()
+    assert first.source_env["GRIDDESK_RASA_TOKEN"] == first.rasa_token.reveal()
+
+
+def test_a_configured_rasa_token_is_kept(settings):
+    assert with_rasa_token(_settings(settings, "configured-token")).rasa_token.reveal() == "configured-token"
+
+
+def test_rasa_runs_its_api_on_loopback_behind_the_token(settings, tmp_path):
+    configured = with_rasa_token(_settings(settings, "s3cret-token"))
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"not a real model; only the command line is checked")
+    services = {service.name: service for service in build_services(configured, model)}
+    argv = services["rasa"].argv
+    assert argv[argv.index("--auth-token") + 1] == "s3cret-token"
+    assert argv[argv.index("--interface") + 1] == "127.0.0.1"
+    assert "--enable-api" in argv
+    # the other processes learn the token from their environment (never from a file in the repository)
+    assert app_env(configured)["GRIDDESK_RASA_TOKEN"] == "s3cret-token"
+    assert services["gateway"].env["GRIDDESK_RASA_TOKEN"] == "s3cret-token"
