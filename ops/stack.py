@@ -7,8 +7,8 @@ the same way. Each process logs to ``$GRIDDESK_DATA_DIR/logs/<name>.log``.
 from __future__ import annotations
 
 import json
-import secrets
 import os
+import secrets
 import signal
 import subprocess
 import sys
