@@ -1,16 +1,16 @@
-"""What agents do with a handoff (no HTTP here): the dispatcher's choice of agent, accepting, answering,
-transferring, handing back and closing, agent status, and the agent's views of their chats.
+"""What agents do with a handoff (no HTTP here): accepting, answering, transferring, handing back and
+closing, agent status, and the agent's views of their chats. The dispatcher's choice is ``handoff.dispatch``.
 
 Every change of owner goes through ``handoff.ownership.transition``. Functions flush; the caller commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from accounts.actors import actor_for_account
@@ -19,6 +19,7 @@ from conversations.models import Author, Conversation, Message, MessageStatus, O
 from conversations.transcript import append_messages
 from griddesk.db import rows_changed
 from grids.models import Agent, AgentStatus, Grid, GridMembership
+from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import account_name, add_packet_note, customer_profile, end_handoff, get_handoff
 from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent
 from handoff.ownership import (
@@ -56,17 +57,6 @@ class Chat:
 
 
 @dataclass(frozen=True)
-class AgentLoad:
-    account_id: int
-    name: str
-    status: AgentStatus
-    active_chats: int
-    max_chats: int
-    skills: tuple[str, ...]
-    grid_codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class HandoffView:
     handoff_id: int
     conversation_id: int
@@ -82,65 +72,6 @@ class HandoffView:
 
 
 # --- pure rules -----------------------------------------------------------------------------------
-
-
-def pick_agent(loads: Sequence[AgentLoad], skill: str | None, last_agent_id: int | None) -> int | None:
-    """The agent to offer a chat to: among online agents with a free slot, the customer's last agent;
-    else those with the skill (when any has it); the least load ratio, then fewest chats, then lowest id."""
-    free = [a for a in loads if a.status == AgentStatus.ONLINE and a.active_chats < a.max_chats]
-    if last_agent_id is not None and any(a.account_id == last_agent_id for a in free):
-        return last_agent_id
-    if skill:
-        skilled = [a for a in free if skill in a.skills]
-        free = skilled or free
-    if not free:
-        return None
-    return min(free, key=lambda a: (a.active_chats / a.max_chats, a.active_chats, a.account_id)).account_id
-
-
-# --- reading --------------------------------------------------------------------------------------
-
-
-def agent_loads(session: Session, grid_codes: Sequence[str] | None) -> list[AgentLoad]:
-    """Every active agent of these grids (None = all) with their current number of chats."""
-    query = (
-        select(Account, Agent)
-        .join(Agent, Agent.account_id == Account.id)
-        .where(Account.active.is_(True))
-        .order_by(Account.id)
-    )
-    if grid_codes is not None:
-        query = query.where(
-            Account.id.in_(select(GridMembership.account_id).where(GridMembership.grid_code.in_(list(grid_codes))))
-        )
-    rows = session.execute(query).all()
-    ids = [account.id for account, _ in rows]
-    memberships: dict[int, list[str]] = {}
-    for account_id, code in session.execute(
-        select(GridMembership.account_id, GridMembership.grid_code)
-        .where(GridMembership.account_id.in_(ids))
-        .order_by(GridMembership.grid_code)
-    ):
-        memberships.setdefault(account_id, []).append(code)
-    active = dict(
-        session.execute(
-            select(Conversation.agent_id, func.count())
-            .where(Conversation.owner == Owner.HUMAN.value, Conversation.agent_id.in_(ids))
-            .group_by(Conversation.agent_id)
-        ).all()
-    )
-    return [
-        AgentLoad(
-            account_id=account.id,
-            name=account.display_name,
-            status=AgentStatus(agent.status),
-            active_chats=active.get(account.id, 0),
-            max_chats=agent.max_chats,
-            skills=tuple(agent.skills or ()),
-            grid_codes=tuple(memberships.get(account.id, ())),
-        )
-        for account, agent in rows
-    ]
 
 
 def my_chats(session: Session, agent_id: int) -> list[Chat]:

@@ -20,7 +20,7 @@ from conversations.models import Author, Conversation, Message, Owner
 from grids.models import Grid
 from grids.routing import NoGrid
 from grids.service import route_request
-from handoff.assignment import agent_loads, pick_agent
+from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import (
     account_name,
     account_names,

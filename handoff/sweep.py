@@ -27,7 +27,7 @@ from conversations.models import Conversation, Owner
 from griddesk.errors import DomainError
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Grid
-from handoff.assignment import agent_loads, pick_agent
+from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import add_packet_note
 from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import OwnershipError, transition

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from grids.handoff_policy import HandoffPolicy
 from grids.models import AgentStatus, Grid
-from handoff.assignment import agent_loads
+from handoff.dispatch import agent_loads
 from handoff.models import Handoff, HandoffStatus
 
 RECENT_HANDLING = 20

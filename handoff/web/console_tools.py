@@ -18,8 +18,9 @@ from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from grids.models import AgentStatus, Grid
-from handoff.assignment import agent_loads, set_agent_status
+from handoff.assignment import set_agent_status
 from handoff.canned import canned_replies
+from handoff.dispatch import agent_loads
 from handoff.live import publish_queue_change
 from handoff.ticket_draft import ticket_draft
 from handoff.web.access import actor, staff, visible_grids, visible_handoff

@@ -14,7 +14,7 @@ from griddesk.db import run_in_session, utcnow
 from griddesk.web.json import json_response
 from griddesk.web.params import path_id
 from grids.models import Grid
-from handoff.assignment import agent_loads
+from handoff.dispatch import agent_loads
 from handoff.live import publish_queue_change
 from handoff.queue import grid_queue
 from handoff.sweep import acknowledge_alert, open_alerts_by_grid

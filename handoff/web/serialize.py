@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handoff.assignment import AgentLoad, Chat
+from handoff.assignment import Chat
+from handoff.dispatch import AgentLoad
 from handoff.labels import REASON_LABELS
 from handoff.queue import QueueItem
 from tickets.models import Alert
