@@ -31,7 +31,7 @@ from tests.integration.platforms import (
 
 pytestmark = pytest.mark.integration
 
-UPDATES = Path(__file__).resolve().parent.parent / "handoff" / "channels" / "data" / "telegram"
+UPDATES = Path(__file__).resolve().parent.parent / "gateway" / "channels" / "data" / "telegram"
 PASSWORD = "channels-pass-123"
 
 
