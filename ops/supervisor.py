@@ -26,7 +26,7 @@ class RestartPolicy:
 
     def delay(self, failures: int) -> float:
         """Seconds to wait before the restart that follows the ``failures``-th recent failure (1-based)."""
-        return min(self.max_delay, self.first_delay * 2 ** max(0, failures - 1))
+        return float(min(self.max_delay, self.first_delay * 2.0 ** max(0, failures - 1)))
 
 
 class GaveUp(RuntimeError):
