@@ -17,7 +17,7 @@ from aiohttp import web
 
 from accounts import web as accounts_web
 from conversations.hub import Hub, hub_key
-from gateway import labels
+from gateway import health, labels
 from gateway.channels import rest, rest_live, socketio
 from gateway.channels.relay import Relay, relay_key, relay_task
 from gateway.channels.telegram import channel as telegram
@@ -71,10 +71,6 @@ async def chat_page(request: web.Request) -> web.FileResponse:
     )
 
 
-async def healthz(_request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
-
-
 async def openapi(_request: web.Request) -> web.Response:
     return json_response(OPENAPI)
 
@@ -123,7 +119,7 @@ def create_app(
     # the gateway's own: customer channels, chat page and widget, health, the API description
     app.router.add_get("/", chat_page)
     app.router.add_static("/static/", STATIC, show_index=False)
-    app.router.add_get("/healthz", healthz)
+    health.add_routes(app)
     app.router.add_get("/api/v1/openapi.json", openapi)
     labels.add_routes(app)
     rest.add_routes(app)

@@ -26,7 +26,18 @@ OPENAPI: dict[str, Any] = {
         "stable code and a Chinese message.",
     },
     "paths": {
-        "/healthz": {"get": {"summary": "Liveness", "responses": {"200": {"description": "OK"}}}},
+        "/healthz": {
+            "get": {
+                "summary": "Liveness: 200 while the gateway serves; how the database, Rasa and the action server are",
+                "responses": {"200": json_content("status and components (ok · unavailable)")},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: 200 when the database, Rasa and the action server all answer, else 503",
+                "responses": {"200": json_content("ready"), "503": json_content("not ready, with the components")},
+            }
+        },
         "/api/v1/openapi.json": {
             "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1 document"}}}
         },

@@ -14,7 +14,7 @@ class BotUnavailable(RuntimeError):
 
 class RasaClient:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float) -> None:
-        self._session = session
+        self.session = session  # the gateway's one outgoing HTTP session (health checks use it too)
         self._url = f"{base_url}/webhooks/rest/webhook"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -23,7 +23,7 @@ class RasaClient:
         if metadata:
             body["metadata"] = metadata
         try:
-            async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
+            async with self.session.post(self._url, json=body, timeout=self._timeout) as response:
                 if response.status != 200:
                     raise BotUnavailable(f"Rasa answered HTTP {response.status}")
                 replies = await response.json(content_type=None)

@@ -1,4 +1,5 @@
-"""``make run``: start Rasa, the action server and the gateway; Ctrl-C (or SIGTERM) stops all three."""
+"""``make run``: start Rasa, the action server and the gateway, keep them running (a process that dies is
+started again: :mod:`ops.supervisor`); Ctrl-C (or SIGTERM) stops all three."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from types import FrameType
 
 from griddesk.settings import Secret, get_settings
 from ops.stack import Stack, StackError
+from ops.supervisor import GaveUp, Supervisor
 
 
 def _stop_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
@@ -51,10 +53,13 @@ def main() -> int:
         print(f"  API token for this run (set GRIDDESK_API_TOKEN to choose your own): {settings.api_token.reveal()}")
     print(f"  Logs: {settings.data_dir / 'logs'}")
     print("Press Ctrl-C to stop.")
+    supervisor = Supervisor(stack, report=lambda line: print(f"==> {line}", flush=True))
     try:
-        while (dead := stack.first_dead()) is None:
+        while True:
+            supervisor.check()
             time.sleep(1)
-        print(f"{dead.name} stopped unexpectedly; last log lines:\n{dead.tail()}", file=sys.stderr)
+    except GaveUp as exc:
+        print(str(exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\n==> stopping…")

@@ -50,6 +50,13 @@ class Service:
             start_new_session=True,
         )
         log.close()
+        self.pid_path.parent.mkdir(parents=True, exist_ok=True)
+        self.pid_path.write_text(f"{self.process.pid}\n")
+
+    @property
+    def pid_path(self) -> Path:
+        """``$GRIDDESK_DATA_DIR/run/<name>.pid``: the running process (for operators and tests)."""
+        return self.log_path.parent.parent / "run" / f"{self.name}.pid"
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
