@@ -7,7 +7,6 @@ variables that fill them (``1小时``, ``11月23日 14:30``, ``故障报修``), 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -27,11 +26,6 @@ def duration_zh(minutes: int) -> str:
     if hours:
         return f"{hours}小时"
     return f"{rest}分钟"
-
-
-def minutes_until(moment: datetime, now: datetime) -> int:
-    """Whole minutes from ``now`` until ``moment``, rounded up (a lock 14 min 10 s away → 15)."""
-    return max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
 def local_time_zh(moment: datetime) -> str:

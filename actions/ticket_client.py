@@ -12,13 +12,14 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from griddesk.db import session_scope, utcnow
+from griddesk.db import session_scope
 from grids.sla import SlaPolicy
-from tickets import service
+from tickets import lookup, service
+from tickets.lookup import LookupStatus
 from tickets.models import Category, Ticket
-from tickets.service import LookupStatus, NewTicket
+from tickets.service import NewTicket
 
-VERIFIED_LIMIT = 20
+LISTED_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,26 @@ def open_ticket(new: NewTicket) -> OpenedTicket:
         )
 
 
-def lookup_ticket(sender_id: str, number: str, last4: str) -> LookupView:
+def lookup_ticket(sender_id: str, number: str, last4: str, client: str | None = None) -> LookupView:
     with session_scope() as session:
-        result = service.lookup_ticket(session, sender_id, number, last4)
+        result = lookup.lookup_ticket(session, sender_id, number, last4, client)
         ticket = _view(session, result.ticket) if result.ticket is not None else None
         return LookupView(result.status, ticket, result.locked_until)
 
 
 def my_tickets(sender_id: str) -> list[TicketView]:
-    """Tickets whose contact phone this conversation has proved, newest first."""
+    """The tickets this conversation may see (opened or verified here), newest first."""
     with session_scope() as session:
-        return [_view(session, t) for t in service.my_tickets(session, sender_id, limit=VERIFIED_LIMIT)]
+        return [_view(session, t) for t in lookup.my_tickets(session, sender_id, limit=LISTED_LIMIT)]
 
 
-def verified_numbers(sender_id: str) -> frozenset[str]:
+def visible_ticket(sender_id: str, number: str) -> TicketView | None:
+    """One ticket this conversation may see without digits, or None."""
     with session_scope() as session:
-        return frozenset(t.number for t in service.my_tickets(session, sender_id, limit=VERIFIED_LIMIT))
+        ticket = lookup.visible_ticket(session, sender_id, number)
+        return _view(session, ticket) if ticket is not None else None
 
 
-def now() -> datetime:
-    return utcnow()
+def visible_numbers(sender_id: str) -> frozenset[str]:
+    with session_scope() as session:
+        return lookup.visible_ticket_numbers(session, sender_id)

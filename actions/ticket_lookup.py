@@ -1,9 +1,10 @@
 """The lookup form: a ticket number and the last 4 digits of its contact phone.
 
 ``ticket_lookup_form`` ends at once when there is nothing to ask: 「我的工单」 from a conversation
-that has already proved a phone (``action_check_ticket`` then lists its tickets), or a number
-whose phone this conversation has proved (no digits needed). The check itself — and its lock-out
-after wrong digits — is ``tickets.service.lookup_ticket``, called by ``action_check_ticket``.
+that may already see tickets (it opened them, or verified them one by one: ``action_check_ticket``
+then lists them), or the number of such a ticket (no digits needed). Any other ticket needs its own
+digits, even one with the same contact phone. The check itself — and its lock-outs — is
+``tickets.lookup.lookup_ticket``, called by ``action_check_ticket``.
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ LOOKUP_SLOTS = ("ticket_number", "ticket_last4")
 
 async def slots_needed(tracker: Tracker) -> list[str]:
     number = tracker.get_slot("ticket_number")
-    verified = await asyncio.to_thread(ticket_client.verified_numbers, tracker.sender_id)
-    if number is None and verified:
-        return []  # 「我的工单」: list the tickets this conversation has proved
-    if number is not None and extract.find_ticket_number(str(number)) in verified:
-        return ["ticket_number"]  # already proved: no digits needed
+    visible = await asyncio.to_thread(ticket_client.visible_numbers, tracker.sender_id)
+    if number is None and visible:
+        return []  # 「我的工单」: list the tickets this conversation may see
+    if number is not None and extract.find_ticket_number(str(number)) in visible:
+        return ["ticket_number"]  # opened or verified here: no digits needed
     return list(LOOKUP_SLOTS)
 
 

@@ -27,7 +27,6 @@ from actions.texts import (
     category_label,
     duration_zh,
     local_time_zh,
-    minutes_until,
     state_label,
     ticket_lines,
     yuan,
@@ -35,9 +34,11 @@ from actions.texts import (
 from actions.ticket_client import OpenedTicket, TicketView
 from actions.ticket_form import PARSERS, discard_events, slots_needed
 from actions.ticket_lookup import LOOKUP_SLOTS, lookup_reset_events
+from griddesk.clients import client_of
 from tickets.fields import InvalidField
+from tickets.lookup import LookupStatus
 from tickets.models import Category
-from tickets.service import LookupStatus, NewTicket, TicketError
+from tickets.service import NewTicket, TicketError
 
 log = logging.getLogger(__name__)
 SERVICE_ERRORS = (SQLAlchemyError, TicketError, LookupError)
@@ -146,8 +147,8 @@ def list_tickets(dispatcher: CollectingDispatcher, tickets: list[TicketView]) ->
 
 
 class ActionCheckTicket(Action):
-    """After ``ticket_lookup_form``: the ticket's state, the customer's verified tickets, or — for
-    wrong digits or an unknown number alike — one message that reveals nothing."""
+    """After ``ticket_lookup_form``: the ticket's state, the tickets this conversation may see, or — for
+    wrong digits, an unknown number and every lock alike — one message that reveals nothing."""
 
     def name(self) -> str:
         return "action_check_ticket"
@@ -156,25 +157,27 @@ class ActionCheckTicket(Action):
         number, last4 = tracker.get_slot("ticket_number"), tracker.get_slot("ticket_last4")
         try:
             if number is not None and last4 is not None:
-                result = await asyncio.to_thread(ticket_client.lookup_ticket, tracker.sender_id, number, last4)
+                # the gateway's identifier of the customer's network address, set on every message it passes on
+                client = client_of((tracker.latest_message or {}).get("metadata"))
+                result = await asyncio.to_thread(ticket_client.lookup_ticket, tracker.sender_id, number, last4, client)
                 if result.status is LookupStatus.FOUND and result.ticket is not None:
                     show_ticket(dispatcher, result.ticket)
-                elif result.status is LookupStatus.LOCKED and result.locked_until is not None:
-                    minutes = minutes_until(result.locked_until, ticket_client.now())
-                    dispatcher.utter_message(response="utter_ticket_lookup_locked", minutes=minutes)
                 else:
+                    if result.status is LookupStatus.LOCKED:
+                        log.info("ticket lookup refused while locked (sender %s)", tracker.sender_id)
+                    # locked or wrong, a ticket or none: the same answer, so nothing can be learnt from it
                     dispatcher.utter_message(response="utter_ticket_lookup_denied")
             elif gave_up(tracker, LOOKUP_SLOTS):
                 # the form stopped after repeated invalid answers: a human takes over
                 return await escalate(dispatcher, tracker, "form_failures") + lookup_reset_events()
+            elif number is not None:
+                # The form asked for no digits: this conversation opened or verified the ticket.
+                ticket = await asyncio.to_thread(ticket_client.visible_ticket, tracker.sender_id, number)
+                if ticket is not None:
+                    show_ticket(dispatcher, ticket)
             else:
-                # The form asked for nothing: the conversation has proved these tickets' phone.
                 mine = await asyncio.to_thread(ticket_client.my_tickets, tracker.sender_id)
-                if number is not None:
-                    mine = [t for t in mine if t.number == number]
-                    if mine:
-                        show_ticket(dispatcher, mine[0])
-                elif mine:
+                if mine:
                     list_tickets(dispatcher, mine)
         except SERVICE_ERRORS:
             log.exception("ticket lookup failed (sender %s)", tracker.sender_id)

@@ -116,7 +116,6 @@ LOOKUP_RESPONSES = (
     "utter_ticket_status_no_deadline",
     "utter_my_tickets",
     "utter_ticket_lookup_denied",
-    "utter_ticket_lookup_locked",
     "utter_ticket_lookup_failed",
 )
 FALLBACK_RESPONSES = ("utter_faq_fallback", "utter_none_of_these", "utter_faq_still_no_answer")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -26,7 +27,9 @@ from conversations.models import Author, Conversation, Message, MessageStatus, O
 from conversations.notices import system_reply
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from gateway.rasa_client import BotUnavailable, rasa_key
+from griddesk.clients import client_id
 from griddesk.db import run_in_session, utcnow
+from griddesk.web.keys import settings_key
 from handoff import messages
 from handoff.live import publish_queue_change, publish_status
 from handoff.ownership import HandoffNotFound, OwnershipError
@@ -73,6 +76,9 @@ class Incoming:
     text: str
     metadata: dict[str, Any] | None
     channel: str = "rest"
+    # the network address a web client's message came from (REST, Socket.IO); None for messaging apps.
+    # Only its keyed hash reaches Rasa (griddesk/clients.py).
+    peer: str | None = None
 
 
 @dataclass
@@ -160,6 +166,9 @@ class Inbox:
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
+        settings = app.get(settings_key)
+        configured = settings.client_key.reveal() if settings is not None else ""
+        self._client_key = configured.encode() if configured else secrets.token_bytes(32)
 
     async def receive(self, incoming: Incoming) -> Outcome:
         now = utcnow()
@@ -219,7 +228,8 @@ class Inbox:
 
     async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
         try:
-            replies = await self.app[rasa_key].send(incoming.sender, text, incoming.metadata)
+            client = client_id(incoming.peer, self._client_key)
+            replies = await self.app[rasa_key].send(incoming.sender, text, incoming.metadata, client)
             if not replies:
                 raise BotUnavailable("Rasa produced no reply")
         except BotUnavailable as exc:

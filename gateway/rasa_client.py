@@ -1,4 +1,8 @@
-"""Client of the Rasa server's REST channel. Returns Rasa's replies or raises BotUnavailable."""
+"""Client of the Rasa server's REST channel. Returns Rasa's replies or raises BotUnavailable.
+
+Every message carries the gateway's client identifier under ``CLIENT_METADATA_KEY`` (or no such key when
+there is none): whatever the customer's client put under that key is replaced here, on the one way to Rasa.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from griddesk.clients import CLIENT_METADATA_KEY
 
 
 class BotUnavailable(RuntimeError):
@@ -18,10 +24,15 @@ class RasaClient:
         self._url = f"{base_url}/webhooks/rest/webhook"
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None, client: str | None = None
+    ) -> list[dict[str, Any]]:
         body: dict[str, Any] = {"sender": sender, "message": text}
-        if metadata:
-            body["metadata"] = metadata
+        sent = {key: value for key, value in (metadata or {}).items() if key != CLIENT_METADATA_KEY}
+        if client is not None:
+            sent[CLIENT_METADATA_KEY] = client
+        if sent:
+            body["metadata"] = sent
         try:
             async with self.session.post(self._url, json=body, timeout=self._timeout) as response:
                 if response.status != 200:

@@ -80,6 +80,8 @@ class Settings:
     wecom_token: Secret = field(default_factory=lambda: Secret(""))
     wecom_aes_key: Secret = field(default_factory=lambda: Secret(""))
     wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    # the key of the client identifiers (griddesk/clients.py); empty = a random key per gateway process
+    client_key: Secret = field(default_factory=lambda: Secret(""))
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -193,6 +195,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         wecom_token=Secret(env.get("GRIDDESK_WECOM_TOKEN", "")),
         wecom_aes_key=Secret(env.get("GRIDDESK_WECOM_AES_KEY", "")),
         wecom_api_url=_base_url(env, "GRIDDESK_WECOM_API_URL", "https://qyapi.weixin.qq.com"),
+        client_key=Secret(env.get("GRIDDESK_CLIENT_KEY", "")),
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 

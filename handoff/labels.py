@@ -26,4 +26,5 @@ ALERT_KIND_LABELS: dict[str, str] = {
     "chat_wait": "排队超时",
     "chat_first_response": "首次响应超时",
     "overdue": "工单逾期",
+    "lookup_locked": "工单查询已锁定",
 }

@@ -82,7 +82,7 @@ class TicketEvent(Base):
 
 
 class LookupGuard(Base):
-    """Failed verification attempts of one conversation for one ticket (or phone), and its lock."""
+    """Failed verification attempts of one conversation for one ticket (target ``*``: for any), and its lock."""
 
     __tablename__ = "ticket_lookup_guard"
     __table_args__ = (UniqueConstraint("sender_id", "target"),)
@@ -94,20 +94,52 @@ class LookupGuard(Base):
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class VerifiedPhone(Base):
-    """A contact phone this conversation has proved (opened a ticket with it, or passed a check)."""
+class LookupFailure(Base):
+    """One failed check of a ticket's digits, whatever the conversation: failures are counted per ticket
+    number and per client over a window, so a new conversation per guess starts no fresh count."""
 
-    __tablename__ = "ticket_verified_phone"
-    __table_args__ = (UniqueConstraint("sender_id", "phone"),)
+    __tablename__ = "ticket_lookup_failure"
+    __table_args__ = (
+        Index("ix_ticket_lookup_failure_target_at", "target", "at"),
+        Index("ix_ticket_lookup_failure_client_at", "client", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(64))  # the number asked for (normalised), a ticket or not
+    sender_id: Mapped[str] = mapped_column(String(128))
+    client: Mapped[str | None] = mapped_column(String(64), default=None)  # the gateway's client identifier
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class LookupLock(Base):
+    """Every lookup of one ticket number (scope ``ticket``) or from one client (scope ``client``) is refused
+    until ``locked_until``, whatever the conversation."""
+
+    __tablename__ = "ticket_lookup_lock"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    locked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketAccess(Base):
+    """A ticket one conversation proved with its digits: that conversation sees it again without asking
+    (only that ticket: another ticket with the same contact phone needs its own check)."""
+
+    __tablename__ = "ticket_access"
+    __table_args__ = (UniqueConstraint("sender_id", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128))
-    phone: Mapped[str] = mapped_column(String(32))
-    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Alert(Base):
-    """Something the grid manager must see (a ticket overdue past the warning time, …)."""
+    """Something the grid manager must see (a ticket overdue past the warning time, its lookups locked, …)."""
 
     __tablename__ = "alert"
 

@@ -1,4 +1,4 @@
-"""The ticket service: open, move through the service flow, comment, approve, look up.
+"""The ticket service: open, move through the service flow, comment, approve (customers' lookups: ``tickets.lookup``).
 
 Every change writes an event to the append-only audit trail. Changes to one ticket are atomic and
 guarded by its version: of two concurrent changes one wins, the other raises ``TicketConflict``.
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ from grids.models import Grid
 from grids.service import route_request
 from tickets import policy
 from tickets.labels import STATE_LABELS
-from tickets.models import Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState, VerifiedPhone
+from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
 from tickets.numbers import new_number, normalize_number
 
 ALLOWED: dict[TicketState, frozenset[TicketState]] = {
@@ -35,9 +34,6 @@ ALLOWED: dict[TicketState, frozenset[TicketState]] = {
     TicketState.CLOSED: frozenset(),
 }
 OPEN_STATES = (TicketState.ACCEPTED, TicketState.ANALYSING, TicketState.IN_PROGRESS)
-MAX_FAILURES = 5
-LOCK = timedelta(minutes=15)
-MAX_FAILURES_PER_CONVERSATION = 10  # across all numbers: stops guessing many numbers in a row
 
 Clock = Callable[[], datetime]
 
@@ -143,8 +139,6 @@ def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: 
     session.add(ticket)
     session.flush()
     _event(session, ticket, actor, "created", to_state=TicketState.ACCEPTED, at=created)
-    if new.sender_id:
-        remember_verified_phone(session, new.sender_id, new.contact_phone)
     session.flush()
     return ticket
 
@@ -277,90 +271,3 @@ def list_tickets(session: Session, filters: TicketFilter) -> tuple[list[Ticket],
     rank = case(policy.PRIORITY_RANK, value=Ticket.priority, else_=len(policy.PRIORITY_RANK))
     page = stmt.order_by(rank, Ticket.created_at, Ticket.id).limit(filters.limit).offset(filters.offset)
     return list(session.scalars(page)), total
-
-
-# --- customer lookups ------------------------------------------------------------------------
-
-
-class LookupStatus(StrEnum):
-    FOUND = "found"
-    DENIED = "denied"  # wrong digits or no such ticket: the customer is told nothing more
-    LOCKED = "locked"
-
-
-@dataclass(frozen=True)
-class LookupResult:
-    status: LookupStatus
-    ticket: Ticket | None = None
-    locked_until: datetime | None = None
-
-
-def _guard(session: Session, sender_id: str, target: str) -> LookupGuard:
-    guard = session.scalar(select(LookupGuard).where(LookupGuard.sender_id == sender_id, LookupGuard.target == target))
-    if guard is None:
-        guard = LookupGuard(sender_id=sender_id, target=target, failures=0)
-        session.add(guard)
-        session.flush()
-    return guard
-
-
-def _locked(guard: LookupGuard, moment: datetime) -> bool:
-    until = guard.locked_until
-    return until is not None and until > moment
-
-
-def _fail(guard: LookupGuard, limit: int, moment: datetime) -> None:
-    if guard.locked_until is not None and not _locked(guard, moment):
-        guard.failures = 0  # an expired lock starts a fresh count
-        guard.locked_until = None
-    guard.failures += 1
-    if guard.failures >= limit:
-        guard.locked_until = moment + LOCK
-
-
-def lookup_ticket(session: Session, sender_id: str, number: str, last4: str, now: Clock = utcnow) -> LookupResult:
-    """A ticket for a customer who proves it is theirs with the last 4 digits of its contact phone.
-
-    No such ticket and wrong digits look the same; 5 failures for one ticket (or 10 in all) lock
-    this conversation's lookups for 15 minutes.
-    """
-    moment = now()
-    target = normalize_number(number) or number.strip().upper()[:64]
-    guard = _guard(session, sender_id, target)
-    overall = _guard(session, sender_id, "*")
-    for g in (guard, overall):
-        if _locked(g, moment):
-            return LookupResult(LookupStatus.LOCKED, locked_until=g.locked_until)
-    ticket = session.scalar(select(Ticket).where(Ticket.number == target))
-    digits = "".join(ch for ch in last4 if ch.isdigit())
-    if ticket is None or len(digits) != 4 or not ticket.contact_phone.endswith(digits):
-        _fail(guard, MAX_FAILURES, moment)
-        _fail(overall, MAX_FAILURES_PER_CONVERSATION, moment)
-        session.flush()
-        if _locked(guard, moment) or _locked(overall, moment):
-            until = max(g.locked_until for g in (guard, overall) if g.locked_until)
-            return LookupResult(LookupStatus.LOCKED, locked_until=until)
-        return LookupResult(LookupStatus.DENIED)
-    guard.failures = 0
-    guard.locked_until = None
-    remember_verified_phone(session, sender_id, ticket.contact_phone)
-    session.flush()
-    return LookupResult(LookupStatus.FOUND, ticket=ticket)
-
-
-def remember_verified_phone(session: Session, sender_id: str, phone: str) -> None:
-    exists = session.scalar(
-        select(VerifiedPhone.id).where(VerifiedPhone.sender_id == sender_id, VerifiedPhone.phone == phone)
-    )
-    if exists is None:
-        session.add(VerifiedPhone(sender_id=sender_id, phone=phone))
-
-
-def my_tickets(session: Session, sender_id: str, limit: int = 10) -> list[Ticket]:
-    """Tickets whose contact phone this conversation has proved, newest first."""
-    phones = select(VerifiedPhone.phone).where(VerifiedPhone.sender_id == sender_id)
-    return list(
-        session.scalars(
-            select(Ticket).where(Ticket.contact_phone.in_(phones)).order_by(Ticket.created_at.desc()).limit(limit)
-        )
-    )

@@ -44,7 +44,7 @@ async def parse_incoming(request: web.Request, max_chars: int) -> Incoming:
         raise ApiError(413, "message_too_long", f"消息过长：最多 {max_chars} 个字符。", field="message")
     if metadata is not None and not isinstance(metadata, dict):
         raise ApiError(422, "invalid_metadata", "附加信息（metadata）必须是 JSON 对象。", field="metadata")
-    return Incoming(sender=sender, text=text.strip(), metadata=metadata)
+    return Incoming(sender=sender, text=text.strip(), metadata=metadata, peer=request.remote)
 
 
 async def webhook(request: web.Request) -> web.Response:

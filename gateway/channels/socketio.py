@@ -206,7 +206,9 @@ class SocketIOChannel:
         if len(text) > max_chars:
             await self._tell(sid, message_too_long(max_chars))
             return
-        incoming = Incoming(sender=session_id, text=text, metadata=metadata_of(data), channel=CHANNEL)
+        incoming = Incoming(
+            sender=session_id, text=text, metadata=metadata_of(data), channel=CHANNEL, peer=self._peer(sid)
+        )
         try:
             await self.app[inbox_key].receive(incoming)
         except Exception:
@@ -259,6 +261,11 @@ class SocketIOChannel:
             return None
         joined = await self._join(sid, requested)
         return joined if joined == requested else None
+
+    def _peer(self, sid: str) -> str | None:
+        """The socket's network address (engine.io's environ has a fixed REMOTE_ADDR; the request has the real one)."""
+        request = (self.sio.get_environ(sid) or {}).get("aiohttp.request")
+        return request.remote if isinstance(request, web.BaseRequest) else None
 
     async def _tell(self, sid: str, text: str) -> None:
         await self.sio.emit(BOT_EVENT, {"text": text}, to=sid)

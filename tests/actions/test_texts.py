@@ -12,7 +12,6 @@ from actions.texts import (
     duration_zh,
     feedback_buttons,
     local_time_zh,
-    minutes_until,
     opening_zh,
     service_hours_zh,
     state_label,
@@ -32,13 +31,6 @@ def test_durations_read_as_chinese_hours_and_minutes(minutes, text):
 def test_deadlines_are_shown_in_shanghai_time_with_month_and_day():
     assert local_time_zh(datetime(2026, 11, 23, 6, 30, tzinfo=UTC)) == "11月23日 14:30"
     assert local_time_zh(datetime(2026, 12, 31, 16, 5, tzinfo=UTC)) == "1月1日 00:05"
-
-
-def test_minutes_until_a_lock_ends_are_rounded_up():
-    now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
-    assert minutes_until(datetime(2026, 11, 22, 10, 15, tzinfo=UTC), now) == 15
-    assert minutes_until(datetime(2026, 11, 22, 10, 14, 10, tzinfo=UTC), now) == 15
-    assert minutes_until(now, now) == 1
 
 
 def test_labels_are_chinese_and_unknown_codes_pass_through():

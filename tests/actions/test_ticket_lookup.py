@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions import ticket_client
 from actions.ticket_lookup import ActionDiscardTicketLookup, ValidateTicketLookupForm
 from griddesk.db import session_scope
 from tests.actions.trackers import responses, run, slot_values, snapshot
@@ -60,6 +61,15 @@ async def test_a_number_this_conversation_has_proved_needs_no_digits(settings):
     number = make_ticket(sender_id="customer-7")
     events, _ = await validate("ticket_lookup_activation", f"查一下{number}", "check_ticket", [])
     assert slot_values(events) == {"ticket_number": number, "requested_slot": None}
+
+
+async def test_a_verified_ticket_spares_no_digits_for_another_ticket_of_the_same_phone(settings):
+    first, second = make_ticket(sender_id="conversation-a"), make_ticket(sender_id="conversation-b")
+    ticket_client.lookup_ticket("customer-7", first, "5678")
+    events, _ = await validate("ticket_lookup_activation", f"查一下{first}", "check_ticket", [])
+    assert slot_values(events) == {"ticket_number": first, "requested_slot": None}
+    events, _ = await validate("ticket_lookup_activation", f"查一下{second}", "check_ticket", [])
+    assert slot_values(events) == {"ticket_number": second}  # Rasa asks for the digits
 
 
 @pytest.mark.parametrize(

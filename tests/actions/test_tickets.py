@@ -173,10 +173,23 @@ async def test_other_tickets_are_not_handed_to_a_human(settings, open_hours):
 # --- checking -----------------------------------------------------------------------------------
 
 
-async def check(sender: str = "customer-7", ticket_number: str | None = None, ticket_last4: str | None = None):
+async def check(
+    sender: str = "customer-7",
+    ticket_number: str | None = None,
+    ticket_last4: str | None = None,
+    client: str | None = None,
+):
+    """action_check_ticket; ``client`` is the identifier the gateway puts in the message's metadata."""
+    metadata = None if client is None else {"griddesk_client": client}
     return await run(
         ActionCheckTicket(),
-        snapshot("ticket_lookup_done", sender_id=sender, ticket_number=ticket_number, ticket_last4=ticket_last4),
+        snapshot(
+            "ticket_lookup_done",
+            sender_id=sender,
+            metadata=metadata,
+            ticket_number=ticket_number,
+            ticket_last4=ticket_last4,
+        ),
     )
 
 
@@ -204,18 +217,40 @@ async def test_wrong_digits_and_an_unknown_number_get_the_same_neutral_answer(se
     assert responses(wrong) == ["utter_ticket_lookup_denied"]
 
 
-async def test_five_wrong_tries_lock_lookups_for_15_minutes(settings):
+async def test_a_locked_lookup_answers_exactly_like_wrong_digits(settings):
     number = make_ticket()
-    for _ in range(4):
-        _, dispatcher = await check(ticket_number=number, ticket_last4="0000")
-        assert responses(dispatcher) == ["utter_ticket_lookup_denied"]
-    _, dispatcher = await check(ticket_number=number, ticket_last4="0000")
-    [message] = dispatcher.messages
-    assert (message["response"], message["minutes"]) == ("utter_ticket_lookup_locked", 15)
-    _, dispatcher = await check(ticket_number=number, ticket_last4="5678")  # even the right digits now
-    assert responses(dispatcher) == ["utter_ticket_lookup_locked"]
+    _, wrong = await check(ticket_number=number, ticket_last4="0000")
+    for _ in range(4):  # the fifth failure locks this conversation's lookups of the ticket
+        await check(ticket_number=number, ticket_last4="0000")
+    _, locked = await check(ticket_number=number, ticket_last4="5678")  # even the right digits now
+    assert locked.messages == wrong.messages and responses(wrong) == ["utter_ticket_lookup_denied"]
     _, dispatcher = await check(sender="another-customer", ticket_number=number, ticket_last4="5678")
-    assert responses(dispatcher) == ["utter_ticket_status"]  # the lock is this conversation's
+    assert responses(dispatcher) == ["utter_ticket_status"]  # this lock is the conversation's
+
+
+async def test_a_new_conversation_every_four_guesses_gets_nothing_out_of_the_ticket(settings):
+    number = make_ticket()
+    answers = [
+        (await check(sender=f"guesser-{i // 4}", ticket_number=number, ticket_last4=f"{i:04d}"))[1] for i in range(10)
+    ]
+    # ten failures from any conversations lock the ticket: a brand-new conversation with the right digits
+    # gets the very answer every wrong guess got
+    _, right = await check(sender="guesser-new", ticket_number=number, ticket_last4="5678")
+    assert responses(right) == ["utter_ticket_lookup_denied"]
+    assert all(answer.messages == right.messages for answer in answers)
+
+
+ATTACKER, NEIGHBOUR = "a" * 32, "b" * 32  # client identifiers as the gateway makes them
+
+
+async def test_one_client_address_rotating_conversations_is_locked_out_of_every_ticket(settings):
+    targets = [make_ticket(phone=f"1391234{n:04d}") for n in range(4)]
+    for i in range(20):  # 7 + 7 + 6 failures over three tickets, a new conversation for each
+        await check(sender=f"bot-{i}", ticket_number=targets[i % 3], ticket_last4=f"{100 + i:04d}", client=ATTACKER)
+    _, dispatcher = await check(sender="bot-new", ticket_number=targets[3], ticket_last4="0003", client=ATTACKER)
+    assert responses(dispatcher) == ["utter_ticket_lookup_denied"]
+    _, dispatcher = await check(sender="customer-x", ticket_number=targets[3], ticket_last4="0003", client=NEIGHBOUR)
+    assert responses(dispatcher) == ["utter_ticket_status"]  # another address is not locked out
 
 
 async def test_a_resolved_ticket_has_no_deadline_to_show(settings):
@@ -237,6 +272,17 @@ async def test_my_tickets_lists_what_this_conversation_has_proved(settings):
     assert sorted(b["title"] for b in message["buttons"]) == sorted(mine)
     assert message["buttons"][0]["payload"] == f'/check_ticket{{"ticket_id": "{message["buttons"][0]["title"]}"}}'
     assert all(f"{number} · 故障报修 · 已受理" in message["tickets"] for number in mine)
+
+
+async def test_verifying_one_ticket_does_not_open_the_other_tickets_of_the_same_phone(settings):
+    first = make_ticket(sender_id="conversation-a")
+    second = make_ticket(sender_id="conversation-b")  # the same contact phone
+    await check(ticket_number=first, ticket_last4="5678")
+    _, listing = await check()
+    [message] = listing.messages
+    assert message["response"] == "utter_my_tickets" and [b["title"] for b in message["buttons"]] == [first]
+    _, dispatcher = await check(ticket_number=second)  # without digits: nothing
+    assert dispatcher.messages == []
 
 
 async def test_a_number_this_conversation_has_proved_needs_no_digits(settings):

@@ -33,9 +33,10 @@ def snapshot(
     intent: str | None = None,
     entities: list[dict[str, Any]] | None = None,
     sender_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
     **slots: Any,
 ) -> Tracker:
-    """The snapshot ``name``, with the customer's latest message and some slots replaced."""
+    """The snapshot ``name``, with the customer's latest message (and its metadata) and some slots replaced."""
     state = copy.deepcopy(_load(name))
     latest = state["latest_message"]
     if text is not None:
@@ -44,8 +45,12 @@ def snapshot(
         latest["intent"] = {"name": intent, "confidence": 0.95}
     if entities is not None:
         latest["entities"] = entities
+    if metadata is not None:
+        latest["metadata"] = metadata
     user = next(e for e in reversed(state["events"]) if e["event"] == "user")
     user["text"] = latest["text"]
+    if metadata is not None:
+        user["metadata"] = metadata
     user["parse_data"] = copy.deepcopy(latest)
     state["slots"].update(slots)
     if sender_id is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -164,13 +165,14 @@ async def test_a_customer_message_is_recorded_as_socketio_and_the_bot_answers_wi
     session_id = await widget.session()
     await widget.say("怎么开发票", session_id, customData={"customer": {"region": "成都市武侯区"}, "language": "zh"})
     assert await widget.utterances(2) == [{"text": "您问的是:怎么开发票"}, BUTTONS_REPLY]
-    assert rasa.received == [
-        {
-            "sender": session_id,
-            "message": "怎么开发票",
-            "metadata": {"customer": {"region": "成都市武侯区"}, "language": "zh"},
-        }
-    ]
+    [received] = rasa.received
+    client = received["metadata"].pop("griddesk_client")  # the gateway's keyed hash of the socket's address
+    assert re.fullmatch(r"[0-9a-f]{32}", client)
+    assert received == {
+        "sender": session_id,
+        "message": "怎么开发票",
+        "metadata": {"customer": {"region": "成都市武侯区"}, "language": "zh"},
+    }
     channel, said = transcript_of(session_id)
     assert channel == "socketio"
     assert said == [("customer", "怎么开发票"), ("bot", "您问的是:怎么开发票"), ("bot", "还想了解哪个?")]

@@ -314,3 +314,20 @@ async def test_a_manager_acknowledges_an_alert_of_their_grid_and_it_leaves_the_v
     board = await (await app_client.get("/api/v1/console/manager")).json()
     assert all(a["id"] != mine for card in board["grids"] for a in card["alerts"])
     assert (await manager.post(f"/api/v1/console/alerts/{mine}/ack")).status == 200  # twice is harmless
+
+
+async def test_a_ticket_whose_lookups_were_locked_shows_in_its_grid_managers_view_with_its_label(app_client, staff):
+    from tests.tickets.factories import make_ticket
+    from tickets.lookup import lookup_ticket
+
+    with session_scope() as session:
+        ticket = make_ticket(session, region="成都市武侯区")
+        for i in range(10):  # ten failures, each from a new conversation
+            lookup_ticket(session, f"guesser-{i}", ticket.number, f"{i:04d}")
+        number = ticket.number
+    await Console.login(app_client, "wang.min")  # the manager of 成都武侯网格
+    board = await (await app_client.get("/api/v1/console/manager")).json()
+    [alert] = [a for card in board["grids"] for a in card["alerts"] if a["kind"] == "lookup_locked"]
+    assert alert["grid"] == "cd-wuhou" and number in alert["message"]
+    labels = await (await app_client.get("/api/v1/console/labels")).json()
+    assert labels["alert_kind"]["lookup_locked"] == "工单查询已锁定"
