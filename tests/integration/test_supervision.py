@@ -18,6 +18,7 @@ import pytest
 
 from griddesk.settings import load_settings
 from ops.stack import REPO_ROOT
+from ops.train_model import current_model_path
 from tests.integration.client import Customer, request
 from tests.integration.conftest import always_open, free_port
 
@@ -42,6 +43,8 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subpr
     for name in ("GRIDDESK_DATABASE_URL", "GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL"):
         env.pop(name, None)
     settings = load_settings(env)
+    if not current_model_path(settings).exists():
+        subprocess.run([sys.executable, "-m", "ops.train_model"], check=True, env=env, cwd=REPO_ROOT)
     subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, cwd=REPO_ROOT, capture_output=True)
     always_open(settings)
     log = (data_dir / "run.out").open("w")
