@@ -24,6 +24,7 @@ from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role, same_origin
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub_key
+from conversations.transcript import for_staff
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from handoff.assignment import touch_agent
@@ -128,7 +129,7 @@ class ConsoleConnection:
                     await self.catch_up(conversation_id)  # fills the gap, including this one
                 else:
                     self.last_seq[conversation_id] = seq
-                    await self.send(event)
+                    await self.send({**event, "message": for_staff(event["message"])})
             elif kind == "alert":
                 grid = event["alert"].get("grid")
                 if self.principal.role is Role.ADMIN or grid in self.principal.grid_codes:
