@@ -2,7 +2,8 @@
 transcript, and what an agent does with a chat (accept, reply, transfer, hand back, close).
 
 Every route needs a logged-in agent, grid manager or admin (``handoff.web.access``; unsafe methods also a
-CSRF token); a handoff is visible to the members of its grid, its agent and admins. The handoff services
+CSRF token); a conversation and its handoffs are readable under one scope (``access.can_read_conversation``:
+while its current handoff is in one of your grids or is yours; admins always). The handoff services
 do the work in a thread (``griddesk.db.run_in_session``); their errors reach the client through the one
 error policy of ``griddesk.web.errors``. Tools beside the chat: ``console_tools``; the manager's view:
 ``manager_api``.

@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.principals import Principal
@@ -74,6 +73,25 @@ class ConsoleConnection:
             if not messages:
                 return
 
+    async def may_read(self, conversation_id: int) -> bool:
+        principal = self.principal
+        return await run_in_session(
+            partial(can_read_conversation, principal=principal, conversation_id=conversation_id)
+        )
+
+    async def drop(self, conversation_id: int) -> None:
+        """Stop sending a conversation this person may no longer read (it moved to another grid)."""
+        self.subscription.discard(conversation_topic(conversation_id))
+        self.last_seq.pop(conversation_id, None)
+        await self.send(
+            {
+                "type": "unsubscribed",
+                "conversation_id": conversation_id,
+                "code": "forbidden",
+                "message": "这个会话已不属于您的网格，不再推送新消息。",
+            }
+        )
+
     async def subscribe(self, conversation_id: object, after: object) -> None:
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
             await self.send(
@@ -82,10 +100,7 @@ class ConsoleConnection:
             return
         after = after if isinstance(after, int) and not isinstance(after, bool) and after >= 0 else 0
 
-        def allowed(session: Session) -> bool:
-            return can_read_conversation(session, self.principal, conversation_id)
-
-        if not await run_in_session(allowed):
+        if not await self.may_read(conversation_id):
             await self.send({"type": "error", "code": "forbidden", "message": "这个会话不属于您的网格"})
             return
         self.subscription.add(conversation_topic(conversation_id))  # before the backlog: nothing slips between
@@ -124,6 +139,9 @@ class ConsoleConnection:
                 seq = event["message"]["seq"]
                 last = self.last_seq.get(conversation_id)
                 if last is None or seq <= last:
+                    continue
+                if not await self.may_read(conversation_id):  # the one read scope, for every live message
+                    await self.drop(conversation_id)
                     continue
                 if seq > last + 1:
                     await self.catch_up(conversation_id)  # fills the gap, including this one
