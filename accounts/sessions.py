@@ -147,9 +147,10 @@ def end_session(session: Session, token: str) -> bool:
 
 
 def end_all_sessions(session: Session, account: Account) -> int:
-    result = session.execute(delete(AccountSession).where(AccountSession.account_id == account.id))
-    _ended(session, account.id)
-    return rows_changed(result)
+    ended = rows_changed(session.execute(delete(AccountSession).where(AccountSession.account_id == account.id)))
+    if ended:
+        _ended(session, account.id)
+    return ended
 
 
 def purge_expired_sessions(session: Session, now: datetime) -> int:

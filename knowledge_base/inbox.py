@@ -157,8 +157,8 @@ def _phrase(group: Sequence[Miss]) -> str:
 
 def in_scope(grids: Sequence[str]) -> ColumnElement[bool]:
     """The inbox items a grid manager of ``grids`` may read: their grids' items, and the questions that
-    belong to no grid; never another grid's items, and no agent's answer that names no grid (an agent's
-    reply can carry what that grid's customer told them)."""
+    belong to no grid; never another grid's items, nor an agent's answer without a grid (it may come
+    from any grid's chats and carry what that grid's customer told the agent)."""
     return or_(
         Miss.grid.in_(list(grids)),
         and_(Miss.grid.is_(None), Miss.kind != "agent_answer"),
