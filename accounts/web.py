@@ -8,9 +8,11 @@ the session's CSRF token in ``X-CSRF-Token`` and, when the browser sends an ``Or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import math
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +24,8 @@ from accounts.errors import AccountLocked, InvalidCredentials
 from accounts.login import authenticate
 from accounts.models import Account, Role
 from accounts.principals import Principal, grids_of, principal_for
-from accounts.sessions import end_session, purge_expired_sessions, resolve_session, start_session
+from accounts.sessions import end_session, on_sessions_ended, purge_expired_sessions, resolve_session, start_session
+from conversations.hub import account_topic, hub_key
 from griddesk.db import session_scope, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
@@ -62,7 +65,7 @@ def _resolve(token: str, now: datetime, hours: int) -> _Login:
 async def _login_of(request: web.Request) -> _Login:
     if _login_key in request:
         return request[_login_key]
-    token = request.cookies.get(COOKIE_NAME, "")
+    token = session_token(request)
     login = _Login(None, None)
     if token:
         hours = request.app[settings_key].session_hours
@@ -119,6 +122,12 @@ def _check_csrf(request: web.Request, expected: str) -> None:
     given = request.headers.get(CSRF_HEADER, "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise ApiError(403, "csrf", "缺少或无效的 CSRF 令牌，请刷新页面后重试。")
+
+
+def session_token(request: web.Request) -> str:
+    """The login token the request's cookie carries ("" without one): connections that stay open
+    re-check it (``accounts.sessions.check_session``)."""
+    return request.cookies.get(COOKIE_NAME, "")
 
 
 def same_origin(request: web.Request) -> bool:
@@ -231,6 +240,27 @@ async def _purge_expired(_app: web.Application) -> None:
 
 # ``app.cleanup_ctx`` entry: expired logins are deleted every hour (they never resolve anyway).
 session_purge = periodic("expired login purge", _purge_expired, lambda _app: PURGE_SECONDS)
+
+SESSION_ENDED_EVENT = "session_ended"
+
+
+async def session_news(app: web.Application) -> AsyncIterator[None]:
+    """``app.cleanup_ctx`` entry: logins this process ends (logout, a disabled account, a new password)
+    become news on the live hub at once (``account_topic``: ``{"type": "session_ended", "account_id"}``),
+    so open consoles of that account re-check theirs and close when it ended."""
+    loop = asyncio.get_running_loop()
+    hub = app[hub_key]
+
+    def publish(account_id: int) -> None:  # in the committing thread
+        event = {"type": SESSION_ENDED_EVENT, "account_id": account_id}
+        with contextlib.suppress(RuntimeError):  # the loop is closing: nobody is listening any more
+            loop.call_soon_threadsafe(hub.publish, account_topic(account_id), event)
+
+    stop = on_sessions_ended(publish)
+    try:
+        yield
+    finally:
+        stop()
 
 
 def add_routes(app: web.Application) -> None:

@@ -7,7 +7,8 @@ several gateway replicas this becomes PostgreSQL LISTEN/NOTIFY (or Redis pub/sub
 
 Topics: ``conversation:<id>`` (messages and status of one conversation), ``queue`` (some grid's queue
 or some agent's chats changed; payload names the grids), ``alerts`` (a new SLA alert), ``outbound``
-(a conversation has new messages: wakes the channel relay).
+(a conversation has new messages: wakes the channel relay), ``account:<id>`` (logins of a staff
+account ended: its open consoles re-check theirs).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ MAX_PENDING = 1000  # a subscriber this far behind is dropped; its client reconn
 
 def conversation_topic(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
+
+
+def account_topic(account_id: int) -> str:
+    return f"account:{account_id}"
 
 
 QUEUE_TOPIC = "queue"

@@ -69,7 +69,8 @@ def transcript(session: Session, sender_id: str, after_seq: int = 0, limit: int 
 
 
 def message_dict(message: Message) -> dict[str, object]:
-    """A transcript entry as clients see it (history, live events, console)."""
+    """A transcript entry as the customer's clients see it (history, live events); staff see
+    ``for_staff`` of it."""
     return {
         "seq": message.seq,
         "author": str(message.author),
@@ -77,3 +78,16 @@ def message_dict(message: Message) -> dict[str, object]:
         "payload": message.payload,
         "created_at": message.created_at.isoformat(),
     }
+
+
+# Keys of a stored reply that name the customer: Rasa's ``recipient_id`` is the sender id, the
+# customer's only credential. Staff never see them (they name a conversation by its numeric id).
+CUSTOMER_KEYS = frozenset({"recipient_id"})
+
+
+def for_staff(entry: dict[str, object]) -> dict[str, object]:
+    """A ``message_dict`` as the consoles get it: its payload without the keys that name the customer."""
+    payload = entry.get("payload")
+    if isinstance(payload, dict) and not CUSTOMER_KEYS.isdisjoint(payload):
+        return {**entry, "payload": {key: value for key, value in payload.items() if key not in CUSTOMER_KEYS}}
+    return entry

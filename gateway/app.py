@@ -104,6 +104,7 @@ def create_app(
     app.cleanup_ctx.append(_clients)
     app.cleanup_ctx.append(relay_task)
     app.cleanup_ctx.append(accounts_web.session_purge)
+    app.cleanup_ctx.append(accounts_web.session_news)
     if warm_index:
         app.cleanup_ctx.append(background("knowledge base warm-up", _warm))
     if watch_overdue:

@@ -44,9 +44,10 @@ class AgentNotFound(OwnershipError):
 
 @dataclass(frozen=True)
 class Chat:
+    """A conversation an agent serves, as staff see it (no sender id: see ``handoff.queue.QueueItem``)."""
+
     handoff_id: int
     conversation_id: int
-    sender_id: str
     grid_code: str
     grid_name: str
     accepted_at: datetime | None
@@ -58,9 +59,10 @@ class Chat:
 
 @dataclass(frozen=True)
 class HandoffView:
+    """A handoff with its events, as staff see it (no sender id: see ``handoff.queue.QueueItem``)."""
+
     handoff_id: int
     conversation_id: int
-    sender_id: str
     status: HandoffStatus
     grid_code: str
     grid_name: str
@@ -69,6 +71,7 @@ class HandoffView:
     agent_id: int | None
     agent_name: str | None
     events: list[dict[str, object]]
+    profile: dict[str, object]
 
 
 # --- pure rules -----------------------------------------------------------------------------------
@@ -112,7 +115,6 @@ def handoff_view(session: Session, handoff_id: int) -> HandoffView:
     return HandoffView(
         handoff_id=handoff.id,
         conversation_id=conversation.id,
-        sender_id=conversation.sender_id,
         status=HandoffStatus(handoff.status),
         grid_code=grid.code,
         grid_name=grid.name,
@@ -121,6 +123,7 @@ def handoff_view(session: Session, handoff_id: int) -> HandoffView:
         agent_id=handoff.agent_id,
         agent_name=account_name(session, handoff.agent_id) if handoff.agent_id else None,
         events=events,
+        profile=customer_profile(conversation, handoff),
     )
 
 
@@ -362,7 +365,6 @@ def _chat(session: Session, handoff: Handoff, conversation: Conversation) -> Cha
     return Chat(
         handoff_id=handoff.id,
         conversation_id=conversation.id,
-        sender_id=conversation.sender_id,
         grid_code=handoff.grid_code,
         grid_name=session.get_one(Grid, handoff.grid_code).name,
         accepted_at=handoff.accepted_at,

@@ -51,9 +51,11 @@ class QueueStatus:
 
 @dataclass(frozen=True)
 class QueueItem:
+    """A waiting conversation as staff see it: named by its id, never by the customer's sender id (the
+    customer's only credential)."""
+
     handoff_id: int
     conversation_id: int
-    sender_id: str
     grid_code: str
     grid_name: str
     reason: HandoffReason
@@ -143,7 +145,6 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
             QueueItem(
                 handoff_id=handoff.id,
                 conversation_id=conversation.id,
-                sender_id=conversation.sender_id,
                 grid_code=handoff.grid_code,
                 grid_name=names.get(handoff.grid_code, handoff.grid_code),
                 reason=HandoffReason(handoff.reason),

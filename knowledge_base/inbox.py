@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from griddesk.db import rows_changed, utcnow
@@ -155,16 +155,30 @@ def _phrase(group: Sequence[Miss]) -> str:
     return min(counts, key=lambda t: (-counts[t], len(t), t))
 
 
-def clusters(session: Session, encoder: Encoder, limit: int = 50, threshold: float = 0.8) -> list[Cluster]:
-    """Open inbox items grouped by meaning, the biggest cluster first (then the most recent)."""
-    misses = list(
-        session.scalars(
-            select(Miss)
-            .where(Miss.resolved_at.is_(None))
-            .order_by(Miss.created_at.desc(), Miss.id.desc())
-            .limit(MAX_OPEN)
-        )
+def in_scope(grids: Sequence[str]) -> ColumnElement[bool]:
+    """The inbox items a grid manager of ``grids`` may read: their grids' items, and the questions that
+    belong to no grid; never another grid's items, nor an agent's answer without a grid (it may come
+    from any grid's chats and carry what that grid's customer told the agent)."""
+    return or_(
+        Miss.grid.in_(list(grids)),
+        and_(Miss.grid.is_(None), Miss.kind != "agent_answer"),
     )
+
+
+def clusters(
+    session: Session,
+    encoder: Encoder,
+    limit: int = 50,
+    threshold: float = 0.8,
+    grids: Sequence[str] | None = None,
+) -> list[Cluster]:
+    """Open inbox items grouped by meaning, the biggest cluster first (then the most recent).
+
+    ``grids``: the scope of a grid manager (``in_scope``); None = every item (admins)."""
+    query = select(Miss).where(Miss.resolved_at.is_(None))
+    if grids is not None:
+        query = query.where(in_scope(grids))
+    misses = list(session.scalars(query.order_by(Miss.created_at.desc(), Miss.id.desc()).limit(MAX_OPEN)))
     if not misses:
         return []
     groups = _groups(misses)

@@ -10,6 +10,7 @@ from accounts.actors import actor_for_account
 from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
+from conversations.models import Conversation
 from griddesk.web.errors import ApiError
 from handoff.models import Handoff
 from handoff.ownership import HandoffNotFound
@@ -38,15 +39,12 @@ def visible_grids(principal: Principal) -> list[str] | None:
 
 
 def visible_handoff(session: Session, principal: Principal, handoff_id: int) -> Handoff:
-    """The handoff, when it is in one of this person's grids or theirs (admins: any)."""
+    """The handoff, when its conversation is one this person may read (``can_read_conversation``):
+    an earlier handoff of a conversation that moved on to another grid shows nothing any more."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         raise HandoffNotFound()
-    if (
-        principal.role is Role.ADMIN
-        or handoff.grid_code in principal.grid_codes
-        or handoff.agent_id == principal.account_id
-    ):
+    if can_read_conversation(session, principal, handoff.conversation_id):
         return handoff
     raise not_your_grid()
 
@@ -56,10 +54,21 @@ def not_your_grid() -> ApiError:
 
 
 def can_read_conversation(session: Session, principal: Principal, conversation_id: int) -> bool:
-    """Staff read a conversation that was handed to their grid or to them (admins: any)."""
+    """The one read scope of conversations, on every path (handoff view, messages, ticket draft, the
+    websocket): staff read a conversation while its current handoff (the open one, else the last) is
+    in one of their grids, or while they serve it or served that handoff (admins: any).
+
+    An earlier handoff gives nothing: once the conversation was transferred to another grid (or asked
+    for a person again and was routed elsewhere) it is that grid's, also for the agent who handled it
+    before. A conversation that never reached a person is no one's."""
     if principal.role is Role.ADMIN:
         return True
-    query = select(Handoff.id).where(Handoff.conversation_id == conversation_id)
-    grids = list(principal.grid_codes)
-    mine = Handoff.agent_id == principal.account_id
-    return session.scalar(query.where(Handoff.grid_code.in_(grids) | mine).limit(1)) is not None
+    row = session.execute(
+        select(Handoff.grid_code, Handoff.agent_id, Conversation.agent_id)
+        .join(Conversation, Conversation.handoff_id == Handoff.id)
+        .where(Conversation.id == conversation_id, Handoff.conversation_id == conversation_id)
+    ).first()
+    if row is None:
+        return False
+    grid_code, handoff_agent, serving_agent = row
+    return grid_code in principal.grid_codes or principal.account_id in (handoff_agent, serving_agent)

@@ -2,7 +2,8 @@
 transcript, and what an agent does with a chat (accept, reply, transfer, hand back, close).
 
 Every route needs a logged-in agent, grid manager or admin (``handoff.web.access``; unsafe methods also a
-CSRF token); a handoff is visible to the members of its grid, its agent and admins. The handoff services
+CSRF token); a conversation and its handoffs are readable under one scope (``access.can_read_conversation``:
+while its current handoff is in one of your grids or is yours; admins always). The handoff services
 do the work in a thread (``griddesk.db.run_in_session``); their errors reach the client through the one
 error policy of ``griddesk.web.errors``. Tools beside the chat: ``console_tools``; the manager's view:
 ``manager_api``.
@@ -21,7 +22,7 @@ from accounts.principals import Principal
 from conversations.live import publish_messages
 from conversations.models import Conversation, Message
 from conversations.notices import tell_customer
-from conversations.transcript import message_dict
+from conversations.transcript import for_staff, message_dict
 from griddesk import fields
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
@@ -36,7 +37,7 @@ from handoff.live import publish_queue_change, publish_status
 from handoff.proposals import propose_from_handoff
 from handoff.queue import grid_queue
 from handoff.web.access import can_read_conversation, not_your_grid, staff, visible_grids, visible_handoff
-from handoff.web.serialize import chat_dict, queue_item_dict
+from handoff.web.serialize import chat_dict, customer_name, queue_item_dict
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 500
@@ -78,7 +79,7 @@ def messages_after(session: Session, conversation_id: int, after: int) -> list[d
         .order_by(Message.seq)
         .limit(PAGE)
     )
-    return [message_dict(m) for m in rows]
+    return [for_staff(message_dict(m)) for m in rows]
 
 
 async def get_queue(request: web.Request) -> web.Response:
@@ -101,6 +102,7 @@ async def get_handoff(request: web.Request) -> web.Response:
         return {
             "handoff_id": view.handoff_id,
             "conversation_id": view.conversation_id,
+            "customer": customer_name(view.conversation_id, view.profile),
             "status": str(view.status),
             "grid": {"code": view.grid_code, "name": view.grid_name},
             "reason": str(view.reason),

@@ -6,24 +6,31 @@ Server → client: ``queue`` and ``chats`` snapshots (on connect and whenever th
 console that reconnects with the last seq it saw loses and repeats nothing; ``unsubscribe``; ``ping``.
 Login and the gateway's own Origin are required (a page on another site cannot open it with the
 agent's cookie).
+
+The connection lives only as long as the login it was opened with: it re-checks the login every
+``KEEP_ALIVE_SECONDS`` (without extending it: an open console is not activity) and at once when this
+process ends a login of the account (``accounts.web.session_news``), and closes with
+``SESSION_ENDED`` (4401) after a logout, a disabled account, a new password or the login's expiry;
+the console then finds it is logged out and goes to the login page. A subscribed conversation that
+leaves the person's read scope (``access.can_read_conversation``) is dropped with ``unsubscribed``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.principals import Principal
-from accounts.web import require_role, same_origin
-from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub_key
+from accounts.sessions import check_session
+from accounts.web import SESSION_ENDED_EVENT, require_role, same_origin, session_token
+from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, account_topic, conversation_topic, hub_key
+from conversations.transcript import for_staff
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from handoff.assignment import touch_agent
@@ -32,19 +39,22 @@ from handoff.web.console_api import chats_snapshot, messages_after, queue_snapsh
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4096
-TOUCH_SECONDS = 30.0
+KEEP_ALIVE_SECONDS = 30.0  # how often the login is re-checked and the agent marked as seen
+SESSION_ENDED = 4401  # close code: the login this connection was opened with has ended
 
 
 class ConsoleConnection:
-    def __init__(self, request: web.Request, ws: web.WebSocketResponse, principal: Principal) -> None:
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse, principal: Principal, token: str) -> None:
         self.request = request
         self.ws = ws
         self.principal = principal
-        self.subscription = request.app[hub_key].subscribe([QUEUE_TOPIC])
+        self.token = token
+        self.subscription = request.app[hub_key].subscribe([QUEUE_TOPIC, account_topic(principal.account_id)])
         if principal.role in (Role.MANAGER, Role.ADMIN):
             self.subscription.add(ALERTS_TOPIC)
         self.last_seq: dict[int, int] = {}  # conversation id → last seq sent
         self.send_lock = asyncio.Lock()
+        self.recheck = asyncio.Event()  # set when logins of this account ended somewhere in this process
 
     async def send(self, event: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -73,6 +83,25 @@ class ConsoleConnection:
             if not messages:
                 return
 
+    async def may_read(self, conversation_id: int) -> bool:
+        principal = self.principal
+        return await run_in_session(
+            partial(can_read_conversation, principal=principal, conversation_id=conversation_id)
+        )
+
+    async def drop(self, conversation_id: int) -> None:
+        """Stop sending a conversation this person may no longer read (it moved to another grid)."""
+        self.subscription.discard(conversation_topic(conversation_id))
+        self.last_seq.pop(conversation_id, None)
+        await self.send(
+            {
+                "type": "unsubscribed",
+                "conversation_id": conversation_id,
+                "code": "forbidden",
+                "message": "这个会话已不属于您的网格，不再推送新消息。",
+            }
+        )
+
     async def subscribe(self, conversation_id: object, after: object) -> None:
         if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
             await self.send(
@@ -81,10 +110,7 @@ class ConsoleConnection:
             return
         after = after if isinstance(after, int) and not isinstance(after, bool) and after >= 0 else 0
 
-        def allowed(session: Session) -> bool:
-            return can_read_conversation(session, self.principal, conversation_id)
-
-        if not await run_in_session(allowed):
+        if not await self.may_read(conversation_id):
             await self.send({"type": "error", "code": "forbidden", "message": "这个会话不属于您的网格"})
             return
         self.subscription.add(conversation_topic(conversation_id))  # before the backlog: nothing slips between
@@ -124,23 +150,59 @@ class ConsoleConnection:
                 last = self.last_seq.get(conversation_id)
                 if last is None or seq <= last:
                     continue
+                if not await self.may_read(conversation_id):  # the one read scope, for every live message
+                    await self.drop(conversation_id)
+                    continue
                 if seq > last + 1:
                     await self.catch_up(conversation_id)  # fills the gap, including this one
                 else:
                     self.last_seq[conversation_id] = seq
-                    await self.send(event)
+                    await self.send({**event, "message": for_staff(event["message"])})
             elif kind == "alert":
                 grid = event["alert"].get("grid")
                 if self.principal.role is Role.ADMIN or grid in self.principal.grid_codes:
                     await self.send(event)
+            elif kind == SESSION_ENDED_EVENT:
+                self.recheck.set()
             elif kind == "status":
                 continue  # customers' queue status: the console has its own snapshots
 
-    async def keep_alive(self) -> None:
-        while True:
-            await asyncio.sleep(TOUCH_SECONDS)
+    async def _woken(self) -> bool:
+        """Wait for the next check: True when told logins of the account ended, False when it is time."""
+        try:
+            await asyncio.wait_for(self.recheck.wait(), KEEP_ALIVE_SECONDS)
+        except TimeoutError:
+            return False
+        self.recheck.clear()
+        return True
 
-            await run_in_session(lambda session: touch_agent(session, self.principal.account_id, utcnow()))
+    async def keep_alive(self) -> None:
+        """Re-check the login and mark the agent seen; returns once the login has ended."""
+        while True:
+            woken = await self._woken()
+            principal = await run_in_session(partial(check_session, token=self.token, now=utcnow()))
+            if principal is None:
+                return
+            if principal != self.principal:
+                await self.refresh(principal)
+            if not woken:
+                await run_in_session(lambda session: touch_agent(session, self.principal.account_id, utcnow()))
+
+    async def read_client(self) -> None:
+        async for frame in self.ws:
+            if frame.type is WSMsgType.TEXT:
+                await self.handle_client(frame.data)
+            elif frame.type is WSMsgType.ERROR:
+                break
+
+    async def refresh(self, principal: Principal) -> None:
+        """The person's role or grids changed while connected: what they see follows."""
+        self.principal = principal
+        if principal.role in (Role.MANAGER, Role.ADMIN):
+            self.subscription.add(ALERTS_TOPIC)
+        else:
+            self.subscription.discard(ALERTS_TOPIC)
+        await self.send_snapshots()
 
 
 async def console_ws(request: web.Request) -> web.WebSocketResponse:
@@ -149,9 +211,10 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
     principal = await require_role(request, *STAFF)
     ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=MAX_FRAME_BYTES * 4)
     await ws.prepare(request)
-    connection = ConsoleConnection(request, ws, principal)
+    connection = ConsoleConnection(request, ws, principal, session_token(request))
     forward = asyncio.create_task(connection.forward_events())
-    alive = asyncio.create_task(connection.keep_alive())
+    login = asyncio.create_task(connection.keep_alive())
+    tasks = [forward, login]
     try:
         await connection.send(
             {
@@ -160,19 +223,23 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
             }
         )
         await connection.send_snapshots()
-        async for frame in ws:
-            if frame.type is WSMsgType.TEXT:
-                await connection.handle_client(frame.data)
-            elif frame.type is WSMsgType.ERROR:
-                break
+        reading = asyncio.create_task(connection.read_client())
+        tasks.append(reading)
+        # until the console goes away or the login ends (then the read is cancelled, so the close below
+        # is the only reader and waits for the console's answer: a clean close with SESSION_ENDED)
+        await asyncio.wait([reading, login], return_when=asyncio.FIRST_COMPLETED)
     except (ConnectionResetError, RuntimeError) as exc:
         log.debug("console connection ended: %s", exc)
     finally:
         connection.subscription.close()
-        for task in (forward, alive):
+        ended = login.done() and not login.cancelled() and login.exception() is None
+        for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionResetError, RuntimeError):
-                await task
+        for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(outcome, Exception) and not isinstance(outcome, (ConnectionResetError, RuntimeError)):
+                log.error("console connection failed", exc_info=outcome)
+        if ended:
+            await ws.close(code=SESSION_ENDED, message=b"session ended")
         await ws.close()
     return ws
 

@@ -16,10 +16,18 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def customer_name(conversation_id: int, profile: dict[str, object]) -> str:
+    """How the consoles name a customer: the name their client gave, else 访客 #<conversation id>
+    (never anything from the sender id, the customer's only credential)."""
+    name = profile.get("name")
+    return name if isinstance(name, str) and name else f"访客 #{conversation_id}"
+
+
 def queue_item_dict(item: QueueItem) -> dict[str, Any]:
     return {
         "handoff_id": item.handoff_id,
         "conversation_id": item.conversation_id,
+        "customer": customer_name(item.conversation_id, item.profile),
         "grid": {"code": item.grid_code, "name": item.grid_name},
         "reason": str(item.reason),
         "reason_label": REASON_LABELS.get(str(item.reason), str(item.reason)),
@@ -40,7 +48,7 @@ def chat_dict(chat: Chat) -> dict[str, Any]:
         "handoff_id": chat.handoff_id,
         "conversation_id": chat.conversation_id,
         "grid": {"code": chat.grid_code, "name": chat.grid_name},
-        "customer": chat.profile.get("name") or f"访客 {chat.sender_id[-6:]}",
+        "customer": customer_name(chat.conversation_id, chat.profile),
         "accepted_at": _iso(chat.accepted_at),
         "last_seq": chat.last_seq,
         "channel": chat.channel,

@@ -1,6 +1,6 @@
 """The hit-test and the unanswered inbox over HTTP: ``GET /api/v1/kb/hit-test`` (managers and admins),
-``GET /api/v1/kb/inbox`` (managers and admins) and the inbox's actions ``POST /api/v1/kb/inbox/similar``,
-``…/draft`` and ``…/dismiss`` (admins).
+``GET /api/v1/kb/inbox`` (admins: every item; managers: their grids' items and questions of no grid)
+and the inbox's actions ``POST /api/v1/kb/inbox/similar``, ``…/draft`` and ``…/dismiss`` (admins).
 
 The hit-test asks the gateway's own search service, so it shows exactly what customers would get;
 the inbox is clustered with that service's encoder (``knowledge_base.inbox.clusters``).
@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from accounts.models import Role
 from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
@@ -52,11 +53,15 @@ async def get_hit_test(request: web.Request) -> web.Response:
 
 
 async def get_inbox(request: web.Request) -> web.Response:
-    await curator(request)
+    """Admins see every open item; a grid manager their grids' items and the questions of no grid
+    (``knowledge_base.inbox.in_scope``)."""
+    principal = await curator(request)
     kb = request.app[kb_key]
+    grids = None if principal.role is Role.ADMIN else principal.grid_codes
 
     def work(session: Session) -> list[dict[str, object]]:
-        return [cluster.as_dict() for cluster in inbox.clusters(session, kb.encoder, limit=INBOX_CLUSTERS)]
+        found = inbox.clusters(session, kb.encoder, limit=INBOX_CLUSTERS, grids=grids)
+        return [cluster.as_dict() for cluster in found]
 
     return json_response({"clusters": await run_in_session(work)})
 

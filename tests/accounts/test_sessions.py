@@ -11,7 +11,7 @@ from accounts.errors import InvalidCredentials
 from accounts.login import authenticate
 from accounts.management import disable_account, set_password
 from accounts.models import AccountSession, Role
-from accounts.sessions import end_session, resolve_session, start_session
+from accounts.sessions import check_session, end_session, on_sessions_ended, resolve_session, start_session
 from tests.accounts.conftest import T0, make_staff
 
 HOURS = 12
@@ -88,3 +88,32 @@ def test_a_session_of_an_account_disabled_elsewhere_stops_resolving(db):
     account.active = False
     db.commit()
     assert resolve_session(db, token, T0, HOURS) is None
+
+
+def test_listeners_hear_whose_logins_ended_after_the_commit_and_nothing_after_a_rollback(settings, fast_hashing):
+    from griddesk.db import session_scope
+
+    heard: list[int] = []
+    stop = on_sessions_ended(heard.append)
+    try:
+        with session_scope() as session:
+            account = make_staff(session)
+            token, _ = start_session(session, account, T0, HOURS)
+            other, _ = start_session(session, account, T0, HOURS)
+            session.commit()
+            assert end_session(session, token) and heard == []  # not before the commit
+        assert heard == [account.id]
+        with pytest.raises(RuntimeError), session_scope() as session:
+            end_session(session, other)
+            raise RuntimeError("rolled back")
+        assert heard == [account.id]
+        with session_scope() as session:
+            check = check_session(session, other, T0 + timedelta(minutes=5))
+            assert check is not None and check.username == "zhang.wei"
+            row = session.scalars(select(AccountSession)).one()
+            assert row.last_seen_at == T0  # a check is not a use: the login's end does not move
+            assert check_session(session, other, T0 + timedelta(hours=HOURS)) is None  # expired: deleted
+        assert heard == [account.id, account.id]
+    finally:
+        stop()
+    stop()  # twice is harmless

@@ -148,3 +148,53 @@ def test_unhelpful_answers_are_logged_with_their_faq_and_dismissed_items_leave_t
         assert inbox.dismiss(session, [item.id, ghost.id], ADMIN) == 2
         assert session.get(Miss, item.id).resolution == {"action": "dismissed", "by": "account:1"}
         assert inbox.clusters(session, HashingEncoder()) == []
+
+
+def test_a_scoped_inbox_holds_its_grids_items_and_gridless_questions_but_no_other_grids_answers(settings):
+    with session_scope() as session:
+        texts = {
+            "cd-wuhou": "宽带断网了怎么办",
+            "sh-pudong": "发票抬头写错了",
+            None: "营业厅几点开门",
+        }
+        for grid, text in texts.items():
+            session.add(Miss(text=text, normalized=text, decision="fallback", kind="miss", grid=grid))
+        session.add(
+            Miss(
+                text="停机保号怎么办",
+                normalized="停机保号怎么办",
+                decision="agent",
+                kind="agent_answer",
+                proposed_answer="在公众号办理。",
+                grid="sh-pudong",
+            )
+        )
+        session.add(
+            Miss(
+                text="积分怎么兑换",
+                normalized="积分怎么兑换",
+                decision="agent",
+                kind="agent_answer",
+                proposed_answer="在 App 里兑换。",
+                grid=None,
+            )
+        )
+        session.add(
+            Miss(
+                text="网速很慢",
+                normalized="网速很慢",
+                decision="agent",
+                kind="agent_answer",
+                proposed_answer="请重启光猫。",
+                grid="cd-wuhou",
+            )
+        )
+    with session_scope() as session:
+        everything = {i.text for c in inbox.clusters(session, HashingEncoder(), threshold=0.99) for i in c.items}
+        mine = {
+            i.text
+            for c in inbox.clusters(session, HashingEncoder(), threshold=0.99, grids=["cd-wuhou"])
+            for i in c.items
+        }
+    assert len(everything) == 6
+    assert mine == {"宽带断网了怎么办", "营业厅几点开门", "网速很慢"}

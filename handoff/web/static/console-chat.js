@@ -146,7 +146,7 @@
       opening.loaded = true;
       var packetProfile = (detail.packet && detail.packet.profile) || {};
       var chat = A.lists.chatFor(handoffId);
-      nodes["chat-customer"].textContent = A.customerLabel(chat ? chat.customer : null, packetProfile);
+      nodes["chat-customer"].textContent = A.customerLabel(chat ? chat.customer : detail.customer, packetProfile);
       nodes["chat-grid"].textContent = detail.grid ? (detail.grid.name || detail.grid.code) : "";
       A.packet.render(detail);
       setActions();
