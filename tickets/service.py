@@ -16,13 +16,14 @@ from enum import StrEnum
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from griddesk.crypto import keyed_hash, keyed_hashes
 from griddesk.db import rows_changed, utcnow
 from griddesk.errors import DomainError
 from grids.models import Grid
 from grids.service import route_request
 from tickets import policy
 from tickets.labels import STATE_LABELS
-from tickets.models import Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState, VerifiedPhone
+from tickets.models import PHONE, Category, LookupGuard, Priority, Ticket, TicketEvent, TicketState, VerifiedPhone
 from tickets.numbers import new_number, normalize_number
 
 ALLOWED: dict[TicketState, frozenset[TicketState]] = {
@@ -349,18 +350,28 @@ def lookup_ticket(session: Session, sender_id: str, number: str, last4: str, now
 
 
 def remember_verified_phone(session: Session, sender_id: str, phone: str) -> None:
-    exists = session.scalar(
-        select(VerifiedPhone.id).where(VerifiedPhone.sender_id == sender_id, VerifiedPhone.phone == phone)
+    """Remember that ``sender_id`` proved ``phone`` (stored encrypted, matched by its keyed hash)."""
+    known = select(VerifiedPhone).where(
+        VerifiedPhone.sender_id == sender_id, VerifiedPhone.phone_hash.in_(keyed_hashes(PHONE, phone))
     )
-    if exists is None:
+    existing = session.scalar(known)
+    if existing is None:
         session.add(VerifiedPhone(sender_id=sender_id, phone=phone))
+    elif existing.phone_hash != keyed_hash(PHONE, phone):
+        existing.phone_hash = keyed_hash(PHONE, phone)  # hashed under an older first key: bring it up to date
 
 
 def my_tickets(session: Session, sender_id: str, limit: int = 10) -> list[Ticket]:
-    """Tickets whose contact phone this conversation has proved, newest first."""
-    phones = select(VerifiedPhone.phone).where(VerifiedPhone.sender_id == sender_id)
+    """Tickets whose contact phone this conversation has proved, newest first.
+
+    Matched by keyed hash: the conversation's few verified phones are decrypted and hashed under every
+    data key, so tickets hashed before a key rotation finished are found too."""
+    phones = session.scalars(select(VerifiedPhone.phone).where(VerifiedPhone.sender_id == sender_id)).all()
+    hashes = sorted({h for phone in phones for h in keyed_hashes(PHONE, phone)})
+    if not hashes:
+        return []
     return list(
         session.scalars(
-            select(Ticket).where(Ticket.contact_phone.in_(phones)).order_by(Ticket.created_at.desc()).limit(limit)
+            select(Ticket).where(Ticket.contact_phone_hash.in_(hashes)).order_by(Ticket.created_at.desc()).limit(limit)
         )
     )

@@ -6,6 +6,8 @@ import os
 import stat
 import sys
 
+from griddesk.settings import get_settings, load_settings
+from ops import setup_db
 from ops.stack import Service
 
 
@@ -30,3 +32,32 @@ def test_an_existing_log_readable_by_others_is_made_private_on_start(tmp_path):
     service.start()
     assert service.process is not None and service.process.wait(10) == 0
     assert mode(log) == 0o600 and log.read_text().startswith("earlier run")
+
+
+def test_setup_makes_the_data_dir_private_and_generates_the_data_key_when_none_is_set(tmp_path, monkeypatch, capsys):
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    os.chmod(data_dir, 0o755)  # made by an earlier version of GridDesk
+    monkeypatch.setenv("GRIDDESK_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("GRIDDESK_DATA_KEY")
+    monkeypatch.delenv("GRIDDESK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert setup_db.prepare_data_dir(load_settings()) is True
+        out = capsys.readouterr().out
+        assert "data.key" in out and "GRIDDESK_DATA_KEY" in out
+        assert mode(data_dir) == 0o700 and mode(data_dir / "data.key") == 0o600
+        assert setup_db.prepare_data_dir(load_settings()) is False  # the next start keeps the key
+        assert "data.key" not in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+
+
+def test_setup_with_a_configured_key_writes_no_key_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDDESK_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        assert setup_db.prepare_data_dir(load_settings()) is False
+        assert mode(tmp_path / "var") == 0o700 and not (tmp_path / "var" / "data.key").exists()
+    finally:
+        get_settings.cache_clear()
