@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for rotated in done:
         print(rotated.line())
-    print("完成：所有数据已由第一个密钥加密。确认服务正常后，即可从 GRIDDESK_DATA_KEY 中删除旧密钥。")
+    print("完成：所有数据已由第一个密钥加密。确认服务正常后，即可从 GRIDDESK_DATA_KEY（或 data.key）中删除旧密钥。")
     return 0
 
 
