@@ -18,6 +18,7 @@ from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from griddesk.private import make_private_dir, make_private_file, tighten_file
 from griddesk.settings import get_settings
 
 T = TypeVar("T")
@@ -70,15 +71,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # deleted and overwritten content is zeroed, not left in free pages (encryption at rest: a value stored
+    # in clear before it was encrypted, a deleted row)
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
+def _private_sqlite_files(database: Path) -> None:
+    """The database file 0600 before SQLite first opens it: SQLite gives its -wal and -shm files the
+    database file's mode. Files left readable by an earlier version are tightened."""
+    make_private_dir(database.parent)
+    make_private_file(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten_file(database.with_name(database.name + suffix))
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine; for SQLite, create the file's folder and set WAL + foreign keys."""
+    """Create an engine; for SQLite, create the file (0600) and its folder (0700), set WAL + foreign keys."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _private_sqlite_files(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

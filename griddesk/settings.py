@@ -6,6 +6,8 @@ Tests build their own ``Settings`` with :func:`load_settings` and an explicit ma
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from collections.abc import Mapping
@@ -82,6 +84,9 @@ class Settings:
     wecom_api_url: str = "https://qyapi.weixin.qq.com"
     # the key of the client identifiers (griddesk/clients.py); empty = a random key per gateway process
     client_key: Secret = field(default_factory=lambda: Secret(""))
+    # encryption at rest (griddesk/crypto.py): comma-separated Fernet keys, the first encrypts, all decrypt;
+    # empty = the key in $GRIDDESK_DATA_DIR/data.key, generated on first start
+    data_key: Secret = field(default_factory=lambda: Secret(""))
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -149,6 +154,22 @@ def _widget_origins(raw: str) -> str:
     return " ".join(sources)
 
 
+def _data_key(raw: str) -> Secret:
+    """One or more comma-separated Fernet keys (32 bytes, URL-safe base64); the value is never shown."""
+    keys = [part.strip() for part in raw.split(",")] if raw.strip() else []
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            valid = False
+        if not valid:
+            raise SettingsError(
+                f"GRIDDESK_DATA_KEY: key {position} of {len(keys)} is not a Fernet key (44 characters of URL-safe "
+                "base64); make one with: .venv/app/bin/python -m ops.rotate_keys --generate"
+            )
+    return Secret(",".join(keys))
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -196,6 +217,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         wecom_aes_key=Secret(env.get("GRIDDESK_WECOM_AES_KEY", "")),
         wecom_api_url=_base_url(env, "GRIDDESK_WECOM_API_URL", "https://qyapi.weixin.qq.com"),
         client_key=Secret(env.get("GRIDDESK_CLIENT_KEY", "")),
+        data_key=_data_key(env.get("GRIDDESK_DATA_KEY", "")),
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 

@@ -12,7 +12,9 @@ import sys
 from alembic import command
 from alembic.config import Config
 
-from griddesk.settings import REPO_ROOT, get_settings
+from griddesk.crypto import ensure_key_file, key_file
+from griddesk.private import make_private_dir
+from griddesk.settings import REPO_ROOT, Settings, get_settings
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -26,10 +28,28 @@ def migrate(database_url: str | None = None) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
+def prepare_data_dir(settings: Settings) -> bool:
+    """The data directory private (0700, even if an earlier version made it readable by others) and, when
+    ``GRIDDESK_DATA_KEY`` is not set, the data key in ``data.key`` (generated on the first start: zero
+    set-up for ``make run``). True if a key was generated now."""
+    make_private_dir(settings.data_dir, tighten=True)
+    if settings.data_key:
+        return False
+    generated = ensure_key_file(settings.data_dir, announce=False)
+    if generated:
+        print(
+            f"未设置 GRIDDESK_DATA_KEY，已生成数据加密密钥：{key_file(settings.data_dir)}（仅本人可读）。"
+            "客户的电话和姓名用它加密存储：请单独备份它，不要和数据库放在一起；丢失它，这些信息就无法读取。"
+            "正式部署请设置 GRIDDESK_DATA_KEY（见 README「Encryption at rest」）。"
+        )
+    return generated
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.setup_db")
     parser.add_argument("--no-seed", action="store_true", help="do not load the demo knowledge base")
     args = parser.parse_args(argv)
+    prepare_data_dir(get_settings())
     migrate()
     from accounts.staff_seed import seed_staff, write_initial_passwords
     from griddesk.db import session_scope

@@ -1,7 +1,8 @@
 """Start and stop GridDesk's three processes: Rasa, the action server and the gateway.
 
 Used by ``make run`` (:mod:`ops.run`) and by the integration tests, so both run the product
-the same way. Each process logs to ``$GRIDDESK_DATA_DIR/logs/<name>.log``.
+the same way. Each process logs to ``$GRIDDESK_DATA_DIR/logs/<name>.log`` (folder 0700, files 0600: logs
+may quote what customers typed).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from griddesk.private import open_private_append
 from griddesk.settings import REPO_ROOT, Secret, Settings
 from ops.train_model import BOT_DIR, bot_env, current_model_path
 
@@ -38,18 +40,19 @@ class Service:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=REPO_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        log = open_private_append(self.log_path)
+        try:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            os.close(log)
         self.pid_path.parent.mkdir(parents=True, exist_ok=True)
         self.pid_path.write_text(f"{self.process.pid}\n")
 

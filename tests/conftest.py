@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ from griddesk.settings import Settings, get_settings, load_settings
 from knowledge_base.search import reset_knowledge_base
 
 pytest_plugins = ["tests.gateway_client"]
+
+# Tests set the data key explicitly (never a generated var/data.key); the integration stack inherits it.
+TEST_DATA_KEY = "dGVzdHMtb25seS1ncmlkZGVzay1kYXRhLWtleS0wMDE="
+os.environ["GRIDDESK_DATA_KEY"] = TEST_DATA_KEY
 
 
 @pytest.fixture(scope="session")

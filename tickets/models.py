@@ -9,7 +9,10 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from griddesk.crypto import EncryptedText, keyed_hash_column
 from griddesk.db import Base, utcnow
+
+PHONE = "phone"  # the keyed-hash purpose of contact phones: tickets and verified phones hash them alike
 
 
 class TicketState(StrEnum):
@@ -47,8 +50,10 @@ class Ticket(Base):
     number: Mapped[str] = mapped_column(String(16), unique=True)
     category: Mapped[Category] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
-    contact_phone: Mapped[str] = mapped_column(String(32), index=True)
-    contact_name: Mapped[str] = mapped_column(String(64))
+    # customer contact details: encrypted at rest (griddesk.crypto); found by the phone's keyed hash
+    contact_phone: Mapped[str] = mapped_column(EncryptedText())
+    contact_phone_hash: Mapped[str] = keyed_hash_column("contact_phone", purpose=PHONE)
+    contact_name: Mapped[str] = mapped_column(EncryptedText())
     region: Mapped[str] = mapped_column(String(128))
     amount_yuan: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
     customer_tier: Mapped[str] = mapped_column(String(16), default="general")
@@ -75,7 +80,8 @@ class TicketEvent(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))  # created · transition · comment · approval · overdue
+    # created · transition · comment · approval · overdue · reveal (someone saw the contact details in full)
+    kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16), default=None)
     to_state: Mapped[str | None] = mapped_column(String(16), default=None)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -45,8 +45,17 @@ _TICKET = {
         "number": {"type": "string", "pattern": "^GD-[0-9A-Z]{6}$", "examples": ["GD-7K3QX9"]},
         "category": {"type": "string", "enum": _CATEGORIES},
         "description": {"type": "string"},
-        "contact_phone": {"type": "string"},
-        "contact_name": {"type": "string"},
+        "contact_phone": {
+            "type": "string",
+            "description": "masked (138****8000) except in GET /api/v1/tickets/{number} (recorded as a reveal event) "
+            "and in the answer to opening the ticket",
+            "examples": ["138****8000", "13800138000"],
+        },
+        "contact_name": {
+            "type": "string",
+            "description": "masked to its first character (张*) where contact_phone is",
+            "examples": ["张*"],
+        },
         "region": {"type": "string"},
         "amount_yuan": {
             "type": ["string", "null"],
@@ -78,7 +87,11 @@ _TICKET_EVENT = {
     "properties": {
         "at": _STAMP,
         "actor": {"type": "string"},
-        "kind": {"type": "string", "examples": ["created", "transition", "comment", "approval", "overdue"]},
+        "kind": {
+            "type": "string",
+            "examples": ["created", "transition", "comment", "approval", "overdue", "reveal"],
+            "description": "reveal: the actor saw the contact phone and name in full (GET of the ticket)",
+        },
         "from_state": {"type": ["string", "null"]},
         "to_state": {"type": ["string", "null"]},
         "note": {"type": "string"},
@@ -200,12 +213,24 @@ _TICKET_PATHS: dict[str, Any] = {
     },
     "/api/v1/tickets/{number}": {
         "get": {
-            "summary": "A ticket with its audit trail",
+            "summary": "Open a ticket: its contact details in full and its audit trail",
+            "description": "Shows the contact phone and name unmasked and records a reveal event (who, when) in the "
+            "audit trail first; lists and change answers show them masked.",
             "security": _TICKETS_SECURITY,
-            "parameters": [_NUMBER],
+            "parameters": [
+                _NUMBER,
+                {
+                    "name": "actor",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                    "description": "who opens it, recorded in the reveal event (default: integration-api)",
+                },
+            ],
             "responses": {
                 "200": _ticket_response("The ticket and its events"),
                 "404": _error("ticket_not_found"),
+                "422": _error("invalid_field: the actor is empty, too long or holds control characters"),
                 **_PROTECTED,
             },
         }

@@ -20,7 +20,7 @@ from griddesk.errors import DomainError
 from grids.models import Grid
 from grids.service import route_request
 from tickets import policy
-from tickets.labels import STATE_LABELS
+from tickets.labels import FIELD_LABELS, STATE_LABELS
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
 from tickets.numbers import new_number, normalize_number
 
@@ -239,6 +239,20 @@ def approve(session: Session, number: str, actor: str, note: str = "", now: Cloc
     _event(session, ticket, actor, "approval", note, at=entered)
     session.flush()
     session.refresh(ticket)
+    return ticket
+
+
+CONTACT_FIELDS = ("contact_phone", "contact_name")
+REVEAL = "reveal"
+
+
+def reveal_contact(session: Session, number: str, actor: str, now: Clock = utcnow) -> Ticket:
+    """The ticket whose contact details ``actor`` is about to see in full, the view recorded in its
+    audit trail (who, which fields, when). Lists show them masked and record nothing."""
+    ticket = get_ticket(session, number)
+    note = "查看了" + "、".join(FIELD_LABELS[name] for name in CONTACT_FIELDS)
+    _event(session, ticket, actor, REVEAL, note, at=now())
+    session.flush()
     return ticket
 
 

@@ -1,9 +1,12 @@
 """The tickets API for agents, consoles and integrations: list, open, look at, move, comment on and approve.
 
 ``/api/v1/tickets…`` is protected by the integration API token (``griddesk.web.auth``); the ``actor`` in
-each body is recorded in the audit trail as given. Bodies are checked by ``tickets.intake`` (field by
-field, Chinese labels in the messages); the ticket service does the work in a thread inside one short
-session; its errors reach the client through the one error policy of ``griddesk.web.errors``.
+each body is recorded in the audit trail as given. Contact phones and names are masked (138****8000, 张*)
+everywhere except in ``GET /api/v1/tickets/{number}`` — the explicit open, recorded as a ``reveal`` event
+naming the ``actor`` query parameter — and in the answer to opening a ticket (what the caller just sent).
+Bodies are checked by ``tickets.intake`` (field by field, Chinese labels in the messages); the ticket
+service does the work in a thread inside one short session; its errors reach the client through the one
+error policy of ``griddesk.web.errors``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from griddesk.db import run_in_session, session_scope, utcnow
+from griddesk.masking import mask_name, mask_phone
 from griddesk.web.auth import require_api_token
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
@@ -43,6 +47,9 @@ FILTER_LABELS = {
     "offset": "起始位置",
 }
 
+# who a reveal is recorded against when the caller names nobody: the holder of the integration API token
+API_ACTOR = "integration-api"
+
 log = logging.getLogger(__name__)
 
 
@@ -53,14 +60,16 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
+def ticket_json(ticket: Ticket, contact_in_full: bool = False) -> dict[str, Any]:
+    """A ticket; its contact phone and name masked unless ``contact_in_full`` (an audited open)."""
     amount = ticket.amount_yuan
+    phone, name = ticket.contact_phone, ticket.contact_name
     return {
         "number": ticket.number,
         "category": str(ticket.category),
         "description": ticket.description,
-        "contact_phone": ticket.contact_phone,
-        "contact_name": ticket.contact_name,
+        "contact_phone": phone if contact_in_full else mask_phone(phone),
+        "contact_name": name if contact_in_full else mask_name(name),
         "region": ticket.region,
         "amount_yuan": None if amount is None else f"{Decimal(amount):.2f}",
         "customer_tier": ticket.customer_tier,
@@ -89,9 +98,10 @@ def event_json(event: TicketEvent) -> dict[str, Any]:
     }
 
 
-def _detail(session: Session, ticket: Ticket) -> dict[str, Any]:
+def _detail(session: Session, ticket: Ticket, contact_in_full: bool = False) -> dict[str, Any]:
     """A ticket with its audit trail, oldest event first."""
-    return ticket_json(ticket) | {"events": [event_json(e) for e in service.history(session, ticket)]}
+    events = [event_json(e) for e in service.history(session, ticket)]
+    return ticket_json(ticket, contact_in_full) | {"events": events}
 
 
 # --- JSON in -----------------------------------------------------------------------------------
@@ -157,19 +167,21 @@ async def open_ticket(request: web.Request) -> web.Response:
     require_api_token(request)
     new, actor = intake.new_ticket(await _body(request, intake.NEW_TICKET_FIELDS))
 
-    def work(session: Session) -> dict[str, Any]:
-        return _detail(session, service.open_ticket(session, new, actor=actor))
+    def work(session: Session) -> dict[str, Any]:  # the contact as the caller just sent it
+        return _detail(session, service.open_ticket(session, new, actor=actor), contact_in_full=True)
 
     body = await run_in_session(work)
     return json_response(body, status=201, headers={"Location": f"/api/v1/tickets/{body['number']}"})
 
 
 async def get_ticket(request: web.Request) -> web.Response:
+    """The explicit open: the contact in full, the view recorded as a ``reveal`` event of ``?actor=``."""
     require_api_token(request)
     number = request.match_info["number"]
+    actor = intake.actor(request.query) if "actor" in request.query else API_ACTOR
 
     def work(session: Session) -> dict[str, Any]:
-        return _detail(session, service.get_ticket(session, number))
+        return _detail(session, service.reveal_contact(session, number, actor), contact_in_full=True)
 
     return json_response(await run_in_session(work))
 

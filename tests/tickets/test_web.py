@@ -62,6 +62,11 @@ async def get(client, number: str) -> dict[str, Any]:
     return await response.json()
 
 
+def unrevealed(body: dict[str, Any]) -> dict[str, Any]:
+    """A ticket's detail without the trail's reveal events (every GET of the detail records one)."""
+    return body | {"events": [e for e in body["events"] if e["kind"] != "reveal"]}
+
+
 async def error_code(response) -> str:
     return (await response.json())["error"]["code"]
 
@@ -121,6 +126,7 @@ async def test_get_returns_the_ticket_with_its_audit_trail_oldest_first(client):
         ("created", "客服小李", None, "accepted", ""),
         ("transition", "客服小李", "accepted", "analysing", "已联系客户"),
         ("comment", "技术支持老王", None, None, "光猫需更换"),
+        ("reveal", "integration-api", None, None, "查看了联系电话、联系人姓名"),  # this very GET
     ]
     stamps = [datetime.fromisoformat(e["at"]) for e in body["events"]]
     assert stamps == sorted(stamps)
@@ -180,6 +186,64 @@ async def test_list_items_are_ticket_json_without_the_trail(client):
     assert (item["amount_yuan"], item["needs_approval"]) == ("5000.00", True)
 
 
+# --- contact details: masked in lists, in full (and audited) when a ticket is opened ---------------
+
+
+async def test_the_list_masks_contact_phones_and_names(client):
+    await open_ticket(client, contact_phone="13800138000", contact_name="欧阳娜娜")
+    await open_ticket(client, contact_phone="028-8555-1234", contact_name="王先生")
+    body = await (await client.get(TICKETS, headers=AUTH)).json()
+    assert sorted((t["contact_phone"], t["contact_name"]) for t in body["items"]) == [
+        ("028****1234", "王**"),
+        ("138****8000", "欧***"),
+    ]
+    with session_scope() as session:
+        assert session.scalar(select(TicketEvent.id).where(TicketEvent.kind == "reveal")) is None
+
+
+async def test_opening_a_ticket_shows_its_contact_in_full_and_records_who_saw_it(client):
+    number = (await open_ticket(client, contact_phone="13800138000", contact_name="欧阳娜娜"))["number"]
+    response = await client.get(f"{TICKETS}/{number}", params={"actor": "客服小李"}, headers=AUTH)
+    assert response.status == 200
+    body = await response.json()
+    assert (body["contact_phone"], body["contact_name"]) == ("13800138000", "欧阳娜娜")
+    reveal = body["events"][-1]
+    assert (reveal["kind"], reveal["actor"], reveal["note"]) == ("reveal", "客服小李", "查看了联系电话、联系人姓名")
+    assert datetime.fromisoformat(reveal["at"]).utcoffset() is not None
+    with session_scope() as session:
+        [stored] = session.scalars(select(TicketEvent).where(TicketEvent.kind == "reveal")).all()
+        assert (stored.actor, stored.note) == ("客服小李", "查看了联系电话、联系人姓名")
+    assert "13800138000" not in json.dumps(reveal, ensure_ascii=False)  # the trail names fields, not values
+
+
+async def test_a_reveal_without_a_named_actor_is_recorded_against_the_integration_api(client):
+    number = (await open_ticket(client))["number"]
+    await get(client, number)
+    with session_scope() as session:
+        assert session.scalars(select(TicketEvent.actor).where(TicketEvent.kind == "reveal")).all() == [
+            "integration-api"
+        ]
+
+
+@pytest.mark.parametrize("actor", ["", " ", "a" * 129, "客服\x00小李"])
+async def test_a_reveal_with_an_invalid_actor_is_refused_and_shows_nothing(client, actor):
+    number = (await open_ticket(client))["number"]
+    response = await client.get(f"{TICKETS}/{number}", params={"actor": actor}, headers=AUTH)
+    assert response.status == 422
+    assert (await response.json())["error"]["field"] == "actor"
+
+
+async def test_changes_answer_with_the_contact_masked_and_reveal_nothing(client):
+    number = (await open_ticket(client, contact_phone="13800138000", contact_name="张三"))["number"]
+    moved = await (await move(client, number, "analysing")).json()
+    commented = await (
+        await client.post(f"{TICKETS}/{number}/comments", json={"actor": "组长", "note": "先查线路"}, headers=AUTH)
+    ).json()
+    for body in (moved, commented):
+        assert (body["contact_phone"], body["contact_name"]) == ("138****8000", "张*")
+        assert all(e["kind"] != "reveal" for e in body["events"])
+
+
 # --- the service flow ----------------------------------------------------------------------------
 
 
@@ -219,11 +283,11 @@ async def test_a_step_outside_the_flow_is_refused_and_changes_nothing(client, pa
     number = (await open_ticket(client))["number"]
     for state in path:
         assert (await move(client, number, state)).status == 200
-    before = await get(client, number)
+    before = unrevealed(await get(client, number))
     response = await move(client, number, refused)
     assert response.status == 409
     assert await error_code(response) == "transition_not_allowed"
-    assert await get(client, number) == before
+    assert unrevealed(await get(client, number)) == before
 
 
 async def test_a_transition_with_a_stale_version_is_a_conflict(client):
@@ -441,12 +505,12 @@ async def test_the_422_message_says_which_field_and_why_in_chinese(client, overr
 )
 async def test_an_invalid_change_is_named_in_a_422_and_changes_nothing(client, suffix, body, field):
     number = (await open_ticket(client))["number"]
-    before = await get(client, number)
+    before = unrevealed(await get(client, number))
     response = await client.post(f"{TICKETS}/{number}{suffix}", json=body, headers=AUTH)
     assert response.status == 422
     error = (await response.json())["error"]
     assert error["code"] == "invalid_field" and error["field"] == field
-    assert await get(client, number) == before
+    assert unrevealed(await get(client, number)) == before
 
 
 @pytest.mark.parametrize("suffix", ["/transition", "/comments", "/approve"])
