@@ -17,13 +17,16 @@ OPENAPI: dict[str, Any] = {
         "title": "GridDesk gateway",
         "version": "0.1.0",
         "description": "Customer channels (Rasa's REST protocol, the customer's live status and rating) and "
-        "the management API for consoles and integrations. Console routes (/api/v1/auth/…, "
-        "/api/v1/console/…) need a staff login: the `griddesk_session` cookie from "
-        "POST /api/v1/auth/login, and the `X-CSRF-Token` header on unsafe methods. The "
-        "integration routes (/api/v1/tickets…, /api/v1/kb/search) need the API token: "
-        "`Authorization: Bearer $GRIDDESK_API_TOKEN` (without a configured token they answer "
-        '403 api_disabled). Errors are JSON {"error": {"code", "message"}} with a '
-        "stable code and a Chinese message.",
+        "the management API for consoles and integrations. Each operation lists the schemes it accepts. "
+        "Console routes (/api/v1/auth/…, /api/v1/console/…) need a staff login: the `griddesk_session` "
+        "cookie from POST /api/v1/auth/login, and the `X-CSRF-Token` header on unsafe methods. The "
+        "integration routes need the API token: `Authorization: Bearer $GRIDDESK_API_TOKEN` (without a "
+        "configured token they answer 403 api_disabled); /api/v1/kb/search takes the token only, the "
+        "tickets API takes a staff login or the token for reading and opening tickets, and a staff login "
+        "only for moving, commenting on and approving them (with the token: 403 staff_login_required). "
+        "A request with an Authorization header is judged by the token alone. What the token does is "
+        "recorded as integration:<GRIDDESK_API_TOKEN_NAME>, what staff do as account:<id>. "
+        'Errors are JSON {"error": {"code", "message"}} with a stable code and a Chinese message.',
     },
     "paths": {
         "/healthz": {

@@ -65,6 +65,8 @@ class Settings:
     api_token: Secret = field(repr=True)
     # the Rasa server's HTTP API token (its /conversations and /model routes); generated per run when unset
     rasa_token: Secret = field(default_factory=lambda: Secret(""))
+    # the integration token's name: its changes are recorded as ``integration:<name>`` in audit trails
+    api_token_name: str = "integration"
     # staff console login (accounts/): the session cookie's Secure flag, hours of inactivity before a login ends
     cookie_secure: bool = True
     session_hours: int = 12
@@ -170,6 +172,16 @@ def _data_key(raw: str) -> Secret:
     return Secret(",".join(keys))
 
 
+def _token_name(raw: str) -> str:
+    """A short name for the integration token (letters, digits, ``.``, ``_``, ``-``), as audit trails show it."""
+    name = raw.strip() or "integration"
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name):
+        raise SettingsError(
+            f"GRIDDESK_API_TOKEN_NAME must be 1-64 letters, digits, '.', '_' or '-' (e.g. crm), got {raw!r}"
+        )
+    return name
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -203,6 +215,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         watch_seconds=_float(env, "GRIDDESK_WATCH_SECONDS", 60.0, 0.05, 86400.0),
         api_token=Secret(env.get("GRIDDESK_API_TOKEN", "")),
         rasa_token=Secret(env.get("GRIDDESK_RASA_TOKEN", "")),
+        api_token_name=_token_name(env.get("GRIDDESK_API_TOKEN_NAME", "")),
         cookie_secure=_bool(env, "GRIDDESK_COOKIE_SECURE", True),
         session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),

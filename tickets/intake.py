@@ -2,6 +2,10 @@
 
 Every refusal is an :class:`griddesk.errors.InvalidInput` that names the field by its Chinese label
 (``tickets.labels.FIELD_LABELS``) and carries its machine name; the edge answers 422.
+
+Who acts is never part of a body: the edge records the logged-in account or the integration token's
+name. A body that still names an ``actor`` is refused (:func:`refuse_actor`), not silently dropped, so
+no client believes a name it sent was recorded.
 """
 
 from __future__ import annotations
@@ -21,25 +25,26 @@ from tickets.service import NewTicket
 
 T = TypeVar("T")
 
-MAX_ACTOR_CHARS = 128
 MAX_NOTE_CHARS = 2000
 NEW_TICKET_FIELDS = frozenset(
-    {"category", "description", "contact_phone", "contact_name", "region", "amount_yuan", "customer_tier", "actor"}
+    {"category", "description", "contact_phone", "contact_name", "region", "amount_yuan", "customer_tier"}
 )
-TRANSITION_FIELDS = frozenset({"to", "actor", "note", "version"})
-COMMENT_FIELDS = frozenset({"actor", "note"})
+TRANSITION_FIELDS = frozenset({"to", "note", "version"})
+COMMENT_FIELDS = frozenset({"note"})
+APPROVE_FIELDS = frozenset({"note"})
+ACTOR_FIELD = "actor"
 
 
 def _label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
 
-def text(body: Mapping[str, Any], name: str, max_chars: int, required: bool = True) -> str:
-    return fields.text(body, name, _label(name), max_chars=max_chars, required=required, multiline=name == "note")
-
-
-def actor(body: Mapping[str, Any]) -> str:
-    return text(body, "actor", MAX_ACTOR_CHARS)
+def refuse_actor(body: Mapping[str, Any]) -> None:
+    """A body may not say who acts (422 naming ``actor``), whatever its value."""
+    if ACTOR_FIELD in body:
+        raise fields.invalid(
+            ACTOR_FIELD, _label(ACTOR_FIELD), "不能由请求指定，系统按登录的工作人员账号或集成令牌的名称记录操作人"
+        )
 
 
 def note(body: Mapping[str, Any], required: bool = False) -> str:
@@ -71,8 +76,8 @@ def amount(value: object) -> Decimal | None:
     return parsed
 
 
-def new_ticket(body: Mapping[str, Any]) -> tuple[NewTicket, str]:
-    """A new ticket and who opens it, from a body with the fields of ``NEW_TICKET_FIELDS``."""
+def new_ticket(body: Mapping[str, Any]) -> NewTicket:
+    """A new ticket from a body with the fields of ``NEW_TICKET_FIELDS`` (who opens it is the edge's to say)."""
     category = fields.choice(body, "category", _label("category"), {c.value: CATEGORY_LABELS[c] for c in Category})
     tier = fields.choice(
         body,
@@ -90,7 +95,7 @@ def new_ticket(body: Mapping[str, Any]) -> tuple[NewTicket, str]:
         amount_yuan=amount(body.get("amount_yuan")),
         customer_tier=tier,
     )
-    return new, actor(body)
+    return new
 
 
 def target_state(body: Mapping[str, Any]) -> TicketState:

@@ -1,4 +1,9 @@
-"""The OpenAPI part of the tickets API (``tickets.web``)."""
+"""The OpenAPI part of the tickets API (``tickets.web``).
+
+Each route declares exactly the schemes it accepts: reading and opening take a staff login
+(``session``) or the integration token (``bearer``); moving, commenting on and approving a ticket
+take a staff login only.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,6 @@ _STATES = ["accepted", "analysing", "in_progress", "resolved", "closed"]
 _PRIORITIES = ["urgent", "high", "normal", "low"]
 _CATEGORIES = ["consultation", "fault", "complaint", "suggestion", "billing", "after_sales", "refund"]
 _STAMP = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset (UTC)"}
-_ACTOR = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 128,
-    "description": "who does it (agent or manager name), recorded in the audit trail",
-}
 _NOTE = {"type": "string", "maxLength": 2000}
 
 _TICKET = {
@@ -67,7 +66,10 @@ _TICKET = {
         "priority": {"type": "string", "enum": _PRIORITIES},
         "state": {"type": "string", "enum": _STATES},
         "needs_approval": {"type": "boolean", "description": "amount at or above the grid's approval threshold"},
-        "approved_by": {"type": ["string", "null"]},
+        "approved_by": {
+            "type": ["string", "null"],
+            "description": "the approving grid manager's account, as account:<id>",
+        },
         "step_due_at": _STAMP | {"type": ["string", "null"], "description": "deadline of the current step"},
         "resolve_due_at": _STAMP | {"type": ["string", "null"]},
         "overdue": {"type": "boolean"},
@@ -86,7 +88,11 @@ _TICKET_EVENT = {
     "required": ["at", "actor", "kind", "from_state", "to_state", "note"],
     "properties": {
         "at": _STAMP,
-        "actor": {"type": "string"},
+        "actor": {
+            "type": "string",
+            "description": "who did it: account:<id> (staff login), integration:<token name> (the API token), "
+            "customer (the chat), system (the overdue watch)",
+        },
         "kind": {
             "type": "string",
             "examples": ["created", "transition", "comment", "approval", "overdue", "reveal"],
@@ -116,7 +122,7 @@ _TICKET_DETAIL = {
 _NEW_TICKET = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["category", "description", "contact_phone", "contact_name", "region", "actor"],
+    "required": ["category", "description", "contact_phone", "contact_name", "region"],
     "properties": {
         "category": {"type": "string", "enum": _CATEGORIES},
         "description": {"type": "string", "minLength": 4, "maxLength": 1000},
@@ -129,7 +135,6 @@ _NEW_TICKET = {
             "at or above the grid's threshold (default 5000) resolving needs the grid manager's approval",
         },
         "customer_tier": {"type": "string", "enum": ["general", "key", "prospect"], "default": "general"},
-        "actor": _ACTOR,
     },
 }
 
@@ -145,14 +150,31 @@ def _ticket_response(description: str, schema: str = "TicketDetail") -> dict[str
     }
 
 
-_PROTECTED = {
-    "401": _error("Missing or wrong API token"),
-    "403": _error("API token not configured (api_disabled)"),
+_ACTOR_REFUSED = (
+    "; a body naming `actor` is refused (invalid_field, field actor): "
+    "the caller is recorded, as account:<id> or integration:<token name>"
+)
+_READ = {
+    "401": _error("unauthorized: neither a staff login nor the right API token"),
+    "403": _error(
+        "api_disabled: API token not configured · csrf: missing or wrong X-CSRF-Token (a login, unsafe method) · "
+        "forbidden: the ticket is not in one of your grids (a login)"
+    ),
+}
+_STAFF_ONLY = {
+    "401": _error("unauthorized: not logged in"),
+    "403": _error(
+        "staff_login_required: the API token may only read and open tickets · csrf: missing or wrong "
+        "X-CSRF-Token · forbidden: the ticket is not in one of your grids · api_disabled"
+    ),
 }
 _BAD_BODY = {
     "400": _error("invalid_json: the body is not a UTF-8 JSON object"),
     "413": _error("payload_too_large: body over 16 KB"),
-    "422": _error("invalid_field: a field is missing, unknown, of the wrong type or invalid (the message names it)"),
+    "422": _error(
+        "invalid_field: a field is missing, unknown, of the wrong type or invalid (the message names it)"
+        + _ACTOR_REFUSED
+    ),
 }
 _NUMBER = {
     "name": "number",
@@ -161,13 +183,18 @@ _NUMBER = {
     "schema": {"type": "string"},
     "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)",
 }
-_TICKETS_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+# a staff login or the integration token (either one)
+_SESSION_OR_TOKEN: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
+# a staff login only: the token's scope is reading and opening
+_SESSION_ONLY: list[dict[str, list[str]]] = [{"session": []}]
 
 _TICKET_PATHS: dict[str, Any] = {
     "/api/v1/tickets": {
         "get": {
             "summary": "List tickets, most urgent first, then oldest",
-            "security": _TICKETS_SECURITY,
+            "description": "With a staff login: the tickets of your grids only (admins: all; a `grid` filter "
+            "outside them finds nothing). With the API token: every grid's tickets.",
+            "security": _SESSION_OR_TOKEN,
             "parameters": [
                 {"name": "grid", "in": "query", "schema": {"type": "string", "maxLength": 64}},
                 {"name": "state", "in": "query", "schema": {"type": "string", "enum": _STATES}},
@@ -197,41 +224,34 @@ _TICKET_PATHS: dict[str, Any] = {
                     },
                 },
                 "400": _error("invalid_filter: an unknown parameter or a value out of range"),
-                **_PROTECTED,
+                **_READ,
             },
         },
         "post": {
-            "summary": "Open a ticket (an agent, on a customer's behalf); routed to its grid with SLA deadlines",
-            "security": _TICKETS_SECURITY,
+            "summary": "Open a ticket (on a customer's behalf); routed to its grid with SLA deadlines",
+            "description": "Any staff login (the ticket goes to the grid that serves it, which may not be "
+            "yours) or the API token; the creator is recorded as account:<id> or integration:<token name>.",
+            "security": _SESSION_OR_TOKEN,
             "requestBody": _json_body({"$ref": "#/components/schemas/NewTicket"}),
             "responses": {
                 "201": _ticket_response("The new ticket (header Location: its URL)"),
                 **_BAD_BODY,
-                **_PROTECTED,
+                **_READ,
             },
         },
     },
     "/api/v1/tickets/{number}": {
         "get": {
             "summary": "Open a ticket: its contact details in full and its audit trail",
-            "description": "Shows the contact phone and name unmasked and records a reveal event (who, when) in the "
-            "audit trail first; lists and change answers show them masked.",
-            "security": _TICKETS_SECURITY,
-            "parameters": [
-                _NUMBER,
-                {
-                    "name": "actor",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-                    "description": "who opens it, recorded in the reveal event (default: integration-api)",
-                },
-            ],
+            "description": "With a staff login: a ticket of your grids (admins: any). With the API token: any. "
+            "Shows the contact phone and name unmasked and records a reveal event (who, when) in the audit trail "
+            "first; lists and change answers show them masked.",
+            "security": _SESSION_OR_TOKEN,
+            "parameters": [_NUMBER],
             "responses": {
                 "200": _ticket_response("The ticket and its events"),
                 "404": _error("ticket_not_found"),
-                "422": _error("invalid_field: the actor is empty, too long or holds control characters"),
-                **_PROTECTED,
+                **_READ,
             },
         }
     },
@@ -239,17 +259,17 @@ _TICKET_PATHS: dict[str, Any] = {
         "post": {
             "summary": "Move a ticket along the service flow",
             "description": "accepted → analysing → in_progress → resolved → closed; resolved → in_progress "
-            "reopens. Atomic: of two concurrent changes one wins, the other gets 409.",
-            "security": _TICKETS_SECURITY,
+            "reopens. Atomic: of two concurrent changes one wins, the other gets 409. Staff login only "
+            "(agents and managers: tickets of their grids; admins: any); recorded as account:<id>.",
+            "security": _SESSION_ONLY,
             "parameters": [_NUMBER],
             "requestBody": _json_body(
                 {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["to", "actor"],
+                    "required": ["to"],
                     "properties": {
                         "to": {"type": "string", "enum": _STATES},
-                        "actor": _ACTOR,
                         "note": _NOTE,
                         "version": {
                             "type": "integer",
@@ -262,7 +282,7 @@ _TICKET_PATHS: dict[str, Any] = {
             "responses": {
                 "200": _ticket_response("The ticket in its new state"),
                 **_BAD_BODY,
-                **_PROTECTED,
+                **_STAFF_ONLY,
                 "404": _error("ticket_not_found"),
                 "409": _error(
                     "transition_not_allowed (not a step of the flow from the current state) · "
@@ -275,20 +295,21 @@ _TICKET_PATHS: dict[str, Any] = {
     "/api/v1/tickets/{number}/comments": {
         "post": {
             "summary": "Add a comment to the audit trail",
-            "security": _TICKETS_SECURITY,
+            "description": "Staff login only (tickets of your grids; admins: any); recorded as account:<id>.",
+            "security": _SESSION_ONLY,
             "parameters": [_NUMBER],
             "requestBody": _json_body(
                 {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["actor", "note"],
-                    "properties": {"actor": _ACTOR, "note": _NOTE | {"minLength": 1}},
+                    "required": ["note"],
+                    "properties": {"note": _NOTE | {"minLength": 1}},
                 }
             ),
             "responses": {
                 "201": _ticket_response("The ticket with the comment in its events"),
                 **_BAD_BODY,
-                **_PROTECTED,
+                **_STAFF_ONLY,
                 "404": _error("ticket_not_found"),
                 "409": _error("ticket_conflict"),
             },
@@ -297,24 +318,26 @@ _TICKET_PATHS: dict[str, Any] = {
     "/api/v1/tickets/{number}/approve": {
         "post": {
             "summary": "The grid manager approves a high-value resolution",
-            "security": _TICKETS_SECURITY,
+            "description": "Staff login only, and only the ticket grid's manager: role manager, a member of "
+            "the grid, and the person the grid names as its manager (by username or display name). Admins do "
+            "not approve. Recorded as account:<id> (approved_by and the approval event).",
+            "security": _SESSION_ONLY,
             "parameters": [_NUMBER],
             "requestBody": _json_body(
                 {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["actor"],
-                    "properties": {
-                        "actor": _ACTOR | {"description": "must be the manager of the ticket's grid"},
-                        "note": _NOTE,
-                    },
+                    "properties": {"note": _NOTE},
                 }
             ),
             "responses": {
                 "200": _ticket_response("The approved ticket (approved_by set)"),
                 **_BAD_BODY,
-                **_PROTECTED,
-                "403": _error("not_approver: the actor is not the grid's manager · api_disabled"),
+                **_STAFF_ONLY,
+                "403": _error(
+                    "not_approver: you are not the ticket grid's manager · staff_login_required: the API token "
+                    "may not approve · csrf: missing or wrong X-CSRF-Token · api_disabled"
+                ),
                 "404": _error("ticket_not_found"),
                 "409": _error("ticket_conflict"),
             },

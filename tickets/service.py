@@ -15,11 +15,13 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from accounts.actors import actor_for_account
+from accounts.principals import Principal
 from griddesk.db import rows_changed, utcnow
 from griddesk.errors import DomainError
 from grids.models import Grid
 from grids.service import route_request
-from tickets import policy
+from tickets import access, policy
 from tickets.labels import FIELD_LABELS, STATE_LABELS
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
 from tickets.numbers import new_number, normalize_number
@@ -221,9 +223,15 @@ def comment(session: Session, number: str, actor: str, note: str, now: Clock = u
     return ticket
 
 
-def approve(session: Session, number: str, actor: str, note: str = "", now: Clock = utcnow) -> Ticket:
-    """The grid manager approves a high-value resolution (amount ≥ the grid's approval threshold)."""
+def approve(session: Session, number: str, approver: Principal, note: str = "", now: Clock = utcnow) -> Ticket:
+    """The grid manager approves a high-value resolution (amount ≥ the grid's approval threshold).
+
+    Who approves is a logged-in person, never a name: ``approver`` must be the grid's manager
+    (``tickets.access.may_approve``); ``approved_by`` and the event record ``account:<id>``.
+    """
     ticket = get_ticket(session, number)
+    if not access.may_approve(approver, grid_of(session, ticket)):  # first: others learn nothing of the ticket
+        raise NotApprover(f"account {approver.account_id} is not the manager of grid {ticket.grid_code}")
     if not ticket.needs_approval or ticket.approved_by:
         raise TransitionNotAllowed(
             f"ticket {ticket.number} needs no approval or is approved already", "这张工单无需审批或已经审批过了"
@@ -232,8 +240,7 @@ def approve(session: Session, number: str, actor: str, note: str = "", now: Cloc
         raise TransitionNotAllowed(
             f"ticket {ticket.number} is {ticket.state}: nothing to approve", "工单已办结，无需审批"
         )
-    if actor != grid_of(session, ticket).manager:
-        raise NotApprover(f"{actor} is not the manager of grid {ticket.grid_code}")
+    actor = actor_for_account(approver.account_id)
     entered = now()
     _bump(session, ticket, entered, approved_by=actor)
     _event(session, ticket, actor, "approval", note, at=entered)
@@ -263,6 +270,7 @@ def history(session: Session, ticket: Ticket) -> list[TicketEvent]:
 @dataclass(frozen=True)
 class TicketFilter:
     grid: str | None = None
+    within: tuple[str, ...] | None = None  # only tickets of these grids (a person's grids); None = all
     state: TicketState | None = None
     priority: Priority | None = None
     overdue: bool | None = None
@@ -275,6 +283,8 @@ def list_tickets(session: Session, filters: TicketFilter) -> tuple[list[Ticket],
     stmt = select(Ticket)
     if filters.grid:
         stmt = stmt.where(Ticket.grid_code == filters.grid)
+    if filters.within is not None:
+        stmt = stmt.where(Ticket.grid_code.in_(filters.within))
     if filters.state:
         stmt = stmt.where(Ticket.state == filters.state)
     if filters.priority:

@@ -1,33 +1,50 @@
-"""The tickets API for agents, consoles and integrations: list, open, look at, move, comment on and approve.
+"""The tickets API for staff and integrations: list, open, look at, move, comment on and approve.
 
-``/api/v1/tickets…`` is protected by the integration API token (``griddesk.web.auth``); the ``actor`` in
-each body is recorded in the audit trail as given. Contact phones and names are masked (138****8000, 张*)
-everywhere except in ``GET /api/v1/tickets/{number}`` — the explicit open, recorded as a ``reveal`` event
-naming the ``actor`` query parameter — and in the answer to opening a ticket (what the caller just sent).
-Bodies are checked by ``tickets.intake`` (field by field, Chinese labels in the messages); the ticket
-service does the work in a thread inside one short session; its errors reach the client through the one
-error policy of ``griddesk.web.errors``.
+Two kinds of caller, and who acts is never taken from a body (one naming ``actor`` is refused, 422):
+
+- **Staff**, through their console login (cookie + ``X-CSRF-Token`` on unsafe methods,
+  ``accounts.web``): recorded as ``account:<id>``. Agents and managers see and change the tickets of
+  their grids, admins every ticket; only the ticket grid's manager approves (``tickets.access``).
+- **The integration token** (``griddesk.web.auth``): recorded as ``integration:<GRIDDESK_API_TOKEN_NAME>``;
+  its scope is reading (list, get: every grid) and opening tickets. Moving, commenting on and approving
+  a ticket with it is refused (403 ``staff_login_required``).
+
+A request that carries an ``Authorization`` header is judged by the token alone; one without, by its
+login session. Bodies are checked by ``tickets.intake`` (field by field, Chinese labels in the messages);
+the ticket service does the work in a thread inside one short session; its errors reach the client
+through the one error policy of ``griddesk.web.errors``.
+
+Contact phones and names are masked (138****8000, 张*) everywhere except in ``GET /api/v1/tickets/{number}``
+— the explicit open, recorded first as a ``reveal`` event naming who asked — and in the answer to opening a
+ticket (what the caller just sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from accounts.actors import actor_for_account, actor_for_integration
+from accounts.models import Role
+from accounts.principals import Principal
+from accounts.web import require_role
 from griddesk.db import run_in_session, session_scope, utcnow
 from griddesk.masking import mask_name, mask_phone
 from griddesk.web.auth import require_api_token
+from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
 from griddesk.web.params import bad_parameter
 from griddesk.web.tasks import periodic
-from tickets import intake, service
+from tickets import access, intake, service
 from tickets.models import Priority, Ticket, TicketEvent, TicketState
 from tickets.notify import notify_state_change
 from tickets.watch import WatchReport, check_overdue
@@ -47,10 +64,49 @@ FILTER_LABELS = {
     "offset": "起始位置",
 }
 
-# who a reveal is recorded against when the caller names nobody: the holder of the integration API token
-API_ACTOR = "integration-api"
+STAFF = (Role.AGENT, Role.MANAGER, Role.ADMIN)
 
 log = logging.getLogger(__name__)
+
+
+# --- who is asking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: a person on the staff (``principal``) or the integration token (``principal`` None)."""
+
+    actor: str
+    principal: Principal | None
+
+
+async def caller(request: web.Request) -> Caller:
+    """The integration token when the request has an ``Authorization`` header, else the login session.
+
+    401 without either (or with a wrong token), 403 ``api_disabled`` for a token when none is configured,
+    403 ``csrf`` for a session request without its CSRF token on an unsafe method.
+    """
+    if "Authorization" in request.headers:
+        return Caller(actor_for_integration(require_api_token(request)), None)
+    principal = await require_role(request, *STAFF)
+    return Caller(actor_for_account(principal.account_id), principal)
+
+
+async def staff_member(request: web.Request) -> Principal:
+    """A logged-in person: moving, commenting on and approving tickets is never done with the token."""
+    who = await caller(request)
+    if who.principal is None:
+        raise ApiError(
+            403,
+            "staff_login_required",
+            "集成令牌只能查询和登记工单；办理、评论和审批工单须由工作人员登录控制台后操作。",
+        )
+    return who.principal
+
+
+def _check_grid(who: Caller, ticket: Ticket) -> None:
+    if who.principal is not None:
+        access.check_grid(who.principal, ticket.grid_code)
 
 
 # --- JSON out ----------------------------------------------------------------------------------
@@ -108,7 +164,10 @@ def _detail(session: Session, ticket: Ticket, contact_in_full: bool = False) -> 
 
 
 async def _body(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
-    return await read_json_object(request, MAX_BODY_BYTES, allowed=allowed, empty_ok=False)
+    """The body as a JSON object with only ``allowed`` fields; one naming an ``actor`` is refused by name."""
+    body = await read_json_object(request, MAX_BODY_BYTES, allowed=allowed | {intake.ACTOR_FIELD}, empty_ok=False)
+    intake.refuse_actor(body)
+    return body
 
 
 def _filter_error(name: str, why: str) -> Exception:
@@ -153,8 +212,10 @@ def parse_filter(query: Mapping[str, str]) -> service.TicketFilter:
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    require_api_token(request)
+    who = await caller(request)
     filters = parse_filter(request.query)
+    if who.principal is not None:  # staff see their grids' tickets (admins all); the token every grid's
+        filters = dataclasses.replace(filters, within=access.visible_grids(who.principal))
 
     def work(session: Session) -> dict[str, Any]:
         tickets, total = service.list_tickets(session, filters)
@@ -164,38 +225,42 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 
 async def open_ticket(request: web.Request) -> web.Response:
-    require_api_token(request)
-    new, actor = intake.new_ticket(await _body(request, intake.NEW_TICKET_FIELDS))
+    who = await caller(request)
+    new = intake.new_ticket(await _body(request, intake.NEW_TICKET_FIELDS))
 
-    def work(session: Session) -> dict[str, Any]:  # the contact as the caller just sent it
-        return _detail(session, service.open_ticket(session, new, actor=actor), contact_in_full=True)
+    def work(session: Session) -> dict[str, Any]:
+        # Anyone on the staff may register a customer's ticket; it goes to the grid that serves it. The answer
+        # shows the contact as the caller just sent it.
+        return _detail(session, service.open_ticket(session, new, actor=who.actor), contact_in_full=True)
 
     body = await run_in_session(work)
     return json_response(body, status=201, headers={"Location": f"/api/v1/tickets/{body['number']}"})
 
 
 async def get_ticket(request: web.Request) -> web.Response:
-    """The explicit open: the contact in full, the view recorded as a ``reveal`` event of ``?actor=``."""
-    require_api_token(request)
+    """The explicit open: the contact in full, the view recorded first as a ``reveal`` event of who asked."""
+    who = await caller(request)
     number = request.match_info["number"]
-    actor = intake.actor(request.query) if "actor" in request.query else API_ACTOR
 
     def work(session: Session) -> dict[str, Any]:
-        return _detail(session, service.reveal_contact(session, number, actor), contact_in_full=True)
+        _check_grid(who, service.get_ticket(session, number))
+        return _detail(session, service.reveal_contact(session, number, who.actor), contact_in_full=True)
 
     return json_response(await run_in_session(work))
 
 
 async def transition(request: web.Request) -> web.Response:
-    require_api_token(request)
+    principal = await staff_member(request)
     number = request.match_info["number"]
     body = await _body(request, intake.TRANSITION_FIELDS)
     to_state = intake.target_state(body)
-    actor, note = intake.actor(body), intake.note(body)
-    version = intake.expected_version(body)
+    note, version = intake.note(body), intake.expected_version(body)
 
     def work(session: Session) -> dict[str, Any]:
-        ticket = service.transition(session, number, to_state, actor, note, expected_version=version)
+        access.check_grid(principal, service.get_ticket(session, number).grid_code)
+        ticket = service.transition(
+            session, number, to_state, actor_for_account(principal.account_id), note, expected_version=version
+        )
         notify_state_change(session, ticket)  # same transaction: the notice exists iff the change does
         return _detail(session, ticket)
 
@@ -203,25 +268,25 @@ async def transition(request: web.Request) -> web.Response:
 
 
 async def add_comment(request: web.Request) -> web.Response:
-    require_api_token(request)
+    principal = await staff_member(request)
     number = request.match_info["number"]
-    body = await _body(request, intake.COMMENT_FIELDS)
-    actor, note = intake.actor(body), intake.note(body, required=True)
+    note = intake.note(await _body(request, intake.COMMENT_FIELDS), required=True)
 
     def work(session: Session) -> dict[str, Any]:
-        return _detail(session, service.comment(session, number, actor, note))
+        access.check_grid(principal, service.get_ticket(session, number).grid_code)
+        return _detail(session, service.comment(session, number, actor_for_account(principal.account_id), note))
 
     return json_response(await run_in_session(work), status=201)
 
 
 async def approve(request: web.Request) -> web.Response:
-    require_api_token(request)
+    principal = await staff_member(request)
     number = request.match_info["number"]
-    body = await _body(request, intake.COMMENT_FIELDS)
-    actor, note = intake.actor(body), intake.note(body)
+    note = intake.note(await _body(request, intake.APPROVE_FIELDS))
 
     def work(session: Session) -> dict[str, Any]:
-        return _detail(session, service.approve(session, number, actor, note))
+        # The approver rule includes the grid scope (the grid's own manager): anyone else gets not_approver.
+        return _detail(session, service.approve(session, number, principal, note))
 
     return json_response(await run_in_session(work))
 

@@ -54,9 +54,9 @@ async def post_ticket(request: web.Request) -> web.Response:
         "contact_name": body.get("contact_name") or "客户",
         "amount_yuan": body.get("amount") or None,
         "customer_tier": body.get("customer_tier"),
-        "actor": actor(principal),
     }
-    new, by = intake.new_ticket({k: v for k, v in values.items() if v is not None})
+    new = intake.new_ticket({k: v for k, v in values.items() if v is not None})
+    by = actor(principal)  # the logged-in agent (account:<id>), never a name from the body
 
     def work(session: Session) -> tuple[str, int, list[Message]]:
         handoff = visible_handoff(session, principal, handoff_id)

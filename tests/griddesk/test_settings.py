@@ -33,3 +33,14 @@ def test_secrets_never_show_in_reprs():
     assert "s3cret-value" not in repr(settings) and "s3cret-value" not in str(settings.api_token)
     assert settings.api_token.reveal() == "s3cret-value"
     assert not Secret("")
+
+
+def test_the_integration_token_has_a_name_for_audit_trails():
+    assert load_settings({}).api_token_name == "integration"
+    assert load_settings({"GRIDDESK_API_TOKEN_NAME": " crm-sync "}).api_token_name == "crm-sync"
+
+
+@pytest.mark.parametrize("name", ["客服系统", "crm sync", "a" * 65, "crm:1"])
+def test_a_token_name_that_audit_trails_could_not_show_plainly_is_refused(name):
+    with pytest.raises(SettingsError, match="GRIDDESK_API_TOKEN_NAME"):
+        load_settings({"GRIDDESK_API_TOKEN_NAME": name})

@@ -4,10 +4,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
+from accounts.models import Role
+from accounts.principals import Principal
 from griddesk.db import session_scope
+from grids.models import Grid
 from grids.sla import SERVICE_TZ
 from tests.tickets.factories import make_ticket
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
@@ -24,6 +27,9 @@ from tickets.service import (
     transition,
 )
 
+# who approves is a logged-in person (a Principal), never a name: 孙悦 is the manager the seed names for billing
+BILLING_MANAGER = Principal(6, "sun.yue", "孙悦", Role.MANAGER, ("billing",))
+BILLING_AGENT = Principal(16, "he.jun", "何军", Role.AGENT, ("billing",))
 FLOW = [TicketState.ANALYSING, TicketState.IN_PROGRESS, TicketState.RESOLVED, TicketState.CLOSED]
 
 
@@ -117,14 +123,43 @@ def test_high_amounts_need_the_grid_managers_approval_before_resolution(settings
         with pytest.raises(ApprovalRequired):
             transition(session, ticket.number, TicketState.RESOLVED, "agent")
         with pytest.raises(NotApprover):
-            approve(session, ticket.number, "agent")
+            approve(session, ticket.number, BILLING_AGENT)
         with pytest.raises(TransitionNotAllowed):
-            approve(session, small.number, "孙悦")  # below the threshold: nothing to approve
-        approve(session, ticket.number, "孙悦", "同意退款")
+            approve(session, small.number, BILLING_MANAGER)  # below the threshold: nothing to approve
+        approve(session, ticket.number, BILLING_MANAGER, "同意退款")
         with pytest.raises(TransitionNotAllowed):
-            approve(session, ticket.number, "孙悦")  # approved once is enough
+            approve(session, ticket.number, BILLING_MANAGER)  # approved once is enough
+        assert ticket.approved_by == "account:6"
         assert transition(session, ticket.number, TicketState.RESOLVED, "agent").state == "resolved"
         assert [e.kind for e in history(session, ticket)][-2:] == ["approval", "transition"]
+        assert history(session, ticket)[-2].actor == "account:6"
+
+
+@pytest.mark.parametrize(
+    "approver",
+    [
+        Principal(6, "sun.yue", "孙悦", Role.AGENT, ("billing",)),  # the right name, not a manager
+        Principal(6, "sun.yue", "孙悦", Role.MANAGER, ("cd-wuhou",)),  # the right name, not a member
+        Principal(6, "sun.yue", "孙悦", Role.ADMIN, ("billing", "cd-wuhou")),  # admins do not approve
+        Principal(7, "other", "另一位经理", Role.MANAGER, ("billing",)),  # a manager of it, not the one named
+    ],
+)
+def test_only_a_manager_member_the_grid_names_approves(settings, approver):
+    with session_scope() as session:
+        ticket = make_ticket(session, category=Category.REFUND, amount="5000")
+        with pytest.raises(NotApprover):
+            approve(session, ticket.number, approver)
+        assert ticket.approved_by is None
+        by_username = Principal(7, "deputy.sun", "孙副经理", Role.MANAGER, ("billing",))
+        session.execute(update(Grid).where(Grid.code == "billing").values(manager="deputy.sun"))
+        assert approve(session, ticket.number, by_username).approved_by == "account:7"
+
+
+def test_someone_who_may_not_approve_learns_nothing_of_the_ticket(settings):
+    with session_scope() as session:
+        small = make_ticket(session, category=Category.REFUND, amount="100")
+        with pytest.raises(NotApprover):  # not "needs no approval": the check of who comes first
+            approve(session, small.number, BILLING_AGENT)
 
 
 def test_comments_are_recorded_in_the_trail(settings):

@@ -6,12 +6,15 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from accounts.models import Role
 from gateway.app import create_app
 from griddesk.db import session_scope, utcnow
 from handoff import messages
 from knowledge_base.search import KnowledgeBase
+from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
 from tests.tickets.factories import make_ticket
 from tickets.models import Ticket, TicketState
@@ -70,14 +73,21 @@ async def test_the_running_gateway_marks_overdue_tickets(aiohttp_client, gateway
     raise AssertionError("the gateway's overdue watch did not mark the ticket")
 
 
-async def test_a_transition_through_the_api_tells_the_customer(client):
+@pytest.mark.usefixtures("fast_hashing")
+async def test_a_transition_through_the_api_tells_the_customer(aiohttp_client, gateway_settings):
+    settings = dataclasses.replace(gateway_settings, cookie_secure=False)  # plain HTTP: keep the login cookie
+    client = await aiohttp_client(
+        create_app(settings, knowledge_base=KnowledgeBase(settings, HashingEncoder()), warm_index=False)
+    )
     await client.post(WEBHOOK, json={"sender": "dave", "message": "我要报修"})
     with session_scope() as session:
         number = make_ticket(session, sender_id="dave").number
+        make_staff(session, "zhang.wei", Role.AGENT, ("cd-wuhou",))  # an agent of the ticket's grid
+    login = await client.post("/api/v1/auth/login", json={"username": "zhang.wei", "password": PASSWORD})
     response = await client.post(
         f"/api/v1/tickets/{number}/transition",
-        json={"to": "analysing", "actor": "agent-7"},
-        headers={"Authorization": "Bearer test-token"},
+        json={"to": "analysing"},
+        headers={"X-CSRF-Token": (await login.json())["csrf_token"]},
     )
     assert response.status == 200
     body = await (await client.get(HISTORY, params={"sender": "dave", "after": "2"})).json()

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from accounts.management import get_account
 from accounts.models import Role
 from conversations.models import Author, Conversation
 from conversations.transcript import transcript
@@ -19,6 +20,7 @@ from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
 from tests.factories import make_conversation, make_handoff
+from tickets.service import get_ticket, history
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
@@ -144,6 +146,8 @@ async def test_a_ticket_opened_from_the_chat_is_prefilled_and_told_to_the_custom
     number = (await response.json())["number"]
     with session_scope() as session:
         assert number in transcript(session, "c1")[-1].text
+        [created] = history(session, get_ticket(session, number))
+        assert created.actor == f"account:{get_account(session, 'zhang.wei').id}"  # the login, not a name
     bad = await console.post(f"/api/v1/console/handoffs/{handoff_id}/ticket", {**draft, "contact_phone": "12"})
     assert bad.status == 422
 
