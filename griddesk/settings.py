@@ -78,12 +78,21 @@ class Settings:
     wecom_token: Secret = field(default_factory=lambda: Secret(""))
     wecom_aes_key: Secret = field(default_factory=lambda: Secret(""))
     wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    # customer identity verification (customers/identity.py): the embedding site's signing secret, and the
+    # one being retired during a rotation (still accepted); none = every customer is anonymous
+    identity_secret: Secret = field(default_factory=lambda: Secret(""))
+    identity_secret_previous: Secret = field(default_factory=lambda: Secret(""))
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def identity_secrets(self) -> tuple[Secret, ...]:
+        """The secrets a customer's signature or token may be made with: the current one first."""
+        return tuple(secret for secret in (self.identity_secret, self.identity_secret_previous) if secret)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 65535) -> int:
@@ -145,6 +154,20 @@ def _widget_origins(raw: str) -> str:
     return " ".join(sources)
 
 
+MIN_IDENTITY_SECRET_CHARS = 16
+
+
+def _identity_secrets(env: Mapping[str, str]) -> tuple[Secret, Secret]:
+    current = env.get("GRIDDESK_IDENTITY_SECRET", "").strip()
+    previous = env.get("GRIDDESK_IDENTITY_SECRET_PREVIOUS", "").strip()
+    if previous and not current:
+        raise SettingsError("GRIDDESK_IDENTITY_SECRET_PREVIOUS is set without GRIDDESK_IDENTITY_SECRET")
+    for name, value in (("GRIDDESK_IDENTITY_SECRET", current), ("GRIDDESK_IDENTITY_SECRET_PREVIOUS", previous)):
+        if value and len(value) < MIN_IDENTITY_SECRET_CHARS:
+            raise SettingsError(f"{name} must be at least {MIN_IDENTITY_SECRET_CHARS} characters long")
+    return Secret(current), Secret(previous)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -153,6 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     action_port = _int(env, "GRIDDESK_ACTION_PORT", 5055)
     answer = _float(env, "GRIDDESK_KB_ANSWER_THRESHOLD", 0.72, 0.0, 1.0)
     suggest = _float(env, "GRIDDESK_KB_SUGGEST_THRESHOLD", 0.45, 0.0, 1.0)
+    identity_secret, identity_secret_previous = _identity_secrets(env)
     if suggest > answer:
         raise SettingsError(
             f"GRIDDESK_KB_SUGGEST_THRESHOLD ({suggest}) must not exceed GRIDDESK_KB_ANSWER_THRESHOLD ({answer})"
@@ -190,6 +214,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         wecom_token=Secret(env.get("GRIDDESK_WECOM_TOKEN", "")),
         wecom_aes_key=Secret(env.get("GRIDDESK_WECOM_AES_KEY", "")),
         wecom_api_url=_base_url(env, "GRIDDESK_WECOM_API_URL", "https://qyapi.weixin.qq.com"),
+        identity_secret=identity_secret,
+        identity_secret_previous=identity_secret_previous,
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 
