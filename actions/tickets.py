@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import ticket_client
 from actions.form_support import gave_up
+from actions.handoff_packet import verified_tier
 from actions.human import escalate
 from actions.texts import (
     category_label,
@@ -35,13 +36,14 @@ from actions.texts import (
 from actions.ticket_client import OpenedTicket, TicketView
 from actions.ticket_form import PARSERS, discard_events, slots_needed
 from actions.ticket_lookup import LOOKUP_SLOTS, lookup_reset_events
+from customers.identity import TIERS
+from grids.models import CustomerTier
 from tickets.fields import InvalidField
 from tickets.models import Category
 from tickets.service import LookupStatus, NewTicket, TicketError
 
 log = logging.getLogger(__name__)
 SERVICE_ERRORS = (SQLAlchemyError, TicketError, LookupError)
-TIERS = frozenset({"general", "key", "prospect"})
 MAX_LISTED = 5
 
 
@@ -57,7 +59,7 @@ def draft_ticket(tracker: Tracker) -> NewTicket | None:
             values[slot] = PARSERS[slot](raw)
     except InvalidField:
         return None
-    tier = tracker.get_slot("customer_tier")
+    tier = verified_tier(tracker)  # priority follows the verified customer's group only
     kind = Category(values["ticket_category"])
     return NewTicket(
         category=kind,
@@ -66,7 +68,7 @@ def draft_ticket(tracker: Tracker) -> NewTicket | None:
         contact_name=values["ticket_name"],
         region=values["ticket_region"],
         amount_yuan=Decimal(values["ticket_amount"]) if kind is Category.REFUND else None,
-        customer_tier=tier if tier in TIERS else "general",
+        customer_tier=tier if tier in TIERS else CustomerTier.GENERAL.value,
         sender_id=tracker.sender_id,
     )
 
