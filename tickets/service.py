@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from conversations.models import Conversation
 from griddesk.db import rows_changed, utcnow
 from griddesk.errors import DomainError
 from grids.models import Grid
@@ -136,6 +137,11 @@ def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: 
         created_at=created,
         updated_at=created,
     )
+    if new.sender_id:
+        # the verified customer of the conversation it is opened in (the customer's record lists it)
+        ticket.customer_id = session.scalar(
+            select(Conversation.customer_id).where(Conversation.sender_id == new.sender_id)
+        )
     number = new_number()
     while session.scalar(select(Ticket.id).where(Ticket.number == number)) is not None:
         number = new_number()  # a clash among 887 million numbers is rare; the unique index guards the rest

@@ -11,6 +11,7 @@ from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
 from griddesk.web.errors import ApiError
+from handoff.customer_history import customer_in_grids
 from handoff.models import Handoff
 from handoff.ownership import HandoffNotFound
 
@@ -63,3 +64,10 @@ def can_read_conversation(session: Session, principal: Principal, conversation_i
     grids = list(principal.grid_codes)
     mine = Handoff.agent_id == principal.account_id
     return session.scalar(query.where(Handoff.grid_code.in_(grids) | mine).limit(1)) is not None
+
+
+def check_customer_visible(session: Session, principal: Principal, customer_id: int) -> None:
+    """Staff see a verified customer's history when the customer was served in one of their grids (or by
+    them); admins see everyone. 403 otherwise."""
+    if not customer_in_grids(session, customer_id, visible_grids(principal), principal.account_id):
+        raise ApiError(403, "forbidden", "这位客户不属于您的网格。")

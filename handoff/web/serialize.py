@@ -29,9 +29,18 @@ def queue_item_dict(item: QueueItem) -> dict[str, Any]:
         if item.offered_agent_id
         else None,
         "profile": item.profile,
+        "customer_id": item.customer_id,
         "preview": item.preview,
         "channel": item.channel,
     }
+
+
+def customer_label(profile: dict[str, object], sender_id: str) -> str:
+    """How the console names a customer: a verified name, a name the client gave marked unverified, or 访客."""
+    name = profile.get("name")
+    if isinstance(name, str) and name:
+        return name if profile.get("verified") is True else f"{name}（未验证）"
+    return f"访客 {sender_id[-6:]}"
 
 
 def chat_dict(chat: Chat) -> dict[str, Any]:
@@ -39,12 +48,13 @@ def chat_dict(chat: Chat) -> dict[str, Any]:
         "handoff_id": chat.handoff_id,
         "conversation_id": chat.conversation_id,
         "grid": {"code": chat.grid_code, "name": chat.grid_name},
-        "customer": chat.profile.get("name") or f"访客 {chat.sender_id[-6:]}",
+        "customer": customer_label(chat.profile, chat.sender_id),
         "accepted_at": _iso(chat.accepted_at),
         "last_seq": chat.last_seq,
         "channel": chat.channel,
         "waiting_reply": chat.waiting_reply,
         "profile": chat.profile,
+        "customer_id": chat.customer_id,
     }
 
 
