@@ -178,6 +178,8 @@ async def test_an_anonymous_customers_claimed_name_is_shown_but_fills_in_nothing
     [item] = [i for i in queue["items"] if i["handoff_id"] == handoff_id]
     assert item["customer_id"] is None and item["profile"] == {"name": "自称王总"}
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
+    chats = await (await app_client.get("/api/v1/console/chats")).json()
+    assert [c["customer"] for c in chats["items"]] == ["自称王总（未验证）"]
     draft = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}/ticket-draft")).json()
     assert (draft["contact_name"], draft["contact_phone"], draft["region"], draft["customer_tier"]) == (
         "",
