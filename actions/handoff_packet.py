@@ -4,6 +4,10 @@ Everything an agent needs so they never re-ask: why the bot escalated, what it u
 latest intent and its confidence), the FAQ candidates it considered with their scores, the slots
 already filled, a draft ticket, the customer's profile and their last question. The gateway
 validates the packet again and drops anything else; the limits below keep it small on this side.
+
+Who the customer is (profile, routing by region and tier, ticket priority) comes only from the customer
+the gateway verified: ``metadata.griddesk_customer`` of the newest message (:func:`verified_customer`),
+which the gateway always writes itself. What a client page claims never gets here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
+from customers.identity import BOT_METADATA_KEY
 from grids.models import Grid
 from grids.service import route_request
 from handoff import packet
@@ -124,38 +129,54 @@ def request_category(tracker: Tracker) -> str | None:
     )
 
 
-def _customer_metadata(tracker: Tracker) -> Mapping[str, Any]:
-    """``metadata.customer`` of the newest customer message that carried one (the widget sends it)."""
-    sources: list[Any] = [(tracker.latest_message or {}).get("metadata")]
-    sources += [event.get("metadata") for event in reversed(tracker.events) if event.get("event") == "user"]
-    for metadata in sources:
-        customer = metadata.get("customer") if isinstance(metadata, Mapping) else None
-        if isinstance(customer, Mapping):
-            return customer
-    return {}
+def _newest_metadata(tracker: Tracker) -> object:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if isinstance(event.get("metadata"), Mapping):
+                return event["metadata"]
+            break
+    return (tracker.latest_message or {}).get("metadata")
+
+
+def verified_customer(tracker: Tracker) -> Mapping[str, Any]:
+    """The customer the gateway verified for the newest message ({} = anonymous): ``{"id", "external_id",
+    "name"?, "phone"?, "region"?, "tier"?}``. Only the newest message counts: the gateway sends it with
+    every message, so an older one never speaks for the customer now."""
+    metadata = _newest_metadata(tracker)
+    customer = metadata.get(BOT_METADATA_KEY) if isinstance(metadata, Mapping) else None
+    return customer if isinstance(customer, Mapping) else {}
+
+
+def _attribute(customer: Mapping[str, Any], name: str) -> str | None:
+    value = customer.get(name)
+    if not isinstance(value, str):
+        return None
+    return value.strip()[:MAX_PROFILE_FIELD] or None
+
+
+def verified_tier(tracker: Tracker) -> str | None:
+    """The verified customer's group (``general`` · ``key`` · ``prospect``), None when anonymous."""
+    return _attribute(verified_customer(tracker), "tier")
 
 
 def profile(tracker: Tracker) -> dict[str, str]:
-    """{region, tier, name}: the widget's ``metadata.customer`` first, else what the ticket form collected."""
-    customer = _customer_metadata(tracker)
-    fallback = {
-        "region": tracker.get_slot("ticket_region"),
-        "tier": tracker.get_slot("customer_tier"),
-        "name": tracker.get_slot("ticket_name"),
-    }
-    found: dict[str, str] = {}
-    for field in PROFILE_FIELDS:
-        value = customer.get(field) or fallback[field]
-        if isinstance(value, str) and value.strip():
-            found[field] = value.strip()[:MAX_PROFILE_FIELD]
-    return found
+    """{region, tier, name} of the verified customer ({} when anonymous)."""
+    customer = verified_customer(tracker)
+    return {field: value for field in PROFILE_FIELDS if (value := _attribute(customer, field))}
 
 
 def route_for(session: Session, tracker: Tracker, category: str | None = None) -> Grid:
-    """The grid that serves this customer: (region, tier, category) → the most specific grid."""
+    """The grid that serves this customer: (region, tier, category) → the most specific grid.
+
+    Region and tier are the verified customer's; an anonymous customer's request is routed by the region
+    of the ticket being filled in (where the service is needed), never by a tier."""
     customer = profile(tracker)
+    region = customer.get("region") or tracker.get_slot("ticket_region")
     return route_request(
-        session, customer.get("region"), customer.get("tier"), service_category(category) or request_category(tracker)
+        session,
+        region if isinstance(region, str) and region.strip() else None,
+        customer.get("tier"),
+        service_category(category) or request_category(tracker),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import ticket_client
 from actions.form_support import gave_up
+from actions.handoff_packet import verified_tier
 from actions.human import escalate
 from actions.texts import (
     category_label,
@@ -34,7 +35,9 @@ from actions.texts import (
 from actions.ticket_client import OpenedTicket, TicketView
 from actions.ticket_form import PARSERS, discard_events, slots_needed
 from actions.ticket_lookup import LOOKUP_SLOTS, lookup_reset_events
+from customers.identity import TIERS
 from griddesk.clients import client_of
+from grids.models import CustomerTier
 from tickets.fields import InvalidField
 from tickets.lookup import LookupStatus
 from tickets.models import Category
@@ -42,7 +45,6 @@ from tickets.service import NewTicket, TicketError
 
 log = logging.getLogger(__name__)
 SERVICE_ERRORS = (SQLAlchemyError, TicketError, LookupError)
-TIERS = frozenset({"general", "key", "prospect"})
 MAX_LISTED = 5
 
 
@@ -58,7 +60,7 @@ def draft_ticket(tracker: Tracker) -> NewTicket | None:
             values[slot] = PARSERS[slot](raw)
     except InvalidField:
         return None
-    tier = tracker.get_slot("customer_tier")
+    tier = verified_tier(tracker)  # priority follows the verified customer's group only
     kind = Category(values["ticket_category"])
     return NewTicket(
         category=kind,
@@ -67,7 +69,7 @@ def draft_ticket(tracker: Tracker) -> NewTicket | None:
         contact_name=values["ticket_name"],
         region=values["ticket_region"],
         amount_yuan=Decimal(values["ticket_amount"]) if kind is Category.REFUND else None,
-        customer_tier=tier if tier in TIERS else "general",
+        customer_tier=tier if tier in TIERS else CustomerTier.GENERAL.value,
         sender_id=tracker.sender_id,
     )
 

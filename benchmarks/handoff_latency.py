@@ -27,11 +27,18 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import percentiles
+from customers.identity import make_token
 from griddesk.settings import load_settings
 from ops.stack import Stack
 
 PASSWORD = "benchmark-pass-1"
-PROFILE = {"customer": {"region": "成都市武侯区"}}
+IDENTITY_SECRET = "benchmark-identity-secret"
+
+
+def profile(sender: str) -> dict[str, str]:
+    """A 成都市武侯区 customer as the embedding site vouches for them (an unsigned region routes nowhere)."""
+    claims = {"sub": sender, "region": "成都市武侯区", "exp": int(time.time()) + 3600}
+    return {"customer_token": make_token(IDENTITY_SECRET, claims)}
 
 
 def free_port() -> int:
@@ -92,11 +99,12 @@ async def measure(base: str, handoffs: int) -> tuple[list[float], list[float]]:
         reader = asyncio.create_task(read(ws))
         for i in range(handoffs + 3):
             sender = f"bench-{uuid.uuid4().hex[:12]}"
+            metadata = profile(sender)
             elapsed, _, _ = await asyncio.to_thread(
-                post, webhook, {"sender": sender, "message": "你好", "metadata": PROFILE}
+                post, webhook, {"sender": sender, "message": "你好", "metadata": metadata}
             )
             started = time.perf_counter()
-            await asyncio.to_thread(post, webhook, {"sender": sender, "message": "转人工", "metadata": PROFILE})
+            await asyncio.to_thread(post, webhook, {"sender": sender, "message": "转人工", "metadata": metadata})
             handoff_id = (await asyncio.to_thread(get, f"{base}/webhooks/rest/status?sender={sender}"))["handoff_id"]
             for _ in range(3000):
                 if handoff_id in first_seen:
@@ -122,6 +130,7 @@ def main() -> None:
             "GRIDDESK_RASA_PORT": str(free_port()),
             "GRIDDESK_ACTION_PORT": str(free_port()),
             "GRIDDESK_COOKIE_SECURE": "false",
+            "GRIDDESK_IDENTITY_SECRET": IDENTITY_SECRET,
         }
         subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         make_agent(env)

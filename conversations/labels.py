@@ -1,8 +1,8 @@
-"""Chinese labels of conversation values: who wrote a message and the channel a customer writes from."""
+"""Chinese labels of conversation values: who wrote a message, the channel a customer writes from, who answers."""
 
 from __future__ import annotations
 
-from conversations.models import Author
+from conversations.models import Author, Owner
 
 AUTHOR_LABELS: dict[str, str] = {
     Author.CUSTOMER: "客户",
@@ -16,4 +16,11 @@ CHANNEL_LABELS: dict[str, str] = {
     "socketio": "网页 Webchat",
     "telegram": "Telegram",
     "wecom": "企业微信",
+}
+# conversation.owner: who answers the customer now (shown in a customer's history)
+OWNER_LABELS: dict[str, str] = {
+    Owner.BOT: "智能助手",
+    Owner.QUEUED: "排队中",
+    Owner.HUMAN: "人工服务中",
+    Owner.CLOSED: "已结束",
 }

@@ -51,7 +51,10 @@ class Conversation(Base):
     last_agent_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), default=None)
     # the open (queued/human) or last handoff
     handoff_id: Mapped[int | None] = mapped_column(default=None)
-    # what the customer's client told us: {"region", "tier", "name"}; shown to agents
+    # the verified customer (customers/: the embedding site signed who they are); NULL = anonymous
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None, index=True)
+    # shown to agents: a verified customer's {"name", "phone", "region", "tier", "verified": true}; for an
+    # anonymous one only the name their client gave ({"name"}), never used for routing or pre-fill
     profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     # last time the customer's page or client was seen (messages, polls, live connection)
     customer_seen_at: Mapped[datetime | None] = mapped_column(default=None)

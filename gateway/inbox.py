@@ -5,6 +5,10 @@ The ownership state machine decides who answers (DESIGN.md, "Conversation owners
 here answers (the agent does, from the console); ``closed`` → a new message reopens the conversation
 to the bot. A handoff packet in Rasa's reply moves the conversation to a grid's queue. Channels
 (REST, Socket.IO, messaging apps) only translate to and from ``receive``.
+
+Who the customer is comes from here too (DESIGN.md "Customer identity"): a proof the embedding site
+signed (``customers.identity``) links the conversation to a customer record; Rasa is told only that
+verified customer, under ``metadata.griddesk_customer``, which the gateway always writes itself.
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
+from customers.identity import (
+    BOT_METADATA_KEY,
+    CUSTOMER_KEY,
+    MAX_NAME_CHARS,
+    TOKEN_KEY,
+    IdentityRejected,
+    VerifiedCustomer,
+    verify_identity,
+)
+from customers.service import bot_facts, identify
 from gateway.rasa_client import BotUnavailable, rasa_key
 from griddesk.clients import client_id
 from griddesk.db import run_in_session, utcnow
@@ -41,8 +55,6 @@ from handoff.triggers import wants_human
 log = logging.getLogger(__name__)
 
 Reply = dict[str, Any]
-PROFILE_KEYS = ("region", "tier", "name")
-MAX_PROFILE_CHARS = 64
 _RATE = re.compile(r"^/griddesk_rate(\{.*\})$")
 
 
@@ -90,16 +102,24 @@ class Outcome:
     degraded: bool = False
 
 
-def profile_of(metadata: dict[str, Any] | None) -> dict[str, str]:
-    """The customer profile a client sent as ``metadata.customer`` (region, tier, name), cleaned."""
-    customer = (metadata or {}).get("customer")
-    if not isinstance(customer, dict):
-        return {}
-    return {
-        key: value.strip()[:MAX_PROFILE_CHARS]
-        for key in PROFILE_KEYS
-        if isinstance(value := customer.get(key), str) and value.strip()
+def claimed_name(metadata: dict[str, Any] | None) -> str | None:
+    """The name an anonymous customer's client gives (``metadata.customer.name``, a messaging app's display
+    name): shown to agents as unverified, never used for routing or pre-fill."""
+    customer = (metadata or {}).get(CUSTOMER_KEY)
+    name = customer.get("name") if isinstance(customer, dict) else None
+    if not isinstance(name, str):
+        return None
+    return name.strip()[:MAX_NAME_CHARS] or None
+
+
+def bot_metadata(metadata: dict[str, Any] | None, customer: dict[str, object]) -> dict[str, Any]:
+    """What Rasa gets: the client's metadata without its identity claims or proofs, and the verified
+    customer (``{}`` = anonymous) under the key the gateway always writes, so no client can set it."""
+    passed = {
+        key: value for key, value in (metadata or {}).items() if key not in (CUSTOMER_KEY, TOKEN_KEY, BOT_METADATA_KEY)
     }
+    passed[BOT_METADATA_KEY] = customer
+    return passed
 
 
 @dataclass(frozen=True)
@@ -107,19 +127,23 @@ class Recorded:
     conversation_id: int
     message: Message
     owner: Owner
+    customer: dict[str, object] = field(default_factory=dict)  # the verified customer, as Rasa is told
 
 
-def _record_incoming(session: Session, incoming: Incoming, now: datetime) -> Recorded:
+def _record_incoming(
+    session: Session, incoming: Incoming, verified: VerifiedCustomer | None, now: datetime
+) -> Recorded:
     conversation = get_or_create_conversation(session, incoming.sender, incoming.channel)
-    profile = profile_of(incoming.metadata)
-    if profile and {**conversation.profile, **profile} != conversation.profile:
-        conversation.profile = {**conversation.profile, **profile}
+    customer = identify(session, conversation, verified, now)
+    name = claimed_name(incoming.metadata) if conversation.customer_id is None else None
+    if name and conversation.profile.get("name") != name:
+        conversation.profile = {"name": name}
     conversation.customer_seen_at = now
     [message] = append_messages(
         session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
     )
     session.expunge(message)
-    return Recorded(conversation.id, message, Owner(conversation.owner))
+    return Recorded(conversation.id, message, Owner(conversation.owner), bot_facts(customer))
 
 
 def _record_replies(
@@ -170,10 +194,20 @@ class Inbox:
         configured = settings.client_key.reveal() if settings is not None else ""
         self._client_key = configured.encode() if configured else secrets.token_bytes(32)
 
+    def verified_customer(self, incoming: Incoming, now: datetime) -> VerifiedCustomer | None:
+        """The customer the message's metadata proves; a proof that fails is logged and ignored (anonymous)."""
+        secrets = [secret.reveal() for secret in self.app[settings_key].identity_secrets]
+        try:
+            return verify_identity(incoming.metadata, secrets, now.timestamp())
+        except IdentityRejected as exc:
+            log.warning("customer identity of %s ignored (%s): %s", incoming.sender, exc.code, exc.message)
+            return None
+
     async def receive(self, incoming: Incoming) -> Outcome:
         now = utcnow()
         control, score = parse_control(incoming.text)
-        recorded = await run_in_session(lambda session: _record_incoming(session, incoming, now))
+        verified = self.verified_customer(incoming, now)
+        recorded = await run_in_session(lambda session: _record_incoming(session, incoming, verified, now))
         publish_messages(self.app, recorded.conversation_id, [recorded.message])
         owner = recorded.owner
 
@@ -229,7 +263,8 @@ class Inbox:
     async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
         try:
             client = client_id(incoming.peer, self._client_key)
-            replies = await self.app[rasa_key].send(incoming.sender, text, incoming.metadata, client)
+            metadata = bot_metadata(incoming.metadata, recorded.customer)
+            replies = await self.app[rasa_key].send(incoming.sender, text, metadata, client)
             if not replies:
                 raise BotUnavailable("Rasa produced no reply")
         except BotUnavailable as exc:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from accounts.labels import ROLE_LABELS
 from accounts.web import require_login
-from conversations.labels import AUTHOR_LABELS, CHANNEL_LABELS
+from conversations.labels import AUTHOR_LABELS, CHANNEL_LABELS, OWNER_LABELS
 from griddesk.web.json import json_response
 from grids.labels import AGENT_STATUS_LABELS, TIER_LABELS
 from handoff.labels import ALERT_KIND_LABELS, REASON_LABELS, STATUS_LABELS
@@ -37,6 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
     "tier": _plain(TIER_LABELS),
     "author": _plain(AUTHOR_LABELS),
     "channel": _plain(CHANNEL_LABELS),
+    "conversation_owner": _plain(OWNER_LABELS),
     "handoff_reason": _plain(REASON_LABELS),
     "handoff_status": _plain(STATUS_LABELS),
     "alert_kind": _plain(ALERT_KIND_LABELS),

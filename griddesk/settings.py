@@ -89,12 +89,21 @@ class Settings:
     # encryption at rest (griddesk/crypto.py): comma-separated Fernet keys, the first encrypts, all decrypt;
     # empty = the key in $GRIDDESK_DATA_DIR/data.key, generated on first start
     data_key: Secret = field(default_factory=lambda: Secret(""))
+    # customer identity verification (customers/identity.py): the embedding site's signing secret, and the
+    # one being retired during a rotation (still accepted); none = every customer is anonymous
+    identity_secret: Secret = field(default_factory=lambda: Secret(""))
+    identity_secret_previous: Secret = field(default_factory=lambda: Secret(""))
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def identity_secrets(self) -> tuple[Secret, ...]:
+        """The secrets a customer's signature or token may be made with: the current one first."""
+        return tuple(secret for secret in (self.identity_secret, self.identity_secret_previous) if secret)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 65535) -> int:
@@ -182,6 +191,20 @@ def _token_name(raw: str) -> str:
     return name
 
 
+MIN_IDENTITY_SECRET_CHARS = 16
+
+
+def _identity_secrets(env: Mapping[str, str]) -> tuple[Secret, Secret]:
+    current = env.get("GRIDDESK_IDENTITY_SECRET", "").strip()
+    previous = env.get("GRIDDESK_IDENTITY_SECRET_PREVIOUS", "").strip()
+    if previous and not current:
+        raise SettingsError("GRIDDESK_IDENTITY_SECRET_PREVIOUS is set without GRIDDESK_IDENTITY_SECRET")
+    for name, value in (("GRIDDESK_IDENTITY_SECRET", current), ("GRIDDESK_IDENTITY_SECRET_PREVIOUS", previous)):
+        if value and len(value) < MIN_IDENTITY_SECRET_CHARS:
+            raise SettingsError(f"{name} must be at least {MIN_IDENTITY_SECRET_CHARS} characters long")
+    return Secret(current), Secret(previous)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -190,6 +213,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     action_port = _int(env, "GRIDDESK_ACTION_PORT", 5055)
     answer = _float(env, "GRIDDESK_KB_ANSWER_THRESHOLD", 0.72, 0.0, 1.0)
     suggest = _float(env, "GRIDDESK_KB_SUGGEST_THRESHOLD", 0.45, 0.0, 1.0)
+    identity_secret, identity_secret_previous = _identity_secrets(env)
     if suggest > answer:
         raise SettingsError(
             f"GRIDDESK_KB_SUGGEST_THRESHOLD ({suggest}) must not exceed GRIDDESK_KB_ANSWER_THRESHOLD ({answer})"
@@ -231,6 +255,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         wecom_api_url=_base_url(env, "GRIDDESK_WECOM_API_URL", "https://qyapi.weixin.qq.com"),
         client_key=Secret(env.get("GRIDDESK_CLIENT_KEY", "")),
         data_key=_data_key(env.get("GRIDDESK_DATA_KEY", "")),
+        identity_secret=identity_secret,
+        identity_secret_previous=identity_secret_previous,
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 

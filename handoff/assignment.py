@@ -55,6 +55,7 @@ class Chat:
     channel: str
     waiting_reply: bool
     profile: dict[str, object]
+    customer_id: int | None = None  # the verified customer (customers/), None = anonymous
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class HandoffView:
     packet: dict[str, object]
     agent_id: int | None
     agent_name: str | None
+    customer_id: int | None
     events: list[dict[str, object]]
     profile: dict[str, object]
 
@@ -122,6 +124,7 @@ def handoff_view(session: Session, handoff_id: int) -> HandoffView:
         packet=dict(handoff.packet or {}),
         agent_id=handoff.agent_id,
         agent_name=account_name(session, handoff.agent_id) if handoff.agent_id else None,
+        customer_id=conversation.customer_id,
         events=events,
         profile=customer_profile(conversation, handoff),
     )
@@ -372,4 +375,5 @@ def _chat(session: Session, handoff: Handoff, conversation: Conversation) -> Cha
         channel=conversation.channel,
         waiting_reply=last_author == Author.CUSTOMER,
         profile=customer_profile(conversation, handoff),
+        customer_id=conversation.customer_id,
     )

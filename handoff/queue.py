@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message, Owner
+from customers.models import Customer
 from grids.models import Grid
 from grids.routing import NoGrid
 from grids.service import route_request
@@ -67,6 +68,7 @@ class QueueItem:
     profile: dict[str, object]
     preview: str
     channel: str
+    customer_id: int | None = None  # the verified customer (customers/), None = anonymous
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
                 profile=customer_profile(conversation, handoff),
                 preview=_shorten(previews.get(conversation.id)),
                 channel=conversation.channel,
+                customer_id=conversation.customer_id,
             )
         )
     return items
@@ -347,11 +350,15 @@ def _expire_by_sender(session: Session, sender_id: str) -> None:
 
 
 def _grid_for(session: Session, packet: Packet, conversation: Conversation) -> Grid:
-    """The packet's grid; an unknown one is re-routed from the customer's profile, or the catch-all."""
+    """The packet's grid; an unknown one is re-routed from the verified customer (the record, else the
+    packet's profile, which the action server builds from the verified customer only), or the catch-all."""
     grid = session.get(Grid, packet.grid)
     if grid is not None:
         return grid
-    profile = {**{k: v for k, v in (conversation.profile or {}).items() if isinstance(v, str)}, **packet.profile}
+    profile = dict(packet.profile)
+    customer = session.get(Customer, conversation.customer_id) if conversation.customer_id is not None else None
+    if customer is not None:
+        profile.update({k: v for k, v in (("region", customer.region), ("tier", customer.tier)) if v})
     try:
         return route_request(session, profile.get("region"), profile.get("tier"), None)
     except NoGrid:

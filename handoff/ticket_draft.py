@@ -1,4 +1,6 @@
-"""A ticket from a handed-off chat: its fields pre-filled from the packet, the profile and the transcript."""
+"""A ticket from a handed-off chat: its fields pre-filled from the packet, the verified customer's record
+and the transcript. Who the customer is (name, phone, region, tier) comes only from the record: what an
+anonymous customer's client claimed fills in nothing."""
 
 from __future__ import annotations
 
@@ -8,10 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message
+from customers.models import Customer
 from handoff.models import Handoff
 
 RECENT_CUSTOMER_MESSAGES = 5
 MAX_DESCRIPTION_CHARS = 1000
+
+
+def _of(customer: Customer | None, attribute: str) -> str:
+    value = getattr(customer, attribute) if customer is not None else None
+    return value if isinstance(value, str) else ""
 
 
 def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
@@ -20,7 +28,7 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
     slots: dict[str, Any] = packet.get("slots") or {}
     draft: dict[str, Any] = packet.get("draft_ticket") or {}
     conversation = session.get_one(Conversation, handoff.conversation_id)
-    profile = {**(conversation.profile or {}), **(packet.get("profile") or {})}
+    customer = session.get(Customer, conversation.customer_id) if conversation.customer_id is not None else None
     said = session.scalars(
         select(Message.text)
         .where(
@@ -38,10 +46,10 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
         or slots.get("ticket_description")
         or packet.get("summary")
         or " / ".join(customer_text)[:MAX_DESCRIPTION_CHARS],
-        "contact_phone": draft.get("contact_phone") or slots.get("ticket_phone") or "",
-        "contact_name": draft.get("contact_name") or slots.get("ticket_name") or profile.get("name") or "",
-        "region": draft.get("region") or slots.get("ticket_region") or profile.get("region") or "",
+        "contact_phone": draft.get("contact_phone") or slots.get("ticket_phone") or _of(customer, "phone"),
+        "contact_name": draft.get("contact_name") or slots.get("ticket_name") or _of(customer, "name"),
+        "region": draft.get("region") or slots.get("ticket_region") or _of(customer, "region"),
         "amount": draft.get("amount_yuan") or slots.get("ticket_amount"),
-        "customer_tier": profile.get("tier") or "general",
+        "customer_tier": _of(customer, "tier") or "general",
         "ticket_number": packet.get("ticket_number"),
     }

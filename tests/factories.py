@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 from accounts.models import Account, Role
 from conversations.models import Author, Conversation, MessageStatus
 from conversations.transcript import append_messages, get_or_create_conversation
+from customers.identity import VerifiedCustomer
+from customers.models import Customer
+from customers.service import identify
 from grids.models import Agent, AgentStatus, GridMembership
 from handoff.models import Handoff, HandoffReason
 from handoff.packet import parse_packet
@@ -96,15 +99,29 @@ def make_account(
     return account
 
 
+def make_customer(external_id: str = "u-1001", **attributes: str) -> VerifiedCustomer:
+    """A customer the site vouched for (name, phone, region, tier as keywords); link it with
+    ``make_conversation(…, customer=…)``."""
+    return VerifiedCustomer(external_id=external_id, **attributes)
+
+
+def customer_of(session: Session, external_id: str = "u-1001") -> Customer:
+    return session.scalars(select(Customer).where(Customer.external_id == external_id)).one()
+
+
 def make_conversation(
     session: Session,
     sender_id: str = "customer-1",
     texts: Sequence[str] = ("转人工",),
     profile: dict[str, object] | None = None,
     channel: str = "rest",
+    customer: VerifiedCustomer | None = None,
 ) -> Conversation:
-    """A conversation the bot owns, with the customer's messages ``texts``."""
+    """A conversation the bot owns, with the customer's messages ``texts``; ``customer`` links it to that
+    verified customer (as the inbox does), ``profile`` sets what is shown of it directly."""
     conversation = get_or_create_conversation(session, sender_id, channel)
+    if customer is not None:
+        identify(session, conversation, customer, datetime.now(UTC))
     if profile is not None:
         conversation.profile = profile
     append_messages(session, conversation.id, [(Author.CUSTOMER, text, None, MessageStatus.ANSWERED) for text in texts])

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import customers.models  # noqa: F401 - registers the customer table the foreign keys name
 from griddesk.crypto import EncryptedText, keyed_hash_column
 from griddesk.db import Base, utcnow
 
@@ -61,6 +62,8 @@ class Ticket(Base):
     priority: Mapped[Priority] = mapped_column(String(16))
     state: Mapped[TicketState] = mapped_column(String(16), default=TicketState.ACCEPTED)
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    # the verified customer of the conversation it was opened in (customers/), if any
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None, index=True)
     needs_approval: Mapped[bool] = mapped_column(default=False)
     approved_by: Mapped[str | None] = mapped_column(String(128), default=None)
     step_due_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from accounts.actors import actor_for_account
 from accounts.principals import Principal
+from conversations.models import Conversation
 from griddesk.db import rows_changed, utcnow
 from griddesk.errors import DomainError
 from grids.models import Grid
@@ -134,6 +135,11 @@ def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: 
         created_at=created,
         updated_at=created,
     )
+    if new.sender_id:
+        # the verified customer of the conversation it is opened in (the customer's record lists it)
+        ticket.customer_id = session.scalar(
+            select(Conversation.customer_id).where(Conversation.sender_id == new.sender_id)
+        )
     number = new_number()
     while session.scalar(select(Ticket.id).where(Ticket.number == number)) is not None:
         number = new_number()  # a clash among 887 million numbers is rare; the unique index guards the rest

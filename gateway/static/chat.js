@@ -46,9 +46,50 @@
   var ratingLabel = document.getElementById("rating-label");
   var ratingThanks = document.getElementById("rating-thanks");
   var params = new URLSearchParams(window.location.search);
+  // the widget passes who the customer is in the #fragment, which never reaches a server log
+  var fragment = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+
+  function param(key) {
+    return fragment.get(key) || params.get(key) || "";
+  }
+
+  // Who the embedding site says the customer is: a signed token (customer_token), or a signed customer
+  // (customer_id + customer_signature, with the name, phone, region and tier it signed), passed on as
+  // metadata exactly as given (the gateway checks the proof; a changed value breaks it). Without a proof
+  // only a name is kept, shown to agents as unverified.
+  function customerMetadata() {
+    var metadata = {};
+    var token = param("customer_token").trim();
+    if (token) { metadata.customer_token = token; }
+    var customer = {};
+    if (param("customer_id")) { customer.id = param("customer_id"); }
+    ["name", "phone", "region", "tier"].forEach(function (key) {
+      if (param(key)) { customer[key] = param(key); }
+    });
+    if (param("customer_signature")) { customer.signature = param("customer_signature").trim(); }
+    if (Object.keys(customer).length) { metadata.customer = customer; }
+    return Object.keys(metadata).length ? metadata : null;
+  }
+  var customerData = customerMetadata();
+
+  // The id the site gives the customer, read (not trusted) only to keep one conversation per customer in a
+  // shared browser: a token's "sub" claim or customer_id.
+  function claimedCustomerId() {
+    if (customerData && customerData.customer_token) {
+      try {
+        var part = customerData.customer_token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+        var bytes = Uint8Array.from(window.atob(part), function (c) { return c.charCodeAt(0); });
+        var claims = JSON.parse(new TextDecoder().decode(bytes));
+        if (claims && typeof claims.sub === "string") { return claims.sub; }
+      } catch (e) { /* not a token this page can read: the gateway will refuse it too */ }
+      return "";
+    }
+    return (customerData && customerData.customer && customerData.customer.signature && customerData.customer.id) || "";
+  }
 
   function senderId() {
-    var key = "griddesk.sender";
+    var claimed = claimedCustomerId();
+    var key = claimed ? "griddesk.sender:" + claimed : "griddesk.sender";
     var id = null;
     try { id = window.localStorage.getItem(key); } catch (e) { /* private mode */ }
     if (!id) {
@@ -59,17 +100,6 @@
     return id;
   }
   var sender = senderId();
-
-  // The embedding page's view of the customer (widget data attributes → iframe URL parameters).
-  function customerProfile() {
-    var profile = {};
-    ["region", "tier", "name"].forEach(function (key) {
-      var value = (params.get(key) || "").trim();
-      if (value) { profile[key] = value.slice(0, 128); }
-    });
-    return Object.keys(profile).length ? profile : null;
-  }
-  var profile = customerProfile();
 
   if (params.get("embed") === "1") { document.documentElement.classList.add("embed"); }
   if (params.get("title")) { document.getElementById("chat-title").textContent = params.get("title").slice(0, 40); }
@@ -209,7 +239,7 @@
     addMessage("me", visible);
     busy(true);
     var body = { sender: sender, message: message };
-    if (profile) { body.metadata = { customer: profile }; }
+    if (customerData) { body.metadata = customerData; }
     return fetch(WEBHOOK, {
       method: "POST",
       headers: { "Content-Type": "application/json" },

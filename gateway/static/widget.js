@@ -1,7 +1,10 @@
 // GridDesk chat widget: one tag on any site,
 //   <script src="https://gateway.example.com/static/widget.js" data-title="在线客服"
-//           data-region="成都市武侯区" data-tier="general" async></script>
+//           data-customer-token="<HS256 JWT your server signed>" async></script>
 // adds a round 客服 button (bottom right) that opens the gateway's chat page in an iframe.
+// Who the customer is (README "Identity verification"): data-customer-token, or data-customer-id +
+// data-customer-signature with the data-name / data-phone / data-region / data-tier that were signed;
+// they travel in the frame URL's #fragment (never sent to a server) and on as the messages' metadata.
 // Styles are set from JavaScript on elements inside a shadow root, so the host page's CSS and CSP
 // (style-src) neither leak in nor block them. The only global is window.GridDeskWidget {open, close}.
 (function () {
@@ -22,13 +25,21 @@
   var data = script.dataset || {};
   var title = (data.title || "在线客服").slice(0, 40);
 
+  // data-* attribute (camelCased) → the chat page's parameter
+  var CUSTOMER_FIELDS = {
+    customerToken: "customer_token", customerId: "customer_id", customerSignature: "customer_signature",
+    name: "name", phone: "phone", region: "region", tier: "tier"
+  };
+
   function chatUrl() {
     var query = new URLSearchParams({ embed: "1" });
-    ["region", "tier", "name"].forEach(function (key) {
-      if (data[key]) { query.set(key, String(data[key]).slice(0, 128)); }
-    });
     query.set("title", title);
-    return origin + "/?" + query.toString();
+    var customer = new URLSearchParams();
+    Object.keys(CUSTOMER_FIELDS).forEach(function (key) {
+      if (data[key]) { customer.set(CUSTOMER_FIELDS[key], String(data[key])); }
+    });
+    var fragment = customer.toString();
+    return origin + "/?" + query.toString() + (fragment ? "#" + fragment : "");
   }
 
   function styled(tag, styles) {

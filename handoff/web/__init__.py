@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from griddesk.web.pages import add_pages, add_static
-from handoff.web import console_api, console_tools, console_ws, manager_api
+from handoff.web import console_api, console_customers, console_tools, console_ws, manager_api
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = {"/console/": STATIC / "console.html", "/console/manager": STATIC / "manager.html"}
@@ -21,6 +21,7 @@ async def console_root(_request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     console_api.add_routes(app)
     console_tools.add_routes(app)
+    console_customers.add_routes(app)
     manager_api.add_routes(app)
     console_ws.add_routes(app)
     app.router.add_get("/console", console_root)

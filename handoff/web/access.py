@@ -12,6 +12,7 @@ from accounts.principals import Principal
 from accounts.web import require_role
 from conversations.models import Conversation
 from griddesk.web.errors import ApiError
+from handoff.customer_history import customer_in_grids
 from handoff.models import Handoff
 from handoff.ownership import HandoffNotFound
 
@@ -72,3 +73,10 @@ def can_read_conversation(session: Session, principal: Principal, conversation_i
         return False
     grid_code, handoff_agent, serving_agent = row
     return grid_code in principal.grid_codes or principal.account_id in (handoff_agent, serving_agent)
+
+
+def check_customer_visible(session: Session, principal: Principal, customer_id: int) -> None:
+    """Staff see a verified customer's history when the customer was served in one of their grids (or by
+    them); admins see everyone. 403 otherwise."""
+    if not customer_in_grids(session, customer_id, visible_grids(principal), principal.account_id):
+        raise ApiError(403, "forbidden", "这位客户不属于您的网格。")

@@ -109,6 +109,7 @@ async def get_handoff(request: web.Request) -> web.Response:
             "reason_label": REASON_LABELS.get(str(view.reason), str(view.reason)),
             "packet": view.packet,
             "agent": {"id": view.agent_id, "name": view.agent_name} if view.agent_id else None,
+            "customer_id": view.customer_id,
             "events": view.events,
             "messages": messages_after(session, view.conversation_id, 0),
         }

@@ -75,6 +75,13 @@ HANDOFF_PATHS: dict[str, Any] = {
             {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
         ],
     ),
+    "/api/v1/console/customers/{customer_id}": _staff(
+        "get",
+        "A verified customer's record (客户档案) with their conversations and tickets; agents and managers: "
+        "customers served in their grids",
+        {"200": _json("Customer history"), "403": _error("forbidden"), "404": _error("not_found")},
+        parameters=[{"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    ),
     "/api/v1/console/handoffs/{handoff_id}/accept": _staff(
         "post",
         "Accept a waiting conversation (exactly one agent wins)",

@@ -17,10 +17,12 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def customer_name(conversation_id: int, profile: dict[str, object]) -> str:
-    """How the consoles name a customer: the name their client gave, else 访客 #<conversation id>
-    (never anything from the sender id, the customer's only credential)."""
+    """How the consoles name a customer: a verified name, a name the client gave marked unverified, else
+    访客 #<conversation id> (never anything from the sender id, the customer's credential)."""
     name = profile.get("name")
-    return name if isinstance(name, str) and name else f"访客 #{conversation_id}"
+    if isinstance(name, str) and name:
+        return name if profile.get("verified") is True else f"{name}（未验证）"
+    return f"访客 #{conversation_id}"
 
 
 def queue_item_dict(item: QueueItem) -> dict[str, Any]:
@@ -38,6 +40,7 @@ def queue_item_dict(item: QueueItem) -> dict[str, Any]:
         if item.offered_agent_id
         else None,
         "profile": item.profile,
+        "customer_id": item.customer_id,
         "preview": item.preview,
         "channel": item.channel,
     }
@@ -54,6 +57,7 @@ def chat_dict(chat: Chat) -> dict[str, Any]:
         "channel": chat.channel,
         "waiting_reply": chat.waiting_reply,
         "profile": chat.profile,
+        "customer_id": chat.customer_id,
     }
 
 

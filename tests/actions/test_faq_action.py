@@ -17,7 +17,7 @@ from actions.texts import feedback_buttons
 from griddesk.db import session_scope
 from grids.models import Grid
 from knowledge_base.models import FaqUsage, Miss
-from tests.actions.trackers import handoff_packets, responses, slot_values
+from tests.actions.trackers import handoff_packets, responses, slot_values, verified
 
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "ask_faq_tracker.json").read_text(encoding="utf-8"))
 
@@ -223,13 +223,13 @@ async def test_a_chosen_suggestion_resets_the_count(kb, open_hours):
 
 async def test_the_miss_limit_is_the_routed_grids(kb, open_hours):
     set_miss_limit("cd-wuhou", 3)
-    wuhou = {"customer": {"region": "成都武侯区"}}
+    wuhou = verified(region="成都武侯区")
     events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1, metadata=wuhou)
     assert responses(dispatcher) == ["utter_faq_fallback"] and slot_values(events)["faq_misses"] == 2
     events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=2, metadata=wuhou)
     assert [p["grid"] for p in handoff_packets(dispatcher)] == ["cd-wuhou"]
     # another grid keeps the default of 2
-    _, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1, metadata={"customer": {"region": "成都锦江区"}})
+    _, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1, metadata=verified(region="成都锦江区"))
     assert [p["grid"] for p in handoff_packets(dispatcher)] == ["cd-jinjiang"]
 
 

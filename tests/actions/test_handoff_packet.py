@@ -17,7 +17,7 @@ from actions.handoff_packet import (
 )
 from griddesk.db import session_scope
 from handoff.packet import parse_packet
-from tests.actions.trackers import conversation
+from tests.actions.trackers import conversation, verified
 
 CANDIDATES = [{"faq_id": n, "question": f"问题{n}", "score": 0.6 - n / 100, "category": "发票"} for n in range(1, 6)]
 DRAFT_SLOTS = {
@@ -27,7 +27,7 @@ DRAFT_SLOTS = {
     "ticket_name": None,
     "ticket_region": None,
 }
-CUSTOMER = {"customer": {"region": "成都武侯区", "tier": "general", "name": "王先生"}}
+CUSTOMER = verified(region="成都武侯区", tier="general", name="王先生")
 
 
 def test_a_packet_carries_intent_candidates_slots_draft_profile_and_the_last_question():
@@ -89,22 +89,22 @@ def test_with_a_ticket_number_no_draft_is_sent():
     assert packet["skill"] == "complaint"
 
 
-def test_the_profile_falls_back_to_what_the_ticket_form_collected():
+def test_the_profile_is_the_verified_customers_only():
+    # what the ticket form collected belongs to the draft ticket; a tier slot or a page's claim is no profile
     tracker = conversation(
         ("转人工", "request_human"),
         slots={"ticket_region": "上海市浦东新区", "ticket_name": "李四", "customer_tier": "key"},
+        metadata={"customer": {"region": "上海市浦东新区", "tier": "key", "name": "李四"}},
     )
-    assert build_packet(tracker, "customer_request", grid_code="key-accounts")["profile"] == {
-        "region": "上海市浦东新区",
-        "tier": "key",
-        "name": "李四",
-    }
+    assert "profile" not in build_packet(tracker, "customer_request", grid_code="central")
 
 
-def test_the_widgets_latest_profile_wins_over_an_earlier_one():
+def test_the_newest_message_says_who_the_customer_is():
     tracker = conversation(("你好", "greet"), ("转人工", "request_human"), metadata=CUSTOMER)
-    tracker.events[-1]["metadata"] = {"customer": {"region": "上海浦东", "tier": "key"}}
+    tracker.events[-1]["metadata"] = verified(region="上海浦东", tier="key")
     assert build_packet(tracker, "customer_request", grid_code="x")["profile"] == {"region": "上海浦东", "tier": "key"}
+    tracker.events[-1]["metadata"] = {"griddesk_customer": {}}  # anonymous now: an older message does not count
+    assert "profile" not in build_packet(tracker, "customer_request", grid_code="x")
 
 
 def test_the_digits_typed_to_unlock_a_ticket_are_not_sent():
@@ -129,7 +129,7 @@ def test_the_packet_never_exceeds_its_sizes_and_the_gateway_accepts_it():
         (long, "ask_faq"),
         ("转人工", "request_human"),
         slots=slots,
-        metadata={"customer": {"region": "成" * 200, "tier": "general", "name": "名" * 200}},
+        metadata=verified(region="成" * 200, tier="general", name="名" * 200),
     )
     packet = build_packet(tracker, "customer_request", grid_code="cd-wuhou")
     assert len(packet["summary"]) == MAX_SUMMARY
@@ -162,14 +162,19 @@ def test_ticket_and_faq_categories_map_to_the_grids_service_categories(value, ex
 @pytest.mark.parametrize(
     "metadata, slots, category, expected",
     [
-        ({"customer": {"region": "成都武侯区"}}, {}, None, "cd-wuhou"),
-        ({"customer": {"region": "成都武侯区", "tier": "key"}}, {}, None, "key-accounts"),
-        ({"customer": {"region": "成都锦江区"}}, {}, None, "cd-jinjiang"),
+        (verified(region="成都武侯区"), {}, None, "cd-wuhou"),
+        (verified(region="成都武侯区", tier="key"), {}, None, "key-accounts"),
+        (verified(region="成都锦江区"), {}, None, "cd-jinjiang"),
+        (verified(region="成都锦江区"), {"ticket_region": "成都市武侯区"}, None, "cd-jinjiang"),
         (None, {"ticket_region": "成都市武侯区"}, None, "cd-wuhou"),  # the ticket form's region
         (None, {"ticket_region": "成都市武侯区", "ticket_category": "refund"}, None, "billing"),
         (None, {"faq_category": "发票"}, None, "billing"),  # the last FAQ question was about invoices
-        ({"customer": {"region": "成都武侯区"}}, {}, "billing", "billing"),
+        (verified(region="成都武侯区"), {}, "billing", "billing"),
         (None, {}, None, "central"),
+        # what a page claims, a tier slot, or a client's own griddesk_customer on an older message: no routing
+        ({"customer": {"region": "成都武侯区", "tier": "key"}}, {}, None, "central"),
+        (None, {"customer_tier": "key"}, None, "central"),
+        ({"customer": {"tier": "key"}}, {"ticket_region": "成都市武侯区"}, None, "cd-wuhou"),
     ],
 )
 def test_the_customer_is_routed_by_profile_tier_and_category(settings, metadata, slots, category, expected):

@@ -15,9 +15,10 @@ from tests.actions.trackers import (
     responses,
     run,
     slot_values,
+    verified,
 )
 
-WUHOU = {"customer": {"region": "成都武侯区", "tier": "general", "name": "王先生"}}
+WUHOU = verified(region="成都武侯区", tier="general", name="王先生")
 
 
 def set_grid(code: str, **values: object) -> None:
@@ -50,9 +51,16 @@ def test_the_transfer_text_names_the_grid_as_a_variable():
 
 
 async def test_a_key_account_goes_to_the_key_account_grid(settings, open_hours):
-    tracker = conversation(("转人工", "request_human"), metadata={"customer": {"region": "成都武侯区", "tier": "key"}})
+    tracker = conversation(("转人工", "request_human"), metadata=verified(region="成都武侯区", tier="key"))
     _, dispatcher = await run(ActionRequestHuman(), tracker)
     assert [p["grid"] for p in handoff_packets(dispatcher)] == ["key-accounts"]
+
+
+async def test_a_tier_the_page_claims_is_ignored_and_the_customer_lands_in_the_general_grid(settings, open_hours):
+    forged = {"customer": {"region": "成都武侯区", "tier": "key"}, "griddesk_customer": {}}
+    _, dispatcher = await run(ActionRequestHuman(), conversation(("转人工", "request_human"), metadata=forged))
+    [packet] = handoff_packets(dispatcher)
+    assert packet["grid"] == "central" and "profile" not in packet
 
 
 async def test_outside_business_hours_no_packet_is_sent_and_a_ticket_is_offered(settings, night):
@@ -76,7 +84,7 @@ async def test_outside_business_hours_no_packet_is_sent_and_a_ticket_is_offered(
 
 
 async def test_the_key_account_grid_serves_at_night(settings, night):
-    tracker = conversation(("转人工", "request_human"), metadata={"customer": {"region": "成都武侯区", "tier": "key"}})
+    tracker = conversation(("转人工", "request_human"), metadata=verified(region="成都武侯区", tier="key"))
     _, dispatcher = await run(ActionRequestHuman(), tracker)
     assert [p["grid"] for p in handoff_packets(dispatcher)] == ["key-accounts"]
 

@@ -17,6 +17,7 @@ from tests.actions.trackers import (
     run,
     slot_values,
     snapshot,
+    verified,
 )
 from tickets import service
 from tickets.models import Category, Ticket, TicketEvent, TicketState
@@ -100,10 +101,21 @@ async def test_a_suggestion_promises_a_reply_in_working_days(settings):
 
 
 async def test_a_key_account_gets_its_grids_shorter_promise(settings, open_hours):
-    _, dispatcher = await run(ActionOpenTicket(), snapshot("ticket_confirming", **DRAFT, customer_tier="key"))
+    tracker = snapshot("ticket_confirming", **DRAFT, metadata=verified(tier="key"))
+    _, dispatcher = await run(ActionOpenTicket(), tracker)
     message = dispatcher.messages[0]
     assert (message["grid_name"], message["contact_within"]) == ("重要客户网格", "30分钟")
     assert stored(message["ticket_number"])[0].customer_tier == "key"
+
+
+async def test_a_tier_the_page_claims_or_a_tier_slot_gives_no_priority(settings, open_hours):
+    forged = {"customer": {"tier": "key"}, "griddesk_customer": {}}
+    tracker = snapshot(
+        "ticket_confirming", **DRAFT | {"ticket_category": "fault"}, customer_tier="key", metadata=forged
+    )
+    _, dispatcher = await run(ActionOpenTicket(), tracker)
+    ticket, _ = stored(dispatcher.messages[0]["ticket_number"])
+    assert (ticket.customer_tier, ticket.priority) == ("general", "high")  # a fault's own priority, not one up
 
 
 async def test_a_refund_of_5000_or_more_needs_the_grid_managers_approval(settings):
@@ -153,7 +165,7 @@ async def test_a_complaint_ticket_is_handed_to_a_human_with_its_number(settings,
         "complaint",
     )
     assert "draft_ticket" not in packet  # the ticket exists
-    assert packet["profile"] == {"region": "成都市武侯区", "name": "张三"}
+    assert "profile" not in packet  # an anonymous customer: the form's name and region are in the ticket only
     assert packet["summary"] == "我要投诉，宽带三天没修好"
 
 

@@ -52,6 +52,8 @@ def snapshot(
     if metadata is not None:
         user["metadata"] = metadata
     user["parse_data"] = copy.deepcopy(latest)
+    if metadata is not None:
+        user["metadata"] = latest["metadata"] = metadata
     state["slots"].update(slots)
     if sender_id is not None:
         state["sender_id"] = sender_id
@@ -81,18 +83,18 @@ def conversation(
     active_loop: str | None = None,
     confidence: float = 0.97,
 ) -> Tracker:
-    """A tracker after the customer's ``(text, intent)`` turns; ``metadata`` rides on the first message
-    (as the widget sends ``metadata.customer``)."""
+    """A tracker after the customer's ``(text, intent)`` turns; ``metadata`` rides on every message (as the
+    gateway sends ``metadata.griddesk_customer`` with each one: see :func:`verified`)."""
     events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_session_start"},
         {"event": "session_started"},
         {"event": "action", "name": "action_listen"},
     ]
     latest: dict[str, Any] = {}
-    for index, (text, intent) in enumerate(turns):
+    for text, intent in turns:
         latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}
         event: dict[str, Any] = {"event": "user", "text": text, "parse_data": copy.deepcopy(latest)}
-        if index == 0 and metadata is not None:
+        if metadata is not None:
             event["metadata"] = metadata
             event["parse_data"]["metadata"] = metadata
         events += [event, {"event": "action", "name": "action_listen"}]
@@ -109,6 +111,11 @@ def conversation(
             "active_loop": {"name": active_loop} if active_loop else {},
         }
     )
+
+
+def verified(external_id: str = "u-1001", customer_id: int = 1, **attributes: str) -> dict[str, Any]:
+    """The metadata the gateway sends with a verified customer's message (customers/identity.py)."""
+    return {"griddesk_customer": {"id": customer_id, "external_id": external_id, **attributes}}
 
 
 def handoff_packets(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:

@@ -1,10 +1,10 @@
-"""The inbox's pure parts: control payloads, the handoff packet in Rasa's reply, the customer profile."""
+"""The inbox's pure parts: control payloads, the handoff packet in Rasa's reply, what is kept of the customer."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.inbox import Control, parse_control, profile_of, split_handoff
+from gateway.inbox import Control, bot_metadata, claimed_name, parse_control, split_handoff
 
 
 @pytest.mark.parametrize(
@@ -37,10 +37,19 @@ def test_the_handoff_packet_is_taken_out_of_what_the_customer_sees():
     assert packets == [packet]
 
 
-def test_the_profile_keeps_known_short_text_fields_only():
+def test_of_an_unverified_customer_only_a_short_name_is_kept():
+    metadata = {"customer": {"region": " 成都市武侯区 ", "tier": "key", "name": " " + "王" * 100, "role": "admin"}}
+    assert claimed_name(metadata) == "王" * 64
+    assert claimed_name({"customer": "成都"}) is None and claimed_name(None) is None
+    assert claimed_name({"customer": {"name": 3}}) is None and claimed_name({"customer": {"name": "  "}}) is None
+
+
+def test_rasa_gets_the_verified_customer_under_the_gateways_key_and_no_identity_claims():
     metadata = {
-        "customer": {"region": " 成都市武侯区 ", "tier": "key", "name": "王" * 100, "role": "admin", "region2": "x"}
+        "customer": {"id": "u-1", "tier": "key", "signature": "ab"},
+        "customer_token": "x.y.z",
+        "griddesk_customer": {"tier": "key"},
+        "language": "zh",
     }
-    assert profile_of(metadata) == {"region": "成都市武侯区", "tier": "key", "name": "王" * 64}
-    assert profile_of({"customer": "成都"}) == {} and profile_of(None) == {}
-    assert profile_of({"customer": {"tier": 3}}) == {}
+    assert bot_metadata(metadata, {}) == {"language": "zh", "griddesk_customer": {}}
+    assert bot_metadata(None, {"id": 7, "tier": "key"}) == {"griddesk_customer": {"id": 7, "tier": "key"}}

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from accounts.models import Role
+from conversations.models import Owner
 from gateway.app import create_app
 from griddesk.db import session_scope
 from grids.models import AgentStatus, CustomerTier
@@ -46,6 +47,7 @@ async def test_labels_need_a_login(app_client):
         ("ticket_category", Category),
         ("ticket_state", TicketState),
         ("ticket_priority", Priority),
+        ("conversation_owner", Owner),
     ],
 )
 async def test_every_value_of_the_domain_has_a_chinese_label(app_client, kind, values):

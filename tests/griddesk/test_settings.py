@@ -44,3 +44,23 @@ def test_the_integration_token_has_a_name_for_audit_trails():
 def test_a_token_name_that_audit_trails_could_not_show_plainly_is_refused(name):
     with pytest.raises(SettingsError, match="GRIDDESK_API_TOKEN_NAME"):
         load_settings({"GRIDDESK_API_TOKEN_NAME": name})
+
+
+def test_identity_secrets_are_read_as_secrets_current_first_then_the_one_being_retired():
+    current, previous = "site-secret-2026-aaaaaaaa", "site-secret-2025-bbbbbbbb"
+    settings = load_settings({"GRIDDESK_IDENTITY_SECRET": current, "GRIDDESK_IDENTITY_SECRET_PREVIOUS": previous})
+    assert current not in repr(settings) and previous not in repr(settings)
+    assert [secret.reveal() for secret in settings.identity_secrets] == [current, previous]
+    assert load_settings({}).identity_secrets == ()
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"GRIDDESK_IDENTITY_SECRET": "short"}, "at least 16"),
+        ({"GRIDDESK_IDENTITY_SECRET_PREVIOUS": "site-secret-2025-bbbbbbbb"}, "GRIDDESK_IDENTITY_SECRET"),
+    ],
+)
+def test_unusable_identity_secrets_are_refused(env, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)

@@ -18,7 +18,7 @@ from handoff.ownership import HandoffNotFound, InvalidTransition
 from handoff.packet import parse_packet
 from handoff.queue import customer_leaves, grid_queue, queue_status, reopen, request_handoff, waiting_statuses
 from handoff.wait import estimate_wait
-from tests.factories import make_account, make_conversation, make_handoff
+from tests.factories import make_account, make_conversation, make_customer, make_handoff
 from tests.handoff.helpers import NOW, closed_handoff, conversation_of, later
 
 # --- estimate_wait: the pure rule -----------------------------------------------------------------
@@ -91,6 +91,15 @@ def test_an_unknown_grid_in_the_packet_is_routed_from_the_customers_profile(sett
         make_conversation(session)
         packet = parse_packet({"reason": "rule", "grid": "no-such-grid", "profile": profile})
         assert request_handoff(session, "customer-1", packet, NOW).grid_code == expected
+
+
+def test_an_unknown_grid_is_routed_from_the_verified_customer_never_from_what_a_page_claimed(settings):
+    packet = parse_packet({"reason": "rule", "grid": "no-such-grid"})
+    with session_scope() as session:
+        make_conversation(session, "claims", profile={"region": "成都市武侯区", "tier": "key"})
+        assert request_handoff(session, "claims", packet, NOW).grid_code == "central"
+        make_conversation(session, "verified", customer=make_customer("u-1", region="成都市武侯区", tier="key"))
+        assert request_handoff(session, "verified", packet, NOW).grid_code == "key-accounts"
 
 
 def test_a_handoff_for_a_conversation_that_does_not_exist_is_refused(settings):

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+
+from customers.identity import make_token
+
+# the embedding site's secret the stack is started with (GRIDDESK_IDENTITY_SECRET, tests/integration/conftest.py)
+IDENTITY_SECRET = "integration-identity-secret"
+
+
+def customer_token(external_id: str | None = None, **attributes: str) -> str:
+    """A token the embedding site's server would sign for a customer (valid for an hour)."""
+    claims = {"sub": external_id or f"it-{uuid.uuid4().hex[:12]}", "exp": int(time.time()) + 3600, **attributes}
+    return make_token(IDENTITY_SECRET, claims)
+
+
+def verified(external_id: str | None = None, **attributes: str) -> dict[str, str]:
+    """Message metadata proving who the customer is (name, phone, region, tier as keywords)."""
+    return {"customer_token": customer_token(external_id, **attributes)}
 
 
 @dataclass
@@ -33,11 +50,12 @@ def request(
 class Customer:
     """One customer talking to the gateway's REST channel."""
 
-    def __init__(self, gateway_url: str, profile: dict[str, str] | None = None) -> None:
+    def __init__(self, gateway_url: str, metadata: dict[str, object] | None = None) -> None:
+        """``metadata`` rides on every message: ``verified(…)`` for a customer the site signed."""
         self.base = gateway_url
         self.url = f"{gateway_url}/webhooks/rest/webhook"
         self.sender = f"it-{uuid.uuid4().hex[:12]}"
-        self.metadata = {"customer": profile} if profile else None
+        self.metadata = metadata
 
     def say(self, text: str) -> list[dict]:
         body = {"sender": self.sender, "message": text}

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, sync_playwright
 from griddesk.settings import Settings, load_settings
 from ops.stack import Stack
 from ops.train_model import current_model_path
+from tests.integration.client import IDENTITY_SECRET
 from tests.integration.platforms import Platforms
 
 API_TOKEN = "integration-token"
@@ -46,6 +47,7 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platform
         "GRIDDESK_RASA_PORT": str(free_port()),
         "GRIDDESK_ACTION_PORT": str(free_port()),
         "GRIDDESK_API_TOKEN": API_TOKEN,
+        "GRIDDESK_IDENTITY_SECRET": IDENTITY_SECRET,
         **platforms.settings_env(),
     }
     env.pop("GRIDDESK_DATABASE_URL", None)

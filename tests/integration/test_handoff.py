@@ -21,12 +21,16 @@ from conversations.models import Owner
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from handoff.models import OwnershipEvent
-from tests.integration.client import Customer, Staff, request
+from tests.integration.client import Customer, Staff, request, verified
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "integration-pass-1"
-WUHOU = {"region": "成都市武侯区"}
+
+
+def wuhou() -> dict[str, str]:
+    """A customer of 成都市武侯区 as the embedding site vouches for them (a page's own claim routes nowhere)."""
+    return verified(region="成都市武侯区")
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,7 @@ def escalate(customer: Customer) -> list[dict]:
 
 
 def test_who_answers_in_every_state_of_a_conversation(stack, team):
-    customer = Customer(stack.settings.gateway_url, WUHOU)
+    customer = Customer(stack.settings.gateway_url, wuhou())
     agent = login(stack, team.agents[0])
     question = "你们的服务时间是几点到几点"
 
@@ -145,7 +149,7 @@ def test_who_answers_in_every_state_of_a_conversation(stack, team):
 
 
 def test_a_customer_in_the_queue_can_go_back_to_the_bot_or_leave_a_message(stack, team):
-    customer = Customer(stack.settings.gateway_url, WUHOU)
+    customer = Customer(stack.settings.gateway_url, wuhou())
     escalate(customer)
     replies = customer.say("/griddesk_back_to_bot")
     assert customer.status()["owner"] == "bot" and "智能助手" in replies[-1]["text"]
@@ -157,7 +161,7 @@ def test_a_customer_in_the_queue_can_go_back_to_the_bot_or_leave_a_message(stack
 
 
 def test_ten_agents_accepting_one_customer_at_once_exactly_one_gets_it(stack, team):
-    customer = Customer(stack.settings.gateway_url, WUHOU)
+    customer = Customer(stack.settings.gateway_url, wuhou())
     escalate(customer)
     agents = [login(stack, username) for username in team.agents]
     handoff_id = customer.status()["handoff_id"]
@@ -201,7 +205,7 @@ async def _messages_until(ws: aiohttp.ClientWebSocketResponse, conversation_id: 
 
 
 def test_the_console_websocket_loses_and_repeats_nothing_across_a_reconnect(stack, team):
-    customer = Customer(stack.settings.gateway_url, WUHOU)
+    customer = Customer(stack.settings.gateway_url, wuhou())
     escalate(customer)
     agent = login(stack, team.agents[1])
     handoff_id = customer.status()["handoff_id"]
@@ -261,7 +265,7 @@ def test_console_routes_refuse_strangers_wrong_roles_and_forged_requests(stack, 
     assert forged.status == 403
 
     # an agent of another grid can neither see nor take a 成都武侯 customer
-    customer = Customer(base, WUHOU)
+    customer = Customer(base, wuhou())
     escalate(customer)
     handoff_id = customer.status()["handoff_id"]
     outsider = login(stack, team.outsider)

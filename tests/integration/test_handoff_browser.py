@@ -16,12 +16,17 @@ from accounts.management import create_account
 from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from tests.integration.client import request
+from tests.integration.client import customer_token, request
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 PASSWORD = "browser-pass-123"
 REGION = "上海市浦东新区"  # the 上海浦东 grid: its own queue, away from the other integration tests
+# the page's sender id, whatever customer it is kept for (chat.js keeps one per customer the site names)
+SENDER = (
+    "Object.keys(localStorage).filter(function (k) { return k.indexOf('griddesk.sender') === 0; })"
+    ".map(function (k) { return localStorage.getItem(k); })[0]"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +50,7 @@ def pages(browser: Browser, stack, agent_name) -> Iterator[tuple[Page, Page, lis
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     base = stack.settings.gateway_url
-    customer.goto(f"{base}/?region={REGION}")
+    customer.goto(f"{base}/#customer_token={customer_token(region=REGION)}")  # as the site's server signed it
     agent.goto(f"{base}/console/login")
     agent.fill("#username", "it.browser")
     agent.fill("#password", PASSWORD)
@@ -63,7 +68,7 @@ def say(page: Page, text: str) -> None:
 
 def handoff_id(stack, customer: Page) -> int:
     """The customer's queued handoff, once the page's 转人工 has been answered."""
-    sender = customer.evaluate("window.localStorage.getItem('griddesk.sender')")
+    sender = customer.evaluate(SENDER)
     for _ in range(200):
         status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}").body
         if status["owner"] == "queued":
@@ -142,9 +147,10 @@ def test_the_conversation_survives_a_reload_of_the_customer_page(stack, pages, a
 @pytest.fixture
 def shop_page(stack) -> Iterator[str]:
     """A company's own page on another origin (its own loopback server) embedding the widget with one tag."""
+    token = customer_token(region=REGION)  # what the company's server signs for the logged-in customer
     html = (
         f"<html><head><meta charset='utf-8'></head><body><h1>某公司官网</h1>"
-        f"<script src='{stack.settings.gateway_url}/static/widget.js' data-region='{REGION}' async></script>"
+        f"<script src='{stack.settings.gateway_url}/static/widget.js' data-customer-token='{token}' async></script>"
         "</body></html>"
     ).encode()
 

@@ -19,7 +19,7 @@ from accounts.management import create_account
 from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
-from tests.integration.client import Staff, request
+from tests.integration.client import Staff, customer_token, request
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -56,7 +56,7 @@ def shop_page(stack, bundle: bytes) -> Iterator[str]:
         "socketUrl": stack.settings.gateway_url,
         "socketPath": "/socket.io/",
         "initPayload": "/greet",
-        "customData": {"customer": {"region": REGION}},
+        "customData": {"customer_token": customer_token(region=REGION)},
         "title": "某公司在线客服",
         "inputTextFieldHint": "请输入您的问题",
         "params": {"storage": "local"},

@@ -206,3 +206,16 @@ def test_two_concurrent_transitions_one_wins_the_other_conflicts(settings):
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "transition")
         ).all()
     assert ticket.version == 2 and len(events) == 1
+
+
+def test_a_ticket_opened_in_a_verified_customers_conversation_is_theirs(settings):
+    from tests.factories import customer_of, make_conversation, make_customer
+
+    with session_scope() as session:
+        make_conversation(session, "verified-1", customer=make_customer("u-1001", tier="key"))
+        make_conversation(session, "anonymous-1")
+        mine = make_ticket(session, sender_id="verified-1")
+        anonymous = make_ticket(session, sender_id="anonymous-1")
+        by_api = make_ticket(session, sender_id=None)
+        assert mine.customer_id == customer_of(session, "u-1001").id
+        assert anonymous.customer_id is None and by_api.customer_id is None

@@ -149,6 +149,7 @@
       nodes["chat-customer"].textContent = A.customerLabel(chat ? chat.customer : detail.customer, packetProfile);
       nodes["chat-grid"].textContent = detail.grid ? (detail.grid.name || detail.grid.code) : "";
       A.packet.render(detail);
+      A.customer.show(detail.customer_id);
       setActions();
       A.lists.renderChats();
       subscribe();
@@ -169,6 +170,7 @@
     nodes["chat-pane"].hidden = true;
     nodes["chat-empty"].hidden = false;
     A.packet.clear();
+    A.customer.clear();
     A.lists.render();
   }
 

@@ -46,7 +46,9 @@
       nodes["packet-intent"].textContent = "—";
     }
     nodes["packet-grid"].textContent = detail.grid ? (detail.grid.name || detail.grid.code) : valueText(packet.grid);
-    nodes["packet-profile"].textContent = A.profileText(packet.profile);
+    // the packet's profile is the verified customer's only (docs/handoff.md): the action server reads nothing else
+    var verifiedProfile = packet.profile && typeof packet.profile === "object" ? packet.profile : {};
+    nodes["packet-profile"].textContent = A.profileText(Object.assign({}, verifiedProfile, { verified: true }));
     nodes["packet-summary"].textContent = valueText(packet.summary);
     nodes["packet-ticket"].textContent = valueText(packet.ticket_number);
 

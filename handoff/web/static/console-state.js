@@ -1,6 +1,6 @@
 // The agent console (console.html) is split by concern into console-*.js files that share one namespace,
 // window.GridDeskAgentConsole ("A" in each file), created here: the page's state, its elements and the
-// text helpers several parts use. console.html loads: console-state, -socket, -lists, -packet, -chat,
+// text helpers several parts use. console.html loads: console-state, -socket, -lists, -packet, -customer, -chat,
 // -tools, -actions, -status, then console.js, which boots the page. The parts call each other through
 // A only when something happens, never while loading, so the order matters only for A itself.
 // Every text from customers, agents, the FAQ or the server goes in with textContent (C.el), never as HTML.
@@ -29,7 +29,9 @@
     "ticket-amount", "ticket-error", "ticket-submit", "ticket-result", "ticket-number", "transfer-dialog",
     "transfer-form", "transfer-grid", "transfer-agent", "transfer-note", "transfer-error", "transfer-cancel",
     "transfer-submit", "confirm-dialog", "confirm-text", "confirm-ok", "confirm-cancel", "connection-banner",
-    "status-select"].forEach(function (id) { nodes[id] = document.getElementById(id); });
+    "status-select", "customer-empty", "customer-body", "customer-name", "customer-external-id", "customer-phone",
+    "customer-region", "customer-tier", "customer-first-seen", "customer-last-seen", "customer-conversations",
+    "customer-tickets"].forEach(function (id) { nodes[id] = document.getElementById(id); });
 
   function isMine(handoffAgent) {
     return !!handoffAgent && !!state.account && handoffAgent.id === state.account.id;
@@ -50,7 +52,10 @@
     if (profile.name) { parts.push(String(profile.name)); }
     if (profile.region) { parts.push(String(profile.region)); }
     if (profile.tier) { parts.push(C.label(C.labels.tier, profile.tier)); }
-    return parts.length ? parts.join(" · ") : "—";
+    if (!parts.length) { return "—"; }
+    // only a customer the embedding site signed is verified; anything else is what their client claimed
+    parts.push(profile.verified === true ? "已验证" : "未验证");
+    return parts.join(" · ");
   }
 
   window.GridDeskAgentConsole = {

@@ -14,12 +14,15 @@ from accounts.management import get_account
 from accounts.models import Role
 from conversations.models import Author, Conversation
 from conversations.transcript import transcript
+from customers.identity import VerifiedCustomer
 from gateway.app import create_app
 from griddesk.db import session_scope
 from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
-from tests.factories import make_conversation, make_handoff
+from tests.factories import customer_of, make_conversation, make_customer, make_handoff
+from tickets import service
+from tickets.models import Category
 from tickets.service import get_ticket, history
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
@@ -64,10 +67,24 @@ class Console:
         return await self.client.post(path, json=body or {}, headers={"X-CSRF-Token": self.csrf})
 
 
-def queue_handoff(sender: str = "c1", grid: str = "cd-wuhou", text: str = "转人工") -> int:
+WANG = make_customer("u-1001", name="王先生", phone="13800138000", region="成都市武侯区", tier="general")
+
+
+def queue_handoff(
+    sender: str = "c1",
+    grid: str = "cd-wuhou",
+    text: str = "转人工",
+    customer: VerifiedCustomer | None = WANG,
+    channel: str = "rest",
+) -> int:
     with session_scope() as session:
-        make_conversation(session, sender, (text,), profile={"region": "成都市武侯区"})
+        make_conversation(session, sender, (text,), customer=customer, channel=channel)
         return make_handoff(session, sender, grid, intent={"name": "request_human", "confidence": 0.98}).id
+
+
+def customer_id(external_id: str = "u-1001") -> int:
+    with session_scope() as session:
+        return customer_of(session, external_id).id
 
 
 async def test_an_agent_accepts_replies_and_closes_and_the_customer_sees_each_step(app_client, staff):
@@ -138,18 +155,101 @@ async def test_a_ticket_opened_from_the_chat_is_prefilled_and_told_to_the_custom
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
     draft = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}/ticket-draft")).json()
     assert draft["region"] == "成都市武侯区" and "宽带断网" in draft["description"]
-    response = await console.post(
-        f"/api/v1/console/handoffs/{handoff_id}/ticket",
-        {**draft, "category": "fault", "contact_phone": "13800138000", "contact_name": "王先生"},
+    # the verified customer's record fills in who they are
+    assert (draft["contact_name"], draft["contact_phone"], draft["customer_tier"]) == (
+        "王先生",
+        "13800138000",
+        "general",
     )
+    response = await console.post(f"/api/v1/console/handoffs/{handoff_id}/ticket", {**draft, "category": "fault"})
     assert response.status == 201, await response.text()
     number = (await response.json())["number"]
     with session_scope() as session:
         assert number in transcript(session, "c1")[-1].text
         [created] = history(session, get_ticket(session, number))
         assert created.actor == f"account:{get_account(session, 'zhang.wei').id}"  # the login, not a name
+        assert service.get_ticket(session, number).customer_id == customer_of(session).id
     bad = await console.post(f"/api/v1/console/handoffs/{handoff_id}/ticket", {**draft, "contact_phone": "12"})
     assert bad.status == 422
+
+
+async def test_an_anonymous_customers_claimed_name_is_shown_but_fills_in_nothing(app_client, staff):
+    with session_scope() as session:
+        make_conversation(session, "anon-1", ("转人工",), profile={"name": "自称王总"})
+        handoff_id = make_handoff(session, "anon-1", "cd-wuhou").id
+    console = await Console.login(app_client, "zhang.wei")
+    queue = await (await app_client.get("/api/v1/console/queue")).json()
+    [item] = [i for i in queue["items"] if i["handoff_id"] == handoff_id]
+    assert item["customer_id"] is None and item["profile"] == {"name": "自称王总"}
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
+    chats = await (await app_client.get("/api/v1/console/chats")).json()
+    assert [c["customer"] for c in chats["items"]] == ["自称王总（未验证）"]
+    draft = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}/ticket-draft")).json()
+    assert (draft["contact_name"], draft["contact_phone"], draft["region"], draft["customer_tier"]) == (
+        "",
+        "",
+        "",
+        "general",
+    )
+
+
+async def test_the_queue_the_chats_and_the_handoff_name_the_verified_customer(app_client, staff):
+    handoff_id = queue_handoff()
+    console = await Console.login(app_client, "zhang.wei")
+    queue = await (await app_client.get("/api/v1/console/queue")).json()
+    [item] = [i for i in queue["items"] if i["handoff_id"] == handoff_id]
+    assert item["customer_id"] == customer_id() and item["profile"]["verified"] is True
+    detail = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}")).json()
+    assert detail["customer_id"] == customer_id()
+    await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
+    chats = await (await app_client.get("/api/v1/console/chats")).json()
+    assert [c["customer_id"] for c in chats["items"]] == [customer_id()]
+
+
+async def test_the_customer_history_shows_both_devices_to_agents_of_the_grid_only(app_client, staff):
+    queue_handoff("phone-1", text="宽带断了")
+    with session_scope() as session:
+        make_conversation(session, "laptop-1", ("发票怎么开",), customer=WANG, channel="socketio")
+        ticket = service.open_ticket(
+            session,
+            service.NewTicket(
+                category=Category.FAULT,
+                description="宽带断了",
+                contact_phone="13800138000",
+                contact_name="王先生",
+                region="成都市武侯区",
+                sender_id="laptop-1",
+            ),
+        )
+        number = ticket.number
+    path = f"/api/v1/console/customers/{customer_id()}"
+    assert (await app_client.get(path)).status == 401
+
+    await Console.login(app_client, "zhang.wei")
+    response = await app_client.get(path)
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["customer"] == {
+        "id": customer_id(),
+        "external_id": "u-1001",
+        "name": "王先生",
+        "phone": "13800138000",
+        "region": "成都市武侯区",
+        "tier": "general",
+        "first_seen_at": body["customer"]["first_seen_at"],
+        "last_seen_at": body["customer"]["last_seen_at"],
+    }
+    channels = sorted((c["channel"], c["last_message"]["text"]) for c in body["conversations"])
+    assert channels == [("rest", "宽带断了"), ("socketio", "发票怎么开")]
+    assert {c["owner"] for c in body["conversations"]} == {"queued", "bot"}
+    assert all(set(c) >= {"id", "channel", "started_at", "owner", "last_message"} for c in body["conversations"])
+    assert [(t["number"], t["state"], t["category"]) for t in body["tickets"]] == [(number, "accepted", "fault")]
+    assert set(body["tickets"][0]) >= {"number", "state", "category", "created_at"}
+
+    await Console.login(app_client, "zhou.ting")  # an agent of another grid
+    forbidden = await app_client.get(path)
+    assert forbidden.status == 403 and (await forbidden.json())["error"]["code"] == "forbidden"
+    assert (await app_client.get("/api/v1/console/customers/999999")).status == 404
 
 
 async def test_the_manager_view_is_for_managers_only(app_client, staff):
