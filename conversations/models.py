@@ -52,7 +52,7 @@ class Conversation(Base):
     # the open (queued/human) or last handoff
     handoff_id: Mapped[int | None] = mapped_column(default=None)
     # the verified customer (customers/: the embedding site signed who they are); NULL = anonymous
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), default=None, index=True)
+    customer_id: Mapped[int | None] = mapped_column(default=None, index=True)  # customer.id (kept by code)
     # shown to agents: a verified customer's {"name", "phone", "region", "tier", "verified": true}; for an
     # anonymous one only the name their client gave ({"name"}), never used for routing or pre-fill
     profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

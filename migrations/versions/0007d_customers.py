@@ -37,16 +37,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer")),
         sa.UniqueConstraint("external_id", name=op.f("uq_customer_external_id")),
     )
-    with op.batch_alter_table("conversation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("customer_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_conversation_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_foreign_key(
-            batch_op.f("fk_conversation_customer_id_customer"), "customer", ["customer_id"], ["id"]
-        )
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("customer_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_ticket_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_ticket_customer_id_customer"), "customer", ["customer_id"], ["id"])
+    # Added in place (ALTER TABLE … ADD COLUMN), never by rebuilding the table: conversation and ticket are
+    # referenced by other tables, and SQLite cannot drop a referenced table with rows inside the migration's
+    # transaction. The link to customer is therefore kept by the code (an indexed id), not a database foreign key.
+    for table in ("conversation", "ticket"):
+        op.add_column(table, sa.Column("customer_id", sa.Integer(), nullable=True))
+        op.create_index(op.f(f"ix_{table}_customer_id"), table, ["customer_id"], unique=False)
 
     conversation = sa.table("conversation", sa.column("id", sa.Integer()), sa.column("profile", sa.JSON()))
     connection = op.get_bind()
@@ -59,12 +55,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_ticket_customer_id_customer"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_ticket_customer_id"))
-        batch_op.drop_column("customer_id")
-    with op.batch_alter_table("conversation", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_conversation_customer_id_customer"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_conversation_customer_id"))
-        batch_op.drop_column("customer_id")
+    for table in ("ticket", "conversation"):
+        op.drop_index(op.f(f"ix_{table}_customer_id"), table_name=table)
+        op.execute(f"ALTER TABLE {table} DROP COLUMN customer_id")  # in place (SQLite 3.35+, PostgreSQL)
     op.drop_table("customer")

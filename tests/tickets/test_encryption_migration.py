@@ -20,7 +20,7 @@ from ops.setup_db import alembic_config
 from tickets.lookup import LookupStatus, lookup_ticket, my_tickets
 from tickets.models import Ticket
 
-BEFORE, OURS = "0006", "0007h"
+BEFORE, OURS = "0006", "head"  # through 0007h, which encrypts (later ones need the columns the ORM reads)
 CLEAR = [("GD-AAAAA2", "13955551234", "欧阳娜娜", "owner-1"), ("GD-AAAAA3", "02885556789", "司马相如", None)]
 
 

@@ -157,7 +157,8 @@ async def test_no_staff_response_or_frame_carries_the_customers_sender_id(app_cl
     created = await ok(
         await agent.post(
             f"/api/v1/console/handoffs/{handoff_id}/ticket",
-            {**draft, "contact_phone": "13800138000", "contact_name": "王先生"},
+            # the agent completes what an anonymous customer's claims no longer prefill (issue 12: identity)
+            {**draft, "contact_phone": "13800138000", "contact_name": "王先生", "region": "成都市武侯区"},
         ),
         201,
     )
