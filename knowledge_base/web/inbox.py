@@ -66,7 +66,7 @@ async def post_similar(request: web.Request) -> web.Response:
     raw = await body(request)
     item_ids = ids(raw.get("item_ids"))
     faq_id = raw.get("faq_id")
-    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or faq_id < 1:
+    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or not 0 < faq_id < 10**12:
         raise ApiError(422, "invalid_field", "问答编号：请选择要加入相似问题的问答。", field="faq_id")
 
     def work(session: Session) -> dict[str, Any]:
