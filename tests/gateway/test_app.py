@@ -41,3 +41,34 @@ async def test_every_protected_route_in_the_openapi_document_says_so(client):
                 assert "401" in operation["responses"], (method, path)
     assert "Authorization: Bearer" in body["info"]["description"]
     assert "X-CSRF-Token" in body["info"]["description"]
+
+
+async def test_every_response_names_the_server_without_a_version(client):
+    """No `Python/3.11 aiohttp/3.x` for scanners: pages, files, API answers, errors and the websocket alike."""
+    for method, path in [
+        ("GET", "/"),
+        ("GET", "/healthz"),
+        ("GET", "/static/widget.js"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/no-such-route"),
+        ("GET", "/webhooks/rest/status?sender=u1"),
+        ("POST", "/webhooks/rest/webhook"),
+    ]:
+        response = await client.request(method, path)
+        assert response.headers["Server"] == "GridDesk", (method, path, response.headers.get("Server"))
+    ws = await client.ws_connect("/webhooks/rest/live?sender=u1")
+    assert ws._response.headers["Server"] == "GridDesk"
+    await ws.close()
+
+
+async def test_a_wrong_method_is_405_with_allow_and_a_json_error(client):
+    for method, path, allowed in [
+        ("DELETE", "/webhooks/rest/webhook", {"POST"}),
+        ("PUT", "/webhooks/rest/rating", {"POST"}),
+        ("POST", "/webhooks/rest/history", {"GET", "HEAD"}),
+        ("PATCH", "/api/v1/tickets", {"GET", "HEAD", "POST"}),
+    ]:
+        response = await client.request(method, path)
+        assert response.status == 405, (method, path)
+        assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed, (method, path)
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
