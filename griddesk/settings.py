@@ -6,6 +6,7 @@ Tests build their own ``Settings`` with :func:`load_settings` and an explicit ma
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -38,6 +39,23 @@ class Secret:
 
 class SettingsError(ValueError):
     """An environment variable has a value GridDesk cannot use."""
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """How much one client may ask (``GRIDDESK_RATE_*``; 0 = no limit); counted by ``griddesk.web.ratelimit``.
+
+    The defaults are far above what a person does: a customer types a few messages a minute, the chat page
+    polls every 4 seconds at most, and one address may be a whole office or a mobile carrier's gateway.
+    """
+
+    messages_per_address: int = 180  # customer messages and ratings per minute (REST, Socket.IO)
+    messages_per_conversation: int = 30  # per minute, one conversation (sender id)
+    reads_per_address: int = 3000  # history, status and live connections per minute
+    reads_per_conversation: int = 300  # per minute, one conversation
+    handoffs_per_address: int = 20  # requests for a person per 10 minutes
+    login_failures_per_address: int = 30  # failed staff logins per 15 minutes, whatever the usernames
+    login_failures_per_account: int = 20  # failed logins of one username per 15 minutes, from all addresses
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,9 @@ class Settings:
     wecom_token: Secret = field(default_factory=lambda: Secret(""))
     wecom_aes_key: Secret = field(default_factory=lambda: Secret(""))
     wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    # abuse limits of the customer endpoints and the staff login, and the proxies whose X-Forwarded-For is believed
+    rate: RateLimits = field(default_factory=RateLimits)
+    trusted_proxies: tuple[str, ...] = ()
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -145,6 +166,29 @@ def _widget_origins(raw: str) -> str:
     return " ".join(sources)
 
 
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    defaults = RateLimits()
+    return RateLimits(
+        **{
+            name: _int(env, f"GRIDDESK_RATE_{name.upper()}", getattr(defaults, name), 0, 1_000_000)
+            for name in RateLimits.__dataclass_fields__
+        }
+    )
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.1 10.1.0.0/16 ::1``, commas allowed) of the reverse proxies in front."""
+    networks = []
+    for source in raw.replace(",", " ").split():
+        try:
+            networks.append(str(ipaddress.ip_network(source, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"GRIDDESK_TRUSTED_PROXIES: {source!r} is not an IP address or network such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -190,6 +234,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         wecom_token=Secret(env.get("GRIDDESK_WECOM_TOKEN", "")),
         wecom_aes_key=Secret(env.get("GRIDDESK_WECOM_AES_KEY", "")),
         wecom_api_url=_base_url(env, "GRIDDESK_WECOM_API_URL", "https://qyapi.weixin.qq.com"),
+        rate=_rate_limits(env),
+        trusted_proxies=_trusted_proxies(env.get("GRIDDESK_TRUSTED_PROXIES", "")),
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 
