@@ -30,6 +30,7 @@ from griddesk.web.errors import json_errors
 from griddesk.web.json import json_response
 from griddesk.web.keys import settings_key
 from griddesk.web.pages import PAGE_CSP, add_kit
+from griddesk.web.ratelimit import counter_purge
 from griddesk.web.tasks import background
 from handoff import web as handoff_web
 from handoff.queue_watch import queue_watch
@@ -116,6 +117,7 @@ def create_app(
     app.cleanup_ctx.append(_clients)
     app.cleanup_ctx.append(relay_task)
     app.cleanup_ctx.append(accounts_web.session_purge)
+    app.cleanup_ctx.append(counter_purge)
     if warm_index:
         app.cleanup_ctx.append(background("knowledge base warm-up", _warm))
     if watch_overdue:
