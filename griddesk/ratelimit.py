@@ -10,15 +10,17 @@ stays within the limit: a sliding-window counter, so no burst at a window bounda
 row is incremented by one atomic upsert; rows are deleted once they are two windows old (:func:`purge`).
 Keys are stored hashed (:func:`key_of`): the table never holds a customer's address or a username.
 
-Every function here runs in a transaction of its own and is blocking (call it through ``asyncio.to_thread``
-from the event loop).
+Every function here is blocking (call it through ``asyncio.to_thread`` from the event loop). :func:`take`
+runs in a transaction of its own (it must be able to undo its counts); the others also accept the caller's
+``connection`` (``session.connection()``) and then leave committing to the caller.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,14 +92,24 @@ def take(checks: Sequence[Check], now: datetime) -> Verdict:
     return ALLOWED
 
 
-def peek(checks: Sequence[Check], now: datetime) -> Verdict:
+@contextmanager
+def _using(connection: Connection | None) -> Iterator[Connection]:
+    """The caller's connection as it is, or one of our own in a transaction committed at the end."""
+    if connection is not None:
+        yield connection
+        return
+    with get_engine().begin() as own:
+        yield own
+
+
+def peek(checks: Sequence[Check], now: datetime, connection: Connection | None = None) -> Verdict:
     """Whether one more event would be allowed by every check; nothing is counted."""
     active = [(limit, key) for limit, key in checks if limit.limit > 0]
     if not active:
         return ALLOWED
     moment = now.timestamp()
     waits: list[float] = []
-    with get_engine().connect() as connection:
+    with _using(connection) as connection:
         for limit, key in active:
             start = _start(limit, moment)
             current = _count(connection, limit, key, start)
@@ -107,12 +119,12 @@ def peek(checks: Sequence[Check], now: datetime) -> Verdict:
     return _refused(waits) if waits else ALLOWED
 
 
-def add(checks: Sequence[Check], now: datetime) -> Verdict:
+def add(checks: Sequence[Check], now: datetime, connection: Connection | None = None) -> Verdict:
     """Count one event against every check whatever the counts, and say whether a next one would be allowed."""
     active = [(limit, key) for limit, key in checks if limit.limit > 0]
     moment = now.timestamp()
     waits: list[float] = []
-    with get_engine().begin() as connection:
+    with _using(connection) as connection:
         for limit, key in active:
             current = _increment(connection, limit, key, moment)
             previous = _count(connection, limit, key, _start(limit, moment) - limit.window)
@@ -121,9 +133,9 @@ def add(checks: Sequence[Check], now: datetime) -> Verdict:
     return _refused(waits) if waits else ALLOWED
 
 
-def forget(bucket: str, key_prefix: str) -> int:
+def forget(bucket: str, key_prefix: str, connection: Connection | None = None) -> int:
     """Delete the counts of ``bucket`` whose key starts with ``key_prefix`` (hex: no LIKE wildcards)."""
-    with get_engine().begin() as connection:
+    with _using(connection) as connection:
         result = connection.execute(
             delete(RateCounter).where(RateCounter.bucket == bucket, RateCounter.key.startswith(key_prefix))
         )
