@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from griddesk.web.openapi import error as _error
+from tickets.intake import MAX_VERSION
+from tickets.numbers import MAX_NUMBER_CHARS
 
 _STATES = ["accepted", "analysing", "in_progress", "resolved", "closed"]
 _PRIORITIES = ["urgent", "high", "normal", "low"]
@@ -17,6 +19,13 @@ _ACTOR = {
     "description": "who does it (agent or manager name), recorded in the audit trail",
 }
 _NOTE = {"type": "string", "maxLength": 2000}
+# yuan as a number (0.01 up to a hundred million) or as people write it (5000, 5,000元, ￥5000.50, 五千, 1.2万)
+AMOUNT: dict[str, Any] = {
+    "type": ["string", "number", "null"],
+    "maxLength": 32,
+    "minimum": 0.01,
+    "maximum": 99999999.99,
+}
 
 _TICKET = {
     "type": "object",
@@ -100,18 +109,28 @@ _TICKET_DETAIL = {
         },
     ]
 }
-_NEW_TICKET = {
+_NEW_TICKET: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["category", "description", "contact_phone", "contact_name", "region", "actor"],
     "properties": {
         "category": {"type": "string", "enum": _CATEGORIES},
         "description": {"type": "string", "minLength": 4, "maxLength": 1000},
-        "contact_phone": {"type": "string", "description": "mainland mobile, or landline with area code"},
+        "contact_phone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32,
+            "description": "mainland mobile, or landline with area code",
+        },
         "contact_name": {"type": "string", "minLength": 1, "maxLength": 32},
-        "region": {"type": "string", "description": "Chinese place name, e.g. 成都市武侯区; routes the ticket"},
-        "amount_yuan": {
-            "type": ["string", "number", "null"],
+        "region": {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 64,
+            "description": "Chinese place name, e.g. 成都市武侯区; routes the ticket",
+        },
+        "amount_yuan": AMOUNT
+        | {
             "description": "refund or compensation amount; "
             "at or above the grid's threshold (default 5000) resolving needs the grid manager's approval",
         },
@@ -145,7 +164,7 @@ _NUMBER = {
     "name": "number",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER_CHARS},
     "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)",
 }
 _TICKETS_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -165,7 +184,11 @@ _TICKET_PATHS: dict[str, Any] = {
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
                 },
-                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0},
+                },
             ],
             "responses": {
                 "200": {
@@ -229,6 +252,7 @@ _TICKET_PATHS: dict[str, Any] = {
                         "version": {
                             "type": "integer",
                             "minimum": 1,
+                            "maximum": MAX_VERSION,
                             "description": "refuse with ticket_conflict unless the ticket is still at this version",
                         },
                     },
@@ -299,7 +323,7 @@ _TICKET_PATHS: dict[str, Any] = {
 
 
 TICKET_PATHS = _TICKET_PATHS
-TICKET_SCHEMAS = {
+TICKET_SCHEMAS: dict[str, dict[str, Any]] = {
     "Ticket": _TICKET,
     "TicketEvent": _TICKET_EVENT,
     "TicketDetail": _TICKET_DETAIL,

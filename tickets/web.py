@@ -26,6 +26,7 @@ from griddesk.web.tasks import periodic
 from tickets import intake, service
 from tickets.models import Priority, Ticket, TicketEvent, TicketState
 from tickets.notify import notify_state_change
+from tickets.numbers import MAX_NUMBER_CHARS
 from tickets.watch import WatchReport, check_overdue
 
 MAX_BODY_BYTES = 16 * 1024
@@ -164,9 +165,17 @@ async def open_ticket(request: web.Request) -> web.Response:
     return json_response(body, status=201, headers={"Location": f"/api/v1/tickets/{body['number']}"})
 
 
+def _number(request: web.Request) -> str:
+    """The ticket number in the path; a longer one than any number can be names nothing (404)."""
+    number = request.match_info["number"]
+    if len(number) > MAX_NUMBER_CHARS:
+        raise service.TicketNotFound()
+    return number
+
+
 async def get_ticket(request: web.Request) -> web.Response:
     require_api_token(request)
-    number = request.match_info["number"]
+    number = _number(request)
 
     def work(session: Session) -> dict[str, Any]:
         return _detail(session, service.get_ticket(session, number))
@@ -176,7 +185,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 async def transition(request: web.Request) -> web.Response:
     require_api_token(request)
-    number = request.match_info["number"]
+    number = _number(request)
     body = await _body(request, intake.TRANSITION_FIELDS)
     to_state = intake.target_state(body)
     actor, note = intake.actor(body), intake.note(body)
@@ -192,7 +201,7 @@ async def transition(request: web.Request) -> web.Response:
 
 async def add_comment(request: web.Request) -> web.Response:
     require_api_token(request)
-    number = request.match_info["number"]
+    number = _number(request)
     body = await _body(request, intake.COMMENT_FIELDS)
     actor, note = intake.actor(body), intake.note(body, required=True)
 
@@ -204,7 +213,7 @@ async def add_comment(request: web.Request) -> web.Response:
 
 async def approve(request: web.Request) -> web.Response:
     require_api_token(request)
-    number = request.match_info["number"]
+    number = _number(request)
     body = await _body(request, intake.COMMENT_FIELDS)
     actor, note = intake.actor(body), intake.note(body)
 

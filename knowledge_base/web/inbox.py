@@ -26,7 +26,7 @@ from knowledge_base.web.common import (
     refresh_index,
 )
 from knowledge_base.web.keys import kb_key
-from knowledge_base.web.search_api import hits_json, k_of, search
+from knowledge_base.web.search_api import grid_of, hits_json, k_of, search
 
 HIT_TEST_K = 5
 MAX_ANSWER_CHARS = 5000
@@ -36,7 +36,7 @@ INBOX_CLUSTERS = 50
 async def get_hit_test(request: web.Request) -> web.Response:
     principal = await curator(request)
     query = request.query.get("q", "")
-    grid = request.query.get("grid", "").strip() or None
+    grid = grid_of(request)
     check_grid(principal, grid)
     result = await search(request, query, k_of(request, HIT_TEST_K), grid)
     thresholds = request.app[kb_key].thresholds

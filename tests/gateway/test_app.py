@@ -72,3 +72,42 @@ async def test_a_wrong_method_is_405_with_allow_and_a_json_error(client):
         assert response.status == 405, (method, path)
         assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed, (method, path)
         assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+def unbounded(schema: object, where: str, components: dict | None = None) -> list[str]:
+    """Every string without maxLength (or enum), number without minimum and maximum, array without maxItems."""
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        return unbounded(components[schema["$ref"].rsplit("/", 1)[1]], where, components)
+    found = []
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "string" in types and "maxLength" not in schema and "enum" not in schema:
+        found.append(f"{where}: string without maxLength")
+    if {"integer", "number"} & set(types) and not {"minimum", "maximum"} <= schema.keys() and "enum" not in schema:
+        found.append(f"{where}: number without minimum and maximum")
+    if "array" in types and "maxItems" not in schema:
+        found.append(f"{where}: array without maxItems")
+    for name, child in schema.get("properties", {}).items():
+        found += unbounded(child, f"{where}.{name}", components)
+    found += unbounded(schema.get("items"), f"{where}[]", components)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for n, child in enumerate(schema.get(key, [])):
+            found += unbounded(child, f"{where}<{key}{n}>", components)
+    return found
+
+
+async def test_every_input_in_the_openapi_document_has_the_bounds_the_code_enforces(client):
+    """Lengths and ranges of every parameter and JSON body field, so generated clients and fuzzers know them."""
+    body = await (await client.get("/api/v1/openapi.json")).json()
+    problems = []
+    components = body["components"]["schemas"]
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                problems += unbounded(parameter["schema"], f"{method.upper()} {path} {parameter['name']}", components)
+            for media, content in operation.get("requestBody", {}).get("content", {}).items():
+                if media == "application/json":
+                    problems += unbounded(content["schema"], f"{method.upper()} {path} body", components)
+    assert not problems, "\n".join(problems)

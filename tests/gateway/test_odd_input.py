@@ -137,6 +137,13 @@ CASES: list[tuple[str, str, str, str, object, int]] = [
     ("30-digit message", "anonymous", "POST", "/webhooks/rest/webhook", {"sender": "u1", "message": DIGITS_30}, 200),
     ("30-digit sender", "anonymous", "GET", f"/webhooks/rest/status?sender={DIGITS_30}", None, 200),
     ("30-digit ticket number", "token", "GET", f"/api/v1/tickets/{DIGITS_30}", None, 404),
+    # -- past the bounds the OpenAPI document states -------------------------------------------------
+    ("a real ticket number inside a long path", "token", "GET", "/api/v1/tickets/" + "x" * 40 + "{ticket}", None, 404),
+    ("65-character grid in the console search", "admin", "GET", "/api/v1/console/kb/search?q=发票&grid=" + "g" * 65,
+     None, 400),
+    ("65-character grid in the hit-test", "admin", "GET", "/api/v1/kb/hit-test?q=发票&grid=" + "g" * 65, None, 400),
+    ("control character in the FAQ list's category", "admin", "GET", "/api/v1/kb/faqs?category=%01", None, 400),
+    ("65-character grid in the FAQ list", "admin", "GET", "/api/v1/kb/faqs?grid=" + "g" * 65, None, 400),
 ]
 # fmt: on
 
