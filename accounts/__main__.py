@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from accounts.errors import AccountError
+from accounts.login import forget_failures, locked_everywhere
 from accounts.management import (
     check_password_policy,
     create_account,
@@ -71,7 +72,7 @@ def _row(account: Account, grids: list[str], agent: Agent | None, now: datetime)
     state = "启用" if account.active else "已停用"
     if account.active and account.password_hash is None:
         state = "未设密码"
-    if account.locked_until is not None and account.locked_until > now:
+    if locked_everywhere(account.username, now):
         state = "已锁定"
     serving = f"技能 {','.join(agent.skills) or '-'} 最多 {agent.max_chats} 个会话" if agent else ""
     role = ROLE_LABELS.get(Role(account.role), account.role)
@@ -100,6 +101,7 @@ def _passwd(args: argparse.Namespace) -> int:
     with session_scope() as session:
         account = get_account(session, args.username)
         set_password(session, account, password)
+    forget_failures(account.username)
     print(f"已为 {account.username} 设置新密码, 该账号的所有登录已失效 (password changed; sessions ended)")
     return 0
 

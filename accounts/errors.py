@@ -41,10 +41,11 @@ class InvalidCredentials(AccountError):
 
 
 class AccountLocked(AccountError):
-    """Too many failed logins in a row; no login (not even a correct one) until ``until``."""
+    """Too many failed logins of this username or from this address; no login (not even a correct one)
+    until ``until``. Said alike of every username, existing or not."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__("登录失败次数过多, 账号已暂时锁定")
+        super().__init__("登录失败次数过多，请稍后再试。")
         self.until = until
 
 

@@ -103,12 +103,11 @@ def create_account(
 
 
 def set_password(session: Session, account: Account, password: str, now: datetime | None = None) -> None:
-    """Set a new password, clear any lockout and end every session of the account."""
+    """Set a new password and end every session of the account (``accounts.login.forget_failures`` lifts
+    a lockout)."""
     check_password_policy(password)
     account.password_hash = hash_password(password)
     account.password_changed_at = now or utcnow()
-    account.failed_logins = 0
-    account.locked_until = None
     end_all_sessions(session, account)
     session.flush()
 

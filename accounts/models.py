@@ -29,6 +29,7 @@ class Account(Base):
     # argon2id hash; NULL = no password set yet (cannot log in)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # no longer written: login failures are counted in rate_counter (accounts.login); kept for a later migration
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

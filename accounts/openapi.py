@@ -14,13 +14,25 @@ ACCOUNT_PATHS: dict[str, Any] = {
         "post": {
             "summary": "Staff login (agent, grid manager, admin): sets the session cookie",
             "requestBody": _body(
-                {"username": {"type": "string"}, "password": {"type": "string"}}, ["username", "password"]
+                {
+                    "username": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "password": {"type": "string", "minLength": 1, "maxLength": 256},
+                },
+                ["username", "password"],
             ),
             "responses": {
                 "200": _json("The account and the CSRF token"),
                 "401": _error("invalid_credentials"),
                 "422": _error("Malformed body"),
-                "429": _error("locked: too many failed logins"),
+                "429": {
+                    **_error(
+                        "locked: too many failed logins of this username from this address, from this address, "
+                        "or of this username (the same answer whether or not the username exists)"
+                    ),
+                    "headers": {
+                        "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+                    },
+                },
             },
         }
     },

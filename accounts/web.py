@@ -27,10 +27,12 @@ from accounts.principals import Principal, grids_of, principal_for
 from accounts.sessions import end_session, on_sessions_ended, purge_expired_sessions, resolve_session, start_session
 from conversations.hub import account_topic, hub_key
 from griddesk.db import session_scope, utcnow
+from griddesk.settings import Settings
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
 from griddesk.web.pages import add_pages, add_static
+from griddesk.web.ratelimit import client_address
 from griddesk.web.tasks import periodic
 
 COOKIE_NAME = "griddesk_session"
@@ -163,12 +165,14 @@ async def _credentials(request: web.Request) -> tuple[str, str]:
     return username, password
 
 
-def _log_in(username: str, password: str, old_token: str, now: datetime, hours: int) -> tuple[Principal, str, str]:
+def _log_in(
+    username: str, password: str, old_token: str, now: datetime, address: str, settings: Settings
+) -> tuple[Principal, str, str]:
     with session_scope() as session:
-        account: Account = authenticate(session, username, password, now)
+        account: Account = authenticate(session, username, password, now, address=address, limits=settings.rate)
         if old_token:
             end_session(session, old_token)
-        token, csrf_token = start_session(session, account, now, hours)
+        token, csrf_token = start_session(session, account, now, settings.session_hours)
         return principal_for(session, account), token, csrf_token
 
 
@@ -179,13 +183,16 @@ async def login(request: web.Request) -> web.Response:
     now = utcnow()
     try:
         principal, token, csrf_token = await asyncio.to_thread(
-            _log_in, username, password, request.cookies.get(COOKIE_NAME, ""), now, settings.session_hours
+            _log_in, username, password, request.cookies.get(COOKIE_NAME, ""), now, client_address(request), settings
         )
     except InvalidCredentials as exc:
         raise ApiError(401, "invalid_credentials", str(exc)) from None
     except AccountLocked as exc:
-        minutes = max(1, math.ceil((exc.until - now).total_seconds() / 60))
-        raise ApiError(429, "locked", f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试。") from None
+        seconds = max(1, math.ceil((exc.until - now).total_seconds()))
+        minutes = math.ceil(seconds / 60)
+        raise ApiError(
+            429, "locked", f"登录失败次数过多，请 {minutes} 分钟后再试。", headers={"Retry-After": str(seconds)}
+        ) from None
     response = json_response({"account": account_json(principal), "csrf_token": csrf_token}, headers=NO_STORE)
     response.set_cookie(COOKIE_NAME, token, path="/", httponly=True, samesite="Strict", secure=settings.cookie_secure)
     return response

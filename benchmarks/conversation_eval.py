@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 
 import yaml
 
+from benchmarks.common import UNREACHED_LIMITS
 from handoff import messages as gateway_messages
 
 DATA = REPO / "benchmarks" / "data" / "conversation_eval.jsonl"
@@ -343,6 +344,7 @@ def stack_env(data_dir: str, rasa_timeout: float) -> dict[str, str]:
         "GRIDDESK_GATEWAY_PORT": str(free_port()),
         "GRIDDESK_RASA_PORT": str(free_port()),
         "GRIDDESK_ACTION_PORT": str(free_port()),
+        **UNREACHED_LIMITS,
     }
     for name in ("GRIDDESK_DATABASE_URL", "GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL"):
         env.pop(name, None)

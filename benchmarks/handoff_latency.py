@@ -26,7 +26,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import percentiles
+from benchmarks.common import UNREACHED_LIMITS, percentiles
 from customers.identity import make_token
 from griddesk.settings import load_settings
 from ops.stack import Stack
@@ -131,6 +131,7 @@ def main() -> None:
             "GRIDDESK_ACTION_PORT": str(free_port()),
             "GRIDDESK_COOKIE_SECURE": "false",
             "GRIDDESK_IDENTITY_SECRET": IDENTITY_SECRET,
+            **UNREACHED_LIMITS,
         }
         subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         make_agent(env)

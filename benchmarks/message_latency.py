@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import percentiles
+from benchmarks.common import UNREACHED_LIMITS, percentiles
 from griddesk.settings import load_settings
 from ops.stack import Stack
 
@@ -59,6 +59,7 @@ def main() -> None:
             "GRIDDESK_GATEWAY_PORT": str(free_port()),
             "GRIDDESK_RASA_PORT": str(free_port()),
             "GRIDDESK_ACTION_PORT": str(free_port()),
+            **UNREACHED_LIMITS,
         }
         subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
         settings = load_settings(env)

@@ -9,6 +9,11 @@ to the bot. A handoff packet in Rasa's reply moves the conversation to a grid's 
 Who the customer is comes from here too (DESIGN.md "Customer identity"): a proof the embedding site
 signed (``customers.identity``) links the conversation to a customer record; Rasa is told only that
 verified customer, under ``metadata.griddesk_customer``, which the gateway always writes itself.
+
+A message from the web carries the client's address: it is counted against the customer limits
+(``griddesk.web.ratelimit``) before anything is recorded — messages per address and per conversation,
+and a request for a person (转人工) per address — and refused with ``429 rate_limited`` when over. The
+bot's own escalations (misses, complaints) count against the same handoff limit when they would queue.
 """
 
 from __future__ import annotations
@@ -43,7 +48,9 @@ from customers.service import bot_facts, identify
 from gateway.rasa_client import BotUnavailable, rasa_key
 from griddesk.clients import client_id
 from griddesk.db import run_in_session, utcnow
+from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
+from griddesk.web.ratelimit import customer_limits, enforce
 from handoff import messages
 from handoff.live import publish_queue_change, publish_status
 from handoff.ownership import HandoffNotFound, OwnershipError
@@ -88,9 +95,15 @@ class Incoming:
     text: str
     metadata: dict[str, Any] | None
     channel: str = "rest"
-    # the network address a web client's message came from (REST, Socket.IO); None for messaging apps.
-    # Only its keyed hash reaches Rasa (griddesk/clients.py).
-    peer: str | None = None
+    # the web client's address (griddesk.web.ratelimit.client_address): set, the customer limits apply;
+    # messaging apps leave it unset (their platform is the peer, and it keeps its own limits). Only its keyed
+    # hash reaches Rasa (griddesk/clients.py)
+    address: str | None = None
+
+
+def asks_for_person(text: str) -> bool:
+    """A customer's own 转人工 (not a control payload): the bot gets ``/request_human``."""
+    return parse_control(text)[0] is None and wants_human(text)
 
 
 @dataclass
@@ -204,6 +217,9 @@ class Inbox:
             return None
 
     async def receive(self, incoming: Incoming) -> Outcome:
+        """Record the message and answer it; ``ApiError`` 429 (nothing recorded) when a web client is over a limit."""
+        if incoming.address is not None:
+            await self._admit(incoming.address, incoming)
         now = utcnow()
         control, score = parse_control(incoming.text)
         verified = self.verified_customer(incoming, now)
@@ -225,8 +241,15 @@ class Inbox:
         if control is not None:
             return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_IS_SERVING)])
         return await self._ask_bot(
-            incoming, recorded, "/request_human" if wants_human(incoming.text) else incoming.text
+            incoming, recorded, "/request_human" if asks_for_person(incoming.text) else incoming.text
         )
+
+    async def _admit(self, address: str, incoming: Incoming) -> None:
+        limits = customer_limits(self.app)
+        checks = limits.messages(address, incoming.sender)
+        if asks_for_person(incoming.text):
+            checks += limits.handoffs(address)
+        await enforce(checks)
 
     # -- the states ---------------------------------------------------------------------------
 
@@ -262,7 +285,7 @@ class Inbox:
 
     async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
         try:
-            client = client_id(incoming.peer, self._client_key)
+            client = client_id(incoming.address, self._client_key)
             metadata = bot_metadata(incoming.metadata, recorded.customer)
             replies = await self.app[rasa_key].send(incoming.sender, text, metadata, client)
             if not replies:
@@ -304,6 +327,14 @@ class Inbox:
         except PacketError as exc:
             log.error("the action server sent an invalid handoff packet (%s); not queued", exc)
             return
+        if incoming.address is not None and not asks_for_person(incoming.text):
+            # the bot escalated on its own: this handoff counts too (a 转人工 was counted on arrival)
+            try:
+                await enforce(customer_limits(self.app).handoffs(incoming.address))
+            except ApiError:
+                log.warning("handoff of a client over the handoff limit not queued")
+                await self._add_notice(incoming, recorded, messages.HANDOFFS_TOO_OFTEN, outcome)
+                return
         now = utcnow()
 
         def queue_and_tell(session: Session) -> tuple[Enqueued, Reply, list[Message] | None]:
@@ -344,6 +375,17 @@ class Inbox:
         text = await run_in_session(rate_last)
         await publish_status(self.app, incoming.sender, recorded.conversation_id)
         return await self._say(incoming, recorded, [system_reply(incoming.sender, text)])
+
+    async def _add_notice(self, incoming: Incoming, recorded: Recorded, text: str, outcome: Outcome) -> None:
+        """One more system message after the replies already in ``outcome``."""
+        reply = system_reply(incoming.sender, text)
+        stored = await run_in_session(
+            lambda session: _record_replies(session, recorded.conversation_id, None, [reply], Author.SYSTEM)
+        )
+        assert stored is not None
+        publish_messages(self.app, recorded.conversation_id, stored)
+        outcome.replies.append(reply)
+        outcome.seqs.extend(m.seq for m in stored)
 
     async def _say(
         self,

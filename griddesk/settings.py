@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -40,6 +41,23 @@ class Secret:
 
 class SettingsError(ValueError):
     """An environment variable has a value GridDesk cannot use."""
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """How much one client may ask (``GRIDDESK_RATE_*``; 0 = no limit); counted by ``griddesk.web.ratelimit``.
+
+    The defaults are far above what a person does: a customer types a few messages a minute, the chat page
+    polls every 4 seconds at most, and one address may be a whole office or a mobile carrier's gateway.
+    """
+
+    messages_per_address: int = 180  # customer messages and ratings per minute (REST, Socket.IO)
+    messages_per_conversation: int = 30  # per minute, one conversation (sender id)
+    reads_per_address: int = 3000  # history, status and live connections per minute
+    reads_per_conversation: int = 300  # per minute, one conversation
+    handoffs_per_address: int = 20  # requests for a person per 10 minutes
+    login_failures_per_address: int = 30  # failed staff logins per 15 minutes, whatever the usernames
+    login_failures_per_account: int = 20  # failed logins of one username per 15 minutes, from all addresses
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,9 @@ class Settings:
     # one being retired during a rotation (still accepted); none = every customer is anonymous
     identity_secret: Secret = field(default_factory=lambda: Secret(""))
     identity_secret_previous: Secret = field(default_factory=lambda: Secret(""))
+    # abuse limits of the customer endpoints and the staff login, and the proxies whose X-Forwarded-For is believed
+    rate: RateLimits = field(default_factory=RateLimits)
+    trusted_proxies: tuple[str, ...] = ()
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -205,6 +226,29 @@ def _identity_secrets(env: Mapping[str, str]) -> tuple[Secret, Secret]:
     return Secret(current), Secret(previous)
 
 
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    defaults = RateLimits()
+    return RateLimits(
+        **{
+            name: _int(env, f"GRIDDESK_RATE_{name.upper()}", getattr(defaults, name), 0, 1_000_000)
+            for name in RateLimits.__dataclass_fields__
+        }
+    )
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (``10.0.0.1 10.1.0.0/16 ::1``, commas allowed) of the reverse proxies in front."""
+    networks = []
+    for source in raw.replace(",", " ").split():
+        try:
+            networks.append(str(ipaddress.ip_network(source, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"GRIDDESK_TRUSTED_PROXIES: {source!r} is not an IP address or network such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
@@ -257,6 +301,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_key=_data_key(env.get("GRIDDESK_DATA_KEY", "")),
         identity_secret=identity_secret,
         identity_secret_previous=identity_secret_previous,
+        rate=_rate_limits(env),
+        trusted_proxies=_trusted_proxies(env.get("GRIDDESK_TRUSTED_PROXIES", "")),
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 

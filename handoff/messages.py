@@ -14,6 +14,7 @@ AGENT_CLOSED = f"本次人工服务已结束,感谢您的耐心。请为本次�
 RATING_THANKS = "感谢您的评价!"
 RATING_NOT_PENDING = "当前没有需要评价的服务。"
 UNSUPPORTED_MESSAGE = "抱歉,目前只能处理文字消息,请用文字描述您的问题。"
+HANDOFFS_TOO_OFTEN = "转人工的请求过于频繁，请稍后再试；您可以继续向智能助手提问，或留言提交工单。"
 
 KEEP_WAITING = "/griddesk_keep_waiting"
 LEAVE_MESSAGE = "/griddesk_leave_message"

@@ -26,6 +26,7 @@ from tickets.service import NewTicket
 T = TypeVar("T")
 
 MAX_NOTE_CHARS = 2000
+MAX_VERSION = 10**12 - 1  # a ticket version (a counter); larger numbers overflow the database integer
 NEW_TICKET_FIELDS = frozenset(
     {"category", "description", "contact_phone", "contact_name", "region", "amount_yuan", "customer_tier"}
 )
@@ -106,6 +107,6 @@ def expected_version(body: Mapping[str, Any]) -> int | None:
     value = body.get("version")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERSION:
         raise InvalidInput(f"{_label('version')}：必须是正整数（工单的 version）。", field="version")
     return value

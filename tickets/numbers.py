@@ -11,6 +11,7 @@ import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 6
+MAX_NUMBER_CHARS = 32  # what an API path may carry as a number (GD-7K3QX9, any case, the dash optional)
 PATTERN = re.compile(r"GD-?([A-Z0-9]{6})", re.IGNORECASE)
 
 

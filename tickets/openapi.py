@@ -10,12 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from griddesk.web.openapi import error as _error
+from tickets.intake import MAX_VERSION
+from tickets.numbers import MAX_NUMBER_CHARS
 
 _STATES = ["accepted", "analysing", "in_progress", "resolved", "closed"]
 _PRIORITIES = ["urgent", "high", "normal", "low"]
 _CATEGORIES = ["consultation", "fault", "complaint", "suggestion", "billing", "after_sales", "refund"]
 _STAMP = {"type": "string", "format": "date-time", "description": "ISO 8601 with offset (UTC)"}
 _NOTE = {"type": "string", "maxLength": 2000}
+# yuan as a number (0.01 up to a hundred million) or as people write it (5000, 5,000元, ￥5000.50, 五千, 1.2万)
+AMOUNT: dict[str, Any] = {
+    "type": ["string", "number", "null"],
+    "maxLength": 32,
+    "minimum": 0.01,
+    "maximum": 99999999.99,
+}
 
 _TICKET = {
     "type": "object",
@@ -119,18 +128,28 @@ _TICKET_DETAIL = {
         },
     ]
 }
-_NEW_TICKET = {
+_NEW_TICKET: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["category", "description", "contact_phone", "contact_name", "region"],
     "properties": {
         "category": {"type": "string", "enum": _CATEGORIES},
         "description": {"type": "string", "minLength": 4, "maxLength": 1000},
-        "contact_phone": {"type": "string", "description": "mainland mobile, or landline with area code"},
+        "contact_phone": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32,
+            "description": "mainland mobile, or landline with area code",
+        },
         "contact_name": {"type": "string", "minLength": 1, "maxLength": 32},
-        "region": {"type": "string", "description": "Chinese place name, e.g. 成都市武侯区; routes the ticket"},
-        "amount_yuan": {
-            "type": ["string", "number", "null"],
+        "region": {
+            "type": "string",
+            "minLength": 2,
+            "maxLength": 64,
+            "description": "Chinese place name, e.g. 成都市武侯区; routes the ticket",
+        },
+        "amount_yuan": AMOUNT
+        | {
             "description": "refund or compensation amount; "
             "at or above the grid's threshold (default 5000) resolving needs the grid manager's approval",
         },
@@ -180,7 +199,7 @@ _NUMBER = {
     "name": "number",
     "in": "path",
     "required": True,
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_NUMBER_CHARS},
     "description": "ticket number, e.g. GD-7K3QX9 (case-insensitive, the dash may be left out)",
 }
 # a staff login or the integration token (either one)
@@ -205,7 +224,11 @@ _TICKET_PATHS: dict[str, Any] = {
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
                 },
-                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000, "default": 0},
+                },
             ],
             "responses": {
                 "200": {
@@ -274,6 +297,7 @@ _TICKET_PATHS: dict[str, Any] = {
                         "version": {
                             "type": "integer",
                             "minimum": 1,
+                            "maximum": MAX_VERSION,
                             "description": "refuse with ticket_conflict unless the ticket is still at this version",
                         },
                     },
@@ -347,7 +371,7 @@ _TICKET_PATHS: dict[str, Any] = {
 
 
 TICKET_PATHS = _TICKET_PATHS
-TICKET_SCHEMAS = {
+TICKET_SCHEMAS: dict[str, dict[str, Any]] = {
     "Ticket": _TICKET,
     "TicketEvent": _TICKET_EVENT,
     "TicketDetail": _TICKET_DETAIL,

@@ -47,6 +47,7 @@ from griddesk.web.tasks import periodic
 from tickets import access, intake, service
 from tickets.models import Priority, Ticket, TicketEvent, TicketState
 from tickets.notify import notify_state_change
+from tickets.numbers import MAX_NUMBER_CHARS
 from tickets.watch import WatchReport, check_overdue
 
 MAX_BODY_BYTES = 16 * 1024
@@ -237,10 +238,18 @@ async def open_ticket(request: web.Request) -> web.Response:
     return json_response(body, status=201, headers={"Location": f"/api/v1/tickets/{body['number']}"})
 
 
+def _number(request: web.Request) -> str:
+    """The ticket number in the path; a longer one than any number can be names nothing (404)."""
+    number = request.match_info["number"]
+    if len(number) > MAX_NUMBER_CHARS:
+        raise service.TicketNotFound()
+    return number
+
+
 async def get_ticket(request: web.Request) -> web.Response:
     """The explicit open: the contact in full, the view recorded first as a ``reveal`` event of who asked."""
     who = await caller(request)
-    number = request.match_info["number"]
+    number = _number(request)
 
     def work(session: Session) -> dict[str, Any]:
         _check_grid(who, service.get_ticket(session, number))
@@ -251,7 +260,7 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 async def transition(request: web.Request) -> web.Response:
     principal = await staff_member(request)
-    number = request.match_info["number"]
+    number = _number(request)
     body = await _body(request, intake.TRANSITION_FIELDS)
     to_state = intake.target_state(body)
     note, version = intake.note(body), intake.expected_version(body)
@@ -269,7 +278,7 @@ async def transition(request: web.Request) -> web.Response:
 
 async def add_comment(request: web.Request) -> web.Response:
     principal = await staff_member(request)
-    number = request.match_info["number"]
+    number = _number(request)
     note = intake.note(await _body(request, intake.COMMENT_FIELDS), required=True)
 
     def work(session: Session) -> dict[str, Any]:
@@ -281,7 +290,7 @@ async def add_comment(request: web.Request) -> web.Response:
 
 async def approve(request: web.Request) -> web.Response:
     principal = await staff_member(request)
-    number = request.match_info["number"]
+    number = _number(request)
     note = intake.note(await _body(request, intake.APPROVE_FIELDS))
 
     def work(session: Session) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from griddesk.web.openapi import error
+from griddesk.web.openapi import MAX_MESSAGE_CHARS, after_param, error, id_schema, text_schema
 from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
@@ -21,6 +21,12 @@ _STATUS = {
         "handoff_id": {"type": ["integer", "null"]},
         "rating_pending": {"type": "boolean"},
     },
+}
+# a signature (SHA-1 hex), a Unix time, a random string, an encrypted message (base64)
+_WECOM_PARAM_CHARS = {"msg_signature": 64, "timestamp": 16, "nonce": 64, "echostr": 4096}
+_RATE_LIMITED = {
+    **_error("rate_limited: too many requests from this address or for this conversation (GRIDDESK_RATE_*)"),
+    "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}},
 }
 _SENDER = {
     "name": "sender",
@@ -43,7 +49,9 @@ CHANNEL_PATHS: dict[str, Any] = {
                             "required": ["sender", "message"],
                             "properties": {
                                 "sender": {"type": "string", "minLength": 1, "maxLength": 128},
-                                "message": {"type": "string", "minLength": 1},
+                                "message": text_schema(
+                                    MAX_MESSAGE_CHARS, 1, "at most GRIDDESK_MAX_MESSAGE_CHARS (default 2000)"
+                                ),
                                 "metadata": {"type": "object"},
                             },
                         }
@@ -84,6 +92,7 @@ CHANNEL_PATHS: dict[str, Any] = {
                 "400": error("Invalid JSON or body"),
                 "413": error("Message or body too large"),
                 "422": error("Fields of the wrong type, empty or with control characters"),
+                "429": _RATE_LIMITED,
             },
         }
     },
@@ -98,7 +107,7 @@ CHANNEL_PATHS: dict[str, Any] = {
                     "required": True,
                     "schema": {"type": "string", "minLength": 1, "maxLength": 128},
                 },
-                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                after_param(),
             ],
             "responses": {
                 "200": {
@@ -129,6 +138,7 @@ CHANNEL_PATHS: dict[str, Any] = {
                 },
                 "400": error("after is not a whole number"),
                 "422": error("Missing or invalid sender"),
+                "429": _RATE_LIMITED,
             },
         }
     },
@@ -143,7 +153,7 @@ CHANNEL_PATHS: dict[str, Any] = {
                     "name": "X-Telegram-Bot-Api-Secret-Token",
                     "in": "header",
                     "required": True,
-                    "schema": {"type": "string"},
+                    "schema": text_schema(256, 1),
                 }
             ],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
@@ -159,7 +169,7 @@ CHANNEL_PATHS: dict[str, Any] = {
         "get": {
             "summary": "WeCom callback URL verification (echostr)",
             "parameters": [
-                {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                {"name": n, "in": "query", "required": True, "schema": text_schema(_WECOM_PARAM_CHARS[n], 1)}
                 for n in ("msg_signature", "timestamp", "nonce", "echostr")
             ],
             "responses": {
@@ -173,7 +183,7 @@ CHANNEL_PATHS: dict[str, Any] = {
             "description": "Signature check and AES-256-CBC decryption as the platform documents; replies go "
             "out through the message API. Mounted when the GRIDDESK_WECOM_* settings are set.",
             "parameters": [
-                {"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                {"name": n, "in": "query", "required": True, "schema": text_schema(_WECOM_PARAM_CHARS[n], 1)}
                 for n in ("msg_signature", "timestamp", "nonce")
             ],
             "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
@@ -188,14 +198,22 @@ CHANNEL_PATHS: dict[str, Any] = {
         "get": {
             "summary": "The customer's queue status: owner, position, estimated wait, agent, rating due",
             "parameters": [_SENDER],
-            "responses": {"200": _json("Status", _STATUS), "422": _error("Missing or invalid sender")},
+            "responses": {
+                "200": _json("Status", _STATUS),
+                "422": _error("Missing or invalid sender"),
+                "429": _RATE_LIMITED,
+            },
         }
     },
     "/webhooks/rest/live": {
         "get": {
             "summary": "Customer websocket: messages after `after`, then live messages and status",
-            "parameters": [_SENDER, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
-            "responses": {"101": {"description": "Switching protocols"}, "422": _error("Missing or invalid sender")},
+            "parameters": [_SENDER, after_param()],
+            "responses": {
+                "101": {"description": "Switching protocols"},
+                "422": _error("Missing or invalid sender"),
+                "429": _RATE_LIMITED,
+            },
         }
     },
     "/webhooks/rest/rating": {
@@ -203,8 +221,8 @@ CHANNEL_PATHS: dict[str, Any] = {
             "summary": f"Rate a closed handoff ({MIN_SCORE}–{MAX_SCORE}, optional comment)",
             "requestBody": _body(
                 {
-                    "sender": {"type": "string"},
-                    "handoff_id": {"type": "integer"},
+                    "sender": text_schema(128, 1),
+                    "handoff_id": id_schema(),
                     "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
                     "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS},
                 },
@@ -215,6 +233,7 @@ CHANNEL_PATHS: dict[str, Any] = {
                 "404": _error("not_found: not this sender's closed handoff"),
                 "409": _error("already_rated"),
                 "422": _error("invalid_rating · invalid_comment"),
+                "429": _RATE_LIMITED,
             },
         }
     },

@@ -4,6 +4,7 @@ Body ``{"sender": str, "message": str, "metadata"?: object}``; reply: a list of
 ``{"recipient_id", "text" | "buttons" | "custom" | "image" …}`` exactly as Rasa answers, so any
 existing Rasa REST client works unchanged. ``gateway.inbox`` records every message and decides who answers;
 messages from agents reach REST clients through ``GET /webhooks/rest/history`` (or the live websocket).
+Both count against the customer limits (``griddesk.web.ratelimit``): ``429 rate_limited`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
 from griddesk.web.params import after_seq, check_sender
+from griddesk.web.ratelimit import client_address, customer_limits, enforce
 from handoff.queue import touch_customer
 
 MAX_BODY_BYTES = 256 * 1024
@@ -44,7 +46,7 @@ async def parse_incoming(request: web.Request, max_chars: int) -> Incoming:
         raise ApiError(413, "message_too_long", f"消息过长：最多 {max_chars} 个字符。", field="message")
     if metadata is not None and not isinstance(metadata, dict):
         raise ApiError(422, "invalid_metadata", "附加信息（metadata）必须是 JSON 对象。", field="metadata")
-    return Incoming(sender=sender, text=text.strip(), metadata=metadata, peer=request.remote)
+    return Incoming(sender=sender, text=text.strip(), metadata=metadata, address=client_address(request))
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -70,6 +72,7 @@ async def history(request: web.Request) -> web.Response:
     """
     sender = query_sender(request)
     after = after_seq(request)
+    await enforce(customer_limits(request.app).reads(client_address(request), sender))
     return json_response({"messages": await run_in_session(lambda session: _history(session, sender, after))})
 
 

@@ -6,6 +6,9 @@ customer reaches only their own conversation.
 - ``GET /webhooks/rest/live?sender=…&after=N`` — websocket: every message after ``seq`` N, then live
   messages and status changes. Reconnecting with the last seq seen loses and repeats nothing.
 - ``POST /webhooks/rest/rating`` — the customer's 1–5 rating of a closed handoff.
+
+Each counts against the customer limits (``griddesk.web.ratelimit``): reads for status and live, a
+message for a rating; over them, ``429 rate_limited`` with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.params import after_seq
+from griddesk.web.ratelimit import client_address, customer_limits, enforce
 from handoff.live import customer_status, publish_status
 from handoff.queue import touch_customer
 from handoff.rating import rate
@@ -40,6 +44,7 @@ MAX_ID = 10**12
 
 async def status(request: web.Request) -> web.Response:
     sender = query_sender(request)
+    await enforce(customer_limits(request.app).reads(client_address(request), sender))
 
     await run_in_session(lambda session: touch_customer(session, sender, utcnow()))
     return json_response(await asyncio.to_thread(customer_status, sender))
@@ -58,6 +63,7 @@ def _page(session: Session, sender: str, after: int) -> list[dict[str, Any]]:
 async def live(request: web.Request) -> web.WebSocketResponse:
     sender = query_sender(request)
     last_seq = after_seq(request)
+    await enforce(customer_limits(request.app).reads(client_address(request), sender))
     ws = web.WebSocketResponse(heartbeat=25.0)
     await ws.prepare(request)
     conversation_id = await run_in_session(lambda session: _open(session, sender))
@@ -118,6 +124,7 @@ async def rating(request: web.Request) -> web.Response:
     if not isinstance(handoff_id, int) or isinstance(handoff_id, bool) or not 0 < handoff_id < MAX_ID:
         raise ApiError(422, "invalid_handoff", "服务编号（handoff_id）必须是整数。", field="handoff_id")
     score, comment = body.get("score"), body.get("comment")  # the rating service checks both
+    await enforce(customer_limits(request.app).messages(client_address(request), sender))
 
     def save(session: Session) -> int:
         return rate(session, sender, handoff_id, score, comment, utcnow()).handoff_id

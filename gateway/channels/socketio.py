@@ -13,7 +13,9 @@ own ``socketio`` channel with ``session_persistence: true``:
   ``{"attachment": …}``, custom payloads as they are. The inbox's replies are not emitted here, so
   nothing is said twice.
 
-Bad input never reaches the inbox: it is ignored or answered politely on that socket only.
+Bad input never reaches the inbox: it is ignored or answered politely on that socket only. Messages count
+against the customer limits as the REST channel's do (by the address the socket connected from); one over
+them is answered 「请求过于频繁，请稍后再试。」 on that socket and goes nowhere.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from gateway.channels.relay import relay_key
 from gateway.inbox import Incoming, inbox_key
 from griddesk.db import session_scope
 from griddesk.fields import CONTROL_CHARS
+from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
+from griddesk.web.ratelimit import RATE_LIMITED_MESSAGE, client_address
 from handoff import messages
 
 log = logging.getLogger(__name__)
@@ -175,7 +179,10 @@ class SocketIOChannel:
         sio.on("session_request", self.on_session_request)
         sio.on("user_uttered", self.on_user_uttered)
 
-    async def on_connect(self, sid: str, _environ: dict[str, Any], _auth: object = None) -> bool:
+    async def on_connect(self, sid: str, environ: dict[str, Any], _auth: object = None) -> bool:
+        request = environ.get("aiohttp.request")
+        address = client_address(request) if isinstance(request, web.Request) else "unknown"
+        await self.sio.save_session(sid, {"address": address})
         log.debug("socket %s connected", sid)
         return True
 
@@ -206,12 +213,14 @@ class SocketIOChannel:
         if len(text) > max_chars:
             await self._tell(sid, message_too_long(max_chars))
             return
-        incoming = Incoming(
-            sender=session_id, text=text, metadata=metadata_of(data), channel=CHANNEL, peer=self._peer(sid)
-        )
+        address = (await self.sio.get_session(sid)).get("address", "unknown")
+        incoming = Incoming(session_id, text, metadata_of(data), CHANNEL, address=address)
         try:
             await self.app[inbox_key].receive(incoming)
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, ApiError) and exc.status == 429:  # over a customer limit: nothing was recorded
+                await self._tell(sid, RATE_LIMITED_MESSAGE)
+                return
             log.exception("a Socket.IO customer message could not be handled")
             await self._tell(sid, messages.BOT_UNAVAILABLE)
 
@@ -247,7 +256,8 @@ class SocketIOChannel:
         if previous and previous != session_id:
             await self.sio.leave_room(sid, previous)
         await self.sio.enter_room(sid, session_id)
-        await self.sio.save_session(sid, {"session_id": session_id})
+        async with self.sio.session(sid) as session:
+            session["session_id"] = session_id
         return session_id
 
     async def _session_of(self, sid: str, data: dict[str, Any]) -> str | None:
@@ -261,11 +271,6 @@ class SocketIOChannel:
             return None
         joined = await self._join(sid, requested)
         return joined if joined == requested else None
-
-    def _peer(self, sid: str) -> str | None:
-        """The socket's network address (engine.io's environ has a fixed REMOTE_ADDR; the request has the real one)."""
-        request = (self.sio.get_environ(sid) or {}).get("aiohttp.request")
-        return request.remote if isinstance(request, web.BaseRequest) else None
 
     async def _tell(self, sid: str, text: str) -> None:
         await self.sio.emit(BOT_EVENT, {"text": text}, to=sid)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from griddesk.errors import DomainError
 
@@ -20,14 +21,24 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error with an HTTP status, a stable machine code and a message for people."""
+    """An error with an HTTP status, a stable machine code and a message for people (and headers, e.g.
+    ``Retry-After`` on a 429)."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = dict(headers or {})
 
 
 # HTTP status of each domain error code; a code not listed is refused input (422).
@@ -90,7 +101,9 @@ async def json_errors(
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        response = error_response(exc.status, exc.code, exc.message, exc.field)
+        response.headers.update(exc.headers)
+        return response
     except DomainError as exc:
         return error_response(status_of(exc), exc.code, exc.message, exc.field)
     except web.HTTPException as exc:
@@ -102,6 +115,8 @@ async def json_errors(
             if name in exc.headers:
                 response.headers[name] = exc.headers[name]
         return response
+    except BadHttpMessage:  # a malformed part of the request found while reading it (multipart headers, encoding)
+        return error_response(400, "bad_request", "请求格式无效。")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "服务器内部错误，请稍后再试。")

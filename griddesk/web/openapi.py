@@ -26,6 +26,39 @@ def json_body(properties: dict[str, Any], required: list[str] | None = None) -> 
     }
 
 
+# Bounds every feature's part uses, as the code enforces them (griddesk.web.params, griddesk.fields).
+MAX_ID = 10**12 - 1  # a database id: path ids have at most 12 digits (griddesk.web.params.MAX_ID_DIGITS)
+MAX_SEQ = 10**12  # ``after``: a message sequence number (griddesk.web.params.after_seq)
+MAX_MESSAGE_CHARS = 2000  # GRIDDESK_MAX_MESSAGE_CHARS' default: customer messages, agent replies, search queries
+MAX_GRID_CHARS = 64  # a grid code
+
+
+def id_schema(description: str = "") -> dict[str, Any]:
+    """A database id (a path parameter or a body field)."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    return schema | {"description": description} if description else schema
+
+
+def path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": id_schema()}
+
+
+def after_param() -> dict[str, Any]:
+    return {
+        "name": "after",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "default": 0},
+        "description": "the last message sequence number seen (0 = from the start)",
+    }
+
+
+def text_schema(max_length: int, min_length: int = 0, description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length}
+    if min_length:
+        schema["minLength"] = min_length
+    return schema | {"description": description} if description else schema
+
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],

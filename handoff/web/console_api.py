@@ -42,6 +42,7 @@ from handoff.web.serialize import chat_dict, customer_name, queue_item_dict
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 500
 MAX_GRID_CHARS = 64
+MAX_ID = 10**12  # database ids; larger numbers name nothing (and overflow SQLite's integers)
 PAGE = 200
 NOT_FOUND = "找不到该会话。"
 
@@ -187,7 +188,9 @@ def _transfer_target(body: dict[str, Any]) -> tuple[str | None, int | None]:
         raise ApiError(422, "invalid_target", "请选择一个转接目标：网格或客服，二选一。", field="grid")
     if to_grid is not None and (not isinstance(to_grid, str) or not to_grid or len(to_grid) > MAX_GRID_CHARS):
         raise ApiError(422, "invalid_target", "转接网格无效：请从列表中选择网格。", field="grid")
-    if to_agent is not None and (not isinstance(to_agent, int) or isinstance(to_agent, bool)):
+    if to_agent is not None and (
+        not isinstance(to_agent, int) or isinstance(to_agent, bool) or not 0 < to_agent < MAX_ID
+    ):
         raise ApiError(422, "invalid_target", "转接客服无效：请从列表中选择客服。", field="agent_id")
     return to_grid, to_agent
 

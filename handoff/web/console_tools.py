@@ -26,7 +26,7 @@ from handoff.ticket_draft import ticket_draft
 from handoff.web.access import actor, staff, visible_grids, visible_handoff
 from handoff.web.console_api import body_of, detach, handoff_id_of
 from handoff.web.serialize import load_dict
-from knowledge_base.web.search_api import search_hits
+from knowledge_base.web.search_api import grid_of, search_hits
 from tickets import intake
 from tickets import service as tickets
 
@@ -75,7 +75,7 @@ async def post_ticket(request: web.Request) -> web.Response:
 
 async def kb_search(request: web.Request) -> web.Response:
     principal = await staff(request)
-    grid = request.query.get("grid") or None
+    grid = grid_of(request)
     if grid is not None and principal.role is not Role.ADMIN and grid not in principal.grid_codes:
         grid = None
     hits = await search_hits(request, request.query.get("q", ""), CONSOLE_SEARCH_K, grid)

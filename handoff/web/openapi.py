@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from griddesk.web.openapi import MAX_GRID_CHARS, MAX_MESSAGE_CHARS, after_param, id_schema, path_id, text_schema
 from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
 from griddesk.web.openapi import staff as _staff_operation
+from handoff.web.console_api import MAX_NOTE_CHARS
+from tickets.openapi import AMOUNT, TICKET_SCHEMAS
 
-_HANDOFF_ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_HANDOFF_ID = path_id("handoff_id")
+_NEW_TICKET = TICKET_SCHEMAS["NewTicket"]["properties"]
 _STATE_ERRORS: dict[str, Any] = {
     "404": _error("not_found"),
     "409": _error("already_taken · at_capacity · not_assigned · invalid_transition"),
@@ -70,10 +74,7 @@ HANDOFF_PATHS: dict[str, Any] = {
                 "Messages", {"type": "object", "properties": {"messages": {"type": "array", "items": _MESSAGE}}}
             )
         },
-        parameters=[
-            {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "integer"}},
-            {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-        ],
+        parameters=[path_id("conversation_id"), after_param()],
     ),
     "/api/v1/console/customers/{customer_id}": _staff(
         "get",
@@ -94,7 +95,10 @@ HANDOFF_PATHS: dict[str, Any] = {
         "Send a message to the customer",
         {"201": _json("Its seq")},
         parameters=[_HANDOFF_ID],
-        body=_body({"text": {"type": "string", "minLength": 1}}, ["text"]),
+        body=_body(
+            {"text": text_schema(MAX_MESSAGE_CHARS, 1, "at most GRIDDESK_MAX_MESSAGE_CHARS (default 2000)")},
+            ["text"],
+        ),
         state_errors=True,
     ),
     "/api/v1/console/handoffs/{handoff_id}/transfer": _staff(
@@ -103,14 +107,20 @@ HANDOFF_PATHS: dict[str, Any] = {
         {"200": _json("Done")},
         parameters=[_HANDOFF_ID],
         state_errors=True,
-        body=_body({"grid": {"type": "string"}, "agent_id": {"type": "integer"}, "note": {"type": "string"}}),
+        body=_body(
+            {
+                "grid": text_schema(MAX_GRID_CHARS, 1, "a grid code (or agent_id: one of the two)"),
+                "agent_id": id_schema("an agent's account id (or grid: one of the two)"),
+                "note": text_schema(MAX_NOTE_CHARS),
+            }
+        ),
     ),
     "/api/v1/console/handoffs/{handoff_id}/hand-back": _staff(
         "post",
         "Hand the conversation back to the bot",
         {"200": _json("Done")},
         parameters=[_HANDOFF_ID],
-        body=_body({"note": {"type": "string"}}),
+        body=_body({"note": text_schema(MAX_NOTE_CHARS)}),
         state_errors=True,
     ),
     "/api/v1/console/handoffs/{handoff_id}/close": _staff(
@@ -135,12 +145,13 @@ HANDOFF_PATHS: dict[str, Any] = {
         state_errors=True,
         body=_body(
             {
-                "category": {"type": "string"},
-                "description": {"type": "string"},
-                "contact_phone": {"type": "string"},
-                "contact_name": {"type": "string"},
-                "region": {"type": "string"},
-                "amount": {"type": ["string", "number"]},
+                "category": _NEW_TICKET["category"],
+                "description": _NEW_TICKET["description"],
+                "contact_phone": _NEW_TICKET["contact_phone"],
+                "contact_name": _NEW_TICKET["contact_name"] | {"description": "客户 when left out"},
+                "region": _NEW_TICKET["region"],
+                "amount": AMOUNT,
+                "customer_tier": _NEW_TICKET["customer_tier"],
             },
             ["category", "description", "contact_phone", "region"],
         ),
@@ -150,8 +161,8 @@ HANDOFF_PATHS: dict[str, Any] = {
         "Search the knowledge base to insert an answer",
         {"200": _json("Hits"), "400": _error("invalid_query")},
         parameters=[
-            {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
-            {"name": "grid", "in": "query", "schema": {"type": "string"}},
+            {"name": "q", "in": "query", "required": True, "schema": text_schema(MAX_MESSAGE_CHARS, 1)},
+            {"name": "grid", "in": "query", "schema": text_schema(MAX_GRID_CHARS)},
         ],
     ),
     "/api/v1/console/canned-replies": _staff("get", "Canned replies of my grids", {"200": _json("Replies")}),
@@ -169,7 +180,7 @@ HANDOFF_PATHS: dict[str, Any] = {
         "post",
         "Acknowledge an SLA alert of my grids (manager, admin)",
         {"200": _json("The alert"), "404": _error("not_found")},
-        parameters=[{"name": "alert_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        parameters=[path_id("alert_id")],
     ),
     "/api/v1/console/ws": _staff(
         "get",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from knowledge_base.models import Faq
 
 MAX_PAGE = 200
+MAX_ID_DIGITS = 12  # a longer number cannot be an id (and would overflow the database integer)
 
 
 def find_faqs(
@@ -41,7 +42,7 @@ def find_faqs(
         ]
         if escaped != needle:
             conditions.append(cast(Faq.similar_questions, Text).contains(escaped, autoescape=True))
-        if needle.isdigit():
+        if needle.isascii() and needle.isdigit() and len(needle) <= MAX_ID_DIGITS:
             conditions.append(Faq.id == int(needle))
         stmt = stmt.where(or_(*conditions))
     if category:

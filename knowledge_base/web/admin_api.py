@@ -22,7 +22,7 @@ from griddesk import fields
 from griddesk.db import run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from griddesk.web.params import bad_parameter
+from griddesk.web.params import bad_parameter, query_text
 from knowledge_base import history as faq_history
 from knowledge_base import usage
 from knowledge_base.curation import base, drafts, finding, review
@@ -45,6 +45,8 @@ from knowledge_base.web.common import (
 
 MAX_NOTE_CHARS = 500
 MAX_QUERY_CHARS = 200
+MAX_CATEGORY_CHARS = 64
+MAX_GRID_CHARS = 64
 MAX_PAGE = 200
 MAX_EVENTS = 50
 MAX_USAGE_DAYS = 365
@@ -159,8 +161,8 @@ async def list_faqs(request: web.Request) -> web.Response:
     principal = await curator(request)
     query = request.query
     text = query.get("q", "").strip()[:MAX_QUERY_CHARS] or None
-    category = query.get("category", "").strip() or None
-    grid = query.get("grid", "").strip() or None
+    category = query_text(request, "category", "分类", max_chars=MAX_CATEGORY_CHARS)
+    grid = query_text(request, "grid", "网格", max_chars=MAX_GRID_CHARS)
     check_grid(principal, grid)
     status, review = query.get("status") or None, query.get("review") or None
     if status is not None and status not in _STATUSES:

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from griddesk.db import session_scope
 from griddesk.web.errors import ApiError
@@ -55,7 +56,7 @@ async def read_upload(request: web.Request, field: str = "file") -> tuple[bytes,
                 if len(data) > MAX_UPLOAD_BYTES:
                     raise too_large
             return bytes(data), part.filename or ""
-    except ValueError:
+    except (ValueError, BadHttpMessage):  # malformed framing, or a part header with control characters
         raise ApiError(400, "invalid_multipart", "上传内容不是有效的 multipart/form-data。") from None
     raise ApiError(422, "missing_file", "请选择要上传的文件（字段名 file）。")
 

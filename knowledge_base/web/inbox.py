@@ -27,7 +27,7 @@ from knowledge_base.web.common import (
     refresh_index,
 )
 from knowledge_base.web.keys import kb_key
-from knowledge_base.web.search_api import hits_json, k_of, search
+from knowledge_base.web.search_api import grid_of, hits_json, k_of, search
 
 HIT_TEST_K = 5
 MAX_ANSWER_CHARS = 5000
@@ -37,7 +37,7 @@ INBOX_CLUSTERS = 50
 async def get_hit_test(request: web.Request) -> web.Response:
     principal = await curator(request)
     query = request.query.get("q", "")
-    grid = request.query.get("grid", "").strip() or None
+    grid = grid_of(request)
     check_grid(principal, grid)
     result = await search(request, query, k_of(request, HIT_TEST_K), grid)
     thresholds = request.app[kb_key].thresholds
@@ -71,7 +71,7 @@ async def post_similar(request: web.Request) -> web.Response:
     raw = await body(request)
     item_ids = ids(raw.get("item_ids"))
     faq_id = raw.get("faq_id")
-    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or faq_id < 1:
+    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or not 0 < faq_id < 10**12:
         raise ApiError(422, "invalid_field", "问答编号：请选择要加入相似问题的问答。", field="faq_id")
 
     def work(session: Session) -> dict[str, Any]:

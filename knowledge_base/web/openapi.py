@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from griddesk.web.openapi import MAX_GRID_CHARS, MAX_ID, MAX_MESSAGE_CHARS, id_schema, path_id, text_schema
 from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
@@ -17,7 +18,10 @@ _ERRORS = {
     "401": _error("unauthorized: not logged in"),
     "403": _error("forbidden: not a manager or admin, or not your grid's FAQ · csrf: missing or wrong X-CSRF-Token"),
 }
-_FAQ_ID = {"name": "faq_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_FAQ_ID = path_id("faq_id")
+_NOTE = text_schema(500)
+_QUERY = text_schema(MAX_MESSAGE_CHARS, 1, "at most GRIDDESK_MAX_MESSAGE_CHARS (default 2000)")
+_GRID = text_schema(MAX_GRID_CHARS)
 _NOT_FOUND = {"404": _error("not_found: no such FAQ")}
 
 _CONTENT = {
@@ -25,8 +29,17 @@ _CONTENT = {
     "similar_questions": {"type": "array", "items": {"type": "string", "maxLength": 500}, "maxItems": 100},
     "answer": {"type": "string", "minLength": 1, "maxLength": 5000},
     "category": {"type": "string", "maxLength": 64},
-    "grid": {"type": ["string", "null"], "description": "grid code; null or empty = global"},
-    "overrides_id": {"type": ["integer", "null"], "description": "the global FAQ this grid FAQ replaces for its grid"},
+    "grid": {
+        "type": ["string", "null"],
+        "maxLength": MAX_GRID_CHARS,
+        "description": "grid code; null or empty = global",
+    },
+    "overrides_id": {
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": 10**12,
+        "description": "the global FAQ this grid FAQ replaces for its grid",
+    },
 }
 _SUMMARY = {
     "type": "object",
@@ -114,7 +127,7 @@ _UPLOAD_ERRORS = {
         _REPORT,
     ),
 }
-_ITEM_IDS = {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 500}
+_ITEM_IDS = {"type": "array", "items": id_schema(), "minItems": 1, "maxItems": 500}
 _STATE = {"409": _error("faq_conflict · nothing_to_publish · invalid_state")}
 
 
@@ -155,9 +168,9 @@ KB_PATHS: dict[str, Any] = {
             "summary": "Search the knowledge base (hit-test)",
             "security": [{"bearer": []}],
             "parameters": [
-                {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "required": True, "schema": _QUERY},
                 {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3}},
-                {"name": "grid", "in": "query", "schema": {"type": "string"}},
+                {"name": "grid", "in": "query", "schema": _GRID},
             ],
             "responses": {
                 "200": {
@@ -208,20 +221,20 @@ KB_PATHS: dict[str, Any] = {
                 "400": _error("invalid_parameter"),
             },
             parameters=[
-                _query("q", {"type": "string"}, "text in the question, similar questions or answer"),
-                _query("category", {"type": "string"}),
-                _query("grid", {"type": "string"}, "a grid code, or `global` for global FAQs only"),
+                _query("q", text_schema(200), "text in the question, similar questions or answer (or an id)"),
+                _query("category", text_schema(64)),
+                _query("grid", _GRID, "a grid code, or `global` for global FAQs only"),
                 _query("status", {"type": "string", "enum": ["draft", "published", "archived"]}),
                 _query("review", {"type": "string", "enum": ["draft", "pending", "rejected"]}),
                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
-                _query("offset", {"type": "integer", "minimum": 0, "default": 0}),
+                _query("offset", {"type": "integer", "minimum": 0, "maximum": 10_000_000, "default": 0}),
             ],
         ),
         **_op(
             "post",
             "Create an FAQ as a draft (managers: scoped to one of their grids)",
             {"201": _FAQ, "422": _error("invalid_field")},
-            body=_body({**_CONTENT, "note": {"type": "string", "maxLength": 500}}, ["question", "answer"]),
+            body=_body({**_CONTENT, "note": _NOTE}, ["question", "answer"]),
         ),
     },
     "/api/v1/kb/faqs/{faq_id}": _op(
@@ -236,24 +249,34 @@ KB_PATHS: dict[str, Any] = {
         {"200": _FAQ, **_NOT_FOUND, **_STATE, "422": _error("invalid_field")},
         parameters=[_FAQ_ID],
         body=_body(
-            {**_CONTENT, "expected_version": {"type": "integer"}, "note": {"type": "string"}},
+            {
+                **_CONTENT,
+                "expected_version": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": MAX_ID,
+                    "description": "the FAQ's version when editing began",
+                },
+                "note": _NOTE,
+            },
             ["question", "answer", "expected_version"],
         ),
     ),
     "/api/v1/kb/faqs/{faq_id}/submit": _faq_action("Submit the draft for the grid manager's review"),
     "/api/v1/kb/faqs/{faq_id}/approve": _faq_action(
-        "Approve (= publish) a pending draft (the grid's manager, admins)", _body({"note": {"type": "string"}})
+        "Approve (= publish) a pending draft (the grid's manager, admins)", _body({"note": _NOTE})
     ),
     "/api/v1/kb/faqs/{faq_id}/reject": _faq_action(
-        "Reject a pending draft with a note", _body({"note": {"type": "string", "minLength": 1}}, ["note"])
+        "Reject a pending draft with a note", _body({"note": text_schema(500, 1)}, ["note"])
     ),
     "/api/v1/kb/faqs/{faq_id}/publish": _faq_action(
         "Publish the draft: customers get it within seconds",
-        _body({"expected_version": {"type": "integer"}, "note": {"type": "string"}}),
+        _body({"expected_version": {"type": "integer", "minimum": 1, "maximum": 10**12}, "note": _NOTE}),
     ),
     "/api/v1/kb/faqs/{faq_id}/archive": _faq_action("Archive: customers no longer see it (publish again to undo)"),
     "/api/v1/kb/faqs/{faq_id}/restore": _faq_action(
-        "Restore version N as a new published version", _body({"number": {"type": "integer", "minimum": 1}}, ["number"])
+        "Restore version N as a new published version",
+        _body({"number": {"type": "integer", "minimum": 1, "maximum": 10**12}}, ["number"]),
     ),
     "/api/v1/kb/faqs/{faq_id}/versions": _op(
         "get",
@@ -302,8 +325,8 @@ KB_PATHS: dict[str, Any] = {
         },
         parameters=[
             _FAQ_ID,
-            _query("a", {"type": "integer", "minimum": 1}),
-            _query("b", {"type": "integer", "minimum": 1}),
+            _query("a", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
+            _query("b", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
         ],
     ),
     "/api/v1/kb/faqs/{faq_id}/usage": _op(
@@ -393,8 +416,8 @@ KB_PATHS: dict[str, Any] = {
             "400": _error("invalid_query · invalid_k"),
         },
         parameters=[
-            _query("q", {"type": "string"}),
-            _query("grid", {"type": "string"}),
+            _query("q", _QUERY),
+            _query("grid", _GRID),
             _query("k", {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}),
         ],
     ),
@@ -430,7 +453,7 @@ KB_PATHS: dict[str, Any] = {
         "post",
         "Add the questions as similar questions of an FAQ (admins)",
         {"200": _json("The FAQ"), "404": _error("not_found"), "422": _error("invalid_field")},
-        body=_body({"item_ids": _ITEM_IDS, "faq_id": {"type": "integer"}}, ["item_ids", "faq_id"]),
+        body=_body({"item_ids": _ITEM_IDS, "faq_id": id_schema()}, ["item_ids", "faq_id"]),
     ),
     "/api/v1/kb/inbox/draft": _op(
         "post",

@@ -8,10 +8,11 @@ import sys
 
 from sqlalchemy import select
 
-from accounts.login import authenticate
+from accounts.login import ACCOUNT_BUCKET, LOCKOUT, authenticate
 from accounts.management import find_account
 from accounts.sessions import resolve_session, start_session
-from griddesk.db import session_scope
+from griddesk import ratelimit
+from griddesk.db import session_scope, utcnow
 from grids.models import Agent, GridMembership
 from tests.accounts.conftest import PASSWORD, T0, make_staff
 
@@ -114,3 +115,18 @@ def test_disable_stops_logins_and_list_shows_it(settings):
     lines = {line.split()[0]: line for line in listing.stdout.splitlines() if line.strip()}
     assert "已停用" in lines["zhang.wei"] and "启用" in lines["wang.min"] and "cd-wuhou" in lines["wang.min"]
     assert "共 2 个账号" in listing.stdout
+
+
+def test_list_shows_a_username_locked_everywhere_and_passwd_lifts_the_lock(settings):
+    with session_scope() as session:
+        make_staff(session)
+    check = (
+        ratelimit.Limit(ACCOUNT_BUCKET, settings.rate.login_failures_per_account, int(LOCKOUT.total_seconds())),
+        ratelimit.key_of("zhang.wei"),
+    )
+    for _ in range(settings.rate.login_failures_per_account):
+        ratelimit.add([check], utcnow())  # failed logins from many addresses
+    assert "已锁定" in run_cli(settings, "list").stdout
+    assert run_cli(settings, "passwd", "zhang.wei", stdin="a brand new password\n").returncode == 0
+    listing = run_cli(settings, "list").stdout
+    assert "已锁定" not in listing and "启用" in listing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from aiohttp import web
@@ -122,15 +123,70 @@ async def test_unknown_user_and_wrong_password_both_answer_401_invalid_credentia
         assert COOKIE_NAME not in response.cookies
 
 
-async def test_the_fifth_failure_in_a_row_answers_429_locked(client):
+async def test_the_fifth_failure_in_a_row_answers_429_locked_with_retry_after(client):
     for _ in range(4):
         response = await client.post(LOGIN, json={"username": "zhang.wei", "password": "wrong password!"})
         assert response.status == 401
     response = await client.post(LOGIN, json={"username": "zhang.wei", "password": "wrong password!"})
     assert response.status == 429 and await error_code(response) == "locked"
-    assert "15 分钟" in (await response.json())["error"]["message"]
+    seconds = int(response.headers["Retry-After"])
+    assert 0 < seconds <= 30 * 60  # until fewer than 5 failures fall within the last 15 minutes
+    assert (await response.json())["error"]["message"] == f"登录失败次数过多，请 {-(-seconds // 60)} 分钟后再试。"
     response = await client.post(LOGIN, json={"username": "zhang.wei", "password": PASSWORD})
     assert response.status == 429
+
+
+def via(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+@pytest.fixture
+async def behind_proxy(aiohttp_client, settings, staff):
+    """The login edge behind a trusted proxy (the test client's 127.0.0.1), at most 6 failures per address."""
+    rate = dataclasses.replace(settings.rate, login_failures_per_address=6)
+    configured = dataclasses.replace(settings, cookie_secure=False, trusted_proxies=("127.0.0.1",), rate=rate)
+    return await aiohttp_client(make_app(configured))
+
+
+async def test_one_address_trying_many_usernames_is_throttled_and_another_address_still_logs_in(behind_proxy):
+    client = behind_proxy
+    answers = []
+    for username in ("nobody", "zhang.wei", "wang.min", "admin", "root", "nobody2", "zhang.wei", "ghost"):
+        response = await client.post(
+            LOGIN, json={"username": username, "password": "guess"}, headers=via("203.0.113.9")
+        )
+        answers.append((response.status, await error_code(response), response.headers.get("Retry-After") is not None))
+    assert answers[:5] == [(401, "invalid_credentials", False)] * 5
+    assert answers[5:] == [(429, "locked", True)] * 3  # the sixth failure, and every attempt after it
+    response = await client.post(
+        LOGIN, json={"username": "zhang.wei", "password": PASSWORD}, headers=via("203.0.113.9")
+    )
+    assert response.status == 429  # not even the right password, from there, for now
+    response = await client.post(
+        LOGIN, json={"username": "zhang.wei", "password": PASSWORD}, headers=via("198.51.100.7")
+    )
+    assert response.status == 200
+
+
+async def test_a_known_and_an_unknown_username_get_the_same_answers_all_the_way_to_the_lock(behind_proxy):
+    client = behind_proxy
+
+    async def answers(username: str, address: str) -> list[tuple[int, str, str, int]]:
+        seen = []
+        for _ in range(6):
+            response = await client.post(
+                LOGIN, json={"username": username, "password": "wrong password!"}, headers=via(address)
+            )
+            error = (await response.json())["error"]
+            retry_after = int(response.headers.get("Retry-After", "-1"))
+            seen.append((response.status, error["code"], re.sub(r"\d+", "N", error["message"]), retry_after))
+        return seen
+
+    known, unknown = await answers("zhang.wei", "203.0.113.1"), await answers("no.such.user", "203.0.113.2")
+    assert [answer[:3] for answer in known] == [answer[:3] for answer in unknown]
+    assert [answer[1] for answer in known] == ["invalid_credentials"] * 4 + ["locked"] * 2
+    # the waits differ only by the time between the two series
+    assert all(abs(k[3] - u[3]) <= 2 for k, u in zip(known, unknown))
 
 
 @pytest.mark.parametrize(

@@ -55,3 +55,73 @@ async def test_every_protected_route_in_the_openapi_document_says_so(client):
                 assert "401" in operation["responses"], (method, path)
     assert "Authorization: Bearer" in body["info"]["description"]
     assert "X-CSRF-Token" in body["info"]["description"]
+
+
+async def test_every_response_names_the_server_without_a_version(client):
+    """No `Python/3.11 aiohttp/3.x` for scanners: pages, files, API answers, errors and the websocket alike."""
+    for method, path in [
+        ("GET", "/"),
+        ("GET", "/healthz"),
+        ("GET", "/static/widget.js"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/no-such-route"),
+        ("GET", "/webhooks/rest/status?sender=u1"),
+        ("POST", "/webhooks/rest/webhook"),
+    ]:
+        response = await client.request(method, path)
+        assert response.headers["Server"] == "GridDesk", (method, path, response.headers.get("Server"))
+    ws = await client.ws_connect("/webhooks/rest/live?sender=u1")
+    assert ws._response.headers["Server"] == "GridDesk"
+    await ws.close()
+
+
+async def test_a_wrong_method_is_405_with_allow_and_a_json_error(client):
+    for method, path, allowed in [
+        ("DELETE", "/webhooks/rest/webhook", {"POST"}),
+        ("PUT", "/webhooks/rest/rating", {"POST"}),
+        ("POST", "/webhooks/rest/history", {"GET", "HEAD"}),
+        ("PATCH", "/api/v1/tickets", {"GET", "HEAD", "POST"}),
+    ]:
+        response = await client.request(method, path)
+        assert response.status == 405, (method, path)
+        assert set(response.headers["Allow"].replace(" ", "").split(",")) == allowed, (method, path)
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+def unbounded(schema: object, where: str, components: dict | None = None) -> list[str]:
+    """Every string without maxLength (or enum), number without minimum and maximum, array without maxItems."""
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        return unbounded(components[schema["$ref"].rsplit("/", 1)[1]], where, components)
+    found = []
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "string" in types and "maxLength" not in schema and "enum" not in schema:
+        found.append(f"{where}: string without maxLength")
+    if {"integer", "number"} & set(types) and not {"minimum", "maximum"} <= schema.keys() and "enum" not in schema:
+        found.append(f"{where}: number without minimum and maximum")
+    if "array" in types and "maxItems" not in schema:
+        found.append(f"{where}: array without maxItems")
+    for name, child in schema.get("properties", {}).items():
+        found += unbounded(child, f"{where}.{name}", components)
+    found += unbounded(schema.get("items"), f"{where}[]", components)
+    for key in ("oneOf", "anyOf", "allOf"):
+        for n, child in enumerate(schema.get(key, [])):
+            found += unbounded(child, f"{where}<{key}{n}>", components)
+    return found
+
+
+async def test_every_input_in_the_openapi_document_has_the_bounds_the_code_enforces(client):
+    """Lengths and ranges of every parameter and JSON body field, so generated clients and fuzzers know them."""
+    body = await (await client.get("/api/v1/openapi.json")).json()
+    problems = []
+    components = body["components"]["schemas"]
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                problems += unbounded(parameter["schema"], f"{method.upper()} {path} {parameter['name']}", components)
+            for media, content in operation.get("requestBody", {}).get("content", {}).items():
+                if media == "application/json":
+                    problems += unbounded(content["schema"], f"{method.upper()} {path} body", components)
+    assert not problems, "\n".join(problems)

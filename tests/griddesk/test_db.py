@@ -32,6 +32,7 @@ def test_models_and_migrations_agree(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import griddesk.ratelimit  # noqa: F401
     import handoff.models  # noqa: F401
     import knowledge_base.models  # noqa: F401
     from griddesk.db import Base

@@ -64,3 +64,21 @@ def test_identity_secrets_are_read_as_secrets_current_first_then_the_one_being_r
 def test_unusable_identity_secrets_are_refused(env, message):
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_rate_limits_have_defaults_a_person_never_reaches_and_can_be_set_or_switched_off():
+    defaults = load_settings({}).rate
+    assert defaults.handoffs_per_address == 20 and defaults.messages_per_conversation == 30
+    assert defaults.login_failures_per_address >= 20 and defaults.reads_per_conversation >= 60
+    rate = load_settings({"GRIDDESK_RATE_HANDOFFS_PER_ADDRESS": "3", "GRIDDESK_RATE_READS_PER_ADDRESS": "0"}).rate
+    assert rate.handoffs_per_address == 3 and rate.reads_per_address == 0  # 0 = no limit
+    with pytest.raises(SettingsError, match="GRIDDESK_RATE_MESSAGES_PER_ADDRESS"):
+        load_settings({"GRIDDESK_RATE_MESSAGES_PER_ADDRESS": "-1"})
+
+
+def test_trusted_proxies_are_addresses_or_networks():
+    settings = load_settings({"GRIDDESK_TRUSTED_PROXIES": "10.0.0.1, 172.16.0.0/12 ::1"})
+    assert settings.trusted_proxies == ("10.0.0.1/32", "172.16.0.0/12", "::1/128")
+    assert load_settings({}).trusted_proxies == ()
+    with pytest.raises(SettingsError, match="GRIDDESK_TRUSTED_PROXIES"):
+        load_settings({"GRIDDESK_TRUSTED_PROXIES": "proxy.example.com"})

@@ -48,6 +48,10 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platform
         "GRIDDESK_ACTION_PORT": str(free_port()),
         "GRIDDESK_API_TOKEN": API_TOKEN,
         "GRIDDESK_IDENTITY_SECRET": IDENTITY_SECRET,
+        # every simulated customer of the session comes from 127.0.0.1: the per-address limits are those of
+        # a busy office, the per-conversation ones stay the defaults (tests/gateway/channels/test_rate_limits.py)
+        "GRIDDESK_RATE_MESSAGES_PER_ADDRESS": "2000",
+        "GRIDDESK_RATE_HANDOFFS_PER_ADDRESS": "200",
         **platforms.settings_env(),
     }
     env.pop("GRIDDESK_DATABASE_URL", None)

@@ -180,6 +180,31 @@ async def test_a_customer_message_is_recorded_as_socketio_and_the_bot_answers_wi
     await widget.nothing_more()  # each message once: the relay alone sends, not also the inbox
 
 
+async def test_a_session_over_its_message_limit_is_told_so_and_nothing_reaches_the_bot(aiohttp_client, settings, rasa):
+    limited = dataclasses.replace(
+        settings,
+        rasa_url=str(rasa.server.make_url("")).rstrip("/"),
+        rate=dataclasses.replace(settings.rate, messages_per_conversation=2),
+    )
+    kb = KnowledgeBase(limited, HashingEncoder(), refresh_seconds=0)
+    app = create_app(limited, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
+    client = await aiohttp_client(app)
+    widget = Widget()
+    await widget.connect(str(client.make_url("")).rstrip("/"))
+    try:
+        session_id = await widget.session()
+        for text in ("第一条", "第二条"):
+            await widget.say(text, session_id)
+            await widget.utterances(2)
+        await widget.say("第三条", session_id)
+        assert await widget.next() == {"text": "请求过于频繁，请稍后再试。"}
+        await widget.nothing_more()
+        assert [m["message"] for m in rasa.received] == ["第一条", "第二条"]
+        assert ("customer", "第三条") not in transcript_of(session_id)[1]
+    finally:
+        await widget.sio.disconnect()
+
+
 async def test_agent_and_system_messages_written_elsewhere_reach_the_widget_through_the_relay(widgets, rasa):
     widget = await widgets()
     session_id = await widget.session()
