@@ -81,7 +81,14 @@ HANDOFF_PATHS: dict[str, Any] = {
         "A verified customer's record (客户档案) with their conversations and tickets; agents and managers: "
         "customers served in their grids",
         {"200": _json("Customer history"), "403": _error("forbidden"), "404": _error("not_found")},
-        parameters=[{"name": "customer_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        parameters=[
+            {
+                "name": "customer_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
+            }
+        ],
     ),
     "/api/v1/console/handoffs/{handoff_id}/accept": _staff(
         "post",
