@@ -33,3 +33,10 @@ def test_secrets_never_show_in_reprs():
     assert "s3cret-value" not in repr(settings) and "s3cret-value" not in str(settings.api_token)
     assert settings.api_token.reveal() == "s3cret-value"
     assert not Secret("")
+
+
+def test_web_sender_ids_are_strict_unless_legacy_ids_are_asked_for():
+    assert load_settings({}).legacy_sender_ids is False
+    assert load_settings({"GRIDDESK_LEGACY_SENDER_IDS": "true"}).legacy_sender_ids is True
+    with pytest.raises(SettingsError, match="GRIDDESK_LEGACY_SENDER_IDS"):
+        load_settings({"GRIDDESK_LEGACY_SENDER_IDS": "maybe"})

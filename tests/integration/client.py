@@ -36,7 +36,7 @@ class Customer:
     def __init__(self, gateway_url: str, profile: dict[str, str] | None = None) -> None:
         self.base = gateway_url
         self.url = f"{gateway_url}/webhooks/rest/webhook"
-        self.sender = f"it-{uuid.uuid4().hex[:12]}"
+        self.sender = f"it-{uuid.uuid4().hex}"  # the random shape the web channels require
         self.metadata = {"customer": profile} if profile else None
 
     def say(self, text: str) -> list[dict]:

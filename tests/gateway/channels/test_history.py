@@ -13,6 +13,7 @@ from griddesk.db import session_scope, utcnow
 from handoff import messages
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
+from tests.ids import web_id
 from tests.tickets.factories import make_ticket
 from tickets.models import Ticket, TicketState
 from tickets.notify import notify_state_change
@@ -20,35 +21,36 @@ from tickets.service import transition
 
 WEBHOOK = "/webhooks/rest/webhook"
 HISTORY = "/webhooks/rest/history"
+ALICE, BOB, CAROL, DAVE, NOBODY = (web_id(name) for name in ("alice", "bob", "carol", "dave", "nobody"))
 
 
 async def test_history_returns_only_the_senders_conversation_after_a_seq(client):
-    first = await client.post(WEBHOOK, json={"sender": "alice", "message": "你好"})
+    first = await client.post(WEBHOOK, json={"sender": ALICE, "message": "你好"})
     assert first.headers["X-GridDesk-Seq"] == "1,2"  # the customer's message and the reply it got
-    await client.post(WEBHOOK, json={"sender": "bob", "message": "我是 Bob"})
-    body = await (await client.get(HISTORY, params={"sender": "alice"})).json()
+    await client.post(WEBHOOK, json={"sender": BOB, "message": "我是 Bob"})
+    body = await (await client.get(HISTORY, params={"sender": ALICE})).json()
     assert [(m["seq"], m["author"], m["text"]) for m in body["messages"]] == [
         (1, "customer", "你好"),
         (2, "system", messages.BOT_UNAVAILABLE),
     ]
-    later = await (await client.get(HISTORY, params={"sender": "alice", "after": "1"})).json()
+    later = await (await client.get(HISTORY, params={"sender": ALICE, "after": "1"})).json()
     assert [m["seq"] for m in later["messages"]] == [2]
-    assert (await (await client.get(HISTORY, params={"sender": "nobody"})).json()) == {"messages": []}
+    assert (await (await client.get(HISTORY, params={"sender": NOBODY})).json()) == {"messages": []}
 
 
 async def test_ticket_progress_reaches_the_customer_through_history(client):
-    await client.post(WEBHOOK, json={"sender": "carol", "message": "我要报修"})
+    await client.post(WEBHOOK, json={"sender": CAROL, "message": "我要报修"})
     with session_scope() as session:
-        ticket = make_ticket(session, sender_id="carol")
+        ticket = make_ticket(session, sender_id=CAROL)
         ticket = transition(session, ticket.number, TicketState.ANALYSING, "agent")
         notify_state_change(session, ticket)
-    body = await (await client.get(HISTORY, params={"sender": "carol", "after": "2"})).json()
+    body = await (await client.get(HISTORY, params={"sender": CAROL, "after": "2"})).json()
     [news] = body["messages"]
     assert news["author"] == "system" and ticket.number in news["text"] and "分析中" in news["text"]
 
 
 async def test_history_rejects_bad_parameters(client):
-    for params, status in [({}, 422), ({"sender": "a" * 129}, 422), ({"sender": "a", "after": "x"}, 400)]:
+    for params, status in [({}, 422), ({"sender": "a" * 129}, 422), ({"sender": ALICE, "after": "x"}, 400)]:
         response = await client.get(HISTORY, params=params)
         assert response.status == status
         assert (await response.json())["error"]["code"]
@@ -71,14 +73,14 @@ async def test_the_running_gateway_marks_overdue_tickets(aiohttp_client, gateway
 
 
 async def test_a_transition_through_the_api_tells_the_customer(client):
-    await client.post(WEBHOOK, json={"sender": "dave", "message": "我要报修"})
+    await client.post(WEBHOOK, json={"sender": DAVE, "message": "我要报修"})
     with session_scope() as session:
-        number = make_ticket(session, sender_id="dave").number
+        number = make_ticket(session, sender_id=DAVE).number
     response = await client.post(
         f"/api/v1/tickets/{number}/transition",
         json={"to": "analysing", "actor": "agent-7"},
         headers={"Authorization": "Bearer test-token"},
     )
     assert response.status == 200
-    body = await (await client.get(HISTORY, params={"sender": "dave", "after": "2"})).json()
+    body = await (await client.get(HISTORY, params={"sender": DAVE, "after": "2"})).json()
     assert [m["author"] for m in body["messages"]] == ["system"] and number in body["messages"][0]["text"]
