@@ -8,7 +8,7 @@ from griddesk.web.openapi import error
 from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
-from handoff.rating import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE
+from handoff.rating import MAX_COMMENT_CHARS, MAX_SCORE, MAX_TOKEN_CHARS, MIN_SCORE
 
 _STATUS = {
     "type": "object",
@@ -195,23 +195,32 @@ CHANNEL_PATHS: dict[str, Any] = {
         "get": {
             "summary": "Customer websocket: messages after `after`, then live messages and status",
             "parameters": [_SENDER, {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
-            "responses": {"101": {"description": "Switching protocols"}, "422": _error("Missing or invalid sender")},
+            "responses": {
+                "101": {"description": "Switching protocols"},
+                "403": _error("forbidden_origin: a browser on a site not in GRIDDESK_WIDGET_ORIGINS"),
+                "422": _error("Missing or invalid sender"),
+            },
         }
     },
     "/webhooks/rest/rating": {
         "post": {
             "summary": f"Rate a closed handoff ({MIN_SCORE}–{MAX_SCORE}, optional comment)",
+            "description": "`token` is the one-time rating token the close notice's rating buttons carry "
+            '(`/griddesk_rate{"score": n, "token": "…"}`, in the customer\'s history and live messages); '
+            "staff never see it, so an agent cannot rate their own service.",
             "requestBody": _body(
                 {
                     "sender": {"type": "string"},
                     "handoff_id": {"type": "integer"},
                     "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
                     "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS},
+                    "token": {"type": "string", "maxLength": MAX_TOKEN_CHARS},
                 },
-                ["sender", "handoff_id", "score"],
+                ["sender", "handoff_id", "score", "token"],
             ),
             "responses": {
                 "204": {"description": "Recorded"},
+                "403": _error("invalid_rating_token: not the token of this handoff's close notice"),
                 "404": _error("not_found: not this sender's closed handoff"),
                 "409": _error("already_rated"),
                 "422": _error("invalid_rating · invalid_comment"),

@@ -35,6 +35,7 @@ from handoff.labels import REASON_LABELS
 from handoff.live import publish_queue_change, publish_status
 from handoff.proposals import propose_from_handoff
 from handoff.queue import grid_queue
+from handoff.rating import redact_rating_tokens
 from handoff.web.access import can_read_conversation, not_your_grid, staff, visible_grids, visible_handoff
 from handoff.web.serialize import chat_dict, queue_item_dict
 
@@ -78,7 +79,7 @@ def messages_after(session: Session, conversation_id: int, after: int) -> list[d
         .order_by(Message.seq)
         .limit(PAGE)
     )
-    return [message_dict(m) for m in rows]
+    return [redact_rating_tokens(message_dict(m)) for m in rows]  # staff never see the customer's rating token
 
 
 async def get_queue(request: web.Request) -> web.Response:
@@ -244,9 +245,9 @@ async def post_close(request: web.Request) -> web.Response:
 
     def work(session: Session) -> tuple[int, str, list[Message]]:
         handoff = visible_handoff(session, principal, handoff_id)
-        close(session, handoff_id, principal.account_id, utcnow())
+        token = close(session, handoff_id, principal.account_id, utcnow())
         propose_from_handoff(session, handoff_id)
-        told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.RATING_BUTTONS)
+        told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.rating_buttons(token))
         return handoff.conversation_id, handoff.grid_code, detach(told, session)
 
     conversation_id, grid, told = await run_in_session(work)

@@ -27,6 +27,7 @@ from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from handoff.assignment import touch_agent
+from handoff.rating import redact_rating_tokens
 from handoff.web.access import STAFF, can_read_conversation
 from handoff.web.console_api import chats_snapshot, messages_after, queue_snapshot
 
@@ -128,7 +129,7 @@ class ConsoleConnection:
                     await self.catch_up(conversation_id)  # fills the gap, including this one
                 else:
                     self.last_seq[conversation_id] = seq
-                    await self.send(event)
+                    await self.send({**event, "message": redact_rating_tokens(event["message"])})
             elif kind == "alert":
                 grid = event["alert"].get("grid")
                 if self.principal.role is Role.ADMIN or grid in self.principal.grid_codes:
