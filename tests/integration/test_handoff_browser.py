@@ -65,8 +65,9 @@ def say(page: Page, text: str) -> None:
 def handoff_id(stack, customer: Page) -> int:
     """The customer's queued handoff, once the page's 转人工 has been answered."""
     sender = customer.evaluate("window.localStorage.getItem('griddesk.sender')")
+    key = {"X-GridDesk-Key": customer.evaluate("window.localStorage.getItem('griddesk.key')")}
     for _ in range(200):
-        status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}").body
+        status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}", headers=key).body
         if status["owner"] == "queued":
             return status["handoff_id"]
         time.sleep(0.1)
