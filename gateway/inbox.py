@@ -27,6 +27,7 @@ from conversations.notices import system_reply
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from gateway.rasa_client import BotUnavailable, rasa_key
 from griddesk.db import run_in_session, utcnow
+from griddesk.text import normalize_utterance
 from handoff import messages
 from handoff.live import publish_queue_change, publish_status
 from handoff.ownership import HandoffNotFound, OwnershipError
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 Reply = dict[str, Any]
 PROFILE_KEYS = ("region", "tier", "name")
 MAX_PROFILE_CHARS = 64
+# metadata key under which Rasa (and the action server) get a message as the customer typed it
+TYPED_KEY = "typed"
 _RATE = re.compile(r"^/griddesk_rate(\{.*\})$")
 
 
@@ -155,6 +158,24 @@ def split_handoff(replies: list[Reply]) -> tuple[list[Reply], list[object]]:
     return visible, packets
 
 
+def for_the_bot(incoming: Incoming) -> tuple[str, dict[str, Any] | None]:
+    """What Rasa is sent for a customer's message, and the metadata that goes with it.
+
+    A button's payload (``/choose_faq{…}``) goes as it is. Typed text goes in the form the NLU was
+    trained on (``normalize_utterance``: Simplified, half-width, 啊啊啊 and ！！！ folded), with what the
+    customer typed in ``metadata.typed`` (the ticket form keeps descriptions as written); a request
+    for a person (``wants_human``) goes as ``/request_human``. The transcript keeps what was typed.
+    """
+    if incoming.text.startswith("/"):
+        return incoming.text, incoming.metadata
+    said = normalize_utterance(incoming.text)
+    if wants_human(said):
+        return "/request_human", incoming.metadata
+    if said == incoming.text:
+        return said, incoming.metadata
+    return said, {**(incoming.metadata or {}), TYPED_KEY: incoming.text}
+
+
 class Inbox:
     """Receives customer messages for one gateway application."""
 
@@ -181,9 +202,7 @@ class Inbox:
             return await self._ask_bot(incoming, recorded, "/create_ticket")
         if control is not None:
             return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_IS_SERVING)])
-        return await self._ask_bot(
-            incoming, recorded, "/request_human" if wants_human(incoming.text) else incoming.text
-        )
+        return await self._ask_bot(incoming, recorded, *for_the_bot(incoming))
 
     # -- the states ---------------------------------------------------------------------------
 
@@ -217,9 +236,13 @@ class Inbox:
             status=MessageStatus.RECEIVED,
         )
 
-    async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
+    async def _ask_bot(
+        self, incoming: Incoming, recorded: Recorded, text: str, metadata: dict[str, Any] | None = None
+    ) -> Outcome:
         try:
-            replies = await self.app[rasa_key].send(incoming.sender, text, incoming.metadata)
+            replies = await self.app[rasa_key].send(
+                incoming.sender, text, incoming.metadata if metadata is None else metadata
+            )
             if not replies:
                 raise BotUnavailable("Rasa produced no reply")
         except BotUnavailable as exc:

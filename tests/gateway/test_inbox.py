@@ -1,10 +1,11 @@
-"""The inbox's pure parts: control payloads, the handoff packet in Rasa's reply, the customer profile."""
+"""The inbox's pure parts: control payloads, what the bot is sent, the handoff packet in Rasa's reply, the
+customer profile."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.inbox import Control, parse_control, profile_of, split_handoff
+from gateway.inbox import TYPED_KEY, Control, Incoming, for_the_bot, parse_control, profile_of, split_handoff
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,27 @@ def test_the_profile_keeps_known_short_text_fields_only():
     assert profile_of(metadata) == {"region": "成都市武侯区", "tier": "key", "name": "王" * 64}
     assert profile_of({"customer": "成都"}) == {} and profile_of(None) == {}
     assert profile_of({"customer": {"tier": 3}}) == {}
+
+
+CUSTOMER = {"customer": {"region": "成都市武侯区"}}
+
+
+def test_typed_text_goes_to_the_bot_in_normal_form_with_what_was_typed_in_the_metadata():
+    text, metadata = for_the_bot(Incoming("c1", "光貓一直亮紅燈！！！", CUSTOMER))
+    assert text == "光猫一直亮红灯!"
+    assert metadata == {**CUSTOMER, TYPED_KEY: "光貓一直亮紅燈！！！"}
+
+
+def test_text_already_in_normal_form_goes_as_it_is():
+    assert for_the_bot(Incoming("c1", "怎么开发票", CUSTOMER)) == ("怎么开发票", CUSTOMER)
+    assert for_the_bot(Incoming("c1", "怎么开发票", None)) == ("怎么开发票", None)
+
+
+def test_button_payloads_are_never_rewritten():
+    payload = '/choose_faq{"faq_id": "12"}'
+    assert for_the_bot(Incoming("c1", payload, None)) == (payload, None)
+
+
+def test_a_request_for_a_person_goes_as_the_request_human_intent_and_a_question_about_one_does_not():
+    assert for_the_bot(Incoming("c1", "人工！！！人工！！！", None)) == ("/request_human", None)
+    assert for_the_bot(Incoming("c1", "人工客服幾點上班", None))[0] == "人工客服几点上班"
