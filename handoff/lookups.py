@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
-from conversations.models import Conversation
+from conversations.models import Conversation, Owner
 from grids.models import Grid
 from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import HandoffNotFound
@@ -65,3 +65,20 @@ def customer_profile(conversation: Conversation, handoff: Handoff) -> dict[str, 
     """What the customer's client told us, completed by the packet's profile."""
     from_packet = (handoff.packet or {}).get("profile")
     return {**(from_packet if isinstance(from_packet, dict) else {}), **(conversation.profile or {})}
+
+
+def queued_handoffs(grid_codes: Sequence[str] | None = None) -> Select[Handoff, Conversation]:
+    """The handoffs waiting in a queue with their conversations, oldest first (of these grids; None = all)."""
+    query = (
+        select(Handoff, Conversation)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(
+            Handoff.status == HandoffStatus.QUEUED.value,
+            Conversation.owner == Owner.QUEUED.value,
+            Conversation.handoff_id == Handoff.id,
+        )
+        .order_by(Handoff.queued_at, Handoff.id)
+    )
+    if grid_codes is not None:
+        query = query.where(Handoff.grid_code.in_(list(grid_codes)))
+    return query

@@ -29,6 +29,7 @@ from handoff.lookups import (
     customer_profile,
     end_handoff,
     grid_names,
+    queued_handoffs,
 )
 from handoff.models import Handoff, HandoffReason, HandoffStatus, Rating
 from handoff.ownership import AlreadyTaken, HandoffNotFound, OwnershipError, transition
@@ -123,19 +124,7 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
 
     A fixed number of queries however long the queue: the offered agents' names and the previews are
     read for all items at once."""
-    query = (
-        select(Handoff, Conversation)
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(
-            Handoff.status == HandoffStatus.QUEUED.value,
-            Conversation.owner == Owner.QUEUED.value,
-            Conversation.handoff_id == Handoff.id,
-        )
-        .order_by(Handoff.queued_at, Handoff.id)
-    )
-    if grid_codes is not None:
-        query = query.where(Handoff.grid_code.in_(list(grid_codes)))
-    rows = session.execute(query).all()
+    rows = session.execute(queued_handoffs(grid_codes)).all()
     names = grid_names(session)
     agents = account_names(session, [h.offered_agent_id for h, _ in rows if h.offered_agent_id])
     previews = _previews(session, [conversation.id for _, conversation in rows])

@@ -28,7 +28,7 @@ from griddesk.errors import DomainError
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Grid
 from handoff.dispatch import agent_loads, pick_agent
-from handoff.lookups import add_packet_note
+from handoff.lookups import add_packet_note, queued_handoffs
 from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import OwnershipError, transition
 from tickets.models import Alert
@@ -131,17 +131,7 @@ def acknowledge_alert(
 
 
 def _queued(session: Session) -> list[tuple[Handoff, Conversation]]:
-    rows = session.execute(
-        select(Handoff, Conversation)
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(
-            Handoff.status == HandoffStatus.QUEUED.value,
-            Conversation.owner == Owner.QUEUED.value,
-            Conversation.handoff_id == Handoff.id,
-        )
-        .order_by(Handoff.queued_at, Handoff.id)
-    ).all()
-    return list(rows)
+    return [(handoff, conversation) for handoff, conversation in session.execute(queued_handoffs()).all()]
 
 
 def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now: datetime) -> bool:
