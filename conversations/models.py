@@ -74,5 +74,7 @@ class Message(Base):
     author: Mapped[Author] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text, default=None)
     payload: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
-    status: Mapped[MessageStatus] = mapped_column(String(16))
+    status: Mapped[MessageStatus] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # an ``unanswered`` message being followed up (gateway/recovery.py): claimed by one gateway until the lease ends
+    retry_claimed_at: Mapped[datetime | None] = mapped_column(default=None)

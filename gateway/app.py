@@ -17,7 +17,7 @@ from aiohttp import web
 
 from accounts import web as accounts_web
 from conversations.hub import Hub, hub_key
-from gateway import health, labels
+from gateway import health, labels, recovery
 from gateway.channels import rest, rest_live, socketio
 from gateway.channels.relay import Relay, relay_key, relay_task
 from gateway.channels.telegram import channel as telegram
@@ -101,6 +101,7 @@ def create_app(
     warm_index: bool = True,
     watch_overdue: bool = True,
     sweep_queues: bool = True,
+    follow_up_unanswered: bool = True,
 ) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
@@ -110,6 +111,7 @@ def create_app(
     app[hub_key] = Hub()
     app[inbox_key] = Inbox(app)
     app[relay_key] = Relay()
+    recovery.install(app, periodic_pass=follow_up_unanswered)
     app.cleanup_ctx.append(_clients)
     app.cleanup_ctx.append(relay_task)
     app.cleanup_ctx.append(accounts_web.session_purge)

@@ -90,6 +90,9 @@ class Settings:
     session_hours: int = 12
     # handoff: seconds between queue sweeps (overflow, abandonment, chat SLA alerts)
     queue_sweep_seconds: float = 5.0
+    # messages the bot could not answer (Rasa down) are retried when it is back; after this many seconds
+    # the customer goes to a person instead (0 = only ever wait for the bot)
+    unanswered_handoff_seconds: int = 300
     # the sites allowed to frame the customer chat page (the one-tag widget): CSP frame-ancestors sources
     widget_origins: str = "*"
     # messaging channels (docs/channels.md); a channel without its settings is not mounted
@@ -287,6 +290,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_secure=_bool(env, "GRIDDESK_COOKIE_SECURE", True),
         session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),
+        unanswered_handoff_seconds=_int(env, "GRIDDESK_UNANSWERED_HANDOFF_SECONDS", 300, 0, 86400),
         widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "*")),
         telegram_token=Secret(env.get("GRIDDESK_TELEGRAM_TOKEN", "")),
         telegram_secret=Secret(env.get("GRIDDESK_TELEGRAM_SECRET", "")),

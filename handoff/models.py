@@ -28,6 +28,7 @@ class HandoffReason(StrEnum):
     COMPLAINT = "complaint"
     FORM_FAILURES = "form_failures"
     RULE = "rule"
+    BOT_UNAVAILABLE = "bot_unavailable"  # the bot could not answer for too long (gateway/recovery.py)
 
 
 class Handoff(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.principals import Principal
+from conversations.backlog import bot_backlog
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.json import json_response
 from griddesk.web.params import path_id
@@ -42,7 +43,8 @@ def manager_snapshot(session: Session, principal: Principal) -> dict[str, Any]:
                 "alerts": [alert_dict(alert) for alert in alerts.get(grid.code, [])],
             }
         )
-    return {"grids": cards}
+    # what waits for the bot (an outage): counts only, the same for every manager
+    return {"grids": cards, "bot_backlog": bot_backlog(session, now).to_json()}
 
 
 async def get_manager(request: web.Request) -> web.Response:

@@ -152,6 +152,18 @@
     });
   }
 
+  // messages waiting for the bot (it could not answer): the outage is visible while it lasts
+  function showBacklog(backlog) {
+    var banner = document.getElementById("bot-backlog");
+    var waiting = backlog && backlog.messages > 0;
+    banner.hidden = !waiting;
+    if (waiting) {
+      banner.textContent = "智能助手暂时无法回复：" + backlog.conversations + " 位客户的 " + backlog.messages +
+        " 条消息等待回复，最早已等待 " + C.duration(backlog.oldest_seconds || 0) +
+        "。助手恢复后会按顺序回复，等待过久的客户将自动转人工。";
+    }
+  }
+
   function forbidden() {
     document.getElementById("forbidden").hidden = false;
     grids.hidden = true;
@@ -161,6 +173,7 @@
     return C.api("GET", "/api/v1/console/manager").then(function (body) {
       board = { grids: (body && Array.isArray(body.grids)) ? body.grids : [], receivedAt: Date.now() };
       render();
+      showBacklog(body && body.bot_backlog);
     }, function (error) {
       if (error.status === 403) { forbidden(); return; }
       C.toast(C.errorText(error, "看板加载失败"), "error");
