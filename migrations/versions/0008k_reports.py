@@ -1,0 +1,52 @@
+"""reports: agent status events, report targets, indexes of the KPI queries
+
+Revision ID: 0008k
+Revises: 0007e
+Create Date: 2026-12-07 04:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008k"
+down_revision = "0007e"
+branch_labels = None
+depends_on = None
+
+# (table, index, columns): what the KPI queries (reports/kpis.py) filter and join on
+INDEXES = [
+    ("conversation", "ix_conversation_created_at", ["created_at"]),
+    ("handoff", "ix_handoff_grid_code_created_at", ["grid_code", "created_at"]),
+    ("ownership_event", "ix_ownership_event_handoff_to_owner", ["handoff_id", "to_owner", "created_at"]),
+    ("rating", "ix_rating_created_at", ["created_at"]),
+    ("ticket", "ix_ticket_grid_code_created_at", ["grid_code", "created_at"]),
+    ("ticket_event", "ix_ticket_event_at", ["at"]),
+    ("ticket_event", "ix_ticket_event_ticket_kind", ["ticket_id", "kind"]),
+    ("kb_miss", "ix_kb_miss_sender_id_kind", ["sender_id", "kind"]),
+]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "agent_status_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["account.id"], name=op.f("fk_agent_status_event_account_id_account"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_status_event")),
+    )
+    op.create_index("ix_agent_status_event_account_at", "agent_status_event", ["account_id", "at"], unique=False)
+    for table, name, columns in INDEXES:
+        op.create_index(name, table, columns, unique=False)
+
+
+def downgrade() -> None:
+    for table, name, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
+    op.drop_index("ix_agent_status_event_account_at", table_name="agent_status_event")
+    op.drop_table("agent_status_event")
