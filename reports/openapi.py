@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from griddesk.web.openapi import MAX_GRID_CHARS, error, json_content, staff, text_schema
-from reports.catalogue import GROUP_BY, KPIS
+from griddesk.web.openapi import MAX_GRID_CHARS, error, json_body, json_content, staff, text_schema
+from reports.catalogue import GROUP_BY, KPIS, TARGETABLE
+from reports.targets import MAX_SECONDS
 from reports.web import MAX_DAYS
 
 _DAY = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$", "minLength": 10, "maxLength": 10}
@@ -49,6 +50,23 @@ REPORT_SCHEMAS: dict[str, Any] = {
 }
 _KPI_NAMES = ", ".join(kpi.name for kpi in KPIS)
 
+_GRID_QUERY = {
+    "name": "grid",
+    "in": "query",
+    "schema": text_schema(MAX_GRID_CHARS),
+    "description": "a grid code; omitted: every grid the caller may see",
+}
+_TARGET = {"type": ["number", "null"], "minimum": 0, "maximum": MAX_SECONDS}
+_TARGETS_BODY = {
+    "type": "object",
+    "properties": {
+        "grid": {"type": "string"},
+        "name": {"type": "string"},
+        "targets": {"type": "object"},
+        "history": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
 REPORT_PATHS: dict[str, Any] = {
     "/api/v1/reports/kpis": staff(
         "get",
@@ -82,5 +100,37 @@ REPORT_PATHS: dict[str, Any] = {
             },
             {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": list(GROUP_BY)}},
         ],
+    ),
+    "/api/v1/reports/targets": staff(
+        "get",
+        "A grid's KPI targets and the record of their changes (managers: their grids; admins: any)",
+        {
+            "200": json_content("The targets", _TARGETS_BODY),
+            "400": error("invalid_parameter: grid missing or too long"),
+            "404": error("not_found: no such grid"),
+        },
+        parameters=[_GRID_QUERY | {"required": True, "description": "a grid code"}],
+    ),
+    "/api/v1/reports/targets/{grid}": staff(
+        "put",
+        "Change some of a grid's targets (admins; each change recorded: who, when, old, new); null clears one. "
+        "Rates are fractions 0–1, durations seconds.",
+        {
+            "200": json_content("The grid's targets after the change", _TARGETS_BODY),
+            "404": error("not_found: no such grid"),
+            "422": error("invalid_field: an unknown KPI, one without a direction, or a value out of range"),
+        },
+        parameters=[{"name": "grid", "in": "path", "required": True, "schema": text_schema(MAX_GRID_CHARS, 1)}],
+        body=json_body(
+            {
+                "targets": {
+                    "type": "object",
+                    "maxProperties": len(TARGETABLE),
+                    "properties": dict.fromkeys(TARGETABLE, _TARGET),
+                    "additionalProperties": False,
+                }
+            },
+            ["targets"],
+        ),
     ),
 }

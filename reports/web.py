@@ -13,17 +13,19 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from accounts.actors import actor_for_account
 from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
-from griddesk.web.json import json_response
+from griddesk.web.json import json_response, read_json_object
 from griddesk.web.params import bad_parameter, query_text
 from grids.models import Grid
 from grids.sla import SERVICE_TZ
-from reports.catalogue import GROUP_BY
+from reports.catalogue import BY_NAME, GROUP_BY, TARGETABLE
 from reports.service import report
+from reports.targets import grid_targets, scope_targets, set_targets, target_history
 
 MAX_DAYS = 400
 MAX_GRID_CHARS = 64
@@ -92,11 +94,78 @@ async def get_kpis(request: web.Request) -> web.Response:
 
     def work(session: Session) -> dict[str, Any]:
         grids = scope(session, principal, grid)
-        body = report(session, grids, first, last, grouping, now)
+        body = report(session, grids, first, last, grouping, now, scope_targets(session, grids))
         return {"grid": grid, **body}
+
+    return json_response(await run_in_session(work))
+
+
+def targets_body(session: Session, grid: Grid) -> dict[str, Any]:
+    values = grid_targets(session, grid)
+    return {
+        "grid": grid.code,
+        "name": grid.name,
+        "targets": {
+            name: {
+                "value": values.get(name),
+                "op": BY_NAME[name].op,
+                "label": BY_NAME[name].label,
+                "unit": BY_NAME[name].unit.value,
+            }
+            for name in TARGETABLE
+        },
+        "history": [
+            {
+                "kpi": event.kpi,
+                "old_value": event.old_value,
+                "new_value": event.new_value,
+                "actor": event.actor,
+                "at": event.at.isoformat(),
+            }
+            for event in target_history(session, grid.code)
+        ],
+    }
+
+
+def _grid_of(session: Session, principal: Principal, code: str) -> Grid:
+    scope(session, principal, code)  # 403 not theirs, 404 no such grid
+    grid = session.get(Grid, code)
+    assert grid is not None  # scope() checked it exists
+    return grid
+
+
+async def get_targets(request: web.Request) -> web.Response:
+    """A grid's targets and the record of their changes (managers: their grids; admins: any)."""
+    principal = await reader(request)
+    code = grid_param(request)
+    if code is None:
+        raise bad_parameter("grid", "网格（grid）", "请指定网格")
+    return json_response(
+        await run_in_session(lambda session: targets_body(session, _grid_of(session, principal, code)))
+    )
+
+
+async def put_targets(request: web.Request) -> web.Response:
+    """Admins change some of a grid's targets: ``{"targets": {"<kpi>": <number or null>, …}}``."""
+    principal = await require_role(request, Role.ADMIN)
+    code = request.match_info["grid"]
+    if len(code) > MAX_GRID_CHARS:
+        raise ApiError(404, "not_found", "找不到该网格。")
+    body = await read_json_object(request, 16 * 1024, allowed=("targets",), empty_ok=False)
+    changes = body.get("targets")
+    if not isinstance(changes, dict):
+        raise ApiError(422, "invalid_field", "targets 必须是「指标名: 目标值」的对象。", field="targets")
+
+    def work(session: Session) -> dict[str, Any]:
+        set_targets(session, code, changes, actor_for_account(principal.account_id), utcnow())
+        grid = session.get(Grid, code)
+        assert grid is not None
+        return targets_body(session, grid)
 
     return json_response(await run_in_session(work))
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/reports/kpis", get_kpis)
+    app.router.add_get("/api/v1/reports/targets", get_targets)
+    app.router.add_put("/api/v1/reports/targets/{grid}", put_targets)

@@ -43,9 +43,36 @@ def upgrade() -> None:
     op.create_index("ix_agent_status_event_account_at", "agent_status_event", ["account_id", "at"], unique=False)
     for table, name, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
+    op.create_table(
+        "report_target",
+        sa.Column("grid_code", sa.String(length=64), nullable=False),
+        sa.Column("kpi", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("updated_by", sa.String(length=128), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["grid_code"], ["grid.code"], name=op.f("fk_report_target_grid_code_grid"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("grid_code", "kpi", name=op.f("pk_report_target")),
+    )
+    op.create_table(
+        "report_target_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("grid_code", sa.String(length=64), nullable=False),
+        sa.Column("kpi", sa.String(length=64), nullable=False),
+        sa.Column("old_value", sa.Float(), nullable=True),
+        sa.Column("new_value", sa.Float(), nullable=True),
+        sa.Column("actor", sa.String(length=128), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_target_event")),
+    )
+    op.create_index("ix_report_target_event_grid_code", "report_target_event", ["grid_code"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_report_target_event_grid_code", table_name="report_target_event")
+    op.drop_table("report_target_event")
+    op.drop_table("report_target")
     for table, name, _columns in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_index("ix_agent_status_event_account_at", table_name="agent_status_event")

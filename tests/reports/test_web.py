@@ -136,3 +136,78 @@ async def test_the_openapi_document_describes_the_reports_api(app_client):
     operation = body["paths"]["/api/v1/reports/kpis"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"grid", "from", "to", "group_by"}
     assert set(body["components"]["schemas"]["KpiReport"]["properties"]["kpis"]["properties"]) == {k.name for k in KPIS}
+
+
+async def test_each_kpi_carries_its_grids_target_and_whether_it_is_met(app_client, people):
+    await login(app_client, "wang.min")
+    kpis = (await (await get(app_client, grid="cd-wuhou", **MARCH)).json())["kpis"]
+    # the documents' defaults: 满意度 ≥ 90 % (0.5: not met), first response within the grid's 60 s (p90 100 s: not
+    # met), a ticket's response within 30 minutes (p90 3000 s: not met)
+    assert (kpis["csat_satisfied_share"]["target"], kpis["csat_satisfied_share"]["met"]) == (0.9, False)
+    assert (kpis["first_response_p90_seconds"]["target"], kpis["first_response_p90_seconds"]["op"]) == (60.0, "<=")
+    assert kpis["first_response_p90_seconds"]["met"] is False
+    assert (kpis["ticket_response_p90_seconds"]["target"], kpis["ticket_response_p90_seconds"]["met"]) == (
+        1800.0,
+        False,
+    )
+    assert kpis["conversations"]["target"] is None and kpis["conversations"]["met"] is None
+
+
+async def test_an_admin_changes_a_target_with_csrf_and_the_change_is_recorded(app_client, people):
+    csrf = await login(app_client, "admin.chen")
+    path = "/api/v1/reports/targets/cd-wuhou"
+    change = {"targets": {"csat_satisfied_share": 0.5, "first_response_p90_seconds": 120, "overdue_rate": None}}
+    assert (await app_client.put(path, json=change)).status == 403  # no CSRF header
+    response = await app_client.put(path, json=change, headers={"X-CSRF-Token": csrf})
+    assert response.status == 200, await response.text()
+    body = await response.json()
+    assert body["targets"]["csat_satisfied_share"]["value"] == 0.5
+    assert {(e["kpi"], e["old_value"], e["new_value"]) for e in body["history"]} == {
+        ("csat_satisfied_share", 0.9, 0.5),
+        ("first_response_p90_seconds", 60.0, 120.0),
+    }  # overdue_rate had no target: nothing changed, nothing recorded
+    assert all(e["actor"].startswith("account:") for e in body["history"])
+    kpis = (await (await get(app_client, grid="cd-wuhou", **MARCH)).json())["kpis"]
+    assert kpis["csat_satisfied_share"]["met"] is True and kpis["first_response_p90_seconds"]["met"] is True
+    # the other grids keep theirs
+    other = await (await app_client.get("/api/v1/reports/targets", params={"grid": "sh-pudong"})).json()
+    assert other["targets"]["csat_satisfied_share"]["value"] == 0.9 and other["history"] == []
+
+
+async def test_with_several_grids_the_strictest_target_applies(app_client, people):
+    await login(app_client, "admin.chen")
+    kpis = (await (await get(app_client, **MARCH)).json())["kpis"]
+    assert kpis["first_response_p90_seconds"]["target"] == 30.0  # 重要客户网格's 30 s beats the others' 60 s
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ({"csat_satisfied_share": 90}, "「客户满意度（4–5分占比）」是比率，目标值必须在 0 到 1 之间（0.9 表示 90%）。"),
+        ({"conversations": 10}, "指标「conversations」不存在或不能设置目标。"),
+        ({"handle_time_avg_seconds": "快"}, "「平均处理时长」的目标值必须是数字或 null。"),
+        ({}, "请至少修改一个指标的目标值。"),
+    ],
+)
+async def test_bad_targets_are_422_with_a_chinese_message(app_client, people, targets, message):
+    csrf = await login(app_client, "admin.chen")
+    response = await app_client.put(
+        "/api/v1/reports/targets/cd-wuhou", json={"targets": targets}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status == 422
+    assert (await response.json())["error"]["message"] == message
+
+
+async def test_only_admins_change_targets_and_managers_read_their_grids(app_client, people):
+    csrf = await login(app_client, "wang.min")
+    response = await app_client.put(
+        "/api/v1/reports/targets/cd-wuhou", json={"targets": {"csat_avg": 4.5}}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status == 403
+    assert (await app_client.get("/api/v1/reports/targets", params={"grid": "cd-wuhou"})).status == 200
+    assert (await app_client.get("/api/v1/reports/targets", params={"grid": "sh-pudong"})).status == 403
+    csrf = await login(app_client, "admin.chen")
+    missing = await app_client.put(
+        "/api/v1/reports/targets/nowhere", json={"targets": {"csat_avg": 4.5}}, headers={"X-CSRF-Token": csrf}
+    )
+    assert missing.status == 404
