@@ -105,12 +105,20 @@ def _by_group(session: Session, statement: Query, labels: Sequence[str]) -> dict
 
 
 def nearest_rank(
-    session: Session, source: Subquery, columns: Sequence[str], points: Sequence[int]
+    session: Session,
+    source: Subquery,
+    columns: Sequence[str],
+    points: Sequence[int],
+    extra: Callable[[Subquery], dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``{group: {"<column>_p<point>": value}}``: nearest-rank percentiles of each column of ``source`` (which
     has a ``g`` column) per group, NULLs left out, in one window query: the p-th percentile of n values is the
-    smallest value whose rank r (1-based, ascending) has ``100·r ≥ p·n``."""
-    ranked_columns: list[Any] = [source.c.g]
+    smallest value whose rank r (1-based, ascending) has ``100·r ≥ p·n``. ``extra(ranked)`` adds aggregates
+    (labelled by its keys) over the same rows, so the source is read once."""
+    ranked_columns: list[Any] = [
+        source.c.g,
+        *[column for column in source.c if column.name != "g" and column.name not in columns],
+    ]
     for name in columns:
         value = source.c[name]
         ranked_columns.append(value.label(name))
@@ -127,6 +135,9 @@ def nearest_rank(
         for point in points:
             picks.append(func.min(case((and_(value.is_not(None), rank * 100 >= n * point), value))))
             labels.append(f"{name}_p{point}")
+    for label, aggregate in (extra(ranked) if extra else {}).items():
+        picks.append(aggregate)
+        labels.append(label)
     return _by_group(session, select(ranked.c.g, *picks).group_by(ranked.c.g), labels)
 
 
@@ -172,8 +183,9 @@ def home_grids(session: Session, window: Window) -> CTE | None:
 
 
 def conversation_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
-    home = home_grids(session, window)
-    if home is None:
+    # every grid and no grid column wanted: every conversation counts, no routing needed
+    home = home_grids(session, window) if window.grids is not None or dimension == "grid" else None
+    if home is None and (window.grids is not None or dimension == "grid"):
         return {}
     group = _group(
         dimension,
@@ -181,7 +193,7 @@ def conversation_kpis(session: Session, window: Window, dimension: str | None) -
             "day": Conversation.created_at,
             "week": Conversation.created_at,
             "month": Conversation.created_at,
-            "grid": home.c.grid,
+            "grid": home.c.grid if home is not None else None,
             "channel": Conversation.channel,
         },
     )
@@ -193,18 +205,16 @@ def conversation_kpis(session: Session, window: Window, dimension: str | None) -
         Miss.sender_id == Conversation.sender_id, Miss.kind == "unhelpful", Miss.created_at < end
     )
     ticketed = exists().where(Ticket.sender_id == Conversation.sender_id, Ticket.created_at < end)
-    statement = (
-        select(
-            group.label("g"),
-            func.count(),
-            func.sum(case((~handed & ~unhelpful & ~ticketed, 1), else_=0)),
-            func.sum(case((handed, 1), else_=0)),
-        )
-        .select_from(Conversation)
-        .join(home, and_(home.c.region == _profile("region"), home.c.tier == _profile("tier")))
-        .where(window.covers(Conversation.created_at), window.in_grids(home.c.grid))
-        .group_by(group)
-    )
+    statement = select(
+        group.label("g"),
+        func.count(),
+        func.sum(case((~handed & ~unhelpful & ~ticketed, 1), else_=0)),
+        func.sum(case((handed, 1), else_=0)),
+    ).select_from(Conversation)
+    if home is not None:
+        statement = statement.join(home, and_(home.c.region == _profile("region"), home.c.tier == _profile("tier")))
+        statement = statement.where(window.in_grids(home.c.grid))
+    statement = statement.where(window.covers(Conversation.created_at)).group_by(group)
     out: Groups = {}
     for key, values in _by_group(session, statement, ("n", "bot", "handed")).items():
         n = values["n"]
@@ -248,33 +258,31 @@ def handoff_kpis(session: Session, window: Window, dimension: str | None) -> Gro
     ended_after_acceptance = and_(
         Handoff.status.in_((HandoffStatus.CLOSED.value, HandoffStatus.RETURNED.value)), Handoff.ended_at.is_not(None)
     )
-    rows = (
-        select(
-            group.label("g"),
-            Handoff.reason.label("reason"),
-            Handoff.status.label("status"),
-            _seconds(accepted, Handoff.created_at).label("queue_wait"),
-            _seconds(Handoff.first_response_at, Handoff.created_at).label("first_response"),
-            case((ended_after_acceptance, _seconds(Handoff.ended_at, accepted))).label("handle"),
-        )
-        .select_from(Handoff)
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(window.covers(Handoff.created_at), window.in_grids(Handoff.grid_code))
-        .subquery()
-    )
+    accepted_seconds = epoch_seconds(accepted)
+    rows = select(
+        group.label("g"),
+        Handoff.reason.label("reason"),
+        Handoff.status.label("status"),
+        (accepted_seconds - epoch_seconds(Handoff.created_at)).label("queue_wait"),
+        _seconds(Handoff.first_response_at, Handoff.created_at).label("first_response"),
+        case((ended_after_acceptance, epoch_seconds(Handoff.ended_at) - accepted_seconds)).label("handle"),
+    ).select_from(Handoff)
+    if dimension == "channel":
+        rows = rows.join(Conversation, Conversation.id == Handoff.conversation_id)
+    source = rows.where(window.covers(Handoff.created_at), window.in_grids(Handoff.grid_code)).subquery()
     reasons = [reason.value for reason in HandoffReason]
-    counts = select(
-        rows.c.g,
-        func.count(),
-        func.sum(case((rows.c.status == HandoffStatus.ABANDONED.value, 1), else_=0)),
-        func.avg(rows.c.handle),
-        *[func.sum(case((rows.c.reason == reason, 1), else_=0)) for reason in reasons],
-    ).group_by(rows.c.g)
-    totals = _by_group(session, counts, ("n", "abandoned", "handle_avg", *reasons))
-    points = nearest_rank(session, rows, ("queue_wait", "first_response", "handle"), (50, 90))
+
+    def counts(ranked: Subquery) -> dict[str, Any]:
+        return {
+            "n": func.count(),
+            "abandoned": func.sum(case((ranked.c.status == HandoffStatus.ABANDONED.value, 1), else_=0)),
+            "handle_avg": func.avg(ranked.c.handle),
+        } | {reason: func.sum(case((ranked.c.reason == reason, 1), else_=0)) for reason in reasons}
+
+    points = nearest_rank(session, source, ("queue_wait", "first_response", "handle"), (50, 90), counts)
     out: Groups = {}
-    for key, values in totals.items():
-        p = points.get(key, {})
+    for key, values in points.items():
+        p = values
         out[key] = {
             "handoffs": values["n"],
             "handoffs_by_reason": {reason: values[reason] or 0 for reason in reasons},
@@ -326,7 +334,10 @@ def _ticket_columns(timestamp: Any) -> dict[str, Any]:
     }
 
 
-def _with_channel(statement: Query) -> Query:
+def _with_channel(statement: Query, dimension: str | None) -> Query:
+    """Tickets reach their channel through their conversation: joined only when grouping by channel."""
+    if dimension != "channel":
+        return statement
     return statement.outerjoin(Conversation, Conversation.sender_id == Ticket.sender_id)
 
 
@@ -366,24 +377,28 @@ def _opened(session: Session, window: Window, dimension: str | None) -> Groups:
                 group.label("g"),
                 case((overdue, 1), else_=0).label("overdue"),
                 _seconds(responded, Ticket.created_at).label("response"),
-            ).select_from(Ticket)
+            ).select_from(Ticket),
+            dimension,
         )
         .where(window.covers(Ticket.created_at), window.in_grids(Ticket.grid_code))
         .subquery()
     )
-    counts = _by_group(
-        session, select(rows.c.g, func.count(), func.sum(rows.c.overdue)).group_by(rows.c.g), ("n", "overdue")
+    points = nearest_rank(
+        session,
+        rows,
+        ("response",),
+        (50, 90),
+        lambda ranked: {"n": func.count(), "overdue": func.sum(ranked.c.overdue)},
     )
-    points = nearest_rank(session, rows, ("response",), (50, 90))
     return {
         key: {
             "tickets_opened": values["n"],
             "tickets_overdue": values["overdue"] or 0,
             "overdue_rate": ratio(values["overdue"], values["n"]),
-            "ticket_response_p50_seconds": _round(points.get(key, {}).get("response_p50")),
-            "ticket_response_p90_seconds": _round(points.get(key, {}).get("response_p90")),
+            "ticket_response_p50_seconds": _round(values["response_p50"]),
+            "ticket_response_p90_seconds": _round(values["response_p90"]),
         }
-        for key, values in counts.items()
+        for key, values in points.items()
     }
 
 
@@ -408,7 +423,8 @@ def _moved(session: Session, window: Window, dimension: str | None) -> Groups:
                 ),
             )
             .select_from(TicketEvent)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id),
+            dimension,
         )
         .where(window.covers(TicketEvent.at), TicketEvent.kind == "transition", window.in_grids(Ticket.grid_code))
         .group_by(group)
@@ -458,7 +474,9 @@ def _steps(session: Session, window: Window, dimension: str | None) -> Groups:
         sums += [func.sum(case((of_step, 1), else_=0)), func.sum(case((and_(of_step, ~late), 1), else_=0))]
         labels += [f"{step.value}_n", f"{step.value}_ok"]
     statement = (
-        _with_channel(select(group, *sums).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id))
+        _with_channel(
+            select(group, *sums).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id), dimension
+        )
         .where(
             window.covers(TicketEvent.at),
             TicketEvent.kind == "transition",
@@ -516,7 +534,8 @@ def _first_resolutions(session: Session, window: Window, dimension: str | None) 
                 func.sum(case((and_(complaint, once), 1), else_=0)),
             )
             .select_from(TicketEvent)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id),
+            dimension,
         )
         .where(
             window.covers(TicketEvent.at),
