@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from griddesk.db import Base, utcnow
@@ -36,6 +36,7 @@ class MessageStatus(StrEnum):
 
 class Conversation(Base):
     __tablename__ = "conversation"
+    __table_args__ = (Index("ix_conversation_created_at", "created_at"),)  # reports (docs/kpis.md)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), unique=True)

@@ -37,6 +37,7 @@ from handoff.queue_watch import queue_watch
 from knowledge_base import web as knowledge_base_web
 from knowledge_base.search import KnowledgeBase
 from knowledge_base.web.keys import kb_key
+from reports import web as reports_web
 from tickets import web as tickets_web
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def create_app(
     handoff_web.add_routes(app)
     knowledge_base_web.add_routes(app)
     tickets_web.add_routes(app)
+    reports_web.add_routes(app)
     # the gateway's own: customer channels, chat page and widget, health, the API description
     app.router.add_get("/", chat_page)
     app.router.add_static("/static/", STATIC, show_index=False)

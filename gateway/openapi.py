@@ -9,6 +9,7 @@ from gateway.channels.openapi import CHANNEL_PATHS
 from griddesk.web.openapi import ERROR_SCHEMA, json_content, staff
 from handoff.web.openapi import HANDOFF_PATHS
 from knowledge_base.web.openapi import KB_PATHS
+from reports.openapi import REPORT_PATHS, REPORT_SCHEMAS
 from tickets.openapi import TICKET_PATHS, TICKET_SCHEMAS
 
 OPENAPI: dict[str, Any] = {
@@ -54,9 +55,10 @@ OPENAPI: dict[str, Any] = {
         **HANDOFF_PATHS,
         **CHANNEL_PATHS,
         **KB_PATHS,
+        **REPORT_PATHS,
     },
     "components": {
-        "schemas": {"Error": ERROR_SCHEMA, **TICKET_SCHEMAS},
+        "schemas": {"Error": ERROR_SCHEMA, **TICKET_SCHEMAS, **REPORT_SCHEMAS},
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "griddesk_session"},

@@ -45,7 +45,10 @@ class Priority(StrEnum):
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_grid_state", "grid_code", "state"),)
+    __table_args__ = (
+        Index("ix_ticket_grid_state", "grid_code", "state"),
+        Index("ix_ticket_grid_code_created_at", "grid_code", "created_at"),  # reports
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -78,6 +81,7 @@ class TicketEvent(Base):
     """The audit trail: append-only (the database refuses UPDATE and DELETE on this table)."""
 
     __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_at", "at"), Index("ix_ticket_event_ticket_kind", "ticket_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
