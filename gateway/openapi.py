@@ -9,7 +9,7 @@ from gateway.channels.openapi import CHANNEL_PATHS
 from griddesk.web.openapi import ERROR_SCHEMA, json_content, staff
 from handoff.web.openapi import HANDOFF_PATHS
 from knowledge_base.web.openapi import KB_PATHS
-from tickets.openapi import TICKET_PATHS, TICKET_SCHEMAS
+from tickets.web.openapi import TICKET_PATHS, TICKET_SCHEMAS
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
