@@ -12,6 +12,7 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var view = { offset: 0, total: 0, items: [], changed: {} };
+  var gridNames = {};
 
   function option(select, value, text) {
     var node = el("option", null, text);
@@ -20,7 +21,10 @@
   }
 
   function fillChoices(grids) {
-    grids.forEach(function (grid) { option($("f-grid"), grid.code, grid.name || grid.code); });
+    grids.forEach(function (grid) {
+      gridNames[grid.code] = grid.name || grid.code;
+      option($("f-grid"), grid.code, grid.name || grid.code);
+    });
     ["accepted", "analysing", "in_progress", "resolved", "closed"].forEach(function (state) {
       option($("f-state"), state, C.label(C.labels.ticketState, state));
     });
@@ -137,7 +141,7 @@
       cell(row, null, C.label(C.labels.category, ticket.category), "类别");
       cell(row, null, T.priorityTag(ticket.priority), "优先级");
       cell(row, null, ticket.assignee ? ticket.assignee.name : "未指派", "负责人");
-      cell(row, "muted", ticket.grid, "网格");
+      cell(row, "muted", gridNames[ticket.grid] || ticket.grid, "网格");
       cell(row, "tk-row__description", ticket.description, "描述");
       row.addEventListener("click", function (event) {
         if (event.target.closest("a")) { return; }
