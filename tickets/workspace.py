@@ -150,7 +150,8 @@ def ticket_numbers(session: Session, ticket_ids: Iterable[int]) -> dict[int, str
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
-    return dict(session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).tuples().all())
+    rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))
+    return {row.id: row.number for row in rows}
 
 
 NEWS_KINDS_SKIPPED = frozenset({"reveal"})  # someone looked: nothing on the ticket changed
