@@ -229,14 +229,18 @@ def _bump(session: Session, ticket: Ticket, entered: datetime, **values: object)
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
 
 
-def comment(session: Session, number: str, actor: str, note: str, now: Clock = utcnow) -> Ticket:
-    ticket = get_ticket(session, number)
+def _record(session: Session, ticket: Ticket, actor: str, kind: str, note: str, now: Clock, **values: object) -> Ticket:
+    """One change of ``ticket`` (``values``, guarded by its version) and its event in the audit trail."""
     entered = now()
-    _bump(session, ticket, entered)
-    _event(session, ticket, actor, "comment", note, at=entered)
+    _bump(session, ticket, entered, **values)
+    _event(session, ticket, actor, kind, note, at=entered)
     session.flush()
     session.refresh(ticket)
     return ticket
+
+
+def comment(session: Session, number: str, actor: str, note: str, now: Clock = utcnow) -> Ticket:
+    return _record(session, get_ticket(session, number), actor, "comment", note, now)
 
 
 def approve(session: Session, number: str, approver: Principal, note: str = "", now: Clock = utcnow) -> Ticket:
@@ -257,12 +261,7 @@ def approve(session: Session, number: str, approver: Principal, note: str = "", 
             f"ticket {ticket.number} is {ticket.state}: nothing to approve", "工单已办结，无需审批"
         )
     actor = actor_for_account(approver.account_id)
-    entered = now()
-    _bump(session, ticket, entered, approved_by=actor)
-    _event(session, ticket, actor, "approval", note, at=entered)
-    session.flush()
-    session.refresh(ticket)
-    return ticket
+    return _record(session, ticket, actor, "approval", note, now, approved_by=actor)
 
 
 ASSIGNABLE_ROLES = (Role.AGENT, Role.MANAGER)
@@ -309,12 +308,7 @@ def assign(
         if person is None:
             raise InvalidAssignee()
         note = f"指派给 {person.display_name}"
-    entered = now()
-    _bump(session, ticket, entered, assignee_id=assignee_id)
-    _event(session, ticket, actor, "assignment", note, at=entered)
-    session.flush()
-    session.refresh(ticket)
-    return ticket
+    return _record(session, ticket, actor, "assignment", note, now, assignee_id=assignee_id)
 
 
 CONTACT_FIELDS = ("contact_phone", "contact_name")

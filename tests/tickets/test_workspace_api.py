@@ -17,8 +17,8 @@ from conversations.transcript import append_messages
 from griddesk.db import session_scope, utcnow
 from tests.accounts.conftest import fast_hashing  # noqa: F401 - fixture
 from tests.factories import make_conversation, make_customer
+from tests.tickets.factories import make_ticket
 from tests.tickets.staff_api import Login, error_code, open_ticket
-from tickets import service
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
@@ -251,17 +251,7 @@ async def test_the_verified_customer_and_the_conversation_it_came_from_with_its_
         )
         append_messages(session, conversation.id, [(Author.BOT, "已为您登记工单。", None, MessageStatus.SENT)])
         other = make_conversation(session, "someone-else", texts=("别人的会话",))
-        ticket = service.open_ticket(
-            session,
-            service.NewTicket(
-                category=service.Category.FAULT,
-                description="宽带断了三天",
-                contact_phone="13800138000",
-                contact_name="王先生",
-                region="成都市武侯区",
-                sender_id="sender-with-ticket",
-            ),
-        )
+        ticket = make_ticket(session, sender_id="sender-with-ticket")
         number, conversation_id, other_id = ticket.number, conversation.id, other.id
     body = await detail(agent, number)
     assert body["customer"] | {"id": None} == {
@@ -450,16 +440,7 @@ async def test_the_console_websocket_tells_each_person_the_changes_of_their_grid
         assert {"number": wuhou, "grid": "cd-wuhou", "kind": "transition"} in news["changes"]
         # a ticket opened elsewhere (the action server writes straight to the database) is news too
         with session_scope() as session:
-            pudong = service.open_ticket(
-                session,
-                service.NewTicket(
-                    category=service.Category.FAULT,
-                    description="光猫红灯闪烁",
-                    contact_phone="13800138000",
-                    contact_name="李四",
-                    region="上海市浦东新区",
-                ),
-            ).number
+            pudong = make_ticket(session, region="上海市浦东新区", sender_id=None).number
         first = await next_tickets(theirs)  # the outsider's first news is their own grid's, never 武侯's
         assert [c["number"] for c in first["changes"]] == [pudong]
         await ok(await agent.post(f"{WORKSPACE}/{wuhou}/reveal"))  # a look changes nothing: no news
