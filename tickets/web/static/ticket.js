@@ -80,7 +80,7 @@
     fact(list, "登记时间", C.clock(t.created_at));
     fact(list, "本环节期限", t.step_due_at ? C.clock(t.step_due_at) : null);
     fact(list, "办结期限", t.resolve_due_at ? C.clock(t.resolve_due_at) : null);
-    $("tk-reveal").hidden = !!state.revealed;
+    $("tk-reveal-row").hidden = !!state.revealed;
   }
 
   function renderCustomer(t) {
