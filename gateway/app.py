@@ -103,6 +103,7 @@ def create_app(
     watch_overdue: bool = True,
     sweep_queues: bool = True,
     follow_up_unanswered: bool = True,
+    ticket_news: bool = True,
 ) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
@@ -124,6 +125,8 @@ def create_app(
         app.cleanup_ctx.append(tickets_web.overdue_watch)
     if sweep_queues:
         app.cleanup_ctx.append(queue_watch)
+    if ticket_news:
+        app.cleanup_ctx.append(tickets_web.ticket_news)
     # the feature whose prefix is longer mounts first, so /static/<feature>/ wins over the chat's /static/
     add_kit(app)
     accounts_web.add_routes(app)

@@ -67,6 +67,8 @@ class Ticket(Base):
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
     # the verified customer of the conversation it was opened in (customers/), if any
     customer_id: Mapped[int | None] = mapped_column(default=None, index=True)  # customer.id (kept by code)
+    # the person on the grid's staff who works on it (the tickets workspace); NULL = nobody yet
+    assignee_id: Mapped[int | None] = mapped_column(default=None, index=True)  # account.id (kept by code)
     needs_approval: Mapped[bool] = mapped_column(default=False)
     approved_by: Mapped[str | None] = mapped_column(String(128), default=None)
     step_due_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -87,7 +89,7 @@ class TicketEvent(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    # created · transition · comment · approval · overdue · reveal (someone saw the contact details in full)
+    # created · transition · comment · approval · assignment · overdue · reveal (someone saw the contact in full)
     kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16), default=None)
     to_state: Mapped[str | None] = mapped_column(String(16), default=None)
