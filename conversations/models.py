@@ -61,6 +61,12 @@ class Conversation(Base):
     customer_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # reports (docs/kpis.md, bot-resolved and handoff rates): when the conversation first escalated, first said
+    # 没帮助 and first opened a ticket, each written once by the feature that records it (handoff.queue,
+    # knowledge_base.inbox, tickets.service) and rebuilt from those rows by reports.facts
+    first_handoff_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_unhelpful_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_ticket_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Message(Base):

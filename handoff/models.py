@@ -51,7 +51,9 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # when it entered its current grid's queue (reset by a transfer or an overflow)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)  # reset by a transfer to a grid
+    # the first acceptance (the first ownership event to human): queue wait and handle time in reports
+    first_accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 

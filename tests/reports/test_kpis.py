@@ -54,6 +54,7 @@ def test_handoff_kpis_of_one_grid(agents):
         "complaint": 1,
         "form_failures": 0,
         "rule": 0,
+        "bot_unavailable": 0,
     }
     # queue waits [30, 90]: p50 rank ⌈0.5·2⌉ = 1 → 30, p90 rank ⌈0.9·2⌉ = 2 → 90
     assert (total["queue_wait_p50_seconds"], total["queue_wait_p90_seconds"]) == (30.0, 90.0)
