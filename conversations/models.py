@@ -36,7 +36,17 @@ class MessageStatus(StrEnum):
 
 class Conversation(Base):
     __tablename__ = "conversation"
-    __table_args__ = (Index("ix_conversation_created_at", "created_at"),)  # reports (docs/kpis.md)
+    # reports (docs/kpis.md): what the conversation KPIs read, in one index
+    __table_args__ = (
+        Index(
+            "ix_conversation_report",
+            "created_at",
+            "channel",
+            "first_handoff_at",
+            "first_unhelpful_at",
+            "first_ticket_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), unique=True)

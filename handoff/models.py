@@ -35,7 +35,22 @@ class Handoff(Base):
     """One escalation to humans: the packet the action server built, and what became of it."""
 
     __tablename__ = "handoff"
-    __table_args__ = (Index("ix_handoff_grid_code_created_at", "grid_code", "created_at"),)  # reports
+    __table_args__ = (
+        Index("ix_handoff_grid_code_created_at", "grid_code", "created_at"),
+        # reports: what the handoff KPIs read, in one index (the packet makes the rows wide)
+        Index(
+            "ix_handoff_report",
+            "created_at",
+            "grid_code",
+            "status",
+            "reason",
+            "agent_id",
+            "skill",
+            "first_accepted_at",
+            "first_response_at",
+            "ended_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)

@@ -25,6 +25,22 @@ COLUMNS = [
     ("ticket", ["responded_at", "first_resolved_at", "reopened_at", "first_overdue_at", "repeat_contact_at"]),
 ]
 
+# (table, index, columns): each KPI family reads its rows of a window from one covering index (the rows of
+# conversation, handoff and ticket are wide: profile, packet, encrypted contact details)
+INDEXES = [
+    ("conversation", "ix_conversation_report",
+     ["created_at", "channel", "first_handoff_at", "first_unhelpful_at", "first_ticket_at"]),
+    ("handoff", "ix_handoff_report",
+     ["created_at", "grid_code", "status", "reason", "agent_id", "skill", "first_accepted_at", "first_response_at",
+      "ended_at"]),
+    ("ticket", "ix_ticket_report_opened", ["created_at", "grid_code", "category", "responded_at", "first_overdue_at"]),
+    ("ticket", "ix_ticket_report_resolved",
+     ["first_resolved_at", "grid_code", "category", "reopened_at", "repeat_contact_at"]),
+    ("ticket_step", "ix_ticket_step_report",
+     ["at", "grid_code", "category", "from_state", "to_state", "late", "on_time"]),
+    ("ticket_step", "ix_ticket_step_ticket_to_state", ["ticket_id", "to_state", "at"]),
+]  # fmt: skip
+
 BACKFILL = [
     # a handoff's first acceptance: its first ownership event to a person
     """UPDATE handoff SET first_accepted_at = (
@@ -81,7 +97,6 @@ def upgrade() -> None:
     for table, names in COLUMNS:
         for name in names:
             op.add_column(table, sa.Column(name, sa.DateTime(timezone=True), nullable=True))
-    op.create_index("ix_ticket_grid_code_first_resolved_at", "ticket", ["grid_code", "first_resolved_at"], unique=False)
     op.create_table(
         "ticket_step",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -97,19 +112,18 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["ticket_id"], ["ticket.id"], name=op.f("fk_ticket_step_ticket_id_ticket")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_step")),
     )
-    op.create_index("ix_ticket_step_at", "ticket_step", ["at"], unique=False)
-    op.create_index("ix_ticket_step_grid_code_at", "ticket_step", ["grid_code", "at"], unique=False)
-    op.create_index(op.f("ix_ticket_step_ticket_id"), "ticket_step", ["ticket_id"], unique=False)
     for statement in BACKFILL:
         op.execute(statement)
+    op.drop_index("ix_conversation_created_at", table_name="conversation")  # a prefix of ix_conversation_report
+    for table, name, columns in INDEXES:  # after the backfill: one build each
+        op.create_index(name, table, columns, unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_ticket_step_ticket_id"), table_name="ticket_step")
-    op.drop_index("ix_ticket_step_grid_code_at", table_name="ticket_step")
-    op.drop_index("ix_ticket_step_at", table_name="ticket_step")
+    for table, name, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
+    op.create_index("ix_conversation_created_at", "conversation", ["created_at"], unique=False)
     op.drop_table("ticket_step")
-    op.drop_index("ix_ticket_grid_code_first_resolved_at", table_name="ticket")
     # plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): a batch copy of ticket or conversation would have to
     # drop tables other rows point at
     for table, names in reversed(COLUMNS):
