@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.selectable import CTE
 
 from conversations.models import Conversation
 from griddesk.db import UtcDateTime
@@ -138,55 +137,63 @@ def _profile(name: str) -> ColumnElement[str]:
     return func.coalesce(Conversation.profile[name].as_string(), "")
 
 
-def home_grids(session: Session, window: Window) -> CTE | None:
-    """``home(region, tier, grid)``: the home grid of every (verified region, tier) pair among the window's
-    conversations, routed once per pair in Python (a handful of pairs, not one per conversation)."""
-    region, tier = _profile("region"), _profile("tier")
-    pairs = session.execute(select(region, tier).where(window.covers(Conversation.created_at)).distinct()).all()
+def home_grid_of(session: Session) -> Callable[[str, str], str | None]:
+    """The home grid of a (verified region, tier) pair ("" when unknown): what routing gives it with no service
+    category, None when no grid takes it (no catch-all grid). Routed once per pair."""
     grids = session.scalars(select(Grid)).all()
     scopes = [GridScope(g.code, tuple(g.regions), tuple(g.tiers), tuple(g.categories)) for g in grids]
-    rows: list[tuple[str, str, str]] = []
-    for pair_region, pair_tier in pairs:
-        try:
-            rows.append((pair_region, pair_tier, route(scopes, pair_region or None, pair_tier or None, None)))
-        except NoGrid:
-            continue  # no catch-all grid: such conversations belong to no grid
-    if not rows:
-        return None
-    selects = [
-        select(literal(r, String).label("region"), literal(t, String).label("tier"), literal(g, String).label("grid"))
-        for r, t, g in rows
-    ]
-    return (union_all(*selects) if len(selects) > 1 else selects[0]).cte("home")
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def home(region: str, tier: str) -> str | None:
+        if (region, tier) not in cache:
+            try:
+                cache[region, tier] = route(scopes, region or None, tier or None, None)
+            except NoGrid:
+                cache[region, tier] = None
+        return cache[region, tier]
+
+    return home
 
 
 def conversation_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
-    # every grid and no grid column wanted: every conversation counts, no routing needed
+    """Summed per (region, tier, group) in SQL; Python gives each pair its home grid (a handful of pairs), keeps
+    the pairs of the scope and adds them up. Every grid and no grid column wanted: no routing at all."""
     routed = window.grids is not None or dimension == "grid"
-    home = home_grids(session, window) if routed else None
-    if routed and home is None:
-        return {}, {}
     group, grouped = _grouping(
         dimension,
         {
             "day": Conversation.created_at,
             "week": Conversation.created_at,
             "month": Conversation.created_at,
-            "grid": home.c.grid if home is not None else None,
             "channel": Conversation.channel,
         },
     )
+    grouped = grouped or dimension == "grid"
     end = window.end
     handed = _before(Conversation.first_handoff_at, end)
     failed = or_(handed, _before(Conversation.first_unhelpful_at, end), _before(Conversation.first_ticket_at, end))
-    source = select(group.label("g"), _one(~failed).label("bot"), _one(handed).label("handed")).select_from(
-        Conversation
+    pair = [_profile("region"), _profile("tier")] if routed else [literal(""), literal("")]
+    statement = (
+        select(*pair, group, func.count(), func.sum(_one(~failed)), func.sum(_one(handed)))
+        .where(window.covers(Conversation.created_at))
+        .group_by(*pair, group)
     )
-    if home is not None:
-        source = source.join(home, and_(home.c.region == _profile("region"), home.c.tier == _profile("tier")))
-        source = source.where(window.in_grids(home.c.grid))
-    source = source.where(window.covers(Conversation.created_at))
-    totals, groups = _family(session, source, lambda c: {"n": 1, "bot": c.bot, "handed": c.handed}, grouped)
+    home = home_grid_of(session) if routed else None
+    totals: Figures = {"n": 0, "bot": 0, "handed": 0}
+    groups: Groups = {}
+    for row in session.execute(statement):
+        region, tier, key, n, bot, handed_n = tuple(row)
+        if home is not None:
+            grid = home(region, tier)
+            if grid is None or (window.grids is not None and grid not in window.grids):
+                continue
+            if dimension == "grid":
+                key = grid
+        for counts in (totals, groups.setdefault(group_key(key), {"n": 0, "bot": 0, "handed": 0})):
+            counts["n"] += n
+            counts["bot"] += bot or 0
+            counts["handed"] += handed_n or 0
+    groups = groups if grouped else {}
 
     def figures(values: Figures) -> Figures:
         n = values["n"]
