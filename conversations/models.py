@@ -36,7 +36,17 @@ class MessageStatus(StrEnum):
 
 class Conversation(Base):
     __tablename__ = "conversation"
-    __table_args__ = (Index("ix_conversation_created_at", "created_at"),)  # reports (docs/kpis.md)
+    # reports (docs/kpis.md): what the conversation KPIs read, in one index
+    __table_args__ = (
+        Index(
+            "ix_conversation_report",
+            "created_at",
+            "channel",
+            "first_handoff_at",
+            "first_unhelpful_at",
+            "first_ticket_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), unique=True)
@@ -61,6 +71,12 @@ class Conversation(Base):
     customer_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # reports (docs/kpis.md, bot-resolved and handoff rates): when the conversation first escalated, first said
+    # 没帮助 and first opened a ticket, each written once by the feature that records it (handoff.queue,
+    # knowledge_base.inbox, tickets.service) and rebuilt from those rows by reports.facts
+    first_handoff_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_unhelpful_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_ticket_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Message(Base):

@@ -156,6 +156,8 @@ def accept(session: Session, handoff_id: int, agent_id: int, now: datetime) -> C
     handoff.status = HandoffStatus.ACTIVE
     handoff.agent_id = agent_id
     handoff.accepted_at = now
+    if handoff.first_accepted_at is None:  # a transfer to a grid accepts it again: the reports keep the first
+        handoff.first_accepted_at = now
     session.flush()
     return _chat(session, handoff, session.get_one(Conversation, handoff.conversation_id))
 

@@ -35,7 +35,22 @@ class Handoff(Base):
     """One escalation to humans: the packet the action server built, and what became of it."""
 
     __tablename__ = "handoff"
-    __table_args__ = (Index("ix_handoff_grid_code_created_at", "grid_code", "created_at"),)  # reports
+    __table_args__ = (
+        Index("ix_handoff_grid_code_created_at", "grid_code", "created_at"),
+        # reports: what the handoff KPIs read, in one index (the packet makes the rows wide)
+        Index(
+            "ix_handoff_report",
+            "created_at",
+            "grid_code",
+            "status",
+            "reason",
+            "agent_id",
+            "skill",
+            "first_accepted_at",
+            "first_response_at",
+            "ended_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
@@ -51,7 +66,9 @@ class Handoff(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # when it entered its current grid's queue (reset by a transfer or an overflow)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
-    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)  # reset by a transfer to a grid
+    # the first acceptance (the first ownership event to human): queue wait and handle time in reports
+    first_accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from accounts.directory import account_names
+from conversations.milestones import Milestone, record_first
 from conversations.models import Author, Conversation, Message, Owner
 from customers.models import Customer
 from grids.models import Grid
@@ -249,6 +250,7 @@ def request_handoff(session: Session, sender_id: str, packet: Packet, now: datet
         if conversation.owner in (Owner.QUEUED, Owner.HUMAN):  # a concurrent request won
             return _current_enqueued(session, conversation)
         raise
+    record_first(session, conversation.sender_id, Milestone.HANDOFF, now)
     handoff.offered_agent_id = pick_agent(agent_loads(session, [grid.code]), handoff.skill, last_agent_id)
     session.flush()
     position = queue_position(session, handoff)

@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from conversations.milestones import Milestone, record_first
 from griddesk.db import rows_changed, utcnow
 from griddesk.text import normalize, strip_control
 from knowledge_base.curation.base import Actor, FaqDraft, author_of
@@ -106,6 +107,8 @@ def log_unhelpful(
     )
     session.add(miss)
     session.flush()
+    if sender_id:
+        record_first(session, sender_id, Milestone.UNHELPFUL, miss.created_at)
     return miss
 
 

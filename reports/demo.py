@@ -32,6 +32,7 @@ from grids.service import seed_grids
 from grids.sla import SERVICE_TZ
 from handoff.models import Handoff, OwnershipEvent, Rating
 from knowledge_base.models import Faq, FaqUsage, Miss
+from reports.facts import rebuild
 from reports.targets import seed_targets
 from tickets.models import PHONE, Ticket, TicketEvent
 from tickets.numbers import ALPHABET
@@ -276,6 +277,7 @@ def generate(
     _kb_rows(session, writer, rng, days, scale)
     writer.flush()
     session.flush()
+    rebuild(session)  # the rows went in around the services: their report facts from the rows
     say(
         "完成：" + "，".join(f"{table} {count}" for table, count in sorted(report.counts.items()))
         + f"（{clock.monotonic() - started:.0f} 秒）"

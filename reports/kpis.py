@@ -1,9 +1,11 @@
-"""The KPI computation (docs/kpis.md): a handful of SQL aggregates per KPI family, pushed to the database.
+"""The KPI computation (docs/kpis.md): one SQL read per KPI family, pushed to the database.
 
-Each family function returns ``{group key: {kpi name: value}}`` for one dimension (``None``: the whole window,
-under the key ``""``), or ``{}`` when the family has no such dimension. Percentiles are nearest-rank, from
-``ROW_NUMBER()`` and ``COUNT()`` windows, so SQLite and PostgreSQL give the same figures. Python only divides
-and rounds the few aggregate rows the database returns.
+Each family function returns ``(totals, groups)`` for a window and a dimension: the KPIs of the whole window
+and, when the family has the dimension, ``{group key: {kpi name: value}}`` from the same read
+(``reports.tally``). A family without the dimension returns its totals and no groups. The rows read carry
+the facts the definitions need (a conversation's first handoff, a handoff's first acceptance, a ticket's
+first response and resolution, each finished step of the service flow: ``reports.facts``), so no query
+looks anything up per row. Python only adds, divides and rounds the few aggregate rows the database returns.
 """
 
 from __future__ import annotations
@@ -13,27 +15,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, literal, select, union_all
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
 
 from conversations.models import Conversation
 from griddesk.db import UtcDateTime
 from grids.models import Agent, AgentStatus, AgentStatusEvent, Grid, GridMembership
 from grids.routing import GridScope, NoGrid, route
 from grids.sla import SERVICE_TZ
-from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent, Rating
+from handoff.models import Handoff, HandoffReason, HandoffStatus, Rating
 from knowledge_base.models import FaqUsage, Miss, UsageKind
 from reports.sql import BUCKETS, epoch_seconds, local_bucket
-from tickets.models import Category, Ticket, TicketEvent, TicketState
+from reports.tally import NONE, TOTAL, Figures, Groups, group_key, tally
+from tickets.models import Category, Ticket, TicketState, TicketStep
 
-NONE = "none"  # the group of rows without a value of the dimension
-TOTAL = ""  # the key of the whole window
+__all__ = ["NONE", "TOTAL", "Window", "compute", "compute_all", "window_of"]
+
 REPEAT_SECONDS = 7 * 24 * 3600  # first-contact resolution: no reopen or repeat contact within 7 days
 STEPS = (TicketState.ACCEPTED, TicketState.ANALYSING, TicketState.IN_PROGRESS)
 API_CHANNEL = "api"  # the channel of a ticket opened with no conversation
-Groups = dict[str, dict[str, Any]]
 Query = Select[*tuple[Any, ...]]  # a SELECT of any columns
+Family = Callable[[Session, "Window", str | None], tuple[Figures, Groups]]
 
 
 @dataclass(frozen=True)
@@ -82,10 +84,8 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _key(value: object) -> str:
-    if value == TOTAL:
-        return TOTAL
-    return NONE if value is None else str(value)
+def _mean(total: float | None, n: float | None, digits: int = 1) -> float | None:
+    return _round(None if not n or total is None else float(total) / float(n), digits)
 
 
 def _group(dimension: str | None, columns: dict[str, Any]) -> ColumnElement[str] | None:
@@ -100,53 +100,30 @@ def _group(dimension: str | None, columns: dict[str, Any]) -> ColumnElement[str]
     return cast(column, String)
 
 
-def _by_group(session: Session, statement: Query, labels: Sequence[str]) -> dict[str, dict[str, Any]]:
-    return {_key(row[0]): dict(zip(labels, row[1:], strict=True)) for row in session.execute(statement)}
+def _grouping(dimension: str | None, columns: dict[str, Any]) -> tuple[ColumnElement[str], bool]:
+    """``(g, grouped)``: the dimension's expression, or the one whole-window group when the family lacks it."""
+    group = _group(dimension, columns)
+    if group is None or dimension is None:
+        return literal(TOTAL), False
+    return group, True
 
 
-def nearest_rank(
-    session: Session,
-    source: Subquery,
-    columns: Sequence[str],
-    points: Sequence[int],
-    extra: Callable[[Subquery], dict[str, Any]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """``{group: {"<column>_p<point>": value}}``: nearest-rank percentiles of each column of ``source`` (which
-    has a ``g`` column) per group, NULLs left out, in one window query: the p-th percentile of n values is the
-    smallest value whose rank r (1-based, ascending) has ``100·r ≥ p·n``. ``extra(ranked)`` adds aggregates
-    (labelled by its keys) over the same rows, so the source is read once."""
-    ranked_columns: list[Any] = [
-        source.c.g,
-        *[column for column in source.c if column.name != "g" and column.name not in columns],
-    ]
-    for name in columns:
-        value = source.c[name]
-        ranked_columns.append(value.label(name))
-        nulls_last = case((value.is_(None), 1), else_=0)  # SQLite sorts NULLs first, PostgreSQL last
-        ranked_columns.append(
-            func.row_number().over(partition_by=source.c.g, order_by=(nulls_last, value)).label(f"{name}_rn")
-        )
-        ranked_columns.append(func.count(value).over(partition_by=source.c.g).label(f"{name}_n"))
-    ranked = select(*ranked_columns).subquery()
-    picks: list[Any] = []
-    labels: list[str] = []
-    for name in columns:
-        value, rank, n = ranked.c[name], ranked.c[f"{name}_rn"], ranked.c[f"{name}_n"]
-        for point in points:
-            picks.append(func.min(case((and_(value.is_not(None), rank * 100 >= n * point), value))))
-            labels.append(f"{name}_p{point}")
-    for label, aggregate in (extra(ranked) if extra else {}).items():
-        picks.append(aggregate)
-        labels.append(label)
-    return _by_group(session, select(ranked.c.g, *picks).group_by(ranked.c.g), labels)
+def _family(
+    session: Session, source: Any, sums: Any, grouped: bool, percentiles: Sequence[str] = ()
+) -> tuple[Figures, Groups]:
+    return tally(session, source.subquery(), sums, grouped=grouped, percentiles=percentiles)
 
 
-def _merge(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    for part in parts:
-        for key, values in part.items():
-            merged.setdefault(key, {}).update(values)
-    return merged
+def _each(totals: Figures, groups: Groups, figures: Callable[[Figures], Figures]) -> tuple[Figures, Groups]:
+    return figures(totals), {key: figures(values) for key, values in groups.items()}
+
+
+def _one(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _before(column: Any, moment: datetime) -> ColumnElement[bool]:
+    return and_(column.is_not(None), column < moment)
 
 
 def _seconds(later: Any, earlier: Any) -> ColumnElement[float]:
@@ -160,82 +137,77 @@ def _profile(name: str) -> ColumnElement[str]:
     return func.coalesce(Conversation.profile[name].as_string(), "")
 
 
-def home_grids(session: Session, window: Window) -> CTE | None:
-    """``home(region, tier, grid)``: the home grid of every (verified region, tier) pair among the window's
-    conversations, routed once per pair in Python (a handful of pairs, not one per conversation)."""
-    region, tier = _profile("region"), _profile("tier")
-    pairs = session.execute(select(region, tier).where(window.covers(Conversation.created_at)).distinct()).all()
+def home_grid_of(session: Session) -> Callable[[str, str], str | None]:
+    """The home grid of a (verified region, tier) pair ("" when unknown): what routing gives it with no service
+    category, None when no grid takes it (no catch-all grid). Routed once per pair."""
     grids = session.scalars(select(Grid)).all()
     scopes = [GridScope(g.code, tuple(g.regions), tuple(g.tiers), tuple(g.categories)) for g in grids]
-    rows: list[tuple[str, str, str]] = []
-    for pair_region, pair_tier in pairs:
-        try:
-            rows.append((pair_region, pair_tier, route(scopes, pair_region or None, pair_tier or None, None)))
-        except NoGrid:
-            continue  # no catch-all grid: such conversations belong to no grid
-    if not rows:
-        return None
-    selects = [
-        select(literal(r, String).label("region"), literal(t, String).label("tier"), literal(g, String).label("grid"))
-        for r, t, g in rows
-    ]
-    return (union_all(*selects) if len(selects) > 1 else selects[0]).cte("home")
+    cache: dict[tuple[str, str], str | None] = {}
+
+    def home(region: str, tier: str) -> str | None:
+        if (region, tier) not in cache:
+            try:
+                cache[region, tier] = route(scopes, region or None, tier or None, None)
+            except NoGrid:
+                cache[region, tier] = None
+        return cache[region, tier]
+
+    return home
 
 
-def conversation_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
-    # every grid and no grid column wanted: every conversation counts, no routing needed
-    home = home_grids(session, window) if window.grids is not None or dimension == "grid" else None
-    if home is None and (window.grids is not None or dimension == "grid"):
-        return {}
-    group = _group(
+def conversation_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
+    """Summed per (region, tier, group) in SQL; Python gives each pair its home grid (a handful of pairs), keeps
+    the pairs of the scope and adds them up. Every grid and no grid column wanted: no routing at all."""
+    routed = window.grids is not None or dimension == "grid"
+    group, grouped = _grouping(
         dimension,
         {
             "day": Conversation.created_at,
             "week": Conversation.created_at,
             "month": Conversation.created_at,
-            "grid": home.c.grid if home is not None else None,
             "channel": Conversation.channel,
         },
     )
-    if group is None:
-        return {}
+    grouped = grouped or dimension == "grid"
     end = window.end
-    handed = exists().where(Handoff.conversation_id == Conversation.id, Handoff.created_at < end)
-    unhelpful = exists().where(
-        Miss.sender_id == Conversation.sender_id, Miss.kind == "unhelpful", Miss.created_at < end
+    handed = _before(Conversation.first_handoff_at, end)
+    failed = or_(handed, _before(Conversation.first_unhelpful_at, end), _before(Conversation.first_ticket_at, end))
+    pair = [_profile("region"), _profile("tier")] if routed else [literal(""), literal("")]
+    statement = (
+        select(*pair, group, func.count(), func.sum(_one(~failed)), func.sum(_one(handed)))
+        .where(window.covers(Conversation.created_at))
+        .group_by(*pair, group)
     )
-    ticketed = exists().where(Ticket.sender_id == Conversation.sender_id, Ticket.created_at < end)
-    statement = select(
-        group.label("g"),
-        func.count(),
-        func.sum(case((~handed & ~unhelpful & ~ticketed, 1), else_=0)),
-        func.sum(case((handed, 1), else_=0)),
-    ).select_from(Conversation)
-    if home is not None:
-        statement = statement.join(home, and_(home.c.region == _profile("region"), home.c.tier == _profile("tier")))
-        statement = statement.where(window.in_grids(home.c.grid))
-    statement = statement.where(window.covers(Conversation.created_at)).group_by(group)
-    out: Groups = {}
-    for key, values in _by_group(session, statement, ("n", "bot", "handed")).items():
+    home = home_grid_of(session) if routed else None
+    totals: Figures = {"n": 0, "bot": 0, "handed": 0}
+    groups: Groups = {}
+    for row in session.execute(statement):
+        region, tier, key, n, bot, handed_n = tuple(row)
+        if home is not None:
+            grid = home(region, tier)
+            if grid is None or (window.grids is not None and grid not in window.grids):
+                continue
+            if dimension == "grid":
+                key = grid
+        for counts in (totals, groups.setdefault(group_key(key), {"n": 0, "bot": 0, "handed": 0})):
+            counts["n"] += n
+            counts["bot"] += bot or 0
+            counts["handed"] += handed_n or 0
+    groups = groups if grouped else {}
+
+    def figures(values: Figures) -> Figures:
         n = values["n"]
-        out[key] = {
+        return {
             "conversations": n,
             "bot_resolved": values["bot"] or 0,
             "bot_resolved_rate": ratio(values["bot"], n),
             "handoff_rate": ratio(values["handed"], n),
         }
-    return out
+
+    return _each(totals, groups, figures)
 
 
 # --- handoffs and ratings ----------------------------------------------------------------------------------
-
-
-def _first_acceptance() -> ColumnElement[datetime]:
-    return (
-        select(func.min(OwnershipEvent.created_at))
-        .where(OwnershipEvent.handoff_id == Handoff.id, OwnershipEvent.to_owner == "human")
-        .scalar_subquery()
-    )
 
 
 def _handoff_columns(timestamp: Any) -> dict[str, Any]:
@@ -250,86 +222,88 @@ def _handoff_columns(timestamp: Any) -> dict[str, Any]:
     }
 
 
-def handoff_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
-    group = _group(dimension, _handoff_columns(Handoff.created_at))
-    if group is None:
-        return {}
-    accepted = _first_acceptance()
+REASONS = [reason.value for reason in HandoffReason]
+
+
+def handoff_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
+    group, grouped = _grouping(dimension, _handoff_columns(Handoff.created_at))
+    accepted = epoch_seconds(Handoff.first_accepted_at)
     ended_after_acceptance = and_(
         Handoff.status.in_((HandoffStatus.CLOSED.value, HandoffStatus.RETURNED.value)), Handoff.ended_at.is_not(None)
     )
-    accepted_seconds = epoch_seconds(accepted)
-    rows = select(
+    source = select(
         group.label("g"),
         Handoff.reason.label("reason"),
         Handoff.status.label("status"),
-        (accepted_seconds - epoch_seconds(Handoff.created_at)).label("queue_wait"),
+        (accepted - epoch_seconds(Handoff.created_at)).label("queue_wait"),
         _seconds(Handoff.first_response_at, Handoff.created_at).label("first_response"),
-        case((ended_after_acceptance, epoch_seconds(Handoff.ended_at) - accepted_seconds)).label("handle"),
+        case((ended_after_acceptance, epoch_seconds(Handoff.ended_at) - accepted)).label("handle"),
     ).select_from(Handoff)
-    if dimension == "channel":
-        rows = rows.join(Conversation, Conversation.id == Handoff.conversation_id)
-    source = rows.where(window.covers(Handoff.created_at), window.in_grids(Handoff.grid_code)).subquery()
-    reasons = [reason.value for reason in HandoffReason]
+    if grouped and dimension == "channel":
+        source = source.join(Conversation, Conversation.id == Handoff.conversation_id)
+    source = source.where(window.covers(Handoff.created_at), window.in_grids(Handoff.grid_code))
 
-    def counts(ranked: Subquery) -> dict[str, Any]:
+    def sums(c: Any) -> dict[str, Any]:
         return {
-            "n": func.count(),
-            "abandoned": func.sum(case((ranked.c.status == HandoffStatus.ABANDONED.value, 1), else_=0)),
-            "handle_avg": func.avg(ranked.c.handle),
-        } | {reason: func.sum(case((ranked.c.reason == reason, 1), else_=0)) for reason in reasons}
+            "n": 1,
+            "abandoned": _one(c.status == HandoffStatus.ABANDONED.value),
+            "handle_sum": c.handle,
+            "handle_n": _one(c.handle.is_not(None)),
+        } | {reason: _one(c.reason == reason) for reason in REASONS}
 
-    points = nearest_rank(session, source, ("queue_wait", "first_response", "handle"), (50, 90), counts)
-    out: Groups = {}
-    for key, values in points.items():
-        p = values
-        out[key] = {
+    totals, groups = _family(session, source, sums, grouped, ("queue_wait", "first_response", "handle"))
+
+    def figures(values: Figures) -> Figures:
+        return {
             "handoffs": values["n"],
-            "handoffs_by_reason": {reason: values[reason] or 0 for reason in reasons},
-            "queue_wait_p50_seconds": _round(p.get("queue_wait_p50")),
-            "queue_wait_p90_seconds": _round(p.get("queue_wait_p90")),
+            "handoffs_by_reason": {reason: values[reason] or 0 for reason in REASONS},
+            "queue_wait_p50_seconds": _round(values["queue_wait_p50"]),
+            "queue_wait_p90_seconds": _round(values["queue_wait_p90"]),
             "abandoned": values["abandoned"] or 0,
             "abandonment_rate": ratio(values["abandoned"], values["n"]),
-            "first_response_p50_seconds": _round(p.get("first_response_p50")),
-            "first_response_p90_seconds": _round(p.get("first_response_p90")),
-            "handle_time_avg_seconds": _round(values["handle_avg"]),
-            "handle_time_p50_seconds": _round(p.get("handle_p50")),
+            "first_response_p50_seconds": _round(values["first_response_p50"]),
+            "first_response_p90_seconds": _round(values["first_response_p90"]),
+            "handle_time_avg_seconds": _mean(values["handle_sum"], values["handle_n"]),
+            "handle_time_p50_seconds": _round(values["handle_p50"]),
         }
-    return out
+
+    return _each(totals, groups, figures)
 
 
-def rating_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
-    group = _group(dimension, _handoff_columns(Rating.created_at))
-    if group is None:
-        return {}
-    statement = (
-        select(group, func.count(), func.avg(Rating.score), func.sum(case((Rating.score >= 4, 1), else_=0)))
+def rating_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
+    group, grouped = _grouping(dimension, _handoff_columns(Rating.created_at))
+    source = (
+        select(group.label("g"), Rating.score.label("score"))
         .select_from(Rating)
         .join(Handoff, Handoff.id == Rating.handoff_id)
-        .join(Conversation, Conversation.id == Handoff.conversation_id)
-        .where(window.covers(Rating.created_at), window.in_grids(Handoff.grid_code))
-        .group_by(group)
     )
-    return {
-        key: {
+    if grouped and dimension == "channel":
+        source = source.join(Conversation, Conversation.id == Handoff.conversation_id)
+    source = source.where(window.covers(Rating.created_at), window.in_grids(Handoff.grid_code))
+    totals, groups = _family(
+        session, source, lambda c: {"n": 1, "score": c.score, "satisfied": _one(c.score >= 4)}, grouped
+    )
+
+    def figures(values: Figures) -> Figures:
+        return {
             "csat_count": values["n"],
-            "csat_avg": _round(values["avg"], 2),
+            "csat_avg": _mean(values["score"], values["n"], 2),
             "csat_satisfied_share": ratio(values["satisfied"], values["n"]),
         }
-        for key, values in _by_group(session, statement, ("n", "avg", "satisfied")).items()
-    }
+
+    return _each(totals, groups, figures)
 
 
 # --- tickets -----------------------------------------------------------------------------------------------
 
 
-def _ticket_columns(timestamp: Any) -> dict[str, Any]:
+def _ticket_columns(timestamp: Any, grid: Any = Ticket.grid_code, category: Any = Ticket.category) -> dict[str, Any]:
     return {
         "day": timestamp,
         "week": timestamp,
         "month": timestamp,
-        "grid": Ticket.grid_code,
-        "category": Ticket.category,
+        "grid": grid,
+        "category": category,
         "channel": func.coalesce(Conversation.channel, API_CHANNEL),
     }
 
@@ -341,217 +315,128 @@ def _with_channel(statement: Query, dimension: str | None) -> Query:
     return statement.outerjoin(Conversation, Conversation.sender_id == Ticket.sender_id)
 
 
-def _transition(event: Any, from_state: str | None = None, to_state: str | None = None) -> ColumnElement[bool]:
-    conditions = [event.kind == "transition"]
-    if from_state is not None:
-        conditions.append(event.from_state == from_state)
-    if to_state is not None:
-        conditions.append(event.to_state == to_state)
-    return and_(*conditions)
-
-
-def ticket_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
-    return _merge(
+def ticket_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
+    return _merge_parts(
         _opened(session, window, dimension),
-        _moved(session, window, dimension),
         _steps(session, window, dimension),
         _first_resolutions(session, window, dimension),
     )
 
 
-def _opened(session: Session, window: Window, dimension: str | None) -> Groups:
+def _merge_parts(*parts: tuple[Figures, Groups]) -> tuple[Figures, Groups]:
+    totals: Figures = {}
+    groups: Groups = {}
+    for part_totals, part_groups in parts:
+        totals.update(part_totals)
+        for key, values in part_groups.items():
+            groups.setdefault(key, {}).update(values)
+    return totals, groups
+
+
+def _opened(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
     """Tickets opened in the window: how many, how many went overdue, how fast they were answered."""
-    group = _group(dimension, _ticket_columns(Ticket.created_at))
-    if group is None:
-        return {}
-    event = aliased(TicketEvent)
-    overdue = exists().where(event.ticket_id == Ticket.id, event.kind == "overdue")
-    responded = (
-        select(func.min(TicketEvent.at))
-        .where(TicketEvent.ticket_id == Ticket.id, _transition(TicketEvent, TicketState.ACCEPTED.value))
-        .scalar_subquery()
-    )
-    rows = (
-        _with_channel(
-            select(
-                group.label("g"),
-                case((overdue, 1), else_=0).label("overdue"),
-                _seconds(responded, Ticket.created_at).label("response"),
-            ).select_from(Ticket),
-            dimension,
-        )
-        .where(window.covers(Ticket.created_at), window.in_grids(Ticket.grid_code))
-        .subquery()
-    )
-    points = nearest_rank(
-        session,
-        rows,
-        ("response",),
-        (50, 90),
-        lambda ranked: {"n": func.count(), "overdue": func.sum(ranked.c.overdue)},
-    )
-    return {
-        key: {
+    group, grouped = _grouping(dimension, _ticket_columns(Ticket.created_at))
+    source = _with_channel(
+        select(
+            group.label("g"),
+            _one(Ticket.first_overdue_at.is_not(None)).label("overdue"),
+            _seconds(Ticket.responded_at, Ticket.created_at).label("response"),
+        ).select_from(Ticket),
+        dimension if grouped else None,
+    ).where(window.covers(Ticket.created_at), window.in_grids(Ticket.grid_code))
+    totals, groups = _family(session, source, lambda c: {"n": 1, "overdue": c.overdue}, grouped, ("response",))
+
+    def figures(values: Figures) -> Figures:
+        return {
             "tickets_opened": values["n"],
             "tickets_overdue": values["overdue"] or 0,
             "overdue_rate": ratio(values["overdue"], values["n"]),
             "ticket_response_p50_seconds": _round(values["response_p50"]),
             "ticket_response_p90_seconds": _round(values["response_p90"]),
         }
-        for key, values in points.items()
-    }
+
+    return _each(totals, groups, figures)
 
 
-def _moved(session: Session, window: Window, dimension: str | None) -> Groups:
-    """Resolutions (and how many on time), closings and reopenings in the window."""
-    group = _group(dimension, _ticket_columns(TicketEvent.at))
-    if group is None:
-        return {}
-    resolved = _transition(TicketEvent, to_state=TicketState.RESOLVED.value)
-    statement = (
-        _with_channel(
-            select(
-                group,
-                func.sum(case((resolved, 1), else_=0)),
-                func.sum(case((and_(resolved, TicketEvent.at <= Ticket.resolve_due_at), 1), else_=0)),
-                func.sum(case((_transition(TicketEvent, to_state=TicketState.CLOSED.value), 1), else_=0)),
-                func.sum(
-                    case(
-                        (_transition(TicketEvent, TicketState.RESOLVED.value, TicketState.IN_PROGRESS.value), 1),
-                        else_=0,
-                    )
-                ),
-            )
-            .select_from(TicketEvent)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id),
-            dimension,
-        )
-        .where(window.covers(TicketEvent.at), TicketEvent.kind == "transition", window.in_grids(Ticket.grid_code))
-        .group_by(group)
-    )
-    return {
-        key: {
+def _steps(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
+    """The transitions of the window (``ticket_step``): resolutions (on time or not), closings, reopenings,
+    and the step visits they ended with or without an overdue mark (SLA compliance)."""
+    group, grouped = _grouping(dimension, _ticket_columns(TicketStep.at, TicketStep.grid_code, TicketStep.category))
+    source = select(
+        group.label("g"),
+        TicketStep.from_state.label("left"),
+        TicketStep.to_state.label("entered"),
+        TicketStep.late.label("late"),
+        TicketStep.on_time.label("on_time"),
+    ).select_from(TicketStep)
+    if grouped and dimension == "channel":
+        source = source.join(Ticket, Ticket.id == TicketStep.ticket_id)
+        source = source.outerjoin(Conversation, Conversation.sender_id == Ticket.sender_id)
+    source = source.where(window.covers(TicketStep.at), window.in_grids(TicketStep.grid_code))
+    resolved, in_progress = TicketState.RESOLVED.value, TicketState.IN_PROGRESS.value
+
+    def sums(c: Any) -> dict[str, Any]:
+        counts = {
+            "resolved": _one(c.entered == resolved),
+            "on_time": _one(and_(c.entered == resolved, c.on_time.is_(True))),
+            "closed": _one(c.entered == TicketState.CLOSED.value),
+            "reopened": _one(and_(c.left == resolved, c.entered == in_progress)),
+        }
+        for step in STEPS:
+            counts[f"{step.value}_n"] = _one(c.left == step.value)
+            counts[f"{step.value}_ok"] = _one(and_(c.left == step.value, c.late.is_(False)))
+        return counts
+
+    totals, groups = _family(session, source, sums, grouped)
+
+    def figures(values: Figures) -> Figures:
+        n = sum(values[f"{step.value}_n"] or 0 for step in STEPS)
+        ok = sum(values[f"{step.value}_ok"] or 0 for step in STEPS)
+        return {
             "tickets_resolved": values["resolved"] or 0,
             "tickets_closed": values["closed"] or 0,
             "tickets_reopened": values["reopened"] or 0,
             "resolved_on_time_rate": ratio(values["on_time"], values["resolved"]),
-        }
-        for key, values in _by_group(session, statement, ("resolved", "on_time", "closed", "reopened")).items()
-    }
-
-
-def _steps(session: Session, window: Window, dimension: str | None) -> Groups:
-    """SLA compliance: step visits that ended in the window, and those with no overdue event inside them."""
-    group = _group(dimension, _ticket_columns(TicketEvent.at))
-    if group is None:
-        return {}
-    entry_event = aliased(TicketEvent)
-    entered = case(
-        (TicketEvent.from_state == TicketState.ACCEPTED.value, Ticket.created_at),
-        else_=select(func.max(entry_event.at))
-        .where(
-            entry_event.ticket_id == TicketEvent.ticket_id,
-            entry_event.kind == "transition",
-            entry_event.to_state == TicketEvent.from_state,
-            entry_event.at <= TicketEvent.at,
-            entry_event.id < TicketEvent.id,
-        )
-        .correlate(TicketEvent)  # nested in the EXISTS below: name the outer event explicitly
-        .scalar_subquery(),
-    )
-    late_event = aliased(TicketEvent)
-    late = exists().where(
-        late_event.ticket_id == TicketEvent.ticket_id,
-        late_event.kind == "overdue",
-        late_event.from_state == TicketEvent.from_state,
-        late_event.at >= entered,
-        late_event.at <= TicketEvent.at,
-    )
-    sums: list[Any] = []
-    labels: list[str] = []
-    for step in STEPS:
-        of_step = TicketEvent.from_state == step.value
-        sums += [func.sum(case((of_step, 1), else_=0)), func.sum(case((and_(of_step, ~late), 1), else_=0))]
-        labels += [f"{step.value}_n", f"{step.value}_ok"]
-    statement = (
-        _with_channel(
-            select(group, *sums).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id), dimension
-        )
-        .where(
-            window.covers(TicketEvent.at),
-            TicketEvent.kind == "transition",
-            TicketEvent.from_state.in_([step.value for step in STEPS]),
-            window.in_grids(Ticket.grid_code),
-        )
-        .group_by(group)
-    )
-    out: Groups = {}
-    for key, values in _by_group(session, statement, labels).items():
-        n = sum(values[f"{step.value}_n"] or 0 for step in STEPS)
-        ok = sum(values[f"{step.value}_ok"] or 0 for step in STEPS)
-        out[key] = {"sla_compliance_rate": ratio(ok, n)} | {
+            "sla_compliance_rate": ratio(ok, n),
+        } | {
             f"sla_compliance_rate_{step.value}": ratio(values[f"{step.value}_ok"], values[f"{step.value}_n"])
             for step in STEPS
         }
-    return out
+
+    return _each(totals, groups, figures)
 
 
-def _first_resolutions(session: Session, window: Window, dimension: str | None) -> Groups:
+def _first_resolutions(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
     """First-contact and complaint one-time resolution: first resolutions in the window with no reopen and no
     new ticket from the same contact phone within 7 days."""
-    group = _group(dimension, _ticket_columns(TicketEvent.at))
-    if group is None:
-        return {}
-    earlier, reopen = aliased(TicketEvent), aliased(TicketEvent)
-    repeat = aliased(Ticket)
-    resolved_at = epoch_seconds(TicketEvent.at)
-    first = ~exists().where(
-        earlier.ticket_id == TicketEvent.ticket_id,
-        _transition(earlier, to_state=TicketState.RESOLVED.value),
-        earlier.id < TicketEvent.id,
+    group, grouped = _grouping(dimension, _ticket_columns(Ticket.first_resolved_at))
+    limit = epoch_seconds(Ticket.first_resolved_at) + REPEAT_SECONDS
+    again = or_(
+        and_(Ticket.reopened_at.is_not(None), epoch_seconds(Ticket.reopened_at) <= limit),
+        and_(Ticket.repeat_contact_at.is_not(None), epoch_seconds(Ticket.repeat_contact_at) <= limit),
     )
-    reopened = exists().where(
-        reopen.ticket_id == TicketEvent.ticket_id,
-        _transition(reopen, TicketState.RESOLVED.value, TicketState.IN_PROGRESS.value),
-        reopen.id > TicketEvent.id,
-        epoch_seconds(reopen.at) <= resolved_at + REPEAT_SECONDS,
+    source = _with_channel(
+        select(
+            group.label("g"),
+            _one(~again).label("once"),
+            _one(Ticket.category == Category.COMPLAINT.value).label("complaint"),
+        ).select_from(Ticket),
+        dimension if grouped else None,
+    ).where(window.covers(Ticket.first_resolved_at), window.in_grids(Ticket.grid_code))
+    totals, groups = _family(
+        session,
+        source,
+        lambda c: {"n": 1, "once": c.once, "complaints": c.complaint, "complaint_once": c.complaint * c.once},
+        grouped,
     )
-    repeated = exists().where(
-        repeat.contact_phone_hash == Ticket.contact_phone_hash,
-        repeat.id != Ticket.id,
-        repeat.created_at > TicketEvent.at,
-        epoch_seconds(repeat.created_at) <= resolved_at + REPEAT_SECONDS,
-    )
-    once = and_(~reopened, ~repeated)
-    complaint = Ticket.category == Category.COMPLAINT.value
-    statement = (
-        _with_channel(
-            select(
-                group,
-                func.count(),
-                func.sum(case((once, 1), else_=0)),
-                func.sum(case((complaint, 1), else_=0)),
-                func.sum(case((and_(complaint, once), 1), else_=0)),
-            )
-            .select_from(TicketEvent)
-            .join(Ticket, Ticket.id == TicketEvent.ticket_id),
-            dimension,
-        )
-        .where(
-            window.covers(TicketEvent.at),
-            _transition(TicketEvent, to_state=TicketState.RESOLVED.value),
-            first,
-            window.in_grids(Ticket.grid_code),
-        )
-        .group_by(group)
-    )
-    return {
-        key: {
+
+    def figures(values: Figures) -> Figures:
+        return {
             "first_contact_resolution_rate": ratio(values["once"], values["n"]),
             "complaint_one_time_resolution_rate": ratio(values["complaint_once"], values["complaints"]),
         }
-        for key, values in _by_group(session, statement, ("n", "once", "complaints", "complaint_once")).items()
-    }
+
+    return _each(totals, groups, figures)
 
 
 # --- agents --------------------------------------------------------------------------------------------------
@@ -565,10 +450,8 @@ def _clipped(start: Any, end: Any, window: Window) -> ColumnElement[float]:
     return case((end_in > start_in, end_in - start_in), else_=0.0)
 
 
-def agent_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
+def agent_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
     """Online time (status events), chat time (accepted handoffs) and utilisation of the scope's agents."""
-    if dimension not in (None, "agent"):
-        return {}
     members = select(GridMembership.account_id)
     if window.grids is not None:
         members = members.where(GridMembership.grid_code.in_(window.grids))
@@ -592,7 +475,7 @@ def agent_kpis(session: Session, window: Window, dimension: str | None) -> Group
     online_by_agent = {
         row.agent: float(row.seconds or 0) for row in session.execute(online.group_by(intervals.c.agent))
     }
-    accepted = epoch_seconds(_first_acceptance())
+    accepted = epoch_seconds(Handoff.first_accepted_at)
     ended = func.coalesce(epoch_seconds(Handoff.ended_at), horizon)
     chats = (
         select(Handoff.agent_id, func.sum(_clipped(accepted, ended, window)))
@@ -608,7 +491,7 @@ def agent_kpis(session: Session, window: Window, dimension: str | None) -> Group
         session.execute(select(Agent.account_id, Agent.max_chats).where(Agent.account_id.in_(members))).all()
     )
 
-    def figures(agents: list[int]) -> dict[str, Any]:
+    def figures(agents: list[int]) -> Figures:
         online_seconds = sum(online_by_agent.get(a, 0.0) for a in agents)
         chat_seconds = sum(chat_by_agent.get(a, 0.0) for a in agents)
         slots = sum(online_by_agent.get(a, 0.0) * capacity.get(a, 1) for a in agents)
@@ -619,50 +502,60 @@ def agent_kpis(session: Session, window: Window, dimension: str | None) -> Group
         }
 
     agents = sorted(capacity)
-    if dimension is None:
-        return {TOTAL: figures(agents)}
-    return {str(agent): figures([agent]) for agent in agents if agent in online_by_agent or agent in chat_by_agent}
+    if dimension != "agent":
+        return figures(agents), {}
+    return figures(agents), {
+        str(agent): figures([agent]) for agent in agents if agent in online_by_agent or agent in chat_by_agent
+    }
 
 
 # --- knowledge base ----------------------------------------------------------------------------------------
 
 
-def kb_kpis(session: Session, window: Window, dimension: str | None) -> Groups:
-    """The knowledge base's searches, answers, deflection and 没帮助 rate (global: no grid, agent or channel)."""
-    if dimension not in (None, *BUCKETS):
-        return {}
-    usage_group = literal(TOTAL) if dimension is None else local_bucket(FaqUsage.day, dimension, shift=False)
+def kb_kpis(session: Session, window: Window, dimension: str | None) -> tuple[Figures, Groups]:
+    """The knowledge base's searches, answers, deflection and 没帮助 rate (global: no grid, agent or channel).
+    Every figure is a sum, so the totals are the groups' sums."""
+    bucket = dimension if dimension in BUCKETS else None
+    usage_group = literal(TOTAL) if bucket is None else local_bucket(FaqUsage.day, bucket, shift=False)
     kinds = [UsageKind.ANSWERED, UsageKind.CHOSEN, UsageKind.UNHELPFUL]
     usage = (
         select(usage_group, *[func.sum(case((FaqUsage.kind == kind.value, FaqUsage.count), else_=0)) for kind in kinds])
         .where(FaqUsage.day >= window.first_day, FaqUsage.day <= window.last_day)
         .group_by(usage_group)
     )
-    miss_group = _group(dimension, dict.fromkeys(BUCKETS, Miss.created_at))
-    assert miss_group is not None
+    miss_group = literal(TOTAL) if bucket is None else local_bucket(Miss.created_at, bucket)
     misses = (
         select(miss_group, func.count())
         .where(window.covers(Miss.created_at), Miss.kind.in_(("miss", "low_confidence")))
         .group_by(miss_group)
     )
-    used = _by_group(session, usage, [kind.value for kind in kinds])
-    missed = _by_group(session, misses, ["misses"])
-    out: Groups = {}
-    for key in sorted(set(used) | set(missed)):
-        answered = used.get(key, {}).get("answered") or 0
-        answers = answered + (used.get(key, {}).get("chosen") or 0)
-        unhelpful = used.get(key, {}).get("unhelpful") or 0
-        searches = answered + (missed.get(key, {}).get("misses") or 0)
-        out[key] = {
+    counts: dict[str, dict[str, int]] = {}
+    for row in session.execute(usage):
+        counts[group_key(row[0])] = {kind.value: row[n] or 0 for n, kind in enumerate(kinds, start=1)}
+    for key, n in session.execute(misses):
+        counts.setdefault(group_key(key), {})["misses"] = n or 0
+
+    def figures(values: dict[str, int]) -> Figures:
+        answered = values.get("answered", 0)
+        answers = answered + values.get("chosen", 0)
+        unhelpful = values.get("unhelpful", 0)
+        searches = answered + values.get("misses", 0)
+        return {
             "kb_searches": searches,
             "kb_answers": answers,
             "kb_deflection_rate": ratio(answers - unhelpful, searches),
             "kb_unhelpful_rate": ratio(unhelpful, answers),
         }
-    return out
+
+    total: dict[str, int] = {}
+    for values in counts.values():
+        for name, n in values.items():
+            total[name] = total.get(name, 0) + n
+    groups = {key: figures(counts[key]) for key in sorted(counts)} if bucket is not None else {}
+    return figures(total), groups
 
 
-FAMILY_FUNCTIONS: dict[str, Callable[[Session, Window, str | None], Groups]] = {
+FAMILY_FUNCTIONS: dict[str, Family] = {
     "conversations": conversation_kpis,
     "handoffs": handoff_kpis,
     "ratings": rating_kpis,
@@ -672,6 +565,12 @@ FAMILY_FUNCTIONS: dict[str, Callable[[Session, Window, str | None], Groups]] = {
 }
 
 
+def compute_all(session: Session, window: Window, dimension: str | None = None) -> tuple[Figures, Groups]:
+    """Every family's KPIs for the window: ``(totals, groups by dimension)``, each family read once."""
+    return _merge_parts(*(function(session, window, dimension) for function in FAMILY_FUNCTIONS.values()))
+
+
 def compute(session: Session, window: Window, dimension: str | None = None) -> Groups:
-    """Every family's KPIs for the window, by ``dimension`` (None: the whole window under ``""``)."""
-    return _merge(*(function(session, window, dimension) for function in FAMILY_FUNCTIONS.values()))
+    """The groups of ``dimension``, or ``{"": totals}`` for the whole window (dimension None)."""
+    totals, groups = compute_all(session, window, dimension)
+    return {TOTAL: totals} if dimension is None else groups

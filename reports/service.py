@@ -18,7 +18,7 @@ from conversations.labels import CHANNEL_LABELS
 from grids.models import Grid
 from grids.sla import SERVICE_TZ
 from reports.catalogue import KPIS, Better
-from reports.kpis import NONE, TOTAL, compute, window_of
+from reports.kpis import NONE, compute_all, window_of
 from tickets.labels import CATEGORY_LABELS
 from tickets.models import Category
 
@@ -62,7 +62,7 @@ def report(
 ) -> dict[str, Any]:
     """The KPIs of the local days ``first_day``–``last_day`` for ``grids`` (None = every grid)."""
     window = window_of(first_day, last_day, grids, now)
-    totals = compute(session, window, None).get(TOTAL, {})
+    totals, groups = compute_all(session, window, group_by)  # one read per family gives both
     targets = targets or {}
     kpis: dict[str, Any] = {}
     for kpi in KPIS:
@@ -86,7 +86,6 @@ def report(
         "groups": [],
     }
     if group_by is not None:
-        groups = compute(session, window, group_by)
         keys = sorted(groups, key=lambda key: (key == NONE, key))
         labels = _labels(session, group_by, keys)
         body["groups"] = [

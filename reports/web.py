@@ -1,4 +1,7 @@
-"""The reports API: ``GET /api/v1/reports/kpis`` (grid managers: their grids; admins: every grid).
+"""The reports API and pages: ``GET /api/v1/reports/kpis``, ``…/scorecard``, ``…/export`` (grid managers: their
+grids; admins: every grid), the targets, and the dashboard ``/console/reports`` with its printable monthly report
+``/console/reports/monthly`` (pages composed from ``static/reports-page.html``; Apache ECharts vendored in
+``static/vendor/echarts``).
 
 Query: ``grid`` (a grid code; omitted: every grid the caller may see), ``from`` and ``to`` (local calendar days
 ``YYYY-MM-DD``, both included; default: this month up to today), ``group_by`` (day · week · month · grid · agent ·
@@ -8,6 +11,7 @@ category · channel). Every bad value is a 400 with a Chinese message naming the
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -20,10 +24,13 @@ from accounts.web import require_role
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
+from griddesk.web.pages import add_static, compose, composed_page
 from griddesk.web.params import bad_parameter, query_text
 from grids.models import Grid
 from grids.sla import SERVICE_TZ
 from reports.catalogue import BY_NAME, GROUP_BY, TARGETABLE
+from reports.export import report_table, to_csv, to_xlsx
+from reports.scorecard import scorecard
 from reports.service import report
 from reports.targets import grid_targets, scope_targets, set_targets, target_history
 
@@ -85,11 +92,11 @@ def grid_param(request: web.Request) -> str | None:
     return query_text(request, "grid", "网格（grid）", max_chars=MAX_GRID_CHARS)
 
 
-async def get_kpis(request: web.Request) -> web.Response:
+async def _report(request: web.Request, grouping: str | None) -> dict[str, Any]:
+    """The report the query asks for, of the grids the caller may see (the body of ``GET …/kpis``)."""
     principal = await reader(request)
     now = utcnow()
     first, last = period(request, now)
-    grouping = group_by(request)
     grid = grid_param(request)
 
     def work(session: Session) -> dict[str, Any]:
@@ -97,7 +104,45 @@ async def get_kpis(request: web.Request) -> web.Response:
         body = report(session, grids, first, last, grouping, now, scope_targets(session, grids))
         return {"grid": grid, **body}
 
-    return json_response(await run_in_session(work))
+    return await run_in_session(work)
+
+
+async def get_kpis(request: web.Request) -> web.Response:
+    return json_response(await _report(request, group_by(request)))
+
+
+async def get_scorecard(request: web.Request) -> web.Response:
+    """The agents' scorecard of the period (reports.scorecard): quality 40 %, efficiency 30 %, satisfaction 30 %."""
+    body = await _report(request, "agent")
+    return json_response({"grid": body["grid"], "from": body["from"], "to": body["to"]} | scorecard(body))
+
+
+EXPORTS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+async def get_export(request: web.Request) -> web.Response:
+    """The report of the query as a file: ``format=csv`` (UTF-8 with BOM) or ``xlsx``; the same parameters."""
+    fmt = request.query.get("format", "csv").strip().lower()
+    if fmt not in EXPORTS:
+        raise bad_parameter("format", "导出格式（format）", "必须是 csv 或 xlsx")
+    body = await _report(request, group_by(request))
+    rows = report_table(body)
+    title = f"网格报表 {body['from']} 至 {body['to']}"
+    data = to_csv(rows) if fmt == "csv" else to_xlsx(rows, title)
+    name = f"grid-report-{body['grid'] or 'all'}-{body['from']}-{body['to']}"
+    if body["group_by"]:
+        name += f"-by-{body['group_by']}"
+    return web.Response(
+        body=data,
+        headers={
+            "Content-Type": EXPORTS[fmt],
+            "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def targets_body(session: Session, grid: Grid) -> dict[str, Any]:
@@ -165,7 +210,28 @@ async def put_targets(request: web.Request) -> web.Response:
     return json_response(await run_in_session(work))
 
 
+STATIC = Path(__file__).resolve().parent / "static"
+SKELETON = STATIC / "reports-page.html"
+PAGES = {  # URL → (title, page name: static/<name>.main.html + static/<name>.js)
+    "/console/reports": ("数据报表", "reports"),
+    "/console/reports/monthly": ("网格月报", "monthly"),
+}
+SCRIPTS = ["/static/reports/vendor/echarts/echarts.min.js", "/static/reports/reports-common.js"]
+
+
+def compose_page(url: str) -> str:
+    title, name = PAGES[url]
+    return compose(
+        SKELETON, title=title, main=STATIC / f"{name}.main.html", scripts=[*SCRIPTS, f"/static/reports/{name}.js"]
+    )
+
+
 def add_routes(app: web.Application) -> None:
+    for url in PAGES:
+        app.router.add_get(url, composed_page(compose_page(url)))
+    add_static(app, "reports", STATIC)
+    app.router.add_get("/api/v1/reports/export", get_export)
+    app.router.add_get("/api/v1/reports/scorecard", get_scorecard)
     app.router.add_get("/api/v1/reports/kpis", get_kpis)
     app.router.add_get("/api/v1/reports/targets", get_targets)
     app.router.add_put("/api/v1/reports/targets/{grid}", put_targets)

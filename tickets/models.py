@@ -43,11 +43,17 @@ class Priority(StrEnum):
     LOW = "low"
 
 
+REPEATS = ("reopened_at", "repeat_contact_at")  # what may undo a first-contact resolution (reports)
+
+
 class Ticket(Base):
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_grid_state", "grid_code", "state"),
         Index("ix_ticket_grid_code_created_at", "grid_code", "created_at"),  # reports
+        # reports: what the ticket KPIs read of tickets opened / first resolved in a window, in one index each
+        Index("ix_ticket_report_opened", "created_at", "grid_code", "category", "responded_at", "first_overdue_at"),
+        Index("ix_ticket_report_resolved", "first_resolved_at", "grid_code", "category", *REPEATS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +83,39 @@ class Ticket(Base):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the audit trail says, kept on the row for the reports (docs/kpis.md) and written with the event
+    # that decides it (tickets.service, tickets.watch); reports.facts rebuilds them from the trail.
+    responded_at: Mapped[datetime | None] = mapped_column(default=None)  # first transition out of accepted
+    first_resolved_at: Mapped[datetime | None] = mapped_column(default=None)  # first transition to resolved
+    reopened_at: Mapped[datetime | None] = mapped_column(default=None)  # first resolved → in_progress
+    first_overdue_at: Mapped[datetime | None] = mapped_column(default=None)  # first overdue event
+    # the first other ticket with the same contact phone opened after this one's first resolution
+    repeat_contact_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TicketStep(Base):
+    """One step of the service flow a ticket finished: the state it left and entered, when it entered the
+    state it left, and whether that visit ran late (the overdue watch marked it). Written with each
+    ``transition`` event, for the reports' step compliance and resolution counts (docs/kpis.md); the
+    grid and category are the ticket's (they never change)."""
+
+    __tablename__ = "ticket_step"
+    __table_args__ = (
+        Index("ix_ticket_step_report", "at", "grid_code", "category", "from_state", "to_state", "late", "on_time"),
+        Index("ix_ticket_step_ticket_to_state", "ticket_id", "to_state", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    grid_code: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    entered_at: Mapped[datetime]  # when the ticket entered ``from_state`` (created_at for accepted)
+    at: Mapped[datetime]  # the transition
+    late: Mapped[bool] = mapped_column(default=False)  # an overdue event of ``from_state`` during the visit
+    # resolutions only: at or before the ticket's resolve_due_at (NULL for other steps)
+    on_time: Mapped[bool | None] = mapped_column(default=None)
 
 
 class TicketEvent(Base):

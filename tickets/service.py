@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accounts.actors import actor_for_account
 from accounts.models import Account, Role
 from accounts.principals import Principal
+from conversations.milestones import Milestone, record_first
 from conversations.models import Conversation
 from griddesk.crypto import keyed_hashes
 from griddesk.db import rows_changed, utcnow
@@ -27,7 +28,7 @@ from grids.service import route_request
 from tickets import access, policy
 from tickets.fields import InvalidField, normalize_phone
 from tickets.labels import FIELD_LABELS, STATE_LABELS
-from tickets.models import PHONE, Category, Priority, Ticket, TicketEvent, TicketState
+from tickets.models import PHONE, Category, Priority, Ticket, TicketEvent, TicketState, TicketStep
 from tickets.numbers import new_number, normalize_number
 
 ALLOWED: dict[TicketState, frozenset[TicketState]] = {
@@ -157,8 +158,27 @@ def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: 
     session.add(ticket)
     session.flush()
     _event(session, ticket, actor, "created", to_state=TicketState.ACCEPTED, at=created)
+    _record_contact(session, ticket)
     session.flush()
     return ticket
+
+
+def _record_contact(session: Session, ticket: Ticket) -> None:
+    """What a new ticket tells the reports: its conversation's first ticket, and a repeat contact for the
+    same phone's tickets resolved before it (the first such contact after each one's first resolution)."""
+    if ticket.sender_id:
+        record_first(session, ticket.sender_id, Milestone.TICKET, ticket.created_at)
+    session.execute(
+        update(Ticket)
+        .where(
+            Ticket.contact_phone_hash == ticket.contact_phone_hash,
+            Ticket.id != ticket.id,
+            Ticket.first_resolved_at < ticket.created_at,
+            Ticket.repeat_contact_at.is_(None),
+        )
+        .values(repeat_contact_at=ticket.created_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def get_ticket(session: Session, number: str) -> Ticket:
@@ -204,16 +224,65 @@ def transition(
         session.execute(
             update(Ticket)
             .where(Ticket.id == ticket.id, Ticket.version == ticket.version, Ticket.state == current)
-            .values(state=to_state, version=Ticket.version + 1, step_due_at=due, overdue=False, updated_at=entered)
+            .values(
+                state=to_state,
+                version=Ticket.version + 1,
+                step_due_at=due,
+                overdue=False,
+                updated_at=entered,
+                **_firsts(ticket, current, to_state, entered),
+            )
             .execution_options(synchronize_session=False)
         )
     )
     if changed != 1:
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
     _event(session, ticket, actor, "transition", note, from_state=current, to_state=to_state, at=entered)
+    _record_step(session, ticket, current, to_state, entered)
     session.flush()
     session.refresh(ticket)
     return ticket
+
+
+def _firsts(ticket: Ticket, current: TicketState, to_state: TicketState, at: datetime) -> dict[str, datetime]:
+    """The reports' first response, first resolution and first reopening this transition sets, if it is one."""
+    firsts: dict[str, datetime] = {}
+    if current is TicketState.ACCEPTED and ticket.responded_at is None:
+        firsts["responded_at"] = at
+    if to_state is TicketState.RESOLVED and ticket.first_resolved_at is None:
+        firsts["first_resolved_at"] = at
+    if current is TicketState.RESOLVED and to_state is TicketState.IN_PROGRESS and ticket.reopened_at is None:
+        firsts["reopened_at"] = at
+    return firsts
+
+
+def _record_step(session: Session, ticket: Ticket, current: TicketState, to_state: TicketState, at: datetime) -> None:
+    """The step the ticket just finished (``ticket`` as it was before the transition): late when the overdue
+    watch marked it, on time (resolutions) when by ``resolve_due_at``."""
+    entered = ticket.created_at
+    if current is not TicketState.ACCEPTED:
+        entered = (
+            session.scalar(
+                select(func.max(TicketStep.at)).where(TicketStep.ticket_id == ticket.id, TicketStep.to_state == current)
+            )
+            or ticket.created_at
+        )
+    on_time = None
+    if to_state is TicketState.RESOLVED and ticket.resolve_due_at is not None:
+        on_time = at <= ticket.resolve_due_at
+    session.add(
+        TicketStep(
+            ticket_id=ticket.id,
+            grid_code=ticket.grid_code,
+            category=ticket.category,
+            from_state=current,
+            to_state=to_state,
+            entered_at=entered,
+            at=at,
+            late=bool(ticket.overdue),
+            on_time=on_time,
+        )
+    )
 
 
 def _bump(session: Session, ticket: Ticket, entered: datetime, **values: object) -> None:

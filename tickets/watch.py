@@ -39,7 +39,11 @@ def check_overdue(session: Session, now: datetime) -> WatchReport:
                 session.execute(
                     update(Ticket)
                     .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
-                    .values(overdue=True, version=Ticket.version + 1)
+                    .values(
+                        overdue=True,
+                        version=Ticket.version + 1,
+                        first_overdue_at=ticket.first_overdue_at or now,  # reports (the version guards it)
+                    )
                     .execution_options(synchronize_session=False)
                 )
             )

@@ -1,7 +1,9 @@
 """A small month of activity whose KPIs are computed by hand in tests/reports/test_kpis.py.
 
 T0 = 2026-03-10 10:00 Asia/Shanghai (02:00 UTC). The report window is March 2026 (local days).
-Every row is written with its own timestamps, as the services would have written them.
+Every row is written with its own timestamps, as the services would have written them; the facts the services
+keep for the reports (first acceptance, first resolution, ticket steps, …) are then rebuilt from those rows by
+``reports.facts.rebuild``, as for any rows written around the services.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from conversations.models import Conversation, Owner
 from grids.models import Agent, AgentStatusEvent, GridMembership
 from handoff.models import Handoff, HandoffStatus, OwnershipEvent, Rating
 from knowledge_base.models import Faq, FaqUsage, Miss
+from reports.facts import rebuild
 from tickets.models import Ticket, TicketEvent
 
 T0 = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -209,4 +212,5 @@ def build(session: Session) -> dict[str, int]:
     ]:
         session.add(AgentStatusEvent(account_id=account, status=status, at=at))
     session.flush()
+    rebuild(session)
     return {"a": a, "b": b}
