@@ -57,8 +57,8 @@ def old_database(fresh_database_url, tmp_path, monkeypatch) -> Iterator[str]:
                 text(
                     "INSERT INTO ticket (number, category, description, contact_phone, contact_name, region,"
                     " customer_tier, grid_code, priority, state, sender_id, needs_approval, overdue, version,"
-                    " created_at, updated_at) VALUES (:number, 'fault', '宽带断网三天了', :phone, :name, '成都市武侯区', 'general',"
-                    " 'cd-wuhou', 'high', 'accepted', :sender, false, false, 1, :now, :now)"
+                    " created_at, updated_at) VALUES (:number, 'fault', '宽带断网三天了', :phone, :name,"
+                    " '成都市武侯区', 'general', 'cd-wuhou', 'high', 'accepted', :sender, false, false, 1, :now, :now)"
                 ),
                 {"number": number, "phone": phone, "name": name, "sender": sender, "now": now},
             )
