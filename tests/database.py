@@ -7,7 +7,9 @@ durability off) and migrates one template database with the seed grids; each xdi
 database copied from the template (``CREATE DATABASE … TEMPLATE``), and before each test that database is emptied
 with one ``TRUNCATE`` and the seed rows put back, instead of being migrated again. The cluster is removed when the
 run ends. Fixtures: ``database_backend``, ``database_url`` (the test's database), ``fresh_database_url`` (an empty
-one, for migration tests) and the marker ``sqlite`` (a test of SQLite itself: skipped on PostgreSQL).
+one, for migration tests), ``stack_database_url`` (the integration stack's, so ``pytest tests/integration
+--db=postgresql`` runs the real gateway, action server and Rasa on PostgreSQL) and the marker ``sqlite`` (a test of
+SQLite itself: skipped on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -209,3 +211,15 @@ def fresh_database_url(database_backend: str, tmp_path: Path, pytestconfig: pyte
     db_module.reset_engine()
     with psycopg.connect(host=str(cluster.socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def stack_database_url(database_backend: str, pytestconfig: pytest.Config) -> str | None:
+    """For the integration stack: an empty PostgreSQL database (its ``ops.setup_db`` migrates and seeds it), or
+    None on SQLite (the stack's own data directory holds its file)."""
+    if database_backend != "postgresql":
+        return None
+    cluster = _cluster()
+    name = f"griddesk_{_worker(pytestconfig)}_stack"
+    cluster.create_database(name, template="template0")
+    return cluster.url(name)
