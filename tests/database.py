@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from ops.postgres import Cluster
 
 CLUSTER_ENV = "GRIDDESK_TEST_POSTGRES_DIR"  # the throwaway cluster's folder, for the xdist workers
 TEMPLATE = "griddesk_template"
 SEED_SCHEMA = "test_seed"  # copies of the rows the template holds (the seed grids), put back after each TRUNCATE
-_cluster_key = pytest.StashKey[object]()
+_cluster_key = pytest.StashKey["Cluster"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +52,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         cluster.start()
         cluster.create_database(TEMPLATE)
-        _migrate_with_seed(cluster.url(TEMPLATE))
+        with tempfile.TemporaryDirectory() as data_dir:  # not var/: its data.key is not the tests' key
+            _migrate_with_seed(cluster.url(TEMPLATE), Path(data_dir))
     except BaseException:
         cluster.remove()
         raise
@@ -57,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     cluster = config.stash.get(_cluster_key, None)
     if cluster is not None:
-        cluster.remove()  # type: ignore[attr-defined]
+        cluster.remove()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -69,15 +75,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _migrate_with_seed(url: str) -> None:
+def _migrate_with_seed(url: str, data_dir: Path) -> None:
     """Migrate ``url`` to head and load the seed grids (what every test's database starts with)."""
     from sqlalchemy.orm import Session
 
     from griddesk.db import make_engine
+    from griddesk.settings import get_settings
     from grids.service import load_grids
     from ops.setup_db import migrate
 
-    migrate(url)
+    previous = os.environ.get("GRIDDESK_DATA_DIR")
+    os.environ["GRIDDESK_DATA_DIR"] = str(data_dir)
+    get_settings.cache_clear()
+    try:
+        migrate(url)
+    finally:
+        if previous is None:
+            os.environ.pop("GRIDDESK_DATA_DIR")
+        else:
+            os.environ["GRIDDESK_DATA_DIR"] = previous
+        get_settings.cache_clear()
     engine = make_engine(url)
     with Session(engine) as session:
         load_grids(session)
@@ -85,7 +102,7 @@ def _migrate_with_seed(url: str) -> None:
     engine.dispose()
 
 
-def _cluster():  # type: ignore[no-untyped-def]
+def _cluster() -> Cluster:
     from ops.postgres import Cluster
 
     return Cluster(Path(os.environ[CLUSTER_ENV]), throwaway=True)
@@ -102,7 +119,7 @@ def migrated_template(database_backend: str, tmp_path_factory: pytest.TempPathFa
     if database_backend != "sqlite":
         return None
     path = tmp_path_factory.mktemp("template") / "griddesk.db"
-    _migrate_with_seed(f"sqlite:///{path}")
+    _migrate_with_seed(f"sqlite:///{path}", path.parent)
     return path
 
 
