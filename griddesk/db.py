@@ -61,16 +61,6 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime()}
 
 
-def sqlalchemy14_url(url: str) -> str:
-    """The same database for SQLAlchemy 1.4 with psycopg2: what Rasa 3.6's SQL tracker store in the bot env needs
-    (its endpoints.yml takes a whole URL as ``url``). SQLAlchemy 1.4 has no ``postgresql+psycopg`` dialect (psycopg 3);
-    the bot env has psycopg2, which reads the same host, socket folder and options. SQLite URLs stay as they are."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return url
-    return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
-
-
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (its cursor's rowcount)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from griddesk.db import sqlalchemy14_url
 from griddesk.settings import get_settings
+from ops.train_model import tracker_store_url
 
 SERVER_USER = "postgres"  # Debian's system user for PostgreSQL, used when we are root
 DATABASE = "griddesk"
@@ -128,7 +128,7 @@ class Cluster:
 
     def psycopg2_url(self, database: str = DATABASE) -> str:
         """The same database for SQLAlchemy 1.4 + psycopg2 (Rasa 3.6's SQL tracker store, in the bot env)."""
-        return sqlalchemy14_url(self.url(database))
+        return tracker_store_url(self.url(database))
 
     def _run(self, *argv: str) -> subprocess.CompletedProcess[str]:
         user = _server_user()

@@ -80,17 +80,3 @@ def test_an_existing_database_readable_by_others_is_made_private(tmp_path):
     make_engine(f"sqlite:///{shared / 'g.db'}").dispose()
     assert [_mode(shared / n) for n in ("g.db", "g.db-wal", "g.db-shm")] == [0o600, 0o600, 0o600]
     assert _mode(shared) == 0o755  # a folder it did not create is left as it is (it may be /srv or /tmp)
-
-
-def test_the_url_for_rasas_sqlalchemy_1_4_names_psycopg2_and_keeps_everything_else():
-    from griddesk.db import sqlalchemy14_url
-
-    assert (
-        sqlalchemy14_url("postgresql+psycopg://postgres@/griddesk?host=/srv/pg/run")
-        == "postgresql+psycopg2://postgres@/griddesk?host=%2Fsrv%2Fpg%2Frun"
-    )
-    assert (
-        sqlalchemy14_url("postgresql+psycopg://gd:s%40cret@db.internal:6543/griddesk?sslmode=require")
-        == "postgresql+psycopg2://gd:s%40cret@db.internal:6543/griddesk?sslmode=require"
-    )
-    assert sqlalchemy14_url("sqlite:////srv/griddesk/griddesk.db") == "sqlite:////srv/griddesk/griddesk.db"

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from griddesk.db import make_engine, sqlalchemy14_url
+from griddesk.db import make_engine
 from griddesk.settings import REPO_ROOT
 from ops import postgres
 from ops.postgres import Cluster, PostgresError
+from ops.train_model import tracker_store_url
 
 BOT_PYTHON = REPO_ROOT / ".venv" / "bot" / "bin" / "python"
 
@@ -64,7 +65,7 @@ def test_a_cluster_starts_once_serves_its_socket_only_and_runs_as_an_unprivilege
 
 @pytest.mark.skipif(not BOT_PYTHON.exists(), reason="no bot env (make envs)")
 def test_the_bot_env_reaches_the_same_database_through_sqlalchemy_1_4_and_psycopg2(cluster):
-    # what Rasa 3.6's SQL tracker store will use: the URL of GRIDDESK_DATABASE_URL, translated
+    # what Rasa 3.6's SQL tracker store uses (bot/endpoints.yml): GRIDDESK_DATABASE_URL for psycopg2
     cluster.start()
     cluster.create_database("griddesk")
     script = (
@@ -73,7 +74,7 @@ def test_the_bot_env_reaches_the_same_database_through_sqlalchemy_1_4_and_psycop
         "with engine.connect() as c: print(sa.__version__, c.execute(sa.text('SELECT current_database()')).scalar())\n"
     )
     result = subprocess.run(
-        [str(BOT_PYTHON), "-c", script, sqlalchemy14_url(cluster.url())], capture_output=True, text=True, timeout=120
+        [str(BOT_PYTHON), "-c", script, tracker_store_url(cluster.url())], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     version, database = result.stdout.split()
