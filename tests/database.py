@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -240,3 +240,28 @@ def stack_database_url(database_backend: str, pytestconfig: pytest.Config) -> st
     name = f"griddesk_{_worker(pytestconfig)}_stack"
     cluster.create_database(name, template="template0")
     return cluster.url(name)
+
+
+@pytest.fixture
+def next_database_url(
+    tmp_path: Path, migrated_template: Path | None, worker_database: WorkerDatabase | None
+) -> Callable[[], str]:
+    """Another database as every test's starts (at head, the seed grids only), for a test that needs a second one:
+    on SQLite a new copy of the template; on PostgreSQL this worker's database emptied again."""
+    copies = itertools.count(1)
+
+    def make() -> str:
+        if worker_database is not None:
+            from griddesk import db as db_module
+
+            db_module.reset_engine()  # its connections would be ended by the reset
+            worker_database.reset()
+            return worker_database.url
+        import shutil
+
+        assert migrated_template is not None
+        path = tmp_path / f"copy-{next(copies)}.db"
+        shutil.copy(migrated_template, path)
+        return f"sqlite:///{path}"
+
+    return make
