@@ -13,11 +13,12 @@ BOT_PY     := $(BOT_VENV)/bin/python
 APP_PY     := $(APP_VENV)/bin/python
 export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
 
-.PHONY: help setup envs model db run test lint browser webchat clean
+.PHONY: help setup envs model db run run-postgres postgres test lint browser webchat clean
 
 help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
-	@echo "make test   set up, then run the whole test suite"
+	@echo "make run-postgres  the same on PostgreSQL (the project's own cluster, installed and started as needed)"
+	@echo "make test   set up, then run the whole test suite (SQLite), and the unit suite again on PostgreSQL"
 	@echo "make clean  remove environments, models and local data"
 
 envs: $(BOT_VENV)/.installed $(APP_VENV)/.installed
@@ -52,6 +53,19 @@ setup: envs model db
 run: setup
 	@$(APP_PY) -m ops.run
 
+# `make run` on PostgreSQL: the project's own cluster (ops/postgres.py: a unix socket, no TCP port), started
+# before the database set-up and stopped when GridDesk stops. Its data stays for the next run.
+run-postgres: envs model postgres
+	@url="$$($(APP_PY) -m ops.postgres start)"; trap '$(APP_PY) -m ops.postgres stop' EXIT; \
+	  echo "==> PostgreSQL: $$url"; \
+	  GRIDDESK_DATABASE_URL="$$url" $(APP_PY) -m ops.setup_db && GRIDDESK_DATABASE_URL="$$url" $(APP_PY) -m ops.run
+
+# Debian's PostgreSQL server (initdb, pg_ctl) for make test's PostgreSQL pass and run-postgres; installed only
+# when missing. The package also makes the unprivileged `postgres` user the server runs as when we are root.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "==> installing postgresql (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 # Debian's chromium for the browser tests (installed only when missing).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
@@ -81,9 +95,17 @@ lint: envs
 # The whole suite after the gates: unit tests, Rasa data validation and test stories, integration tests
 # against the real Rasa server + action server + gateway, and browser tests in headless Chromium (the
 # GridDesk pages and the rasa-webchat widget); on both cores (PYTEST_WORKERS=0 runs them in one process).
+# Then the unit suite again on PostgreSQL: a throwaway cluster in a temporary folder, one database per
+# worker (tests/database.py). TEST_DATABASES=sqlite skips that pass.
 PYTEST_WORKERS ?= 2
-test: setup browser webchat lint
-	$(APP_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+TEST_DATABASES ?= sqlite postgresql
+test: setup browser webchat postgres lint
+	@for db in $(TEST_DATABASES); do \
+	  if [ "$$db" = sqlite ]; then echo "==> the whole suite on SQLite"; \
+	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || exit $$?; \
+	  else echo "==> the unit suite on $$db"; \
+	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) --db=$$db --ignore=tests/integration $(PYTEST_ARGS) || exit $$?; fi; \
+	done
 
 clean:
 	rm -rf $(VENV_DIR) models var

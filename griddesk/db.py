@@ -7,6 +7,7 @@ Models of every feature package derive from :class:`Base`; schema changes go thr
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,10 @@ from griddesk.private import make_private_dir, make_private_file, tighten_file
 from griddesk.settings import get_settings
 
 T = TypeVar("T")
+
+# The largest value of an INTEGER column on every backend (PostgreSQL's is 32 bits; SQLite's 64): ids, versions and
+# sequence numbers beyond it name nothing, and PostgreSQL refuses them as parameters ("integer out of range").
+MAX_INTEGER = 2**31 - 1
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -98,33 +103,52 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _close_retired_connection(dbapi_connection: Any, _record: object) -> None:
+    if dbapi_connection is not None:
+        dbapi_connection.close()
+
+
 _engine: Engine | None = None
 _session_factory: sessionmaker[Session] | None = None
+_engine_lock = threading.Lock()
+
+
+def _current() -> tuple[Engine, sessionmaker[Session]]:
+    """The process engine and its session factory, made on first use by one thread: two threads racing here would
+    each make an engine, and the connections of the one that lost would never be closed."""
+    global _engine, _session_factory
+    with _engine_lock:
+        if _engine is None or _session_factory is None:
+            _engine = make_engine(get_settings().database_url)
+            _session_factory = sessionmaker(_engine, expire_on_commit=False)
+        return _engine, _session_factory
 
 
 def get_engine() -> Engine:
-    global _engine, _session_factory
-    if _engine is None:
-        _engine = make_engine(get_settings().database_url)
-        _session_factory = sessionmaker(_engine, expire_on_commit=False)
-    return _engine
+    return _current()[0]
 
 
 def reset_engine() -> None:
     """Dispose of the process engine (tests, or after changing GRIDDESK_DATABASE_URL)."""
     global _engine, _session_factory
-    if _engine is not None:
-        _engine.dispose()
-    _engine = None
-    _session_factory = None
+    with _engine_lock:
+        _retire(_engine)
+        _engine = None
+        _session_factory = None
+
+
+def _retire(engine: Engine | None) -> None:
+    if engine is not None:
+        # A connection still checked out (work finishing in a thread) goes back to the retired pool later:
+        # close it there, rather than leave it open until the pool is garbage-collected.
+        event.listen(engine.pool, "checkin", _close_retired_connection)
+        engine.dispose()
 
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """A short-lived session that commits on success and rolls back on error."""
-    get_engine()
-    assert _session_factory is not None
-    session = _session_factory()
+    session = _current()[1]()
     try:
         yield session
         session.commit()

@@ -69,7 +69,7 @@ def key_of(*parts: str) -> str:
 
 def take(checks: Sequence[Check], now: datetime) -> Verdict:
     """Count one event against every check if each allows it; if any refuses, count nothing anywhere."""
-    active = [(limit, key) for limit, key in checks if limit.limit > 0]
+    active = _in_lock_order(checks)
     if not active:
         return ALLOWED
     moment = now.timestamp()
@@ -90,6 +90,13 @@ def take(checks: Sequence[Check], now: datetime) -> Verdict:
             return _refused(waits)
         transaction.commit()
     return ALLOWED
+
+
+def _in_lock_order(checks: Sequence[Check]) -> list[Check]:
+    """The checks that limit anything, in one order for every caller: each increment locks its counter row until
+    the transaction ends, and two callers locking the same two rows in opposite orders would deadlock (PostgreSQL
+    then aborts one of them)."""
+    return sorted(((limit, key) for limit, key in checks if limit.limit > 0), key=lambda c: (c[0].bucket, c[1]))
 
 
 @contextmanager
@@ -121,7 +128,7 @@ def peek(checks: Sequence[Check], now: datetime, connection: Connection | None =
 
 def add(checks: Sequence[Check], now: datetime, connection: Connection | None = None) -> Verdict:
     """Count one event against every check whatever the counts, and say whether a next one would be allowed."""
-    active = [(limit, key) for limit, key in checks if limit.limit > 0]
+    active = _in_lock_order(checks)
     moment = now.timestamp()
     waits: list[float] = []
     with _using(connection) as connection:

@@ -3,8 +3,9 @@
 ``bot → queued(grid) → human(agent) → bot | closed`` (DESIGN.md "Conversation ownership"). Every change
 is one conditional ``UPDATE conversation … WHERE id = … AND owner = <the owner we saw>`` (plus the
 agent, the current handoff and the new agent's capacity where they matter), in the caller's
-transaction together with an append-only ``ownership_event`` row. Zero rows updated means someone
-else changed the conversation first: a domain error, never a second owner.
+transaction together with an append-only ``ownership_event`` row; a change that gives an agent a chat
+first locks that agent's row, so capacity is counted one change at a time on PostgreSQL too. Zero rows
+updated means someone else changed the conversation first: a domain error, never a second owner.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm.util import identity_key
 from conversations.models import Conversation, Owner
 from griddesk.db import rows_changed
 from griddesk.errors import DomainError
+from grids.models import Agent
 from handoff.models import OwnershipEvent
 
 # Every change of owner the state machine allows; anything else is an InvalidTransition.
@@ -180,6 +182,7 @@ def transition(
     if handoff_id is not None and current is not Owner.BOT:
         conditions.append(Conversation.handoff_id == handoff_id)
     if max_chats is not None and new_agent is not None:
+        _lock_agent(session, new_agent)
         conditions.append(human_chats(new_agent) < max_chats)
     changed = rows_changed(
         session.execute(
@@ -204,6 +207,14 @@ def transition(
         )
     )
     session.flush()
+
+
+def _lock_agent(session: Session, agent_id: int) -> None:
+    """Hold the agent's row until commit, so that changes giving this agent a chat count its chats one after the
+    other. Under PostgreSQL's READ COMMITTED two accepts of *different* conversations touch no common row: each
+    UPDATE would count the agent's chats without the other's uncommitted one and both would pass ``max_chats``.
+    (SQLite lets one writer at a time anyway and ignores ``FOR UPDATE``.)"""
+    session.execute(select(Agent.account_id).where(Agent.account_id == agent_id).with_for_update())
 
 
 def _refusal(

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from griddesk import fields
+from griddesk.db import MAX_INTEGER
 from griddesk.errors import InvalidInput
 from grids.labels import TIER_LABELS
 from grids.models import CustomerTier
@@ -26,7 +27,7 @@ from tickets.service import NewTicket
 T = TypeVar("T")
 
 MAX_NOTE_CHARS = 2000
-MAX_VERSION = 10**12 - 1  # a ticket version (a counter); larger numbers overflow the database integer
+MAX_VERSION = MAX_INTEGER  # a ticket version (a counter); larger numbers overflow the database integer
 NEW_TICKET_FIELDS = frozenset(
     {"category", "description", "contact_phone", "contact_name", "region", "amount_yuan", "customer_tier"}
 )

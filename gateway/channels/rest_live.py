@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from conversations.hub import conversation_topic, hub_key
 from conversations.transcript import get_or_create_conversation, message_dict, transcript
 from gateway.channels.rest import query_sender, web_sender
-from griddesk.db import run_in_session, utcnow
+from griddesk.db import MAX_INTEGER, run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.params import after_seq
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 PAGE = 200
 TOUCH_SECONDS = 30.0  # how often an open page counts as "still here" (queue abandonment)
 MAX_RATING_BYTES = 4 * 1024
-MAX_ID = 10**12
+MAX_ID = MAX_INTEGER
 
 
 async def status(request: web.Request) -> web.Response:

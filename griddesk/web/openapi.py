@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from griddesk.db import MAX_INTEGER
+
 
 def error(description: str) -> dict[str, Any]:
     """A JSON error response ``{"error": {"code", "message"}}``."""
@@ -27,8 +29,8 @@ def json_body(properties: dict[str, Any], required: list[str] | None = None) -> 
 
 
 # Bounds every feature's part uses, as the code enforces them (griddesk.web.params, griddesk.fields).
-MAX_ID = 10**12 - 1  # a database id: path ids have at most 12 digits (griddesk.web.params.MAX_ID_DIGITS)
-MAX_SEQ = 10**12  # ``after``: a message sequence number (griddesk.web.params.after_seq)
+MAX_ID = MAX_INTEGER  # a database id (griddesk.web.params.path_id)
+MAX_SEQ = MAX_INTEGER  # ``after``: a message sequence number (griddesk.web.params.after_seq)
 MAX_MESSAGE_CHARS = 2000  # GRIDDESK_MAX_MESSAGE_CHARS' default: customer messages, agent replies, search queries
 MAX_GRID_CHARS = 64  # a grid code
 

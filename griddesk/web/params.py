@@ -12,10 +12,10 @@ import re
 
 from aiohttp import web
 
+from griddesk.db import MAX_INTEGER
 from griddesk.fields import CONTROL_CHARS, has_surrogate
 from griddesk.web.errors import ApiError
 
-MAX_ID_DIGITS = 12  # ids are database integers; longer digit strings cannot name anything
 MAX_SENDER_CHARS = 128
 
 
@@ -39,7 +39,7 @@ def query_int(request: web.Request, name: str, label: str, *, default: int, low:
 
 def after_seq(request: web.Request) -> int:
     """``after``: the last message sequence number a client has seen (0 = from the start)."""
-    return query_int(request, "after", "消息序号（after）", default=0, low=0, high=10**12)
+    return query_int(request, "after", "消息序号（after）", default=0, low=0, high=MAX_INTEGER)
 
 
 def query_text(request: web.Request, name: str, label: str, *, max_chars: int) -> str | None:
@@ -55,7 +55,7 @@ def query_text(request: web.Request, name: str, label: str, *, max_chars: int) -
 def path_id(request: web.Request, name: str, not_found: str = "找不到该记录。", code: str = "not_found") -> int:
     """A database id from the path; anything that cannot be one is 404 (it names nothing)."""
     raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_ID_DIGITS:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(MAX_INTEGER)) or int(raw) > MAX_INTEGER:
         raise ApiError(404, code, not_found)
     return int(raw)
 

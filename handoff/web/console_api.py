@@ -24,7 +24,7 @@ from conversations.models import Conversation, Message
 from conversations.notices import tell_customer
 from conversations.transcript import for_staff, message_dict
 from griddesk import fields
-from griddesk.db import run_in_session, utcnow
+from griddesk.db import MAX_INTEGER, run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.keys import settings_key
@@ -42,7 +42,7 @@ from handoff.web.serialize import chat_dict, customer_name, queue_item_dict
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 500
 MAX_GRID_CHARS = 64
-MAX_ID = 10**12  # database ids; larger numbers name nothing (and overflow SQLite's integers)
+MAX_ID = MAX_INTEGER  # database ids; larger numbers name nothing
 PAGE = 200
 NOT_FOUND = "找不到该会话。"
 

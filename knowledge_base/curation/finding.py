@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from griddesk.db import MAX_INTEGER
 from knowledge_base.models import Faq
 
 MAX_PAGE = 200
-MAX_ID_DIGITS = 12  # a longer number cannot be an id (and would overflow the database integer)
 
 
 def find_faqs(
@@ -42,7 +42,7 @@ def find_faqs(
         ]
         if escaped != needle:
             conditions.append(cast(Faq.similar_questions, Text).contains(escaped, autoescape=True))
-        if needle.isascii() and needle.isdigit() and len(needle) <= MAX_ID_DIGITS:
+        if needle.isascii() and needle.isdigit() and int(needle) <= MAX_INTEGER:
             conditions.append(Faq.id == int(needle))
         stmt = stmt.where(or_(*conditions))
     if category:

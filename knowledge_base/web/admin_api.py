@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Role
 from accounts.principals import Principal
 from griddesk import fields
-from griddesk.db import run_in_session
+from griddesk.db import MAX_INTEGER, run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from griddesk.web.params import bad_parameter, query_text
@@ -129,7 +129,7 @@ def _note(raw: dict[str, Any], required: bool = False) -> str:
 
 
 def _optional_int(raw: dict[str, Any], name: str) -> int | None:
-    return fields.integer(raw, name, FIELD_LABELS.get(name, name), low=1, high=10**12, required=False)
+    return fields.integer(raw, name, FIELD_LABELS.get(name, name), low=1, high=MAX_INTEGER, required=False)
 
 
 def parse_draft(raw: dict[str, Any]) -> base.FaqDraft:
@@ -218,7 +218,7 @@ async def put_draft(request: web.Request) -> web.Response:
     faq_id_ = faq_id(request)
     raw = await body(request)
     expected = raw.get("expected_version")
-    if not isinstance(expected, int) or isinstance(expected, bool) or not 0 <= expected < 10**12:
+    if not isinstance(expected, int) or isinstance(expected, bool) or not 0 <= expected <= MAX_INTEGER:
         raise fields.invalid(
             "expected_version", FIELD_LABELS["expected_version"], "必须是整数（开始编辑时问答的 version）"
         )

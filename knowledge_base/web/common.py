@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
+from griddesk.db import MAX_INTEGER
 from griddesk.web import params
 from griddesk.web.errors import ApiError
 from griddesk.web.json import read_json_object
@@ -64,7 +65,7 @@ def ids(value: object, name: str = "item_ids", limit: int = 500) -> list[int]:
         not isinstance(value, list)
         or not value
         or len(value) > limit
-        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 10**12 for v in value)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_INTEGER for v in value)
     ):
         raise ApiError(422, "invalid_field", f"问题编号列表：必须是 1 到 {limit} 个编号。", field=name)
     return list(dict.fromkeys(value))

@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
-from griddesk.db import run_in_session
+from griddesk.db import MAX_INTEGER, run_in_session
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from knowledge_base import inbox
@@ -71,7 +71,7 @@ async def post_similar(request: web.Request) -> web.Response:
     raw = await body(request)
     item_ids = ids(raw.get("item_ids"))
     faq_id = raw.get("faq_id")
-    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or not 0 < faq_id < 10**12:
+    if not isinstance(faq_id, int) or isinstance(faq_id, bool) or not 0 < faq_id <= MAX_INTEGER:
         raise ApiError(422, "invalid_field", "问答编号：请选择要加入相似问题的问答。", field="faq_id")
 
     def work(session: Session) -> dict[str, Any]:

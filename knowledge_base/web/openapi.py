@@ -37,7 +37,7 @@ _CONTENT = {
     "overrides_id": {
         "type": ["integer", "null"],
         "minimum": 1,
-        "maximum": 10**12,
+        "maximum": MAX_ID,
         "description": "the global FAQ this grid FAQ replaces for its grid",
     },
 }
@@ -271,12 +271,12 @@ KB_PATHS: dict[str, Any] = {
     ),
     "/api/v1/kb/faqs/{faq_id}/publish": _faq_action(
         "Publish the draft: customers get it within seconds",
-        _body({"expected_version": {"type": "integer", "minimum": 1, "maximum": 10**12}, "note": _NOTE}),
+        _body({"expected_version": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "note": _NOTE}),
     ),
     "/api/v1/kb/faqs/{faq_id}/archive": _faq_action("Archive: customers no longer see it (publish again to undo)"),
     "/api/v1/kb/faqs/{faq_id}/restore": _faq_action(
         "Restore version N as a new published version",
-        _body({"number": {"type": "integer", "minimum": 1, "maximum": 10**12}}, ["number"]),
+        _body({"number": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}, ["number"]),
     ),
     "/api/v1/kb/faqs/{faq_id}/versions": _op(
         "get",

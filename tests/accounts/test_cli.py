@@ -18,8 +18,7 @@ from tests.accounts.conftest import PASSWORD, T0, make_staff
 
 
 def run_cli(settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GRIDDESK_DATA_DIR": str(settings.data_dir)}
-    env.pop("GRIDDESK_DATABASE_URL", None)
+    env = {**os.environ, "GRIDDESK_DATA_DIR": str(settings.data_dir), "GRIDDESK_DATABASE_URL": settings.database_url}
     return subprocess.run(
         [sys.executable, "-m", "accounts", *args],
         input=stdin,

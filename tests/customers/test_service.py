@@ -77,8 +77,8 @@ def test_the_facts_for_the_bot_name_the_record_and_its_verified_attributes(setti
     assert bot_facts(None) == {}  # anonymous
 
 
-def test_the_migration_drops_the_unverified_tier_and_region_of_existing_conversations(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def test_the_migration_drops_the_unverified_tier_and_region_of_existing_conversations(fresh_database_url):
+    url = fresh_database_url
     config = alembic_config(url)
     command.upgrade(config, "0006")
     engine = make_engine(url)

@@ -2,14 +2,15 @@ import os
 import sqlite3
 import stat
 
+import pytest
 from sqlalchemy import inspect
 
 from griddesk.db import make_engine
 from ops.setup_db import migrate
 
 
-def test_migrations_create_every_table_and_are_idempotent(tmp_path):
-    url = f"sqlite:///{tmp_path / 'sub' / 'g.db'}"
+def test_migrations_create_every_table_and_are_idempotent(fresh_database_url):
+    url = fresh_database_url
     migrate(url)
     migrate(url)
     engine = make_engine(url)
@@ -18,6 +19,7 @@ def test_migrations_create_every_table_and_are_idempotent(tmp_path):
     assert {"kb_faq", "kb_embedding", "kb_miss", "conversation", "message", "alembic_version"} <= tables
 
 
+@pytest.mark.sqlite
 def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
     with engine.connect() as connection:
@@ -28,7 +30,7 @@ def test_sqlite_connections_use_wal_and_enforce_foreign_keys(tmp_path):
     engine.dispose()
 
 
-def test_models_and_migrations_agree(tmp_path):
+def test_models_and_migrations_agree(fresh_database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
@@ -38,7 +40,7 @@ def test_models_and_migrations_agree(tmp_path):
     import reports.models  # noqa: F401
     from griddesk.db import Base
 
-    url = f"sqlite:///{tmp_path / 'g.db'}"
+    url = fresh_database_url
     migrate(url)
     engine = make_engine(url)
     with engine.connect() as connection:
@@ -51,6 +53,7 @@ def _mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.sqlite
 def test_a_new_sqlite_database_its_folder_and_its_wal_and_shm_files_are_private(tmp_path):
     folder = tmp_path / "var"
     engine = make_engine(f"sqlite:///{folder / 'g.db'}")
@@ -65,6 +68,7 @@ def test_a_new_sqlite_database_its_folder_and_its_wal_and_shm_files_are_private(
     assert _mode(folder) == 0o700
 
 
+@pytest.mark.sqlite
 def test_an_existing_database_readable_by_others_is_made_private(tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()

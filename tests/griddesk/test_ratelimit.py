@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from griddesk import ratelimit
 from griddesk.db import session_scope
 from griddesk.ratelimit import Limit, RateCounter, add, forget, key_of, peek, purge, take
+from tests.races import race
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a whole minute: windows of 60 s start here
 PER_MINUTE = Limit("test.minute", 10, 60)
@@ -112,3 +113,17 @@ def test_keys_are_stored_hashed():
     assert key_of("203.0.113.5") != "203.0.113.5" and len(key_of("203.0.113.5")) == 32
     assert key_of("a", "b") != key_of("ab") and key_of("\ud800")  # lone surrogates hash too
     assert ratelimit.ALLOWED.allowed
+
+
+def test_takers_naming_two_limits_in_opposite_orders_neither_deadlock_nor_pass_the_limit(settings):
+    # each take() locks one counter row per limit: in one order for all callers, or PostgreSQL would find
+    # a deadlock between a caller holding the address's row and one holding the conversation's
+    by_address = (Limit("t.address", 12, 60), key_of("203.0.113.5"))
+    by_conversation = (Limit("t.conversation", 1000, 60), key_of("tg:1"))
+    orders = [[by_address, by_conversation], [by_conversation, by_address]]
+    outcomes = race([lambda checks=orders[i % 2]: [take(checks, at(5)) for _ in range(4)] for i in range(8)])
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert sum(v.allowed for verdicts in outcomes for v in verdicts) == 12  # type: ignore[union-attr]
+    with session_scope() as session:
+        counts = dict(session.execute(select(RateCounter.bucket, RateCounter.count)).all())
+    assert counts == {"t.address": 12, "t.conversation": 12}  # refused events counted nowhere

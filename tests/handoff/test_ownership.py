@@ -19,6 +19,7 @@ from handoff.ownership import (
     transition,
 )
 from tests.factories import make_account, make_conversation, make_handoff
+from tests.races import JOIN_SECONDS, blocked_or_done, race
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -202,3 +203,64 @@ def test_ten_agents_accepting_the_same_conversation_at_once_exactly_one_gets_it(
         assert (handoff.status, handoff.agent_id) == (HandoffStatus.ACTIVE, winner)
         accepted = session.scalars(select(OwnershipEvent).where(OwnershipEvent.to_owner == "human")).all()
         assert [(e.from_owner, e.agent_id) for e in accepted] == [("queued", winner)]
+
+
+def test_one_agent_accepting_two_chats_at_once_with_room_for_one_gets_exactly_one(settings):
+    # Two different conversations: no row both UPDATEs touch. Under PostgreSQL's READ COMMITTED each UPDATE would
+    # count the agent's chats without the other's uncommitted one (write skew) unless the agent is locked first.
+    with session_scope() as session:
+        agent = make_account(session, "agent1", max_chats=1).id
+        first = make_handoff(session, "customer-1", now=NOW).id
+        second = make_handoff(session, "customer-2", now=NOW).id
+    outcome: list[str] = []
+
+    def take_second() -> None:
+        try:
+            with session_scope() as session:
+                accept(session, second, agent, NOW)
+            outcome.append("accepted")
+        except OwnershipError as exc:
+            outcome.append(exc.code)
+
+    with session_scope() as session:
+        accept(session, first, agent, NOW)  # not committed yet when the second accept runs
+        racer = threading.Thread(target=take_second)
+        racer.start()
+        blocked_or_done(racer)
+    racer.join(JOIN_SECONDS)
+    assert outcome == ["at_capacity"]
+    with session_scope() as session:
+        serving = session.scalars(select(Conversation.sender_id).where(Conversation.agent_id == agent)).all()
+        assert serving == ["customer-1"]
+
+
+def test_agents_racing_for_a_queue_on_separate_connections_take_each_chat_once_within_their_capacity(settings):
+    with session_scope() as session:
+        agents = [make_account(session, f"agent{i}", max_chats=2).id for i in range(4)]
+        handoffs = [make_handoff(session, f"customer-{i}", now=NOW).id for i in range(6)]
+
+    def take_all(agent_id: int) -> list[int]:
+        taken = []
+        for handoff_id in handoffs:
+            try:
+                with session_scope() as session:
+                    accept(session, handoff_id, agent_id, NOW)
+                taken.append(handoff_id)
+            except OwnershipError:
+                continue
+        return taken
+
+    outcomes = race([lambda agent_id=agent_id: take_all(agent_id) for agent_id in agents])
+    assert not [o for o in outcomes if isinstance(o, BaseException)]
+    taken = [handoff_id for got in outcomes for handoff_id in got]  # type: ignore[union-attr]
+    assert sorted(taken) == handoffs  # every chat taken, none twice
+    assert all(len(got) <= 2 for got in outcomes)  # type: ignore[arg-type]
+    with session_scope() as session:
+        owners = session.execute(select(Conversation.agent_id, Conversation.owner)).all()
+        assert sorted(agent_id for agent_id, owner in owners if owner == "human") == sorted(
+            agent_id
+            for agent_id, got in zip(agents, outcomes, strict=True)
+            for _ in got  # type: ignore[union-attr]
+        )
+        events = session.scalars(select(OwnershipEvent).where(OwnershipEvent.to_owner == "human")).all()
+        assert len(events) == 6

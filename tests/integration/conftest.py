@@ -38,7 +38,9 @@ def platforms() -> Iterator[Platforms]:
 
 
 @pytest.fixture(scope="session")
-def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Settings:
+def stack_settings(
+    tmp_path_factory: pytest.TempPathFactory, platforms: Platforms, stack_database_url: str | None
+) -> Settings:
     data_dir = tmp_path_factory.mktemp("stack")
     env = {
         **os.environ,
@@ -55,6 +57,8 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platform
         **platforms.settings_env(),
     }
     env.pop("GRIDDESK_DATABASE_URL", None)
+    if stack_database_url:  # pytest --db=postgresql (tests/database.py); else SQLite in the data directory
+        env["GRIDDESK_DATABASE_URL"] = stack_database_url
     env.pop("GRIDDESK_RASA_URL", None)
     env.pop("GRIDDESK_ACTION_SERVER_URL", None)
     settings = load_settings(env)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from griddesk import db as db_module
 from griddesk.crypto import DataKeyError, Keyring, generate_key
@@ -26,12 +24,12 @@ def use_keys(monkeypatch: pytest.MonkeyPatch, *keys: str) -> None:
 
 
 def stored(settings) -> list[tuple[str, str, str]]:
-    connection = sqlite3.connect(settings.data_dir / "griddesk.db")
-    rows = connection.execute(
-        "SELECT contact_phone, contact_name, contact_phone_hash FROM ticket ORDER BY id"
-    ).fetchall()
-    connection.close()
-    return rows
+    """What the database holds, read past the models (which decrypt)."""
+    with db_module.get_engine().connect() as connection:
+        rows = connection.execute(
+            text("SELECT contact_phone, contact_name, contact_phone_hash FROM ticket ORDER BY id")
+        )
+        return [tuple(row) for row in rows]
 
 
 def test_rotation_re_encrypts_and_re_hashes_so_the_old_key_can_be_removed(settings, monkeypatch, capsys):

@@ -42,7 +42,7 @@ def test_rasa_keeps_the_dialogue_state_in_the_products_database(settings):
 
     # bot/endpoints.yml reads the URL from the environment the supervisor gives Rasa
     assert "${GRIDDESK_TRACKER_STORE_URL}" in (REPO_ROOT / "bot" / "endpoints.yml").read_text()
-    assert bot_env(settings)["GRIDDESK_TRACKER_STORE_URL"] == settings.database_url
+    assert bot_env(settings)["GRIDDESK_TRACKER_STORE_URL"] == tracker_store_url(settings.database_url)
     assert tracker_store_url("sqlite:////var/lib/griddesk/griddesk.db") == "sqlite:////var/lib/griddesk/griddesk.db"
     # Rasa's SQLAlchemy 1.4 speaks psycopg2 (Rasa's own dependency), the app psycopg 3
     assert tracker_store_url("postgresql+psycopg://gd:pw@127.0.0.1:5433/griddesk") == (

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -42,25 +40,22 @@ def run(seed: int = 7, force: bool = False) -> None:
         generate(session, seed=seed, scale=0.01, end=END, force=force, say=lambda _line: None)
 
 
-def use_database(monkeypatch: pytest.MonkeyPatch, template: Path, path: Path) -> None:
-    """Point the process at a fresh copy of the migrated template."""
-    shutil.copy(template, path)
-    monkeypatch.setenv("GRIDDESK_DATABASE_URL", f"sqlite:///{path}")
+def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Point the process at another fresh database."""
+    monkeypatch.setenv("GRIDDESK_DATABASE_URL", url)
     get_settings.cache_clear()
     db_module.reset_engine()
 
 
-def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows(
-    settings, migrated_template, tmp_path, monkeypatch
-):
+def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows(settings, next_database_url, monkeypatch):
     run(seed=7)
     first = snapshot()
     assert first["counts"][0] == 1000 and first["counts"][4] == 500  # scale 0.01 of 100k conversations, 50k tickets
     assert first["counts"][1] >= 4000  # 4–16 messages each
-    use_database(monkeypatch, migrated_template, tmp_path / "again.db")
+    use_database(monkeypatch, next_database_url())
     run(seed=7)
     assert snapshot() == first
-    use_database(monkeypatch, migrated_template, tmp_path / "other.db")
+    use_database(monkeypatch, next_database_url())
     run(seed=8)
     assert snapshot() != first
 

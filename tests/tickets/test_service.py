@@ -12,6 +12,7 @@ from accounts.principals import Principal
 from griddesk.db import session_scope
 from grids.models import Grid
 from grids.sla import SERVICE_TZ
+from tests.races import race
 from tests.tickets.factories import make_ticket
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
 from tickets.numbers import ALPHABET, normalize_number
@@ -219,3 +220,26 @@ def test_a_ticket_opened_in_a_verified_customers_conversation_is_theirs(settings
         by_api = make_ticket(session, sender_id=None)
         assert mine.customer_id == customer_of(session, "u-1001").id
         assert anonymous.customer_id is None and by_api.customer_id is None
+
+
+def test_eight_agents_moving_one_ticket_at_once_from_the_same_version_let_exactly_one_through(settings):
+    with session_scope() as session:
+        number = make_ticket(session).number
+
+    def move(actor: str) -> str:
+        try:
+            with session_scope() as session:
+                transition(session, number, TicketState.ANALYSING, actor, expected_version=1)
+            return "ok"
+        except (TicketConflict, TransitionNotAllowed) as exc:
+            return type(exc).__name__
+
+    outcomes = race([lambda actor=f"agent-{i}": move(actor) for i in range(8)])
+    assert outcomes.count("ok") == 1
+    assert all(o in ("ok", "TicketConflict", "TransitionNotAllowed") for o in outcomes), outcomes
+    with session_scope() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        events = session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "transition")
+        ).all()
+    assert (ticket.version, ticket.state, len(events)) == (2, TicketState.ANALYSING, 1)

@@ -10,6 +10,7 @@ from conversations.models import Author, Conversation, MessageStatus
 from conversations.transcript import append_messages, get_or_create_conversation
 from gateway.channels.relay import DeliveryError, Relay
 from griddesk.db import session_scope
+from tests.races import race
 
 
 def write(sender: str, entries: list[tuple[Author, str]], channel: str = "telegram") -> None:
@@ -79,3 +80,33 @@ async def test_new_messages_after_delivery_are_sent_on_the_next_pass(settings):
     write("tg:4", [(Author.CUSTOMER, "在吗"), (Author.AGENT, "在的")])
     await relay.deliver_pending()
     assert [text for _, _, text in recorder.sent] == ["一", "在的"]
+
+
+def test_two_relays_racing_on_their_own_connections_send_every_message_once_and_in_order(settings):
+    # two gateway replicas: each relay in its own thread with its own event loop and database connections
+    for n in range(5):
+        write(f"tg:{n}", [(Author.CUSTOMER, "你好")] + [(Author.BOT, f"第{i}条") for i in range(1, 9)])
+    relays = []
+    for _ in range(2):
+        relay, recorder = Relay(), Recorder()
+        relay.register("telegram", recorder)
+        relays.append((relay, recorder))
+
+    def drain(relay: Relay) -> int:
+        async def passes() -> int:
+            sent = 0
+            for _ in range(3):
+                sent += await relay.deliver_pending()
+            return sent
+
+        return asyncio.run(passes())
+
+    outcomes = race([lambda relay=relay: drain(relay) for relay, _ in relays])
+    assert sum(outcomes) == 5 * 8, outcomes  # type: ignore[arg-type]
+    sent = [entry for _, recorder in relays for entry in recorder.sent]
+    assert sorted(sent) == sorted({(f"tg:{n}", i + 1, f"第{i}条") for n in range(5) for i in range(1, 9)})
+    for _, recorder in relays:  # each relay sent its share of a conversation in order
+        for n in range(5):
+            seqs = [seq for sender, seq, _ in recorder.sent if sender == f"tg:{n}"]
+            assert seqs == sorted(seqs)
+    assert all(delivered_seq(f"tg:{n}") == 9 for n in range(5))
