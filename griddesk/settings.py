@@ -92,6 +92,8 @@ class Settings:
     queue_sweep_seconds: float = 5.0
     # the sites allowed to frame the customer chat page (the one-tag widget): CSP frame-ancestors sources
     widget_origins: str = "*"
+    # web sender ids: false = only ids with >= 128 random bits (griddesk.web.params.is_random_id); true = Rasa's 1-128
+    legacy_sender_ids: bool = False
     # messaging channels (docs/channels.md); a channel without its settings is not mounted
     telegram_token: Secret = field(default_factory=lambda: Secret(""))
     telegram_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -288,6 +290,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),
         widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "*")),
+        legacy_sender_ids=_bool(env, "GRIDDESK_LEGACY_SENDER_IDS", False),
         telegram_token=Secret(env.get("GRIDDESK_TELEGRAM_TOKEN", "")),
         telegram_secret=Secret(env.get("GRIDDESK_TELEGRAM_SECRET", "")),
         telegram_api_url=_base_url(env, "GRIDDESK_TELEGRAM_API_URL", "https://api.telegram.org"),

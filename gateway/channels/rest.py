@@ -34,7 +34,7 @@ HISTORY_LIMIT = 200
 async def parse_incoming(request: web.Request, max_chars: int) -> Incoming:
     """Validate a REST channel request body; raise ApiError (4xx) with a clear reason."""
     body = await read_json_object(request, MAX_BODY_BYTES, empty_ok=False)
-    sender = web_sender(body.get("sender"))
+    sender = web_sender(request, body.get("sender"))
     text, metadata = body.get("message"), body.get("metadata")
     if not isinstance(text, str):
         raise ApiError(422, "invalid_message", "消息（message）必须是文字。", field="message")
@@ -67,8 +67,9 @@ def _history(session: Session, sender: str, after: int) -> list[dict[str, Any]]:
 async def history(request: web.Request) -> web.Response:
     """``GET /webhooks/rest/history?sender=…&after=N``: the customer's own conversation after seq N.
 
-    The sender id is the customer's only credential here, as in Rasa's REST channel: web clients
-    use a random UUID kept in the browser, so nobody can name another customer's conversation.
+    The sender id is the customer's credential here, as in Rasa's REST channel: web clients must use a
+    random id (``griddesk.web.params.is_random_id``, e.g. a UUID kept in the browser), so nobody can guess
+    another customer's conversation.
     """
     sender = query_sender(request)
     after = after_seq(request)
@@ -76,9 +77,10 @@ async def history(request: web.Request) -> web.Response:
     return json_response({"messages": await run_in_session(lambda session: _history(session, sender, after))})
 
 
-def web_sender(value: object, status: int = 422) -> str:
-    """A web client's sender id: Rasa's rules (``check_sender``) and never a messaging app's conversation."""
-    sender = check_sender(value, status)
+def web_sender(request: web.Request, value: object, status: int = 422) -> str:
+    """A web client's sender id: a random id (``check_sender``; Rasa's 1–128 characters with
+    GRIDDESK_LEGACY_SENDER_IDS) and never a messaging app's conversation."""
+    sender = check_sender(value, status, legacy=request.app[settings_key].legacy_sender_ids)
     if is_platform_sender(sender):
         raise ApiError(
             status,
@@ -91,7 +93,7 @@ def web_sender(value: object, status: int = 422) -> str:
 
 def query_sender(request: web.Request) -> str:
     """The ``sender`` query parameter of the customer endpoints, checked."""
-    return web_sender(request.query.get("sender", ""))
+    return web_sender(request, request.query.get("sender", ""))
 
 
 def add_routes(app: web.Application) -> None:

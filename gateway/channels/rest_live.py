@@ -119,7 +119,7 @@ RATING_FIELDS = frozenset({"sender", "handoff_id", "score", "comment"})
 
 async def rating(request: web.Request) -> web.Response:
     body = await read_json_object(request, MAX_RATING_BYTES, allowed=RATING_FIELDS, empty_ok=False)
-    sender = web_sender(body.get("sender"))
+    sender = web_sender(request, body.get("sender"))
     handoff_id = body.get("handoff_id")
     if not isinstance(handoff_id, int) or isinstance(handoff_id, bool) or not 0 < handoff_id < MAX_ID:
         raise ApiError(422, "invalid_handoff", "服务编号（handoff_id）必须是整数。", field="handoff_id")

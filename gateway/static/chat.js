@@ -87,14 +87,22 @@
     return (customerData && customerData.customer && customerData.customer.signature && customerData.customer.id) || "";
   }
 
+  // The sender id is the customer's credential: 128 random bits (a UUID, or 32 hex digits where
+  // crypto.randomUUID is missing, e.g. on plain http), the shape the gateway requires.
+  var SENDER_SHAPE = /^[A-Za-z0-9_-]{22,128}$/;
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
   function senderId() {
     var claimed = claimedCustomerId();
     var key = claimed ? "griddesk.sender:" + claimed : "griddesk.sender";
     var id = null;
     try { id = window.localStorage.getItem(key); } catch (e) { /* private mode */ }
-    if (!id) {
-      id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-        : "web-" + Date.now().toString(36) + Math.random().toString(36).slice(2);
+    if (!id || !SENDER_SHAPE.test(id)) {
+      id = randomId();
       try { window.localStorage.setItem(key, id); } catch (e) { /* keep for this page only */ }
     }
     return id;
