@@ -4,7 +4,8 @@ No login here: as in Rasa's REST channel the random sender id a client keeps is 
 customer reaches only their own conversation.
 - ``GET /webhooks/rest/status?sender=…`` — owner, grid, queue position, estimated wait, agent, rating due.
 - ``GET /webhooks/rest/live?sender=…&after=N`` — websocket: every message after ``seq`` N, then live
-  messages and status changes. Reconnecting with the last seq seen loses and repeats nothing.
+  messages and status changes. Reconnecting with the last seq seen loses and repeats nothing. A browser
+  may open it only from the gateway's own pages or a site of GRIDDESK_WIDGET_ORIGINS (``gateway.origins``).
 - ``POST /webhooks/rest/rating`` — the customer's 1–5 rating of a closed handoff.
 
 Each counts against the customer limits (``griddesk.web.ratelimit``): reads for status and live, a
@@ -25,9 +26,11 @@ from sqlalchemy.orm import Session
 from conversations.hub import conversation_topic, hub_key
 from conversations.transcript import get_or_create_conversation, message_dict, transcript
 from gateway.channels.rest import query_sender, web_sender
+from gateway.origins import request_origin_allowed
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
+from griddesk.web.keys import settings_key
 from griddesk.web.params import after_seq
 from griddesk.web.ratelimit import client_address, customer_limits, enforce
 from handoff.live import customer_status, publish_status
@@ -61,6 +64,8 @@ def _page(session: Session, sender: str, after: int) -> list[dict[str, Any]]:
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
+    if not request_origin_allowed(request, request.app[settings_key].widget_origins):
+        raise ApiError(403, "forbidden_origin", "此网站未获准连接在线客服。")
     sender = query_sender(request)
     last_seq = after_seq(request)
     await enforce(customer_limits(request.app).reads(client_address(request), sender))

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from conversations.models import Conversation
 from gateway.channels.relay import relay_key
 from gateway.inbox import Incoming, inbox_key
+from gateway.origins import ANY, origin_allowed, request_schemes, widget_sites
 from griddesk.db import session_scope
 from griddesk.fields import CONTROL_CHARS
 from griddesk.web.errors import ApiError
@@ -134,15 +135,18 @@ def metadata_of(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def cors_policy(widget_origins: str) -> Any:
-    """``cors_allowed_origins`` for the widget origins setting: ``*`` = any; otherwise those and the gateway itself."""
-    origins = widget_origins.split()
-    if "*" in origins:
-        return "*"
-    allowed = {origin for origin in origins if origin != "'self'"}
+    """``cors_allowed_origins`` for the widget origins setting (``gateway.origins``): ``*`` = any; otherwise
+    the configured sites and the gateway itself; no Origin header (not a browser) is allowed."""
+    if ANY in widget_sites(widget_origins):
+        return ANY
 
     def allow(origin: str | None, environ: dict[str, Any]) -> bool:
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return origin is None or origin == own or origin in allowed
+        return origin_allowed(
+            origin,
+            host=str(environ.get("HTTP_HOST", "")),
+            schemes=request_schemes(str(environ.get("wsgi.url_scheme", "http"))),
+            widget_origins=widget_origins,
+        )
 
     return allow
 

@@ -38,7 +38,20 @@ def platforms() -> Iterator[Platforms]:
 
 
 @pytest.fixture(scope="session")
-def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platforms) -> Settings:
+def shop_ports() -> dict[str, int]:
+    """Ports for the companies' own pages (another origin than the gateway's) that embed the GridDesk widget
+    or rasa-webchat: reserved before the stack starts, so GRIDDESK_WIDGET_ORIGINS can list them."""
+    return {"widget": free_port(), "webchat": free_port()}
+
+
+def shop_origin(port: int) -> str:
+    return f"http://localhost:{port}"  # another origin than the gateway's 127.0.0.1
+
+
+@pytest.fixture(scope="session")
+def stack_settings(
+    tmp_path_factory: pytest.TempPathFactory, platforms: Platforms, shop_ports: dict[str, int]
+) -> Settings:
     data_dir = tmp_path_factory.mktemp("stack")
     env = {
         **os.environ,
@@ -52,6 +65,7 @@ def stack_settings(tmp_path_factory: pytest.TempPathFactory, platforms: Platform
         # a busy office, the per-conversation ones stay the defaults (tests/gateway/channels/test_rate_limits.py)
         "GRIDDESK_RATE_MESSAGES_PER_ADDRESS": "2000",
         "GRIDDESK_RATE_HANDOFFS_PER_ADDRESS": "200",
+        "GRIDDESK_WIDGET_ORIGINS": " ".join(shop_origin(port) for port in shop_ports.values()),
         **platforms.settings_env(),
     }
     env.pop("GRIDDESK_DATABASE_URL", None)

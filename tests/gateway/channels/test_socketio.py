@@ -413,6 +413,38 @@ async def test_only_the_widget_origins_may_open_a_socket_from_a_browser(gateway,
             assert response.headers["Access-Control-Allow-Origin"] == origin
 
 
+@pytest.fixture
+async def default_gateway(aiohttp_client, settings, rasa) -> str:
+    """The gateway with the widget origins as loaded from an environment that does not set them."""
+    assert settings.widget_origins == ""
+    plain = dataclasses.replace(settings, rasa_url=str(rasa.server.make_url("")).rstrip("/"), rasa_timeout=2.0)
+    kb = KnowledgeBase(plain, HashingEncoder(), refresh_seconds=0)
+    app = create_app(plain, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
+    return str((await aiohttp_client(app)).make_url("")).rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "origin, allowed", [("own", True), (None, True), ("https://shop.example.com", False), ("null", False)]
+)
+async def test_by_default_only_the_gateways_own_pages_may_open_a_socket_from_a_browser(
+    default_gateway, origin, allowed
+):
+    headers = {"Origin": default_gateway if origin == "own" else origin} if origin else {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{default_gateway}/socket.io/?EIO=4&transport=polling", headers=headers) as response,
+    ):
+        assert (response.status == 200) is allowed
+
+
+async def test_the_gateways_own_pages_may_open_a_socket_besides_the_configured_sites(gateway):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{gateway}/socket.io/?EIO=4&transport=polling", headers={"Origin": gateway}) as response,
+    ):
+        assert response.status == 200 and response.headers["Access-Control-Allow-Origin"] == gateway
+
+
 def test_the_cors_policy_follows_the_widget_origins_setting():
     assert cors_policy("*") == "*"
     allow = cors_policy("https://a.example.com http://b.example.com:8080")
