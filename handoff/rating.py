@@ -1,12 +1,25 @@
-"""The customer's rating of a closed handoff (CSAT), and its bounds (no HTTP here).
+"""The customer's rating of a closed handoff (CSAT), its bounds and its one-time token (no HTTP here).
 
 The bounds are defined here once; the rating buttons and prompt (``handoff.messages``) and the rating
 route's OpenAPI schema use them. The function flushes; the caller commits.
+
+Closing a handoff issues a random single-use **rating token** (``new_rating_token``; only its hash is kept on
+the handoff). The close notice's buttons carry it (``rating_payload``: ``/griddesk_rate{"score": n, "token": …}``),
+so the customer's own views (history, live socket, Socket.IO, Telegram, WeCom) have it; a rating without it is
+refused (``InvalidRatingToken``). Staff never see it: the console's view of a message goes through
+``redact_rating_tokens``, and the customer's rating message is recorded without it (``without_rating_token``).
+So an agent, who reads the transcript, cannot rate their own service.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import re
+import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +32,10 @@ from handoff.ownership import HandoffNotFound, OwnershipError
 MIN_SCORE = 1
 MAX_SCORE = 5
 MAX_COMMENT_CHARS = 500
+RATE_COMMAND = "/griddesk_rate"
+TOKEN_BYTES = 16  # 128 random bits, 22 URL-safe base64 characters
+MAX_TOKEN_CHARS = 64
+_RATE_PAYLOAD = re.compile(r"^/griddesk_rate(\{.*\})$", re.DOTALL)
 
 
 class AlreadyRated(OwnershipError):
@@ -33,9 +50,95 @@ class InvalidComment(InvalidRating):
     code = "invalid_comment"
 
 
-def rate(session: Session, sender_id: str, handoff_id: int, score: object, comment: object, now: datetime) -> Rating:
+class InvalidRatingToken(OwnershipError):
+    code = "invalid_rating_token"
+
+
+# --- the one-time token --------------------------------------------------------------------------
+
+
+def new_rating_token() -> tuple[str, str]:
+    """A fresh random token and the hash to keep of it."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rating_payload(score: int, token: str) -> str:
+    """The payload of a rating button: ``/griddesk_rate{"score": n, "token": "…"}``."""
+    return RATE_COMMAND + json.dumps({"score": score, "token": token}, ensure_ascii=False)
+
+
+def rating_fields(text: str) -> dict[str, Any] | None:
+    """The JSON object of a ``/griddesk_rate{…}`` text; None when the text is not one (or not JSON)."""
+    match = _RATE_PAYLOAD.match(text)
+    if not match:
+        return None
+    try:
+        fields = json.loads(match.group(1))
+    except json.JSONDecodeError:
+        return None
+    return fields if isinstance(fields, dict) else None
+
+
+def rating_token_of(text: str) -> str | None:
+    token = (rating_fields(text) or {}).get("token")
+    return token if isinstance(token, str) else None
+
+
+def without_rating_token(text: str) -> str:
+    """A ``/griddesk_rate{…}`` text without its token (any other text as it is)."""
+    fields = rating_fields(text)
+    if fields is None or "token" not in fields:
+        return text
+    return RATE_COMMAND + json.dumps({k: v for k, v in fields.items() if k != "token"}, ensure_ascii=False)
+
+
+def redact_rating_tokens(message: dict[str, Any]) -> dict[str, Any]:
+    """A transcript entry (``message_dict``) as staff see it: texts and button payloads without rating tokens."""
+    redacted = dict(message)
+    if isinstance(message.get("text"), str):
+        redacted["text"] = without_rating_token(message["text"])
+    payload = message.get("payload")
+    if isinstance(payload, dict):
+        payload = dict(payload)
+        if isinstance(payload.get("text"), str):
+            payload["text"] = without_rating_token(payload["text"])
+        if isinstance(payload.get("buttons"), list):
+            payload["buttons"] = [
+                {**b, "payload": without_rating_token(b["payload"])}
+                if isinstance(b, dict) and isinstance(b.get("payload"), str)
+                else b
+                for b in payload["buttons"]
+            ]
+        redacted["payload"] = payload
+    return redacted
+
+
+def _token_matches(token: object, expected_hash: str | None) -> bool:
+    if expected_hash is None or not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS:
+        return False
+    return hmac.compare_digest(token_hash(token), expected_hash)
+
+
+# --- rating --------------------------------------------------------------------------------------
+
+
+def rate(
+    session: Session,
+    sender_id: str,
+    handoff_id: int,
+    score: object,
+    comment: object,
+    now: datetime,
+    *,
+    token: object,
+) -> Rating:
     """The customer's rating (MIN_SCORE–MAX_SCORE, optional comment ≤ MAX_COMMENT_CHARS characters) of their
-    closed handoff."""
+    closed handoff, with the token its close notice carried."""
     if isinstance(score, bool) or not isinstance(score, int) or not MIN_SCORE <= score <= MAX_SCORE:
         raise InvalidRating(f"评分必须是 {MIN_SCORE} 到 {MAX_SCORE} 的整数")
     if comment is None:
@@ -51,6 +154,8 @@ def rate(session: Session, sender_id: str, handoff_id: int, score: object, comme
     )
     if handoff is None:
         raise HandoffNotFound("没有可评价的会话")
+    if not _token_matches(token, handoff.rating_token_hash):
+        raise InvalidRatingToken("评价凭证无效：请使用本次服务结束时收到的评分按钮或评价卡片。")
     if session.scalar(select(Rating.id).where(Rating.handoff_id == handoff.id)) is not None:
         raise AlreadyRated("您已经评价过本次服务")
     rating = Rating(handoff_id=handoff.id, score=score, comment=comment.strip(), created_at=now)

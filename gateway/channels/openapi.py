@@ -8,7 +8,7 @@ from griddesk.web.openapi import MAX_MESSAGE_CHARS, after_param, error, id_schem
 from griddesk.web.openapi import error as _error
 from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
-from handoff.rating import MAX_COMMENT_CHARS, MAX_SCORE, MIN_SCORE
+from handoff.rating import MAX_COMMENT_CHARS, MAX_SCORE, MAX_TOKEN_CHARS, MIN_SCORE
 
 _STATUS = {
     "type": "object",
@@ -211,6 +211,7 @@ CHANNEL_PATHS: dict[str, Any] = {
             "parameters": [_SENDER, after_param()],
             "responses": {
                 "101": {"description": "Switching protocols"},
+                "403": _error("forbidden_origin: a browser on a site not in GRIDDESK_WIDGET_ORIGINS"),
                 "422": _error("Missing or invalid sender"),
                 "429": _RATE_LIMITED,
             },
@@ -219,17 +220,22 @@ CHANNEL_PATHS: dict[str, Any] = {
     "/webhooks/rest/rating": {
         "post": {
             "summary": f"Rate a closed handoff ({MIN_SCORE}–{MAX_SCORE}, optional comment)",
+            "description": "`token` is the one-time rating token the close notice's rating buttons carry "
+            '(`/griddesk_rate{"score": n, "token": "…"}`, in the customer\'s history and live messages); '
+            "staff never see it, so an agent cannot rate their own service.",
             "requestBody": _body(
                 {
                     "sender": text_schema(128, 1),
                     "handoff_id": id_schema(),
                     "score": {"type": "integer", "minimum": MIN_SCORE, "maximum": MAX_SCORE},
                     "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS},
+                    "token": {"type": "string", "maxLength": MAX_TOKEN_CHARS},
                 },
-                ["sender", "handoff_id", "score"],
+                ["sender", "handoff_id", "score", "token"],
             ),
             "responses": {
                 "204": {"description": "Recorded"},
+                "403": _error("invalid_rating_token: not the token of this handoff's close notice"),
                 "404": _error("not_found: not this sender's closed handoff"),
                 "409": _error("already_rated"),
                 "422": _error("invalid_rating · invalid_comment"),

@@ -6,7 +6,8 @@ customer reaches only their own conversation.
 - ``GET /webhooks/rest/live?sender=…&after=N`` — websocket: every message after ``seq`` N, then live
   messages and status changes. Reconnecting with the last seq seen loses and repeats nothing. A browser
   may open it only from the gateway's own pages or a site of GRIDDESK_WIDGET_ORIGINS (``gateway.origins``).
-- ``POST /webhooks/rest/rating`` — the customer's 1–5 rating of a closed handoff.
+- ``POST /webhooks/rest/rating`` — the customer's 1–5 rating of a closed handoff, with the one-time ``token``
+  its close notice's rating buttons carry (``handoff.rating``).
 
 Each counts against the customer limits (``griddesk.web.ratelimit``): reads for status and live, a
 message for a rating; over them, ``429 rate_limited`` with ``Retry-After``.
@@ -119,7 +120,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-RATING_FIELDS = frozenset({"sender", "handoff_id", "score", "comment"})
+RATING_FIELDS = frozenset({"sender", "handoff_id", "score", "comment", "token"})
 
 
 async def rating(request: web.Request) -> web.Response:
@@ -132,7 +133,7 @@ async def rating(request: web.Request) -> web.Response:
     await enforce(customer_limits(request.app).messages(client_address(request), sender))
 
     def save(session: Session) -> int:
-        return rate(session, sender, handoff_id, score, comment, utcnow()).handoff_id
+        return rate(session, sender, handoff_id, score, comment, utcnow(), token=body.get("token")).handoff_id
 
     await run_in_session(save)
     conversation_id = await run_in_session(lambda session: _open(session, sender))

@@ -20,6 +20,8 @@
     "/griddesk_keep_waiting": "继续等待", "/griddesk_leave_message": "留言", "/griddesk_back_to_bot": "返回智能助手"
   };
   var SCORE_LABELS = { 1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "非常满意" };
+  // the close notice's rating buttons carry the one-time token a rating must present
+  var RATE_PAYLOAD = /^\/griddesk_rate(\{.*\})$/;
 
   var shown = {};  // transcript seqs already on screen
   var lastSeq = 0;  // every seq up to this one is on screen (live/poll ask for what comes after)
@@ -32,6 +34,7 @@
   var statusVersion = 0;  // bumps on every live status event, so a slower GET cannot undo it
   var status = null;
   var rating = { handoffId: null, score: 0, done: false, sending: false };
+  var ratingToken = null;  // from the latest close notice's buttons
 
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
@@ -174,11 +177,23 @@
     return item;
   }
 
+  function noteRatingToken(buttons) {
+    buttons.forEach(function (b) {
+      var match = b && typeof b.payload === "string" ? RATE_PAYLOAD.exec(b.payload) : null;
+      if (!match) { return; }
+      try {
+        var fields = JSON.parse(match[1]);
+        if (fields && typeof fields.token === "string") { ratingToken = fields.token; }
+      } catch (e) { /* not ours */ }
+    });
+  }
+
   // A reply exactly as Rasa's REST channel returns it.
   function render(reply) {
     if (!reply || typeof reply !== "object") { return; }
     var text = textOf(reply);
     var buttons = buttonsOf(reply);
+    noteRatingToken(buttons);
     if (text || buttons.length) { addMessage("bot", text, buttons); }
   }
 
@@ -194,6 +209,7 @@
     var payload = message.payload || {};
     var text = message.text || textOf(payload);
     var buttons = buttonsOf(payload);
+    noteRatingToken(buttons);
     if (message.author === "customer") {
       var said = message.text || "";
       if (CONTROL_TITLES[said]) { said = CONTROL_TITLES[said]; }
@@ -350,6 +366,7 @@
   function ratingErrorText(status, body) {
     var code = body && body.error && body.error.code;
     if (status === 409 || code === "already_rated") { return "您已经评价过本次服务,谢谢!"; }
+    if (code === "invalid_rating_token") { return "评价凭证无效，请刷新页面后重试。"; }
     if (status === 404) { return "没有找到可以评价的服务记录。"; }
     if (status === 422) { return "请选择 1 到 5 星,评价意见不超过 500 字。"; }
     if (status === 429) { return "提交过于频繁,请稍后再试。"; }
@@ -375,7 +392,7 @@
     rating.sending = true;
     ratingSubmit.disabled = true;
     ratingError.textContent = "";
-    var body = { sender: sender, handoff_id: rating.handoffId, score: rating.score };
+    var body = { sender: sender, handoff_id: rating.handoffId, score: rating.score, token: ratingToken || "" };
     if (comment) { body.comment = comment; }
     fetch(RATING, {
       method: "POST",

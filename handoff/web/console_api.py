@@ -22,7 +22,7 @@ from accounts.principals import Principal
 from conversations.live import publish_messages
 from conversations.models import Conversation, Message
 from conversations.notices import tell_customer
-from conversations.transcript import for_staff, message_dict
+from conversations.transcript import message_dict
 from griddesk import fields
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
@@ -37,7 +37,7 @@ from handoff.live import publish_queue_change, publish_status
 from handoff.proposals import propose_from_handoff
 from handoff.queue import grid_queue
 from handoff.web.access import can_read_conversation, not_your_grid, staff, visible_grids, visible_handoff
-from handoff.web.serialize import chat_dict, customer_name, queue_item_dict
+from handoff.web.serialize import chat_dict, customer_name, queue_item_dict, staff_message
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 500
@@ -80,7 +80,7 @@ def messages_after(session: Session, conversation_id: int, after: int) -> list[d
         .order_by(Message.seq)
         .limit(PAGE)
     )
-    return [for_staff(message_dict(m)) for m in rows]
+    return [staff_message(message_dict(m)) for m in rows]
 
 
 async def get_queue(request: web.Request) -> web.Response:
@@ -250,9 +250,9 @@ async def post_close(request: web.Request) -> web.Response:
 
     def work(session: Session) -> tuple[int, str, list[Message]]:
         handoff = visible_handoff(session, principal, handoff_id)
-        close(session, handoff_id, principal.account_id, utcnow())
+        token = close(session, handoff_id, principal.account_id, utcnow())
         propose_from_handoff(session, handoff_id)
-        told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.RATING_BUTTONS)
+        told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.rating_buttons(token))
         return handoff.conversation_id, handoff.grid_code, detach(told, session)
 
     conversation_id, grid, told = await run_in_session(work)

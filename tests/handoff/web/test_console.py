@@ -9,6 +9,7 @@ import dataclasses
 import json
 
 import pytest
+from sqlalchemy import select
 
 from accounts.management import get_account
 from accounts.models import Role
@@ -17,6 +18,9 @@ from conversations.transcript import transcript
 from customers.identity import VerifiedCustomer
 from gateway.app import create_app
 from griddesk.db import session_scope
+from handoff import messages
+from handoff.models import Rating
+from handoff.rating import rating_payload
 from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
@@ -360,12 +364,108 @@ async def test_only_the_customer_of_a_closed_handoff_can_rate_it(app_client, sta
     early = await app_client.post("/webhooks/rest/rating", json={"sender": C6, "handoff_id": handoff_id, "score": 4})
     assert early.status == 404  # not closed yet
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")
+    token = await rating_token(app_client, C6)
     stranger = await app_client.post(
-        "/webhooks/rest/rating", json={"sender": web_id("x"), "handoff_id": handoff_id, "score": 1}
+        "/webhooks/rest/rating", json={"sender": web_id("x"), "handoff_id": handoff_id, "score": 1, "token": token}
     )
     assert stranger.status == 404
-    ok = await app_client.post("/webhooks/rest/rating", json={"sender": C6, "handoff_id": handoff_id, "score": 4})
+    rating = {"sender": C6, "handoff_id": handoff_id, "score": 4, "token": token}
+    ok = await app_client.post("/webhooks/rest/rating", json=rating)
     assert ok.status == 204
+    assert (await app_client.post("/webhooks/rest/rating", json=rating)).status == 409  # once
+
+
+# --- the one-time rating token ---------------------------------------------------------------------
+
+RATE = "/griddesk_rate"
+
+
+def rating_tokens_in(messages: list[dict]) -> set[str]:
+    """The tokens of the rating buttons in transcript entries (as history, live or the console give them)."""
+    found = set()
+    for message in messages:
+        for button in (message.get("payload") or {}).get("buttons") or []:
+            if button["payload"].startswith(RATE):
+                found.add(json.loads(button["payload"][len(RATE) :]).get("token"))
+    return found
+
+
+async def rating_token(client, sender: str) -> str:
+    """The token of the close notice, as the customer's history brings it."""
+    history = await (await client.get("/webhooks/rest/history", params={"sender": sender})).json()
+    [token] = rating_tokens_in(history["messages"])
+    return token
+
+
+async def closed_chat(app_client, sender: str) -> tuple[int, Console]:
+    handoff_id = queue_handoff(sender)
+    console = await Console.login(app_client, "zhang.wei")
+    assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")).status == 200
+    assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
+    return handoff_id, console
+
+
+async def test_a_rating_needs_the_random_token_of_the_close_notice(app_client, staff):
+    handoff_id, _console = await closed_chat(app_client, C2)
+    token = await rating_token(app_client, C2)
+    assert isinstance(token, str) and len(token) >= 22
+    for wrong in ({}, {"token": ""}, {"token": "guess"}, {"token": token[:-1]}, {"token": 5}):
+        refused = await app_client.post(
+            "/webhooks/rest/rating", json={"sender": C2, "handoff_id": handoff_id, "score": 1, **wrong}
+        )
+        error = (await refused.json())["error"]
+        assert refused.status == 403 and error["code"] == "invalid_rating_token", wrong
+        assert "评分按钮" in error["message"]
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C2})).json()
+    assert status["rating_pending"] is True
+    ok = await app_client.post(
+        "/webhooks/rest/rating", json={"sender": C2, "handoff_id": handoff_id, "score": 5, "token": token}
+    )
+    assert ok.status == 204
+
+
+async def test_the_console_never_shows_the_rating_token(app_client, staff):
+    handoff_id = queue_handoff(C3)
+    await Console.login(app_client, "zhang.wei")
+    console = Console(app_client, (await (await app_client.get("/api/v1/auth/me")).json())["csrf_token"])
+    chat = await (await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")).json()
+    conversation_id = chat["conversation_id"]
+    origin = str(app_client.make_url("/")).rstrip("/")
+    async with app_client.ws_connect("/api/v1/console/ws", headers={"Origin": origin}) as ws:
+        await ws.send_json({"type": "subscribe", "conversation_id": conversation_id, "after": 0})
+        await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")
+        pushed = []
+        while not any((m.get("payload") or {}).get("buttons") for m in pushed):
+            pushed.append((await _next(ws, "message"))["message"])
+    token = await rating_token(app_client, C3)
+    messages = (await (await app_client.get(f"/api/v1/console/conversations/{conversation_id}/messages")).json())[
+        "messages"
+    ]
+    handoff = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}")).json()
+    for seen in (pushed, messages, handoff["messages"]):
+        assert token not in json.dumps(seen)
+        assert rating_tokens_in(seen) == {None}  # the buttons are there, without the token
+    [notice] = [m for m in messages if (m.get("payload") or {}).get("buttons")]
+    assert [b["payload"] for b in notice["payload"]["buttons"]][-1] == '/griddesk_rate{"score": 5}'
+
+
+async def test_in_chat_the_rating_button_needs_its_token_and_the_token_is_not_kept_in_the_transcript(app_client, staff):
+    await closed_chat(app_client, C4)
+    token = await rating_token(app_client, C4)
+    webhook = "/webhooks/rest/webhook"
+    # what an agent sees in the console: the button's payload without the token
+    guessed = await app_client.post(webhook, json={"sender": C4, "message": '/griddesk_rate{"score": 1}'})
+    assert [r["text"] for r in await guessed.json()] == [messages.RATING_REFUSED]
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C4})).json()
+    assert status["rating_pending"] is True
+    pressed = await app_client.post(webhook, json={"sender": C4, "message": rating_payload(5, token)})
+    assert [r["text"] for r in await pressed.json()] == [messages.RATING_THANKS]
+    with session_scope() as session:
+        said = [m.text or "" for m in transcript(session, C4) if m.author == Author.CUSTOMER]
+        [score] = session.scalars(select(Rating.score)).all()
+    assert score == 5
+    assert said[-2:] == ['/griddesk_rate{"score": 1}', '/griddesk_rate{"score": 5}']
+    assert all(token not in text for text in said)
 
 
 async def test_what_the_agent_answered_is_proposed_to_the_knowledge_base_when_the_chat_ends(app_client, staff):
