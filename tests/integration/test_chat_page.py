@@ -105,7 +105,12 @@ def test_the_page_binds_its_conversation_to_a_key_that_its_calls_and_live_socket
     assert request("GET", history).status == 403  # the sender id alone opens nothing
     assert request("GET", history, headers={"X-GridDesk-Key": key}).status == 200
     frames: list[object] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", frames.append) if "/webhooks/rest/live" in ws.url else None)
+
+    def watch(socket) -> None:
+        if "/webhooks/rest/live" in socket.url:
+            socket.on("framereceived", lambda payload: frames.append(payload))
+
+    page.on("websocket", watch)
     page.reload()
     expect(page.locator(".msg--me", has_text="你好")).to_have_count(1, timeout=10_000)
     for _ in range(100):  # the live socket opened with the key: its first frames arrive
