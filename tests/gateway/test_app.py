@@ -134,6 +134,8 @@ async def test_every_input_in_the_openapi_document_has_the_bounds_the_code_enfor
                 if media == "application/json":
                     problems += unbounded(content["schema"], f"{method.upper()} {path} body", components)
     assert not problems, "\n".join(problems)
+
+
 def _frame_ancestors(response) -> str:
     [directive] = [d.strip() for d in response.headers["Content-Security-Policy"].split(";") if "frame-ancestors" in d]
     return directive

@@ -25,11 +25,10 @@ from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
 from tests.factories import customer_of, make_conversation, make_customer, make_handoff
+from tests.ids import web_id
 from tickets import service
 from tickets.models import Category
 from tickets.service import get_ticket, history
-from tests.factories import make_conversation, make_handoff
-from tests.ids import web_id
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 C1, C2, C3, C4, C5, C6, C7, C8, C9 = (web_id(f"c{i}") for i in range(1, 10))
