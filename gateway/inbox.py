@@ -31,6 +31,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conversations.keys import bind_key
 from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
@@ -99,6 +100,9 @@ class Incoming:
     # messaging apps leave it unset (their platform is the peer, and it keeps its own limits). Only its keyed
     # hash reaches Rasa (griddesk/clients.py)
     address: str | None = None
+    # our chat page's first message: bind the conversation to this key's hash (conversations.keys) in the same
+    # transaction that records the message, so a message refused (rate limits, a key already bound) binds nothing
+    key_hash: str | None = None
 
 
 def asks_for_person(text: str) -> bool:
@@ -146,6 +150,8 @@ class Recorded:
 def _record_incoming(
     session: Session, incoming: Incoming, verified: VerifiedCustomer | None, now: datetime, text: str
 ) -> Recorded:
+    if incoming.key_hash is not None:
+        bind_key(session, incoming.sender, incoming.key_hash, incoming.channel)
     conversation = get_or_create_conversation(session, incoming.sender, incoming.channel)
     customer = identify(session, conversation, verified, now)
     name = claimed_name(incoming.metadata) if conversation.customer_id is None else None

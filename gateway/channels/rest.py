@@ -16,12 +16,13 @@ Both count against the customer limits (``griddesk.web.ratelimit``): ``429 rate_
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from conversations.keys import bind_key, check_key, new_key
+from conversations.keys import check_key, new_key
 from conversations.transcript import message_dict, transcript
 from gateway.channels import is_platform_sender
 from gateway.inbox import Incoming, inbox_key
@@ -67,7 +68,7 @@ async def webhook(request: web.Request) -> web.Response:
     key = None
     if request.headers.get(KEY_HEADER) == NEW_KEY:  # our chat page's first message: bind the conversation
         key, hashed = new_key()
-        await run_in_session(lambda session: bind_key(session, incoming.sender, hashed, incoming.channel))
+        incoming = dataclasses.replace(incoming, key_hash=hashed)  # bound as the message is recorded
     else:
         await require_key(request, incoming.sender)
     outcome = await request.app[inbox_key].receive(incoming)

@@ -186,3 +186,12 @@ async def test_x_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignore
     await refused(
         await client.post(WEBHOOK, json={"sender": web_id("h2"), "message": "转人工"}, headers=via("10.0.0.9"))
     )
+
+
+async def test_a_refused_first_message_of_our_page_binds_no_key_and_records_no_conversation(gateway_for):
+    client = await gateway_for(messages_per_address=1)
+    assert (await client.post(WEBHOOK, json={"sender": web_id("s0"), "message": "你好"})).status == 200
+    page = web_id("page")
+    response = await client.post(WEBHOOK, json={"sender": page, "message": "你好"}, headers={"X-GridDesk-Key": "new"})
+    await refused(response)
+    assert "X-GridDesk-Key" not in response.headers and page not in conversations()
