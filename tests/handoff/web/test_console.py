@@ -239,7 +239,7 @@ async def test_the_customer_history_shows_both_devices_to_agents_of_the_grid_onl
         "id": customer_id(),
         "external_id": "u-1001",
         "name": "王先生",
-        "phone": "13800138000",
+        "phone": "138****8000",  # masked in the console, as in ticket lists (issue 12, finding 12)
         "region": "成都市武侯区",
         "tier": "general",
         "first_seen_at": body["customer"]["first_seen_at"],
