@@ -8,7 +8,7 @@ several gateway replicas this becomes PostgreSQL LISTEN/NOTIFY (or Redis pub/sub
 Topics: ``conversation:<id>`` (messages and status of one conversation), ``queue`` (some grid's queue
 or some agent's chats changed; payload names the grids), ``alerts`` (a new SLA alert), ``outbound``
 (a conversation has new messages: wakes the channel relay), ``account:<id>`` (logins of a staff
-account ended: its open consoles re-check theirs).
+account ended: its open consoles re-check theirs), ``tickets`` (tickets changed: number, grid, kind).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def account_topic(account_id: int) -> str:
 QUEUE_TOPIC = "queue"
 ALERTS_TOPIC = "alerts"
 OUTBOUND_TOPIC = "outbound"  # some conversation has new messages (the channel relay delivers them)
+TICKETS_TOPIC = "tickets"  # tickets changed (their audit trail grew): the workspace and the board update
 
 
 class Subscription:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from griddesk.db import Base, utcnow
@@ -36,6 +36,7 @@ class MessageStatus(StrEnum):
 
 class Conversation(Base):
     __tablename__ = "conversation"
+    __table_args__ = (Index("ix_conversation_created_at", "created_at"),)  # reports (docs/kpis.md)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sender_id: Mapped[str] = mapped_column(String(128), unique=True)
@@ -76,5 +77,7 @@ class Message(Base):
     author: Mapped[Author] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text, default=None)
     payload: Mapped[dict[str, object] | None] = mapped_column(JSON, default=None)
-    status: Mapped[MessageStatus] = mapped_column(String(16))
+    status: Mapped[MessageStatus] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # an ``unanswered`` message being followed up (gateway/recovery.py): claimed by one gateway until the lease ends
+    retry_claimed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from accounts import web as accounts_web
 from conversations.hub import Hub, hub_key
-from gateway import health, labels
+from gateway import health, labels, recovery
 from gateway.channels import rest, rest_live, socketio
 from gateway.channels.relay import Relay, relay_key, relay_task
 from gateway.channels.telegram import channel as telegram
@@ -38,6 +38,7 @@ from handoff.queue_watch import queue_watch
 from knowledge_base import web as knowledge_base_web
 from knowledge_base.search import KnowledgeBase
 from knowledge_base.web.keys import kb_key
+from reports import web as reports_web
 from tickets import web as tickets_web
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ def create_app(
     warm_index: bool = True,
     watch_overdue: bool = True,
     sweep_queues: bool = True,
+    follow_up_unanswered: bool = True,
+    ticket_news: bool = True,
 ) -> web.Application:
     settings = settings or get_settings()
     app = web.Application(middlewares=[security_headers, json_errors], client_max_size=MAX_BODY_BYTES)
@@ -112,6 +115,7 @@ def create_app(
     app[hub_key] = Hub()
     app[inbox_key] = Inbox(app)
     app[relay_key] = Relay()
+    recovery.install(app, periodic_pass=follow_up_unanswered)
     app.cleanup_ctx.append(_clients)
     app.cleanup_ctx.append(relay_task)
     app.cleanup_ctx.append(accounts_web.session_purge)
@@ -123,12 +127,15 @@ def create_app(
         app.cleanup_ctx.append(tickets_web.overdue_watch)
     if sweep_queues:
         app.cleanup_ctx.append(queue_watch)
+    if ticket_news:
+        app.cleanup_ctx.append(tickets_web.ticket_news)
     # the feature whose prefix is longer mounts first, so /static/<feature>/ wins over the chat's /static/
     add_kit(app)
     accounts_web.add_routes(app)
     handoff_web.add_routes(app)
     knowledge_base_web.add_routes(app)
     tickets_web.add_routes(app)
+    reports_web.add_routes(app)
     # the gateway's own: customer channels, chat page and widget, health, the API description
     app.router.add_get("/", chat_page)
     app.router.add_static("/static/", STATIC, show_index=False)

@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -108,6 +109,14 @@ class Incoming:
 def asks_for_person(text: str) -> bool:
     """A customer's own 转人工 (not a control payload): the bot gets ``/request_human``."""
     return parse_control(text)[0] is None and wants_human(text)
+
+
+def bot_input(text: str) -> str:
+    """What Rasa is sent for a customer's message while the bot owns the conversation: 留言 opens the
+    ticket form, a request for a person is ``/request_human``, anything else goes as typed."""
+    if parse_control(text)[0] is Control.LEAVE_MESSAGE:
+        return "/create_ticket"
+    return "/request_human" if asks_for_person(text) else text
 
 
 @dataclass
@@ -242,13 +251,12 @@ class Inbox:
         if owner in (Owner.QUEUED, Owner.HUMAN):
             return await self._while_humans_own(incoming, recorded, owner, control, now)
 
-        if control is Control.LEAVE_MESSAGE:
-            return await self._ask_bot(incoming, recorded, "/create_ticket")
-        if control is not None:
+        if control is not None and control is not Control.LEAVE_MESSAGE:
             return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_IS_SERVING)])
-        return await self._ask_bot(
-            incoming, recorded, "/request_human" if asks_for_person(incoming.text) else incoming.text
-        )
+        # messages left unanswered while the bot was down are answered first, in order (gateway/recovery.py)
+        if not await self.app[follow_up_key](recorded.conversation_id):
+            return await self._unavailable(incoming, recorded)
+        return await self._ask_bot(incoming, recorded, bot_input(incoming.text))
 
     async def _admit(self, address: str, incoming: Incoming) -> None:
         limits = customer_limits(self.app)
@@ -291,21 +299,38 @@ class Inbox:
 
     async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
         try:
-            client = client_id(incoming.address, self._client_key)
-            metadata = bot_metadata(incoming.metadata, recorded.customer)
-            replies = await self.app[rasa_key].send(incoming.sender, text, metadata, client)
-            if not replies:
-                raise BotUnavailable("Rasa produced no reply")
+            return await self.bot_turn(incoming, recorded, text)
         except BotUnavailable as exc:
             log.warning("bot unavailable for a customer message (kept as unanswered): %s", exc)
-            outcome = await self._say(
-                incoming,
-                recorded,
-                [system_reply(incoming.sender, messages.BOT_UNAVAILABLE)],
-                status=MessageStatus.UNANSWERED,
-            )
-            outcome.degraded = True
-            return outcome
+            return await self._unavailable(incoming, recorded)
+
+    async def _unavailable(self, incoming: Incoming, recorded: Recorded) -> Outcome:
+        """The customer is told the bot is away; the message waits as ``unanswered`` for the follow-up."""
+        outcome = await self._say(
+            incoming,
+            recorded,
+            [system_reply(incoming.sender, messages.BOT_UNAVAILABLE)],
+            status=MessageStatus.UNANSWERED,
+        )
+        outcome.degraded = True
+        return outcome
+
+    async def bot_turn(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
+        """One turn of the bot for a recorded message: Rasa's replies stored, published and returned, an
+        escalation queued. Raises ``BotUnavailable`` (nothing stored) when Rasa does not answer."""
+        return await self.deliver(incoming, recorded, await self.ask(incoming, recorded, text))
+
+    async def ask(self, incoming: Incoming, recorded: Recorded, text: str) -> list[Reply]:
+        """Rasa's replies to a recorded message (nothing stored); ``BotUnavailable`` when it does not answer."""
+        client = client_id(incoming.address, self._client_key)
+        metadata = bot_metadata(incoming.metadata, recorded.customer)
+        replies = await self.app[rasa_key].send(incoming.sender, text, metadata, client)
+        if not replies:
+            raise BotUnavailable("Rasa produced no reply")
+        return replies
+
+    async def deliver(self, incoming: Incoming, recorded: Recorded, replies: list[Reply]) -> Outcome:
+        """Store, publish and return the bot's replies to a recorded message; queue its escalation."""
         visible, packets = split_handoff(replies)
         stored = await run_in_session(
             lambda session: _record_replies(
@@ -413,3 +438,6 @@ class Inbox:
 
 
 inbox_key = web.AppKey("inbox", Inbox)
+# the follow-up of messages left unanswered while the bot was down (gateway/recovery.py installs it): called
+# with a conversation id before its next message goes to the bot; False = the bot is still away
+follow_up_key: web.AppKey[Callable[[int], Awaitable[bool]]] = web.AppKey("follow_up")

@@ -24,7 +24,7 @@ from knowledge_base.labels import (
     REVIEW_LABELS,
 )
 from knowledge_base.labels import FIELD_LABELS as FAQ_FIELD_LABELS
-from tickets.labels import CATEGORY_LABELS, FIELD_LABELS, PRIORITY_LABELS, STATE_LABELS
+from tickets.labels import CATEGORY_LABELS, EVENT_KIND_LABELS, FIELD_LABELS, PRIORITY_LABELS, STATE_LABELS
 
 
 def _plain(labels: dict[Any, str]) -> dict[str, str]:
@@ -45,6 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
     "ticket_state": _plain(STATE_LABELS),
     "ticket_priority": _plain(PRIORITY_LABELS),
     "ticket_field": _plain(FIELD_LABELS),
+    "ticket_event": _plain(EVENT_KIND_LABELS),
     "faq_status": _plain(FAQ_STATUS_LABELS),
     "faq_review": _plain(REVIEW_LABELS),
     "kb_decision": _plain(DECISION_LABELS),

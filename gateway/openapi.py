@@ -9,7 +9,9 @@ from gateway.channels.openapi import CHANNEL_PATHS
 from griddesk.web.openapi import ERROR_SCHEMA, json_content, staff
 from handoff.web.openapi import HANDOFF_PATHS
 from knowledge_base.web.openapi import KB_PATHS
-from tickets.openapi import TICKET_PATHS, TICKET_SCHEMAS
+from reports.openapi import REPORT_PATHS, REPORT_SCHEMAS
+from tickets.web.openapi import TICKET_PATHS, TICKET_SCHEMAS
+from tickets.web.workspace_openapi import WORKSPACE_PATHS, WORKSPACE_SCHEMAS
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -50,13 +52,15 @@ OPENAPI: dict[str, Any] = {
             {"200": json_content("Labels by kind")},
         ),
         **TICKET_PATHS,
+        **WORKSPACE_PATHS,
         **ACCOUNT_PATHS,
         **HANDOFF_PATHS,
         **CHANNEL_PATHS,
         **KB_PATHS,
+        **REPORT_PATHS,
     },
     "components": {
-        "schemas": {"Error": ERROR_SCHEMA, **TICKET_SCHEMAS},
+        "schemas": {"Error": ERROR_SCHEMA, **TICKET_SCHEMAS, **WORKSPACE_SCHEMAS, **REPORT_SCHEMAS},
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
             "session": {"type": "apiKey", "in": "cookie", "name": "griddesk_session"},

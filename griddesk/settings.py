@@ -95,6 +95,9 @@ class Settings:
     widget_origins: str = ""
     # web sender ids: false = only ids with >= 128 random bits (griddesk.web.params.is_random_id); true = Rasa's 1-128
     legacy_sender_ids: bool = False
+    # messages the bot could not answer (Rasa down) are retried when it is back; after this many seconds
+    # the customer goes to a person instead (0 = only ever wait for the bot)
+    unanswered_handoff_seconds: int = 300
     # messaging channels (docs/channels.md); a channel without its settings is not mounted
     telegram_token: Secret = field(default_factory=lambda: Secret(""))
     telegram_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -292,6 +295,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),
         widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "")),
         legacy_sender_ids=_bool(env, "GRIDDESK_LEGACY_SENDER_IDS", False),
+        unanswered_handoff_seconds=_int(env, "GRIDDESK_UNANSWERED_HANDOFF_SECONDS", 300, 0, 86400),
         telegram_token=Secret(env.get("GRIDDESK_TELEGRAM_TOKEN", "")),
         telegram_secret=Secret(env.get("GRIDDESK_TELEGRAM_SECRET", "")),
         telegram_api_url=_base_url(env, "GRIDDESK_TELEGRAM_API_URL", "https://api.telegram.org"),

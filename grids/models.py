@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from griddesk.db import Base, utcnow
@@ -63,6 +63,19 @@ class Agent(Base):
     max_chats: Mapped[int] = mapped_column(default=3)
     status: Mapped[AgentStatus] = mapped_column(String(16), default=AgentStatus.OFFLINE)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AgentStatusEvent(Base):
+    """Append-only record of every change of an agent's status (``Agent.status`` keeps only the latest): the
+    reports' online time and utilisation come from it (docs/kpis.md)."""
+
+    __tablename__ = "agent_status_event"
+    __table_args__ = (Index("ix_agent_status_event_account_at", "account_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    status: Mapped[AgentStatus] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class GridMembership(Base):

@@ -17,8 +17,8 @@ from accounts.actors import actor_for_account
 from accounts.models import Account
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.transcript import append_messages
-from griddesk.db import rows_changed
-from grids.models import Agent, AgentStatus, Grid, GridMembership
+from griddesk.db import rows_changed, utcnow
+from grids.models import Agent, AgentStatus, AgentStatusEvent, Grid, GridMembership
 from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import account_name, add_packet_note, customer_profile, end_handoff, get_handoff
 from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent
@@ -310,12 +310,15 @@ def close(session: Session, handoff_id: int, agent_id: int, now: datetime) -> st
     return token
 
 
-def set_agent_status(session: Session, agent_id: int, status: AgentStatus | str) -> None:
-    """online (takes new chats) · away (keeps their chats, gets no new ones) · offline. ValueError if unknown."""
+def set_agent_status(session: Session, agent_id: int, status: AgentStatus | str, now: datetime | None = None) -> None:
+    """online (takes new chats) · away (keeps their chats, gets no new ones) · offline. ValueError if unknown.
+    A change (not a repeat of the current status) is recorded in ``agent_status_event`` (online time in reports)."""
     value = AgentStatus(status)
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise AgentNotFound(f"客服 {agent_id} 不存在")
+    if agent.status != value:
+        session.add(AgentStatusEvent(account_id=agent_id, status=value.value, at=now or utcnow()))
     agent.status = value
     session.flush()
 

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from accounts.directory import account_names
 from conversations.models import Conversation, Message
 from customers.models import Customer
 from griddesk.errors import DomainError
-from handoff.lookups import account_names
 from handoff.models import Handoff
 from tickets.models import Ticket
 

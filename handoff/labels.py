@@ -11,6 +11,7 @@ REASON_LABELS: dict[str, str] = {
     HandoffReason.COMPLAINT: "客户投诉",
     HandoffReason.FORM_FAILURES: "填写信息多次失败",
     HandoffReason.RULE: "规则转人工",
+    HandoffReason.BOT_UNAVAILABLE: "智能助手暂时不可用",
 }
 
 STATUS_LABELS: dict[str, str] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -35,17 +35,6 @@ def end_handoff(session: Session, handoff_id: int, status: HandoffStatus, now: d
 
 def account_name(session: Session, account_id: int) -> str:
     return session.scalar(select(Account.display_name).where(Account.id == account_id)) or ""
-
-
-def account_names(session: Session, account_ids: Iterable[int]) -> dict[int, str]:
-    """The display names of these accounts, in one query (an unknown id is left out)."""
-    ids = sorted(set(account_ids))
-    if not ids:
-        return {}
-    return {
-        account_id: name or ""
-        for account_id, name in session.execute(select(Account.id, Account.display_name).where(Account.id.in_(ids)))
-    }
 
 
 def grid_names(session: Session) -> dict[str, str]:

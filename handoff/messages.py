@@ -6,7 +6,11 @@ import math
 
 from handoff.rating import MAX_SCORE, MIN_SCORE, rating_payload
 
-BOT_UNAVAILABLE = "抱歉,智能助手暂时无法回复。您的消息已经保存,我们会尽快处理;紧急问题请拨打客服热线 400-800-1234。"
+BOT_UNAVAILABLE = (
+    "抱歉，智能助手暂时无法回复。您的消息已经保存，助手恢复后会按顺序回复您，等待过久将为您转接人工客服；"
+    "紧急问题请拨打客服热线 400-800-1234。"
+)
+BOT_UNAVAILABLE_HANDED_OVER = "智能助手仍然无法回复，已为您转接人工客服，您之前的消息客服都能看到。"
 BACK_TO_BOT = "已为您返回智能助手。请问还有什么可以帮您?"
 BOT_IS_SERVING = "当前由智能助手为您服务,请直接输入您的问题;需要人工服务请发送「转人工」。"
 AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手继续为您服务。"
@@ -68,3 +72,8 @@ def transferred_to_grid(grid_name: str) -> str:
 
 def transferred_to_agent(agent_name: str) -> str:
     return f"已为您转接人工客服 {agent_name}。"
+
+
+def bot_back(quoted: str) -> str:
+    """Before the bot answers a message it missed while it was away."""
+    return f"智能助手已恢复，现在回复您之前的消息：「{quoted}」"

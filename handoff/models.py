@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conversations.models import Owner
@@ -28,12 +28,14 @@ class HandoffReason(StrEnum):
     COMPLAINT = "complaint"
     FORM_FAILURES = "form_failures"
     RULE = "rule"
+    BOT_UNAVAILABLE = "bot_unavailable"  # the bot could not answer for too long (gateway/recovery.py)
 
 
 class Handoff(Base):
     """One escalation to humans: the packet the action server built, and what became of it."""
 
     __tablename__ = "handoff"
+    __table_args__ = (Index("ix_handoff_grid_code_created_at", "grid_code", "created_at"),)  # reports
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
@@ -60,6 +62,8 @@ class OwnershipEvent(Base):
     """Append-only record of every change of owner: who, when, from what to what, and why."""
 
     __tablename__ = "ownership_event"
+    # reports: a handoff's first acceptance
+    __table_args__ = (Index("ix_ownership_event_handoff_to_owner", "handoff_id", "to_owner", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id", ondelete="CASCADE"), index=True)
@@ -78,6 +82,7 @@ class Rating(Base):
     """The customer's rating of a closed handoff (CSAT): 1–5 and an optional comment."""
 
     __tablename__ = "rating"
+    __table_args__ = (Index("ix_rating_created_at", "created_at"),)  # reports
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handoff_id: Mapped[int] = mapped_column(ForeignKey("handoff.id", ondelete="CASCADE"), unique=True)

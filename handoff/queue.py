@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from accounts.directory import account_names
 from conversations.models import Author, Conversation, Message, Owner
 from customers.models import Customer
 from grids.models import Grid
@@ -24,7 +25,6 @@ from grids.service import route_request
 from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import (
     account_name,
-    account_names,
     conversation_or_none,
     customer_profile,
     end_handoff,

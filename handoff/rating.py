@@ -18,10 +18,12 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,3 +167,29 @@ def rate(
     except IntegrityError:  # a concurrent rating of the same handoff; the caller rolls back
         raise AlreadyRated("您已经评价过本次服务") from None
     return rating
+
+
+RATING_WINDOW_DAYS = 30  # the manager board's rating figures cover this many days
+
+
+@dataclass(frozen=True)
+class GridRatings:
+    average: float | None  # None without ratings
+    count: int
+
+
+def grid_ratings(session: Session, grid_codes: Sequence[str] | None, since: datetime) -> dict[str, GridRatings]:
+    """Each grid's customer ratings given since ``since`` (by the grid that handled the rated chat), in one
+    query; ``grid_codes`` None = all grids. A grid without ratings is left out."""
+    stmt = (
+        select(Handoff.grid_code, func.avg(Rating.score), func.count(Rating.id))
+        .join(Handoff, Handoff.id == Rating.handoff_id)
+        .where(Rating.created_at >= since)
+        .group_by(Handoff.grid_code)
+    )
+    if grid_codes is not None:
+        stmt = stmt.where(Handoff.grid_code.in_(list(grid_codes)))
+    return {
+        code: GridRatings(round(float(average), 2) if average is not None else None, count)
+        for code, average, count in session.execute(stmt)
+    }

@@ -135,7 +135,10 @@ class Miss(Base):
     """A question the assistant could not answer confidently, kept for curation."""
 
     __tablename__ = "kb_miss"
-    __table_args__ = (Index("ix_kb_miss_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_kb_miss_created_at", "created_at"),
+        Index("ix_kb_miss_sender_id_kind", "sender_id", "kind"),  # reports: 没帮助 in a conversation
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(Text)

@@ -11,6 +11,7 @@ import griddesk.ratelimit  # noqa: F401
 import grids.models  # noqa: F401
 import handoff.models  # noqa: F401
 import knowledge_base.models  # noqa: F401
+import reports.models  # noqa: F401
 import tickets.models  # noqa: F401
 from griddesk.db import Base, make_engine
 from griddesk.settings import get_settings

@@ -55,11 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     from griddesk.db import session_scope
     from grids.service import seed_grids
     from handoff.canned import seed_canned_replies
+    from reports.targets import seed_targets
 
     with session_scope() as session:
         count = seed_grids(session)
         staff = seed_staff(session)
         replies = seed_canned_replies(session)
+        seed_targets(session)  # the KPI targets of the source documents, for grids that have none
     if count:
         print(f"网格配置已加载: {count} 个网格")
     if replies:

@@ -23,14 +23,28 @@ KEEP_MODELS = 3
 
 
 def bot_env(settings: Settings) -> dict[str, str]:
-    """Environment for Rasa processes: offline, quiet, and told where the action server is."""
+    """Environment for Rasa processes: offline, quiet, told where the action server is and where to keep
+    the dialogue state (bot/endpoints.yml reads both)."""
     env = dict(os.environ)
     env.update(
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         GRIDDESK_ACTION_SERVER_URL=settings.action_server_url,
+        GRIDDESK_TRACKER_STORE_URL=tracker_store_url(settings.database_url),
     )
     return env
+
+
+def tracker_store_url(database_url: str) -> str:
+    """The product's database as Rasa's SQL tracker store sees it: Rasa 3.6 runs SQLAlchemy 1.4 with
+    psycopg2 (in the bot env as Rasa's own dependency), so a ``postgresql+psycopg`` URL (psycopg 3, the
+    app env's driver) is given the psycopg2 driver; SQLite URLs pass unchanged."""
+    scheme, sep, rest = database_url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {database_url!r}")
+    if scheme.split("+", 1)[0] in ("postgresql", "postgres"):
+        return f"postgresql+psycopg2://{rest}"
+    return database_url
 
 
 def model_inputs_hash() -> str:

@@ -33,6 +33,8 @@ NEW_TICKET_FIELDS = frozenset(
 TRANSITION_FIELDS = frozenset({"to", "note", "version"})
 COMMENT_FIELDS = frozenset({"note"})
 APPROVE_FIELDS = frozenset({"note"})
+ASSIGN_FIELDS = frozenset({"assignee_id", "version"})
+MAX_ACCOUNT_ID = 10**12 - 1
 ACTOR_FIELD = "actor"
 
 
@@ -110,3 +112,18 @@ def expected_version(body: Mapping[str, Any]) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERSION:
         raise InvalidInput(f"{_label('version')}：必须是正整数（工单的 version）。", field="version")
     return value
+
+
+def required_version(body: Mapping[str, Any]) -> int:
+    """The version the change was made against, required (the workspace always sends the one it shows)."""
+    version = expected_version(body)
+    if version is None:
+        raise fields.invalid("version", _label("version"), fields.MISSING + "（刷新页面后重试）")
+    return version
+
+
+def assignee(body: Mapping[str, Any]) -> int | None:
+    """``assignee_id``: the account to assign the ticket to, or null for nobody (the key is required)."""
+    if "assignee_id" not in body:
+        raise fields.invalid("assignee_id", _label("assignee_id"), fields.MISSING)
+    return fields.integer(body, "assignee_id", _label("assignee_id"), low=1, high=MAX_ACCOUNT_ID, required=False)

@@ -43,6 +43,23 @@ FIELD_LABELS: dict[str, str] = {
     "text": "内容",
     "number": "工单号",
     "last4": "手机号后四位",
+    "assignee_id": "负责人",
+}
+# The kinds of the audit trail's events (``tickets.models.TicketEvent.kind``).
+EVENT_KIND_LABELS: dict[str, str] = {
+    "created": "登记",
+    "transition": "状态变更",
+    "comment": "备注",
+    "approval": "审批通过",
+    "assignment": "指派",
+    "overdue": "超时",
+    "reveal": "查看联系方式",
+}
+# Who did it, when it was not a person on the staff (``accounts.actors``).
+ACTOR_LABELS: dict[str, str] = {
+    "customer": "客户",
+    "bot": "智能助手",
+    "system": "系统",
 }
 # Why a field was refused, by the ``reason`` of ``tickets.fields.InvalidField``.
 REASONS: dict[str, str] = {

@@ -45,7 +45,10 @@ class Priority(StrEnum):
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_grid_state", "grid_code", "state"),)
+    __table_args__ = (
+        Index("ix_ticket_grid_state", "grid_code", "state"),
+        Index("ix_ticket_grid_code_created_at", "grid_code", "created_at"),  # reports
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -64,6 +67,8 @@ class Ticket(Base):
     sender_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
     # the verified customer of the conversation it was opened in (customers/), if any
     customer_id: Mapped[int | None] = mapped_column(default=None, index=True)  # customer.id (kept by code)
+    # the person on the grid's staff who works on it (the tickets workspace); NULL = nobody yet
+    assignee_id: Mapped[int | None] = mapped_column(default=None, index=True)  # account.id (kept by code)
     needs_approval: Mapped[bool] = mapped_column(default=False)
     approved_by: Mapped[str | None] = mapped_column(String(128), default=None)
     step_due_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -78,12 +83,13 @@ class TicketEvent(Base):
     """The audit trail: append-only (the database refuses UPDATE and DELETE on this table)."""
 
     __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_at", "at"), Index("ix_ticket_event_ticket_kind", "ticket_id", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    # created · transition · comment · approval · overdue · reveal (someone saw the contact details in full)
+    # created · transition · comment · approval · assignment · overdue · reveal (someone saw the contact in full)
     kind: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16), default=None)
     to_state: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -12,19 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from accounts.actors import actor_for_account
+from accounts.models import Account, Role
 from accounts.principals import Principal
 from conversations.models import Conversation
+from griddesk.crypto import keyed_hashes
 from griddesk.db import rows_changed, utcnow
-from griddesk.errors import DomainError
-from grids.models import Grid
+from griddesk.errors import DomainError, InvalidInput
+from grids.models import Grid, GridMembership
 from grids.service import route_request
 from tickets import access, policy
+from tickets.fields import InvalidField, normalize_phone
 from tickets.labels import FIELD_LABELS, STATE_LABELS
-from tickets.models import Category, Priority, Ticket, TicketEvent, TicketState
+from tickets.models import PHONE, Category, Priority, Ticket, TicketEvent, TicketState
 from tickets.numbers import new_number, normalize_number
 
 ALLOWED: dict[TicketState, frozenset[TicketState]] = {
@@ -75,6 +78,13 @@ class ApprovalRequired(TicketError):
 class NotApprover(TicketError):
     code = "not_approver"
     default_message = "只有工单所属网格的网格经理可以审批"
+
+
+class InvalidAssignee(InvalidInput):
+    """The person named is not on the staff of the ticket's grid (or cannot log in any more)."""
+
+    def __init__(self) -> None:
+        super().__init__("负责人：只能指派给本工单所属网格的客服或网格经理。", field="assignee_id")
 
 
 @dataclass(frozen=True)
@@ -219,14 +229,18 @@ def _bump(session: Session, ticket: Ticket, entered: datetime, **values: object)
         raise TicketConflict(f"ticket {ticket.number} was changed by someone else")
 
 
-def comment(session: Session, number: str, actor: str, note: str, now: Clock = utcnow) -> Ticket:
-    ticket = get_ticket(session, number)
+def _record(session: Session, ticket: Ticket, actor: str, kind: str, note: str, now: Clock, **values: object) -> Ticket:
+    """One change of ``ticket`` (``values``, guarded by its version) and its event in the audit trail."""
     entered = now()
-    _bump(session, ticket, entered)
-    _event(session, ticket, actor, "comment", note, at=entered)
+    _bump(session, ticket, entered, **values)
+    _event(session, ticket, actor, kind, note, at=entered)
     session.flush()
     session.refresh(ticket)
     return ticket
+
+
+def comment(session: Session, number: str, actor: str, note: str, now: Clock = utcnow) -> Ticket:
+    return _record(session, get_ticket(session, number), actor, "comment", note, now)
 
 
 def approve(session: Session, number: str, approver: Principal, note: str = "", now: Clock = utcnow) -> Ticket:
@@ -247,12 +261,54 @@ def approve(session: Session, number: str, approver: Principal, note: str = "", 
             f"ticket {ticket.number} is {ticket.state}: nothing to approve", "工单已办结，无需审批"
         )
     actor = actor_for_account(approver.account_id)
-    entered = now()
-    _bump(session, ticket, entered, approved_by=actor)
-    _event(session, ticket, actor, "approval", note, at=entered)
-    session.flush()
-    session.refresh(ticket)
-    return ticket
+    return _record(session, ticket, actor, "approval", note, now, approved_by=actor)
+
+
+ASSIGNABLE_ROLES = (Role.AGENT, Role.MANAGER)
+
+
+def assignable(session: Session, grid_code: str) -> list[Account]:
+    """Who a ticket of ``grid_code`` may be assigned to: active agents and managers of that grid, by name."""
+    return list(
+        session.scalars(
+            select(Account)
+            .join(GridMembership, GridMembership.account_id == Account.id)
+            .where(
+                GridMembership.grid_code == grid_code,
+                Account.active.is_(True),
+                Account.role.in_([str(role) for role in ASSIGNABLE_ROLES]),
+            )
+            .order_by(Account.display_name, Account.id)
+        )
+    )
+
+
+def assign(
+    session: Session,
+    number: str,
+    assignee_id: int | None,
+    actor: str,
+    expected_version: int | None = None,
+    now: Clock = utcnow,
+) -> Ticket:
+    """Make ``assignee_id`` (an agent or manager of the ticket's grid; None = nobody) the one who works on the
+    ticket; atomic, guarded by the version and audited (an ``assignment`` event naming the person). Who may
+    assign whom is the caller's rule (``tickets.access.check_assign``)."""
+    ticket = get_ticket(session, number)
+    if expected_version is not None and expected_version != ticket.version:
+        raise TicketConflict(f"ticket changed (version {ticket.version}, expected {expected_version})")
+    if TicketState(ticket.state) is TicketState.CLOSED:
+        raise TransitionNotAllowed(f"ticket {ticket.number} is closed", "工单已关闭，不能再指派。")
+    if assignee_id == ticket.assignee_id:
+        raise TransitionNotAllowed(f"ticket {ticket.number} already has this assignee", "工单的负责人没有变化。")
+    if assignee_id is None:
+        note = "取消指派"
+    else:
+        person = next((a for a in assignable(session, ticket.grid_code) if a.id == assignee_id), None)
+        if person is None:
+            raise InvalidAssignee()
+        note = f"指派给 {person.display_name}"
+    return _record(session, ticket, actor, "assignment", note, now, assignee_id=assignee_id)
 
 
 CONTACT_FIELDS = ("contact_phone", "contact_name")
@@ -278,14 +334,52 @@ class TicketFilter:
     grid: str | None = None
     within: tuple[str, ...] | None = None  # only tickets of these grids (a person's grids); None = all
     state: TicketState | None = None
+    open_only: bool = False  # only tickets not yet resolved (已受理, 分析中, 处理中)
+    category: Category | None = None
     priority: Priority | None = None
     overdue: bool | None = None
+    awaiting_approval: bool = False  # only open tickets whose amount waits for the grid manager's approval
+    assignee_id: int | None = None
+    text: str | None = None  # a ticket number, a full contact phone, or words of the description or region
+    # Set: sort by urgency as of this moment (overdue first, then the nearest step deadline) and count an open
+    # ticket past its step deadline as overdue before the watch has marked it. None: most urgent priority first.
+    urgent_at: datetime | None = None
     limit: int = 50
     offset: int = 0
 
 
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    """Tickets a search text finds: its number, its full contact phone (by keyed hash: the phone is
+    encrypted), or words in the description or the region."""
+    pattern = _like(text)
+    found: list[ColumnElement[bool]] = [
+        Ticket.description.like(pattern, escape="\\"),
+        Ticket.region.like(pattern, escape="\\"),
+    ]
+    number = normalize_number(text)
+    if number:
+        found.append(Ticket.number == number)
+    try:
+        phone = normalize_phone(text)
+    except InvalidField:
+        phone = None
+    if phone:
+        found.append(Ticket.contact_phone_hash.in_(keyed_hashes(PHONE, phone)))
+    return or_(*found)
+
+
+def _past_due(moment: datetime) -> ColumnElement[bool]:
+    return and_(Ticket.state.in_(OPEN_STATES), Ticket.step_due_at.is_not(None), Ticket.step_due_at < moment)
+
+
 def list_tickets(session: Session, filters: TicketFilter) -> tuple[list[Ticket], int]:
-    """Tickets matching ``filters``, most urgent and oldest first, and the total count."""
+    """Tickets matching ``filters`` and the total count: most urgent and oldest first, or by urgency
+    (``urgent_at``)."""
     stmt = select(Ticket)
     if filters.grid:
         stmt = stmt.where(Ticket.grid_code == filters.grid)
@@ -293,11 +387,31 @@ def list_tickets(session: Session, filters: TicketFilter) -> tuple[list[Ticket],
         stmt = stmt.where(Ticket.grid_code.in_(filters.within))
     if filters.state:
         stmt = stmt.where(Ticket.state == filters.state)
+    if filters.open_only:
+        stmt = stmt.where(Ticket.state.in_(OPEN_STATES))
+    if filters.category:
+        stmt = stmt.where(Ticket.category == filters.category)
     if filters.priority:
         stmt = stmt.where(Ticket.priority == filters.priority)
+    late: ColumnElement[bool] = (
+        or_(Ticket.overdue.is_(True), _past_due(filters.urgent_at))
+        if filters.urgent_at is not None
+        else Ticket.overdue.is_(True)
+    )
     if filters.overdue is not None:
-        stmt = stmt.where(Ticket.overdue == filters.overdue)
+        stmt = stmt.where(late if filters.overdue else ~late)
+    if filters.awaiting_approval:
+        stmt = stmt.where(Ticket.needs_approval.is_(True), Ticket.approved_by.is_(None), Ticket.state.in_(OPEN_STATES))
+    if filters.assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.text:
+        stmt = stmt.where(_matching(filters.text))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rank = case(policy.PRIORITY_RANK, value=Ticket.priority, else_=len(policy.PRIORITY_RANK))
-    page = stmt.order_by(rank, Ticket.created_at, Ticket.id).limit(filters.limit).offset(filters.offset)
-    return list(session.scalars(page)), total
+    if filters.urgent_at is not None:
+        overdue_first = case((late, 0), else_=1)
+        no_deadline_last = case((Ticket.step_due_at.is_(None), 1), else_=0)
+        stmt = stmt.order_by(overdue_first, no_deadline_last, Ticket.step_due_at, rank, Ticket.created_at, Ticket.id)
+    else:
+        stmt = stmt.order_by(rank, Ticket.created_at, Ticket.id)
+    return list(session.scalars(stmt.limit(filters.limit).offset(filters.offset))), total

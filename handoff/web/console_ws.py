@@ -1,7 +1,9 @@
 """``GET /api/v1/console/ws``: the console's live connection.
 
 Server → client: ``queue`` and ``chats`` snapshots (on connect and whenever they change),
-``message`` for subscribed conversations, ``alert`` for managers, ``pong``. Client → server:
+``message`` for subscribed conversations, ``alert`` for managers, ``tickets`` (tickets of the person's
+grids changed: ``changes`` = ``[{"number", "grid", "kind"}]``, for the workspace and the board), ``pong``.
+Client → server:
 ``subscribe {conversation_id, after}`` sends every message after ``after`` and then live ones, so a
 console that reconnects with the last seq it saw loses and repeats nothing; ``unsubscribe``; ``ping``.
 Login and the gateway's own Origin are required (a page on another site cannot open it with the
@@ -29,7 +31,7 @@ from accounts.models import Role
 from accounts.principals import Principal
 from accounts.sessions import check_session
 from accounts.web import SESSION_ENDED_EVENT, require_role, same_origin, session_token
-from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, account_topic, conversation_topic, hub_key
+from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, TICKETS_TOPIC, account_topic, conversation_topic, hub_key
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from handoff.assignment import touch_agent
@@ -49,7 +51,9 @@ class ConsoleConnection:
         self.ws = ws
         self.principal = principal
         self.token = token
-        self.subscription = request.app[hub_key].subscribe([QUEUE_TOPIC, account_topic(principal.account_id)])
+        self.subscription = request.app[hub_key].subscribe(
+            [QUEUE_TOPIC, TICKETS_TOPIC, account_topic(principal.account_id)]
+        )
         if principal.role in (Role.MANAGER, Role.ADMIN):
             self.subscription.add(ALERTS_TOPIC)
         self.last_seq: dict[int, int] = {}  # conversation id → last seq sent
@@ -162,6 +166,10 @@ class ConsoleConnection:
                 grid = event["alert"].get("grid")
                 if self.principal.role is Role.ADMIN or grid in self.principal.grid_codes:
                     await self.send(event)
+            elif kind == "tickets":
+                mine = [change for change in event["changes"] if self.principal.can_serve(change["grid"])]
+                if mine:  # another grid's ticket numbers never reach this person
+                    await self.send({"type": "tickets", "changes": mine})
             elif kind == SESSION_ENDED_EVENT:
                 self.recheck.set()
             elif kind == "status":

@@ -15,7 +15,7 @@ from griddesk.web.openapi import json_body as _body
 from griddesk.web.openapi import json_content as _json
 from griddesk.web.openapi import staff as _staff_operation
 from handoff.web.console_api import MAX_NOTE_CHARS
-from tickets.openapi import AMOUNT, TICKET_SCHEMAS
+from tickets.web.openapi import AMOUNT, TICKET_SCHEMAS
 
 _HANDOFF_ID = path_id("handoff_id")
 _NEW_TICKET = TICKET_SCHEMAS["NewTicket"]["properties"]

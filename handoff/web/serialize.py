@@ -81,7 +81,8 @@ def load_dict(load: AgentLoad) -> dict[str, Any]:
     }
 
 
-def alert_dict(alert: Alert) -> dict[str, Any]:
+def alert_dict(alert: Alert, ticket_number: str | None = None) -> dict[str, Any]:
+    """An alert; ``ticket_number`` names its ticket (the board links to the ticket's page)."""
     return {
         "id": alert.id,
         "grid": alert.grid_code,
@@ -91,4 +92,5 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
         "created_at": _iso(alert.created_at),
         "handoff_id": alert.handoff_id,
         "ticket_id": alert.ticket_id,
+        "ticket_number": ticket_number,
     }

@@ -49,7 +49,10 @@ def real_schemes(path: str, method: str) -> list[dict[str, list[str]]]:
         return [SESSION, BEARER]
     if path.startswith("/api/v1/tickets/"):
         return [SESSION]
-    if path.startswith(("/api/v1/console/", "/api/v1/auth/", "/api/v1/kb/")) and path != "/api/v1/kb/search":
+    if (
+        path.startswith(("/api/v1/console/", "/api/v1/auth/", "/api/v1/kb/", "/api/v1/reports/"))
+        and path != "/api/v1/kb/search"
+    ):
         return [SESSION]
     return [BEARER]
 

@@ -35,6 +35,7 @@ def test_models_and_migrations_agree(tmp_path):
     import griddesk.ratelimit  # noqa: F401
     import handoff.models  # noqa: F401
     import knowledge_base.models  # noqa: F401
+    import reports.models  # noqa: F401
     from griddesk.db import Base
 
     url = f"sqlite:///{tmp_path / 'g.db'}"

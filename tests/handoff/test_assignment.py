@@ -296,3 +296,17 @@ def test_agent_status_and_presence_are_recorded(settings):
         make_conversation(session)
         touch_customer(session, "customer-1", later(seconds=3))
         assert conversation_of(session).customer_seen_at == later(seconds=3)
+
+
+def test_every_change_of_an_agents_status_is_kept_as_an_event_for_the_reports(settings):
+    from grids.models import AgentStatusEvent
+
+    with session_scope() as session:
+        agent = make_account(session)
+        set_agent_status(session, agent.id, "offline", NOW)
+        set_agent_status(session, agent.id, "online", later(seconds=1))
+        set_agent_status(session, agent.id, "online", later(seconds=5))  # no change: nothing recorded
+        set_agent_status(session, agent.id, "away", later(seconds=60))
+        events = session.scalars(select(AgentStatusEvent).order_by(AgentStatusEvent.id)).all()
+        assert [(e.status, e.at) for e in events][-2:] == [("online", later(seconds=1)), ("away", later(seconds=60))]
+        assert len(events) in (2, 3)  # the factory's agent may start online (then going offline is a change)

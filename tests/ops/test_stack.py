@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from griddesk.settings import Secret, Settings
+from griddesk.settings import REPO_ROOT, Secret, Settings
 from ops.stack import app_env, build_services, with_rasa_token
 
 
@@ -35,3 +35,19 @@ def test_rasa_runs_its_api_on_loopback_behind_the_token(settings, tmp_path):
     # the other processes learn the token from their environment (never from a file in the repository)
     assert app_env(configured)["GRIDDESK_RASA_TOKEN"] == "s3cret-token"
     assert services["gateway"].env["GRIDDESK_RASA_TOKEN"] == "s3cret-token"
+
+
+def test_rasa_keeps_the_dialogue_state_in_the_products_database(settings):
+    from ops.train_model import bot_env, tracker_store_url
+
+    # bot/endpoints.yml reads the URL from the environment the supervisor gives Rasa
+    assert "${GRIDDESK_TRACKER_STORE_URL}" in (REPO_ROOT / "bot" / "endpoints.yml").read_text()
+    assert bot_env(settings)["GRIDDESK_TRACKER_STORE_URL"] == settings.database_url
+    assert tracker_store_url("sqlite:////var/lib/griddesk/griddesk.db") == "sqlite:////var/lib/griddesk/griddesk.db"
+    # Rasa's SQLAlchemy 1.4 speaks psycopg2 (Rasa's own dependency), the app psycopg 3
+    assert tracker_store_url("postgresql+psycopg://gd:pw@127.0.0.1:5433/griddesk") == (
+        "postgresql+psycopg2://gd:pw@127.0.0.1:5433/griddesk"
+    )
+    assert (
+        tracker_store_url("postgresql://gd@/griddesk?host=/run/pg") == "postgresql+psycopg2://gd@/griddesk?host=/run/pg"
+    )

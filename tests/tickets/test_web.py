@@ -7,14 +7,11 @@ import dataclasses
 import json
 import threading
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from accounts.models import Role
 from gateway.app import create_app
 from gateway.openapi import OPENAPI
 from griddesk.db import session_scope
@@ -24,113 +21,22 @@ from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
 from tests.tickets.factories import make_ticket
+from tests.tickets.staff_api import (
+    AUTH,
+    STAFF,
+    TICKETS,
+    TOKEN_ACTOR,
+    Login,
+    error_code,
+    manager_of,
+    new_ticket,
+    open_ticket,
+)
 from tickets import service
 from tickets.labels import FIELD_LABELS
 from tickets.models import Category, Ticket, TicketEvent
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
-
-TICKETS = "/api/v1/tickets"
-AUTH = {"Authorization": "Bearer test-token"}
-TOKEN_ACTOR = "integration:integration"  # GRIDDESK_API_TOKEN_NAME's default
-SEED_GRIDS = Path(__file__).resolve().parents[2] / "grids" / "seed" / "grids.json"
-# username: (role, grids, display name); 王敏 and 李强 are the managers the seed grids name
-STAFF = {
-    "zhang.wei": (Role.AGENT, ("cd-wuhou",), "张伟"),
-    "li.na": (Role.AGENT, ("cd-wuhou",), "李娜"),
-    "huang.lei": (Role.AGENT, ("sh-pudong",), "黄磊"),
-    "wang.min": (Role.MANAGER, ("cd-wuhou",), "王敏"),
-    "li.qiang": (Role.MANAGER, ("cd-jinjiang",), "李强"),
-    "deputy.wu": (Role.MANAGER, ("cd-wuhou",), "吴副经理"),  # a manager of the grid, not the one it names
-    "admin": (Role.ADMIN, (), "系统管理员"),
-}
-
-
-def manager_of(grid_code: str) -> str:
-    """The grid manager named in the seed file."""
-    return next(g["manager"] for g in json.loads(SEED_GRIDS.read_text("utf-8")) if g["code"] == grid_code)
-
-
-@pytest.fixture
-def staff(settings) -> dict[str, int]:
-    """The accounts of ``STAFF`` (all with ``PASSWORD``): username → account id."""
-    ids = {}
-    with session_scope() as session:
-        for username, (role, grids, name) in STAFF.items():
-            ids[username] = make_staff(session, username, role, grids, display_name=name).id
-    return ids
-
-
-@pytest.fixture
-async def client(aiohttp_client, gateway_settings, staff):
-    """The gateway on plain HTTP, so the login cookie is not marked Secure (the jar would drop it)."""
-    settings = dataclasses.replace(gateway_settings, cookie_secure=False)
-    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
-    return await aiohttp_client(create_app(settings, knowledge_base=kb, warm_index=False, watch_overdue=False))
-
-
-class Login:
-    """One person's console login to the test server: its own cookie jar and CSRF token."""
-
-    def __init__(self, client, http: aiohttp.ClientSession, csrf: str, account_id: int) -> None:
-        self.client, self.http, self.csrf, self.account_id = client, http, csrf, account_id
-
-    @property
-    def actor(self) -> str:
-        return f"account:{self.account_id}"
-
-    async def post(self, path: str, body: Any = None, *, csrf: bool = True, **kwargs: Any):
-        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
-        if body is not None:
-            kwargs["json"] = body
-        return await self.http.post(self.client.make_url(path), headers=headers, **kwargs)
-
-    async def get(self, path: str, **kwargs: Any):
-        return await self.http.get(self.client.make_url(path), **kwargs)
-
-
-@pytest.fixture
-async def login(client, staff):
-    """``await login(username)``: a logged-in :class:`Login` (several may be logged in at once)."""
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def log_in(username: str) -> Login:
-        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        sessions.append(http)
-        response = await http.post(
-            client.make_url("/api/v1/auth/login"), json={"username": username, "password": PASSWORD}
-        )
-        assert response.status == 200, await response.text()
-        return Login(client, http, (await response.json())["csrf_token"], staff[username])
-
-    yield log_in
-    for http in sessions:
-        await http.close()
-
-
-@pytest.fixture
-async def agent(login) -> Login:
-    """张伟, an agent of 成都武侯网格 (where the default new ticket goes)."""
-    return await login("zhang.wei")
-
-
-def new_ticket(**overrides: Any) -> dict[str, Any]:
-    body = {
-        "category": "fault",
-        "description": "宽带一直断网, 重启光猫也没用",
-        "contact_phone": "138-1234-5678",
-        "contact_name": "张三",
-        "region": "成都市武侯区",
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}
-
-
-async def open_ticket(client, **overrides: Any) -> dict[str, Any]:
-    """A ticket opened with the integration token."""
-    response = await client.post(TICKETS, json=new_ticket(**overrides), headers=AUTH)
-    assert response.status == 201, await response.text()
-    return await response.json()
 
 
 async def move(who: Login, number: str, to: str, **extra: Any):
@@ -147,10 +53,6 @@ async def get(client, number: str) -> dict[str, Any]:
 def unrevealed(body: dict[str, Any]) -> dict[str, Any]:
     """A ticket's detail without the trail's reveal events (every GET of the detail records one)."""
     return body | {"events": [e for e in body["events"] if e["kind"] != "reveal"]}
-
-
-async def error_code(response) -> str:
-    return (await response.json())["error"]["code"]
 
 
 # --- opening and reading -------------------------------------------------------------------------

@@ -10,7 +10,7 @@
   var LABEL_KINDS = {
     role: "role", status: "agent_status", tier: "tier", handoffStatus: "handoff_status", channel: "channel",
     author: "author", reason: "handoff_reason", alertKind: "alert_kind", category: "ticket_category",
-    ticketState: "ticket_state", priority: "ticket_priority", ticketField: "ticket_field",
+    ticketState: "ticket_state", priority: "ticket_priority", ticketField: "ticket_field", ticketEvent: "ticket_event",
     faqStatus: "faq_status", review: "faq_review", decision: "kb_decision", inboxKind: "inbox_kind",
     faqField: "faq_field", faqSource: "faq_source", owner: "conversation_owner"
   };

@@ -26,6 +26,9 @@
     A.tools.loadCanned();
     A.socket.start(onEvent);
     window.setInterval(A.lists.tick, 1000);
+    // ?handoff=<id>: open that conversation (the board's chat alerts link here)
+    var linked = Number(new URLSearchParams(window.location.search).get("handoff"));
+    if (linked > 0 && linked < 1e12 && Math.floor(linked) === linked) { A.chat.open(linked); }
   }, function (error) {
     if (error.status !== 401) { C.toast(C.errorText(error, "加载失败"), "error"); }
   });

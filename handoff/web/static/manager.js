@@ -1,6 +1,8 @@
 // The grid manager's board: per grid its live queue (over the first-response SLA highlighted),
-// agent load and SLA alerts. GET /api/v1/console/manager, again on websocket queue/alert events
-// and every 10 s. Every server text goes in with textContent (C.el).
+// agent load, tickets per state (overdue, awaiting approval; each count links to the tickets workspace
+// filtered so), the customers' ratings and SLA alerts (each linking to its ticket or conversation).
+// GET /api/v1/console/manager, again on websocket queue/alert/tickets events and every 10 s. Every
+// server text goes in with textContent (C.el).
 (function () {
   "use strict";
   var C = window.GridDeskConsole;
@@ -56,6 +58,56 @@
     return wrap;
   }
 
+  var STATES = ["accepted", "analysing", "in_progress", "resolved", "closed"];
+
+  function ticketsLink(grid, query, text, className) {
+    var params = new URLSearchParams(Object.assign({ grid: grid.code }, query));
+    var link = el("a", className || "ticket-count", text);
+    link.href = "/console/tickets?" + params.toString();
+    return link;
+  }
+
+  function renderTickets(grid) {
+    var counts = grid.tickets || { by_state: {}, overdue: 0, awaiting_approval: 0 };
+    var box = el("div", "ticket-counts");
+    box.setAttribute("data-grid", String(grid.code));
+    STATES.forEach(function (state) {
+      var n = (counts.by_state && counts.by_state[state]) || 0;
+      var item = ticketsLink(grid, { state: state }, C.label(C.labels.ticketState, state) + " " + n);
+      item.setAttribute("data-state", state);
+      item.setAttribute("data-count", String(n));
+      box.appendChild(item);
+    });
+    var overdue = ticketsLink(grid, { overdue: "true" }, "超时 " + (counts.overdue || 0), "ticket-count ticket-count--overdue");
+    overdue.setAttribute("data-count", String(counts.overdue || 0));
+    overdue.classList.toggle("is-zero", !counts.overdue);
+    box.appendChild(overdue);
+    var waiting = ticketsLink(grid, { awaiting_approval: "true" }, "待审批 " + (counts.awaiting_approval || 0), "ticket-count ticket-count--approval");
+    waiting.setAttribute("data-count", String(counts.awaiting_approval || 0));
+    box.appendChild(waiting);
+    return box;
+  }
+
+  function ratingText(ratings) {
+    if (!ratings || !ratings.count) { return "近" + ((ratings && ratings.days) || 30) + "天暂无评价"; }
+    return "近" + ratings.days + "天评价 " + Number(ratings.average).toFixed(2) + " 分 · " + ratings.count + " 条";
+  }
+
+  // an alert's link: its ticket's page, or the conversation in the agent console
+  function alertLink(alert) {
+    if (alert.ticket_number) {
+      var ticket = el("a", "alert-link", "查看工单 " + alert.ticket_number);
+      ticket.href = "/console/tickets/" + encodeURIComponent(String(alert.ticket_number));
+      return ticket;
+    }
+    if (alert.handoff_id) {
+      var chat = el("a", "alert-link", "查看会话");
+      chat.href = "/console/?handoff=" + encodeURIComponent(String(alert.handoff_id));
+      return chat;
+    }
+    return null;
+  }
+
   function renderGrid(grid) {
     var card = el("section", "grid-card");
     card.setAttribute("data-grid", String(grid.code));
@@ -68,6 +120,12 @@
     var online = agents.filter(function (a) { return a.status === "online"; }).length;
     head.appendChild(el("span", "grid-card__stat", "排队 " + queue.length + " · 在线客服 " + online + "/" + agents.length));
     card.appendChild(head);
+    var rating = el("p", "grid-card__rating muted", ratingText(grid.ratings));
+    rating.setAttribute("data-count", String((grid.ratings && grid.ratings.count) || 0));
+    card.appendChild(rating);
+
+    card.appendChild(el("h3", "sub-title", "工单"));
+    card.appendChild(renderTickets(grid));
 
     card.appendChild(el("h3", "sub-title", "排队中"));
     if (queue.length) {
@@ -113,6 +171,8 @@
         li.appendChild(el("time", "alert-item__time", C.clock(alert.created_at)));
         li.appendChild(el("span", "tag tag--warn", C.labels.alertKind[alert.kind] || alert.kind || "提醒"));
         li.appendChild(el("span", "alert-item__message", alert.message || ""));
+        var link = alertLink(alert);
+        if (link) { li.appendChild(link); }
         var ack = el("button", "btn btn--small alert-ack", "已知悉");
         ack.type = "button";
         ack.addEventListener("click", function () {
@@ -152,6 +212,18 @@
     });
   }
 
+  // messages waiting for the bot (it could not answer): the outage is visible while it lasts
+  function showBacklog(backlog) {
+    var banner = document.getElementById("bot-backlog");
+    var waiting = backlog && backlog.messages > 0;
+    banner.hidden = !waiting;
+    if (waiting) {
+      banner.textContent = "智能助手暂时无法回复：" + backlog.conversations + " 位客户的 " + backlog.messages +
+        " 条消息等待回复，最早已等待 " + C.duration(backlog.oldest_seconds || 0) +
+        "。助手恢复后会按顺序回复，等待过久的客户将自动转人工。";
+    }
+  }
+
   function forbidden() {
     document.getElementById("forbidden").hidden = false;
     grids.hidden = true;
@@ -161,6 +233,7 @@
     return C.api("GET", "/api/v1/console/manager").then(function (body) {
       board = { grids: (body && Array.isArray(body.grids)) ? body.grids : [], receivedAt: Date.now() };
       render();
+      showBacklog(body && body.bot_backlog);
     }, function (error) {
       if (error.status === 403) { forbidden(); return; }
       C.toast(C.errorText(error, "看板加载失败"), "error");
@@ -181,7 +254,7 @@
     new C.LiveSocket("/api/v1/console/ws", {
       open: function () { document.getElementById("connection-banner").hidden = true; },
       message: function (data) {
-        if (data.type === "queue" || data.type === "alert" || data.type === "handoff") { reloadSoon(); }
+        if (data.type === "queue" || data.type === "alert" || data.type === "handoff" || data.type === "tickets") { reloadSoon(); }
       },
       down: function () { document.getElementById("connection-banner").hidden = false; }
     });

@@ -21,9 +21,7 @@ ticket (what the caller just sent).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -36,19 +34,16 @@ from accounts.actors import actor_for_account, actor_for_integration
 from accounts.models import Role
 from accounts.principals import Principal
 from accounts.web import require_role
-from griddesk.db import run_in_session, session_scope, utcnow
+from griddesk.db import run_in_session
 from griddesk.masking import mask_name, mask_phone
 from griddesk.web.auth import require_api_token
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
-from griddesk.web.keys import settings_key
 from griddesk.web.params import bad_parameter
-from griddesk.web.tasks import periodic
 from tickets import access, intake, service
 from tickets.models import Priority, Ticket, TicketEvent, TicketState
 from tickets.notify import notify_state_change
 from tickets.numbers import MAX_NUMBER_CHARS
-from tickets.watch import WatchReport, check_overdue
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_GRID_CHARS = 64
@@ -66,8 +61,6 @@ FILTER_LABELS = {
 }
 
 STAFF = (Role.AGENT, Role.MANAGER, Role.ADMIN)
-
-log = logging.getLogger(__name__)
 
 
 # --- who is asking -----------------------------------------------------------------------------
@@ -135,6 +128,7 @@ def ticket_json(ticket: Ticket, contact_in_full: bool = False) -> dict[str, Any]
         "state": str(ticket.state),
         "needs_approval": bool(ticket.needs_approval),
         "approved_by": ticket.approved_by,
+        "assignee_id": ticket.assignee_id,
         "step_due_at": _iso(ticket.step_due_at),
         "resolve_due_at": _iso(ticket.resolve_due_at),
         "overdue": bool(ticket.overdue),
@@ -164,48 +158,52 @@ def _detail(session: Session, ticket: Ticket, contact_in_full: bool = False) -> 
 # --- JSON in -----------------------------------------------------------------------------------
 
 
-async def _body(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
+async def body_of(request: web.Request, allowed: frozenset[str]) -> dict[str, Any]:
     """The body as a JSON object with only ``allowed`` fields; one naming an ``actor`` is refused by name."""
     body = await read_json_object(request, MAX_BODY_BYTES, allowed=allowed | {intake.ACTOR_FIELD}, empty_ok=False)
     intake.refuse_actor(body)
     return body
 
 
-def _filter_error(name: str, why: str) -> Exception:
+def filter_error(name: str, why: str) -> Exception:
     return bad_parameter(name, f"筛选条件「{FILTER_LABELS.get(name, name)}」", why)
 
 
-def _int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = query.get(name)
     if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not low <= int(raw) <= high:
-        raise _filter_error(name, f"必须是 {low} 到 {high} 之间的整数")
+        raise filter_error(name, f"必须是 {low} 到 {high} 之间的整数")
     return int(raw)
 
 
-def parse_filter(query: Mapping[str, str]) -> service.TicketFilter:
-    unknown = sorted(set(query) - LIST_FILTERS)
+def check_known(query: Mapping[str, str], known: frozenset[str]) -> None:
+    unknown = sorted(set(query) - known)
     if unknown:
         name = unknown[0][:64]
-        raise bad_parameter(name, "筛选条件", f"未知参数「{name}」；可用：{'、'.join(sorted(LIST_FILTERS))}")
+        raise bad_parameter(name, "筛选条件", f"未知参数「{name}」；可用：{'、'.join(sorted(known))}")
+
+
+def parse_filter(query: Mapping[str, str]) -> service.TicketFilter:
+    check_known(query, LIST_FILTERS)
     grid = query.get("grid") or None
     if grid is not None and len(grid) > MAX_GRID_CHARS:
-        raise _filter_error("grid", "网格代码太长")
+        raise filter_error("grid", "网格代码太长")
     state, priority, overdue = query.get("state"), query.get("priority"), query.get("overdue")
     if state is not None and state not in tuple(TicketState):
-        raise _filter_error("state", f"必须是 {'、'.join(TicketState)} 之一")
+        raise filter_error("state", f"必须是 {'、'.join(TicketState)} 之一")
     if priority is not None and priority not in tuple(Priority):
-        raise _filter_error("priority", f"必须是 {'、'.join(Priority)} 之一")
+        raise filter_error("priority", f"必须是 {'、'.join(Priority)} 之一")
     if overdue is not None and overdue not in ("true", "false"):
-        raise _filter_error("overdue", "必须是 true 或 false")
+        raise filter_error("overdue", "必须是 true 或 false")
     return service.TicketFilter(
         grid=grid,
         state=TicketState(state) if state else None,
         priority=Priority(priority) if priority else None,
         overdue=None if overdue is None else overdue == "true",
-        limit=_int_param(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=_int_param(query, "offset", 0, 0, MAX_OFFSET),
+        limit=int_param(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=int_param(query, "offset", 0, 0, MAX_OFFSET),
     )
 
 
@@ -227,7 +225,7 @@ async def list_tickets(request: web.Request) -> web.Response:
 
 async def open_ticket(request: web.Request) -> web.Response:
     who = await caller(request)
-    new = intake.new_ticket(await _body(request, intake.NEW_TICKET_FIELDS))
+    new = intake.new_ticket(await body_of(request, intake.NEW_TICKET_FIELDS))
 
     def work(session: Session) -> dict[str, Any]:
         # Anyone on the staff may register a customer's ticket; it goes to the grid that serves it. The answer
@@ -238,7 +236,7 @@ async def open_ticket(request: web.Request) -> web.Response:
     return json_response(body, status=201, headers={"Location": f"/api/v1/tickets/{body['number']}"})
 
 
-def _number(request: web.Request) -> str:
+def number_of(request: web.Request) -> str:
     """The ticket number in the path; a longer one than any number can be names nothing (404)."""
     number = request.match_info["number"]
     if len(number) > MAX_NUMBER_CHARS:
@@ -249,7 +247,7 @@ def _number(request: web.Request) -> str:
 async def get_ticket(request: web.Request) -> web.Response:
     """The explicit open: the contact in full, the view recorded first as a ``reveal`` event of who asked."""
     who = await caller(request)
-    number = _number(request)
+    number = number_of(request)
 
     def work(session: Session) -> dict[str, Any]:
         _check_grid(who, service.get_ticket(session, number))
@@ -260,8 +258,8 @@ async def get_ticket(request: web.Request) -> web.Response:
 
 async def transition(request: web.Request) -> web.Response:
     principal = await staff_member(request)
-    number = _number(request)
-    body = await _body(request, intake.TRANSITION_FIELDS)
+    number = number_of(request)
+    body = await body_of(request, intake.TRANSITION_FIELDS)
     to_state = intake.target_state(body)
     note, version = intake.note(body), intake.expected_version(body)
 
@@ -278,8 +276,8 @@ async def transition(request: web.Request) -> web.Response:
 
 async def add_comment(request: web.Request) -> web.Response:
     principal = await staff_member(request)
-    number = _number(request)
-    note = intake.note(await _body(request, intake.COMMENT_FIELDS), required=True)
+    number = number_of(request)
+    note = intake.note(await body_of(request, intake.COMMENT_FIELDS), required=True)
 
     def work(session: Session) -> dict[str, Any]:
         access.check_grid(principal, service.get_ticket(session, number).grid_code)
@@ -290,30 +288,14 @@ async def add_comment(request: web.Request) -> web.Response:
 
 async def approve(request: web.Request) -> web.Response:
     principal = await staff_member(request)
-    number = _number(request)
-    note = intake.note(await _body(request, intake.APPROVE_FIELDS))
+    number = number_of(request)
+    note = intake.note(await body_of(request, intake.APPROVE_FIELDS))
 
     def work(session: Session) -> dict[str, Any]:
         # The approver rule includes the grid scope (the grid's own manager): anyone else gets not_approver.
         return _detail(session, service.approve(session, number, principal, note))
 
     return json_response(await run_in_session(work))
-
-
-def _overdue_pass() -> WatchReport:
-    with session_scope() as session:
-        return check_overdue(session, utcnow())
-
-
-async def _watch_overdue(_app: web.Application) -> None:
-    report = await asyncio.to_thread(_overdue_pass)
-    if report.marked_overdue or report.alerts:
-        log.info("overdue watch: %d marked overdue, %d alerts", report.marked_overdue, report.alerts)
-
-
-# ``app.cleanup_ctx`` entry: every GRIDDESK_WATCH_SECONDS, mark tickets past their step deadline and alert
-# grid managers.
-overdue_watch = periodic("overdue watch", _watch_overdue, lambda app: app[settings_key].watch_seconds)
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,4 +1,4 @@
-"""The OpenAPI part of the tickets API (``tickets.web``).
+"""The OpenAPI part of the tickets API (``tickets.web.api``; the workspace's: ``tickets.web.workspace_openapi``).
 
 Each route declares exactly the schemes it accepts: reading and opening take a staff login
 (``session``) or the integration token (``bearer``); moving, commenting on and approving a ticket
@@ -42,6 +42,7 @@ _TICKET = {
         "state",
         "needs_approval",
         "approved_by",
+        "assignee_id",
         "step_due_at",
         "resolve_due_at",
         "overdue",
@@ -78,6 +79,10 @@ _TICKET = {
         "approved_by": {
             "type": ["string", "null"],
             "description": "the approving grid manager's account, as account:<id>",
+        },
+        "assignee_id": {
+            "type": ["integer", "null"],
+            "description": "the account of the grid's staff who works on it (assigned in the tickets workspace)",
         },
         "step_due_at": _STAMP | {"type": ["string", "null"], "description": "deadline of the current step"},
         "resolve_due_at": _STAMP | {"type": ["string", "null"]},
@@ -371,6 +376,10 @@ _TICKET_PATHS: dict[str, Any] = {
 
 
 TICKET_PATHS = _TICKET_PATHS
+TICKET_STATES = _STATES
+TICKET_PRIORITIES = _PRIORITIES
+TICKET_CATEGORIES = _CATEGORIES
+NUMBER_PARAM = _NUMBER
 TICKET_SCHEMAS: dict[str, dict[str, Any]] = {
     "Ticket": _TICKET,
     "TicketEvent": _TICKET_EVENT,
