@@ -36,6 +36,7 @@ from conversations.keys import bind_key
 from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
+from conversations.rating_tokens import rating_token_of, without_rating_token
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from customers.identity import (
     BOT_METADATA_KEY,
@@ -58,7 +59,7 @@ from handoff.live import publish_queue_change, publish_status
 from handoff.ownership import HandoffNotFound, OwnershipError
 from handoff.packet import PacketError, parse_packet
 from handoff.queue import Enqueued, customer_leaves, queue_status, reopen, request_handoff
-from handoff.rating import AlreadyRated, InvalidRating, InvalidRatingToken, rate, rating_token_of, without_rating_token
+from handoff.rating import AlreadyRated, InvalidRating, InvalidRatingToken, rate
 from handoff.triggers import wants_human
 
 log = logging.getLogger(__name__)

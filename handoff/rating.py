@@ -6,9 +6,10 @@ route's OpenAPI schema use them. The function flushes; the caller commits.
 Closing a handoff issues a random single-use **rating token** (``new_rating_token``; only its hash is kept on
 the handoff). The close notice's buttons carry it (``rating_payload``: ``/griddesk_rate{"score": n, "token": …}``),
 so the customer's own views (history, live socket, Socket.IO, Telegram, WeCom) have it; a rating without it is
-refused (``InvalidRatingToken``). Staff never see it: the console's view of a message goes through
-``redact_rating_tokens``, and the customer's rating message is recorded without it (``without_rating_token``).
-So an agent, who reads the transcript, cannot rate their own service.
+refused (``InvalidRatingToken``). Staff never see it: every staff view of a message goes through
+``conversations.transcript.for_staff``, which takes it out, and the customer's rating message is recorded
+without it (``conversations.rating_tokens``). So an agent, who reads the transcript, cannot rate their own
+service.
 """
 
 from __future__ import annotations
@@ -16,28 +17,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conversations.models import Conversation
+from conversations.rating_tokens import RATE_COMMAND
 from handoff.models import Handoff, HandoffStatus, Rating
 from handoff.ownership import HandoffNotFound, OwnershipError
 
 MIN_SCORE = 1
 MAX_SCORE = 5
 MAX_COMMENT_CHARS = 500
-RATE_COMMAND = "/griddesk_rate"
 TOKEN_BYTES = 16  # 128 random bits, 22 URL-safe base64 characters
 MAX_TOKEN_CHARS = 64
-_RATE_PAYLOAD = re.compile(r"^/griddesk_rate(\{.*\})$", re.DOTALL)
 
 
 class AlreadyRated(OwnershipError):
@@ -72,52 +70,6 @@ def token_hash(token: str) -> str:
 def rating_payload(score: int, token: str) -> str:
     """The payload of a rating button: ``/griddesk_rate{"score": n, "token": "…"}``."""
     return RATE_COMMAND + json.dumps({"score": score, "token": token}, ensure_ascii=False)
-
-
-def rating_fields(text: str) -> dict[str, Any] | None:
-    """The JSON object of a ``/griddesk_rate{…}`` text; None when the text is not one (or not JSON)."""
-    match = _RATE_PAYLOAD.match(text)
-    if not match:
-        return None
-    try:
-        fields = json.loads(match.group(1))
-    except json.JSONDecodeError:
-        return None
-    return fields if isinstance(fields, dict) else None
-
-
-def rating_token_of(text: str) -> str | None:
-    token = (rating_fields(text) or {}).get("token")
-    return token if isinstance(token, str) else None
-
-
-def without_rating_token(text: str) -> str:
-    """A ``/griddesk_rate{…}`` text without its token (any other text as it is)."""
-    fields = rating_fields(text)
-    if fields is None or "token" not in fields:
-        return text
-    return RATE_COMMAND + json.dumps({k: v for k, v in fields.items() if k != "token"}, ensure_ascii=False)
-
-
-def redact_rating_tokens(message: dict[str, Any]) -> dict[str, Any]:
-    """A transcript entry (``message_dict``) as staff see it: texts and button payloads without rating tokens."""
-    redacted = dict(message)
-    if isinstance(message.get("text"), str):
-        redacted["text"] = without_rating_token(message["text"])
-    payload = message.get("payload")
-    if isinstance(payload, dict):
-        payload = dict(payload)
-        if isinstance(payload.get("text"), str):
-            payload["text"] = without_rating_token(payload["text"])
-        if isinstance(payload.get("buttons"), list):
-            payload["buttons"] = [
-                {**b, "payload": without_rating_token(b["payload"])}
-                if isinstance(b, dict) and isinstance(b.get("payload"), str)
-                else b
-                for b in payload["buttons"]
-            ]
-        redacted["payload"] = payload
-    return redacted
 
 
 def _token_matches(token: object, expected_hash: str | None) -> bool:

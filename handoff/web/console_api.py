@@ -22,7 +22,7 @@ from accounts.principals import Principal
 from conversations.live import publish_messages
 from conversations.models import Conversation, Message
 from conversations.notices import tell_customer
-from conversations.transcript import message_dict
+from conversations.transcript import for_staff, message_dict
 from griddesk import fields
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
@@ -37,7 +37,7 @@ from handoff.live import publish_queue_change, publish_status
 from handoff.proposals import propose_from_handoff
 from handoff.queue import grid_queue
 from handoff.web.access import can_read_conversation, not_your_grid, staff, visible_grids, visible_handoff
-from handoff.web.serialize import chat_dict, customer_name, queue_item_dict, staff_message
+from handoff.web.serialize import chat_dict, customer_name, queue_item_dict
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_NOTE_CHARS = 500
@@ -80,7 +80,7 @@ def messages_after(session: Session, conversation_id: int, after: int) -> list[d
         .order_by(Message.seq)
         .limit(PAGE)
     )
-    return [staff_message(message_dict(m)) for m in rows]
+    return [for_staff(message_dict(m)) for m in rows]
 
 
 async def get_queue(request: web.Request) -> web.Response:

@@ -32,12 +32,12 @@ from accounts.principals import Principal
 from accounts.sessions import check_session
 from accounts.web import SESSION_ENDED_EVENT, require_role, same_origin, session_token
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, TICKETS_TOPIC, account_topic, conversation_topic, hub_key
+from conversations.transcript import for_staff
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from handoff.assignment import touch_agent
 from handoff.web.access import STAFF, can_read_conversation
 from handoff.web.console_api import chats_snapshot, messages_after, queue_snapshot
-from handoff.web.serialize import staff_message
 
 log = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 4096
@@ -161,7 +161,7 @@ class ConsoleConnection:
                     await self.catch_up(conversation_id)  # fills the gap, including this one
                 else:
                     self.last_seq[conversation_id] = seq
-                    await self.send({**event, "message": staff_message(event["message"])})
+                    await self.send({**event, "message": for_staff(event["message"])})
             elif kind == "alert":
                 grid = event["alert"].get("grid")
                 if self.principal.role is Role.ADMIN or grid in self.principal.grid_codes:

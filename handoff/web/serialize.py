@@ -5,23 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from conversations.transcript import for_staff
 from handoff.assignment import Chat
 from handoff.dispatch import AgentLoad
 from handoff.labels import REASON_LABELS
 from handoff.queue import QueueItem
-from handoff.rating import redact_rating_tokens
 from tickets.models import Alert
 
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def staff_message(entry: dict[str, Any]) -> dict[str, Any]:
-    """A transcript entry (``message_dict``) as the consoles get it: nothing that names the customer
-    (``for_staff``) and no one-time rating token (``redact_rating_tokens``), so an agent cannot rate."""
-    return redact_rating_tokens(for_staff(entry))
 
 
 def customer_name(conversation_id: int, profile: dict[str, object]) -> str:

@@ -5,19 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from conversations.rating_tokens import rating_token_of, without_rating_token
 from griddesk.db import session_scope
 from handoff.models import Rating
 from handoff.ownership import HandoffNotFound
 from handoff.queue import queue_status
-from handoff.rating import (
-    AlreadyRated,
-    InvalidRating,
-    InvalidRatingToken,
-    rate,
-    rating_payload,
-    rating_token_of,
-    without_rating_token,
-)
+from handoff.rating import AlreadyRated, InvalidRating, InvalidRatingToken, rate, rating_payload
 from tests.factories import make_conversation, make_handoff
 from tests.handoff.helpers import NOW, closed_handoff, later
 

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from accounts.management import create_account
 from accounts.models import Role
 from conversations.models import Owner
+from conversations.rating_tokens import rating_token_of
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from handoff.models import OwnershipEvent
-from handoff.rating import rating_token_of
 from tests.integration.client import Customer, Staff, request, verified
 
 pytestmark = pytest.mark.integration
