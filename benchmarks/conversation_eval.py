@@ -423,7 +423,7 @@ def run_conversations(
     for _ in range(3):
         try:
             reply = http_json(
-                "POST", webhook, {"sender": f"eval-warmup-{uuid.uuid4().hex[:8]}", "message": "怎么开发票"}, timeout
+                "POST", webhook, {"sender": f"eval-warmup-{uuid.uuid4().hex}", "message": "怎么开发票"}, timeout
             )
             if not any(r.get("text") == gateway_messages.BOT_UNAVAILABLE for r in reply):
                 break
@@ -431,7 +431,7 @@ def run_conversations(
             time.sleep(2)
     results = []
     for number, case in enumerate(cases, 1):
-        sender = f"eval-{uuid.uuid4().hex[:12]}"
+        sender = f"eval-{uuid.uuid4().hex}"
         try:
             replies = http_json("POST", webhook, {"sender": sender, "message": case.text}, timeout)
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:

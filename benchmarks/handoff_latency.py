@@ -98,7 +98,7 @@ async def measure(base: str, handoffs: int) -> tuple[list[float], list[float]]:
     ):
         reader = asyncio.create_task(read(ws))
         for i in range(handoffs + 3):
-            sender = f"bench-{uuid.uuid4().hex[:12]}"
+            sender = f"bench-{uuid.uuid4().hex}"
             metadata = profile(sender)
             elapsed, _, _ = await asyncio.to_thread(
                 post, webhook, {"sender": sender, "message": "你好", "metadata": metadata}

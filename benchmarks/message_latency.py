@@ -68,8 +68,9 @@ def main() -> None:
         try:
             gateway = f"{settings.gateway_url}/webhooks/rest/webhook"
             rasa = f"{settings.rasa_url}/webhooks/rest/webhook"
+            warm = uuid.uuid4().hex  # a random id: the gateway refuses guessable ones (422)
             for question in QUESTIONS:  # warm-up
-                post(gateway, "warm", question)
+                post(gateway, warm, question)
             direct, through = [], []
             for _ in range(rounds):
                 sender = uuid.uuid4().hex

@@ -69,6 +69,8 @@ class Conversation(Base):
     profile: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     # last time the customer's page or client was seen (messages, polls, live connection)
     customer_seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    # SHA-256 (hex) of the key our chat page got for this conversation (conversations/keys.py); NULL = none
+    client_key_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # reports (docs/kpis.md, bot-resolved and handoff rates): when the conversation first escalated, first said

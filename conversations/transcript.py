@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message, MessageStatus
+from conversations.rating_tokens import redact_rating_tokens
 
 
 def get_or_create_conversation(session: Session, sender_id: str, channel: str = "rest") -> Conversation:
@@ -86,8 +87,10 @@ CUSTOMER_KEYS = frozenset({"recipient_id"})
 
 
 def for_staff(entry: dict[str, object]) -> dict[str, object]:
-    """A ``message_dict`` as the consoles get it: its payload without the keys that name the customer."""
+    """A ``message_dict`` as every console gets it: its payload without the keys that name the customer, and
+    its text and buttons without the one-time rating token (``conversations.rating_tokens``): staff who read
+    the transcript must not be able to rate their own service."""
     payload = entry.get("payload")
     if isinstance(payload, dict) and not CUSTOMER_KEYS.isdisjoint(payload):
-        return {**entry, "payload": {key: value for key, value in payload.items() if key not in CUSTOMER_KEYS}}
-    return entry
+        entry = {**entry, "payload": {key: value for key, value in payload.items() if key not in CUSTOMER_KEYS}}
+    return redact_rating_tokens(entry)

@@ -24,6 +24,7 @@ from gateway.channels.telegram import channel as telegram
 from gateway.channels.wecom import channel as wecom
 from gateway.inbox import Inbox, inbox_key
 from gateway.openapi import OPENAPI
+from gateway.origins import frame_ancestors
 from gateway.rasa_client import RasaClient, rasa_key
 from griddesk.settings import Settings, get_settings
 from griddesk.web.errors import json_errors
@@ -42,7 +43,8 @@ from tickets import web as tickets_web
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-# The chat page may be framed by the sites that embed the widget (GRIDDESK_WIDGET_ORIGINS); nothing else.
+# The chat page may be framed by the gateway's own pages and the sites that embed the widget
+# (GRIDDESK_WIDGET_ORIGINS, gateway.origins); nothing else may be framed at all.
 FRAMEABLE_PATHS = frozenset({"/"})
 MAX_BODY_BYTES = 256 * 1024
 
@@ -73,7 +75,7 @@ async def name_the_server(_request: web.Request, response: web.StreamResponse) -
 
 
 async def chat_page(request: web.Request) -> web.FileResponse:
-    ancestors = request.app[settings_key].widget_origins or "'none'"
+    ancestors = frame_ancestors(request.app[settings_key].widget_origins)
     csp = PAGE_CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
     return web.FileResponse(
         STATIC / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp}

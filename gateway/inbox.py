@@ -32,9 +32,11 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conversations.keys import bind_key
 from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
+from conversations.rating_tokens import rating_token_of, without_rating_token
 from conversations.transcript import append_messages, get_or_create_conversation, set_status
 from customers.identity import (
     BOT_METADATA_KEY,
@@ -57,7 +59,7 @@ from handoff.live import publish_queue_change, publish_status
 from handoff.ownership import HandoffNotFound, OwnershipError
 from handoff.packet import PacketError, parse_packet
 from handoff.queue import Enqueued, customer_leaves, queue_status, reopen, request_handoff
-from handoff.rating import AlreadyRated, InvalidRating, rate
+from handoff.rating import AlreadyRated, InvalidRating, InvalidRatingToken, rate
 from handoff.triggers import wants_human
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,9 @@ class Incoming:
     # messaging apps leave it unset (their platform is the peer, and it keeps its own limits). Only its keyed
     # hash reaches Rasa (griddesk/clients.py)
     address: str | None = None
+    # our chat page's first message: bind the conversation to this key's hash (conversations.keys) in the same
+    # transaction that records the message, so a message refused (rate limits, a key already bound) binds nothing
+    key_hash: str | None = None
 
 
 def asks_for_person(text: str) -> bool:
@@ -153,17 +158,17 @@ class Recorded:
 
 
 def _record_incoming(
-    session: Session, incoming: Incoming, verified: VerifiedCustomer | None, now: datetime
+    session: Session, incoming: Incoming, verified: VerifiedCustomer | None, now: datetime, text: str
 ) -> Recorded:
+    if incoming.key_hash is not None:
+        bind_key(session, incoming.sender, incoming.key_hash, incoming.channel)
     conversation = get_or_create_conversation(session, incoming.sender, incoming.channel)
     customer = identify(session, conversation, verified, now)
     name = claimed_name(incoming.metadata) if conversation.customer_id is None else None
     if name and conversation.profile.get("name") != name:
         conversation.profile = {"name": name}
     conversation.customer_seen_at = now
-    [message] = append_messages(
-        session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
-    )
+    [message] = append_messages(session, conversation.id, [(Author.CUSTOMER, text, None, MessageStatus.RECEIVED)])
     session.expunge(message)
     return Recorded(conversation.id, message, Owner(conversation.owner), bot_facts(customer))
 
@@ -232,13 +237,15 @@ class Inbox:
         now = utcnow()
         control, score = parse_control(incoming.text)
         verified = self.verified_customer(incoming, now)
-        recorded = await run_in_session(lambda session: _record_incoming(session, incoming, verified, now))
+        # a rating's one-time token is checked, never kept: staff read the transcript
+        text = without_rating_token(incoming.text) if control is Control.RATE else incoming.text
+        recorded = await run_in_session(lambda session: _record_incoming(session, incoming, verified, now, text))
         publish_messages(self.app, recorded.conversation_id, [recorded.message])
         owner = recorded.owner
 
         if owner is Owner.CLOSED:
             if control is Control.RATE:
-                return await self._rate(incoming, recorded, score)
+                return await self._rate(incoming, recorded, score, rating_token_of(incoming.text))
             await run_in_session(lambda session: reopen(session, incoming.sender, now))
             owner = Owner.BOT
 
@@ -384,7 +391,7 @@ class Inbox:
         await publish_queue_change(self.app, [enqueued.grid_code])
         await publish_status(self.app, incoming.sender, recorded.conversation_id)
 
-    async def _rate(self, incoming: Incoming, recorded: Recorded, score: int | None) -> Outcome:
+    async def _rate(self, incoming: Incoming, recorded: Recorded, score: int | None, token: str | None) -> Outcome:
         def rate_last(session: Session) -> str:
             handoff_id = session.scalar(
                 select(Conversation.handoff_id).where(Conversation.id == recorded.conversation_id)
@@ -392,7 +399,9 @@ class Inbox:
             if handoff_id is None or score is None:
                 return messages.RATING_NOT_PENDING
             try:
-                rate(session, incoming.sender, handoff_id, score, "", utcnow())
+                rate(session, incoming.sender, handoff_id, score, "", utcnow(), token=token)
+            except InvalidRatingToken:
+                return messages.RATING_REFUSED
             except (AlreadyRated, HandoffNotFound, InvalidRating):
                 return messages.RATING_NOT_PENDING
             return messages.RATING_THANKS

@@ -90,11 +90,14 @@ class Settings:
     session_hours: int = 12
     # handoff: seconds between queue sweeps (overflow, abandonment, chat SLA alerts)
     queue_sweep_seconds: float = 5.0
+    # the sites (besides the gateway itself) allowed to frame the customer chat page (the one-tag widget) and to
+    # open the customer sockets from a browser (gateway.origins); empty = the gateway's own pages only
+    widget_origins: str = ""
+    # web sender ids: false = only ids with >= 128 random bits (griddesk.web.params.is_random_id); true = Rasa's 1-128
+    legacy_sender_ids: bool = False
     # messages the bot could not answer (Rasa down) are retried when it is back; after this many seconds
     # the customer goes to a person instead (0 = only ever wait for the bot)
     unanswered_handoff_seconds: int = 300
-    # the sites allowed to frame the customer chat page (the one-tag widget): CSP frame-ancestors sources
-    widget_origins: str = "*"
     # messaging channels (docs/channels.md); a channel without its settings is not mounted
     telegram_token: Secret = field(default_factory=lambda: Secret(""))
     telegram_secret: Secret = field(default_factory=lambda: Secret(""))
@@ -179,7 +182,7 @@ def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _widget_origins(raw: str) -> str:
-    """Space-separated origins (https://shop.example.com) or ``*``; empty = no framing at all."""
+    """Space-separated origins (https://shop.example.com) or ``*``; empty = the gateway's own pages only."""
     sources = raw.split()
     for source in sources:
         if source != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|'self'", source):
@@ -290,8 +293,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_secure=_bool(env, "GRIDDESK_COOKIE_SECURE", True),
         session_hours=_int(env, "GRIDDESK_SESSION_HOURS", 12, 1, 168),
         queue_sweep_seconds=_float(env, "GRIDDESK_QUEUE_SWEEP_SECONDS", 5.0, 0.05, 3600.0),
+        widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "")),
+        legacy_sender_ids=_bool(env, "GRIDDESK_LEGACY_SENDER_IDS", False),
         unanswered_handoff_seconds=_int(env, "GRIDDESK_UNANSWERED_HANDOFF_SECONDS", 300, 0, 86400),
-        widget_origins=_widget_origins(env.get("GRIDDESK_WIDGET_ORIGINS", "*")),
         telegram_token=Secret(env.get("GRIDDESK_TELEGRAM_TOKEN", "")),
         telegram_secret=Secret(env.get("GRIDDESK_TELEGRAM_SECRET", "")),
         telegram_api_url=_base_url(env, "GRIDDESK_TELEGRAM_API_URL", "https://api.telegram.org"),

@@ -30,6 +30,7 @@ from handoff.ownership import (
     OwnershipError,
     transition,
 )
+from handoff.rating import new_rating_token
 
 
 class InvalidTransfer(OwnershipError):
@@ -287,8 +288,9 @@ def hand_back(session: Session, handoff_id: int, agent_id: int, now: datetime, n
     end_handoff(session, handoff.id, HandoffStatus.RETURNED, now)
 
 
-def close(session: Session, handoff_id: int, agent_id: int, now: datetime) -> None:
-    """The agent ends the chat; the customer is asked for a rating."""
+def close(session: Session, handoff_id: int, agent_id: int, now: datetime) -> str:
+    """The agent ends the chat; the customer is asked for a rating. Returns the one-time rating token for the
+    customer's close notice (``handoff.rating``; only its hash is kept)."""
     handoff = get_handoff(session, handoff_id)
     conversation = _assigned(session, handoff, agent_id)
     _as_assigned(
@@ -304,6 +306,10 @@ def close(session: Session, handoff_id: int, agent_id: int, now: datetime) -> No
         )
     )
     end_handoff(session, handoff.id, HandoffStatus.CLOSED, now)
+    token, hashed = new_rating_token()
+    handoff.rating_token_hash = hashed
+    session.flush()
+    return token
 
 
 def set_agent_status(session: Session, agent_id: int, status: AgentStatus | str, now: datetime | None = None) -> None:

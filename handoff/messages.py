@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from handoff.rating import MAX_SCORE, MIN_SCORE
+from handoff.rating import MAX_SCORE, MIN_SCORE, rating_payload
 
 BOT_UNAVAILABLE = (
     "抱歉，智能助手暂时无法回复。您的消息已经保存，助手恢复后会按顺序回复您，等待过久将为您转接人工客服；"
@@ -17,6 +17,7 @@ AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手�
 AGENT_CLOSED = f"本次人工服务已结束,感谢您的耐心。请为本次服务打分({MIN_SCORE}–{MAX_SCORE} 分)。"
 RATING_THANKS = "感谢您的评价!"
 RATING_NOT_PENDING = "当前没有需要评价的服务。"
+RATING_REFUSED = "评价未被接受：请使用本次服务结束时收到的评分按钮。"
 UNSUPPORTED_MESSAGE = "抱歉,目前只能处理文字消息,请用文字描述您的问题。"
 HANDOFFS_TOO_OFTEN = "转人工的请求过于频繁，请稍后再试；您可以继续向智能助手提问，或留言提交工单。"
 
@@ -29,10 +30,13 @@ QUEUE_BUTTONS = [
     {"title": "留言(提交工单)", "payload": LEAVE_MESSAGE},
     {"title": "返回智能助手", "payload": BACK_TO_BOT_PAYLOAD},
 ]
-RATING_BUTTONS = [
-    {"title": f"{score} 分", "payload": f'/griddesk_rate{{"score": {score}}}'}
-    for score in range(MIN_SCORE, MAX_SCORE + 1)
-]
+
+
+def rating_buttons(token: str) -> list[dict[str, str]]:
+    """The close notice's 1–5 buttons, each carrying the one-time rating token (``handoff.rating``)."""
+    return [
+        {"title": f"{score} 分", "payload": rating_payload(score, token)} for score in range(MIN_SCORE, MAX_SCORE + 1)
+    ]
 
 
 def wait_phrase(eta_seconds: int | None) -> str:

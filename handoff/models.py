@@ -71,6 +71,8 @@ class Handoff(Base):
     first_accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    # SHA-256 (hex) of the one-time rating token the close notice carries (handoff.rating); set on closing
+    rating_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class OwnershipEvent(Base):

@@ -12,6 +12,7 @@ three ways, and the answer never says which limit applies, nor whether the ticke
 
 A conversation sees without being asked again only the tickets it opened and those it verified one by one
 (``visible_ticket_numbers``): one ticket's digits open that ticket, not every ticket with the same phone.
+A conversation of a verified customer also sees every ticket of that customer.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from conversations.models import Conversation
 from griddesk.db import utcnow
 from tickets.models import Alert, LookupFailure, LookupGuard, LookupLock, Ticket, TicketAccess
 from tickets.numbers import normalize_number
@@ -218,10 +220,10 @@ def _grant(session: Session, sender_id: str, ticket: Ticket) -> None:
 
 def visible_ticket_numbers(session: Session, sender_id: str) -> frozenset[str]:
     """The numbers of the tickets a conversation may see without proving anything more: those it opened
-    (``ticket.sender_id``, also when an agent opened it from the chat) and those it verified one by one.
-
-    The one rule every customer-facing listing goes through: a verified customer identity (issue 12) is
-    to add that customer's tickets here.
+    (``ticket.sender_id``, also when an agent opened it from the chat), those it verified one by one, and,
+    when the embedding site verified who the customer is (``conversation.customer_id``, customers/), every
+    ticket of that customer, opened on any device or channel. The one rule every customer-facing listing
+    goes through.
     """
     opened = select(Ticket.number).where(Ticket.sender_id == sender_id)
     verified = (
@@ -229,7 +231,9 @@ def visible_ticket_numbers(session: Session, sender_id: str) -> frozenset[str]:
         .join(TicketAccess, TicketAccess.ticket_id == Ticket.id)
         .where(TicketAccess.sender_id == sender_id)
     )
-    return frozenset(session.scalars(union(opened, verified)))
+    customer = select(Conversation.customer_id).where(Conversation.sender_id == sender_id).scalar_subquery()
+    customers = select(Ticket.number).where(Ticket.customer_id.is_not(None), Ticket.customer_id == customer)
+    return frozenset(session.scalars(union(opened, verified, customers)))
 
 
 def my_tickets(session: Session, sender_id: str, limit: int = 10) -> list[Ticket]:

@@ -36,10 +36,12 @@ from sqlalchemy import select
 from conversations.models import Conversation
 from gateway.channels.relay import relay_key
 from gateway.inbox import Incoming, inbox_key
+from gateway.origins import ANY, origin_allowed, request_schemes, widget_sites
 from griddesk.db import session_scope
 from griddesk.fields import CONTROL_CHARS
 from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
+from griddesk.web.params import is_random_id
 from griddesk.web.ratelimit import RATE_LIMITED_MESSAGE, client_address
 from handoff import messages
 
@@ -53,7 +55,8 @@ MAX_METADATA_CHARS = 4096
 MISSED_TTL_SECONDS = 600.0  # messages for a widget that is reconnecting (a page reload) wait this long
 MISSED_PER_SESSION = 50
 MISSED_SESSIONS = 5000
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # uuid hex as Rasa makes it; never a tg:/wecom: sender
+# with GRIDDESK_LEGACY_SENDER_IDS; otherwise a random id (griddesk.web.params.is_random_id). Never a tg:/wecom: sender.
+_LEGACY_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 Utterance = dict[str, Any]
 
@@ -109,8 +112,13 @@ def _quick_replies(buttons: object) -> list[dict[str, str]]:
     return replies
 
 
-def valid_session_id(value: object) -> str | None:
-    return value if isinstance(value, str) and _SESSION_ID.fullmatch(value) else None
+def valid_session_id(value: object, legacy: bool = False) -> str | None:
+    """A session id a client may ask for: a random id (uuid hex as Rasa makes it); with ``legacy``, 1–128
+    characters of ``A–Z a–z 0–9 _ -``. Anything else gets a new id."""
+    if not isinstance(value, str):
+        return None
+    usable = _LEGACY_SESSION_ID.fullmatch(value) if legacy else is_random_id(value)
+    return value if usable else None
 
 
 def metadata_of(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -127,15 +135,18 @@ def metadata_of(data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def cors_policy(widget_origins: str) -> Any:
-    """``cors_allowed_origins`` for the widget origins setting: ``*`` = any; otherwise those and the gateway itself."""
-    origins = widget_origins.split()
-    if "*" in origins:
-        return "*"
-    allowed = {origin for origin in origins if origin != "'self'"}
+    """``cors_allowed_origins`` for the widget origins setting (``gateway.origins``): ``*`` = any; otherwise
+    the configured sites and the gateway itself; no Origin header (not a browser) is allowed."""
+    if ANY in widget_sites(widget_origins):
+        return ANY
 
     def allow(origin: str | None, environ: dict[str, Any]) -> bool:
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return origin is None or origin == own or origin in allowed
+        return origin_allowed(
+            origin,
+            host=str(environ.get("HTTP_HOST", "")),
+            schemes=request_schemes(str(environ.get("wsgi.url_scheme", "http"))),
+            widget_origins=widget_origins,
+        )
 
     return allow
 
@@ -187,7 +198,8 @@ class SocketIOChannel:
         return True
 
     async def on_session_request(self, sid: str, data: object = None) -> None:
-        requested = valid_session_id(data.get("session_id")) if isinstance(data, dict) else None
+        legacy = self.app[settings_key].legacy_sender_ids
+        requested = valid_session_id(data.get("session_id"), legacy) if isinstance(data, dict) else None
         session_id = await self._join(sid, requested)
         await self.sio.emit("session_confirm", session_id, to=sid)
         for utterance in self.missed.take(session_id):
@@ -266,7 +278,7 @@ class SocketIOChannel:
         named = data.get("session_id")
         if confirmed is not None:
             return confirmed if named in (None, confirmed) else None
-        requested = valid_session_id(named)
+        requested = valid_session_id(named, self.app[settings_key].legacy_sender_ids)
         if requested is None:
             return None
         joined = await self._join(sid, requested)

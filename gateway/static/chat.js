@@ -8,6 +8,10 @@
   var STATUS = "/webhooks/rest/status";
   var LIVE = "/webhooks/rest/live";
   var RATING = "/webhooks/rest/rating";
+  // The conversation key: the gateway issues it for our page's first message ("new"); every later call
+  // presents it (the live socket as a subprotocol beside "griddesk.live"), so the sender id alone opens nothing.
+  var KEY_HEADER = "X-GridDesk-Key";
+  var KEY_ERRORS = { conversation_key_required: true, conversation_key_invalid: true };
   var HISTORY_PAGE = 200;  // the gateway returns at most this many messages per history call
   var POLL_MS = 4000;  // history + status polling while the live connection is down
   // history also while it is up: transcript writes that bypass the live hub (another process, a
@@ -20,6 +24,8 @@
     "/griddesk_keep_waiting": "继续等待", "/griddesk_leave_message": "留言", "/griddesk_back_to_bot": "返回智能助手"
   };
   var SCORE_LABELS = { 1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "非常满意" };
+  // the close notice's rating buttons carry the one-time token a rating must present
+  var RATE_PAYLOAD = /^\/griddesk_rate(\{.*\})$/;
 
   var shown = {};  // transcript seqs already on screen
   var lastSeq = 0;  // every seq up to this one is on screen (live/poll ask for what comes after)
@@ -32,6 +38,7 @@
   var statusVersion = 0;  // bumps on every live status event, so a slower GET cannot undo it
   var status = null;
   var rating = { handoffId: null, score: 0, done: false, sending: false };
+  var ratingToken = null;  // from the latest close notice's buttons
 
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
@@ -87,19 +94,59 @@
     return (customerData && customerData.customer && customerData.customer.signature && customerData.customer.id) || "";
   }
 
+  // One conversation (its sender id and its key) per customer the site names, in a shared browser.
+  var claimed = claimedCustomerId();
+  var SENDER_STORE = claimed ? "griddesk.sender:" + claimed : "griddesk.sender";
+  var KEY_STORE = claimed ? "griddesk.key:" + claimed : "griddesk.key";
+
+  // The sender id is the customer's credential: 128 random bits (a UUID, or 32 hex digits where
+  // crypto.randomUUID is missing, e.g. on plain http), the shape the gateway requires.
+  var SENDER_SHAPE = /^[A-Za-z0-9_-]{22,128}$/;
+  function randomId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
   function senderId() {
-    var claimed = claimedCustomerId();
-    var key = claimed ? "griddesk.sender:" + claimed : "griddesk.sender";
     var id = null;
-    try { id = window.localStorage.getItem(key); } catch (e) { /* private mode */ }
-    if (!id) {
-      id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-        : "web-" + Date.now().toString(36) + Math.random().toString(36).slice(2);
-      try { window.localStorage.setItem(key, id); } catch (e) { /* keep for this page only */ }
+    try { id = window.localStorage.getItem(SENDER_STORE); } catch (e) { /* private mode */ }
+    if (!id || !SENDER_SHAPE.test(id)) {
+      id = randomId();
+      try {
+        window.localStorage.setItem(SENDER_STORE, id);
+        window.localStorage.removeItem(KEY_STORE);
+      } catch (e) { /* keep for this page only */ }
     }
     return id;
   }
   var sender = senderId();
+  var memoryKey = null;  // this page's key (also when storage is blocked or another tab started over)
+
+  // The key of this page's conversation: the stored one while the stored sender is still ours (another tab
+  // of this page may have received it), else the one this page received.
+  function currentKey() {
+    try {
+      if (window.localStorage.getItem(SENDER_STORE) === sender) {
+        memoryKey = window.localStorage.getItem(KEY_STORE) || memoryKey;
+      }
+    } catch (e) { /* private mode */ }
+    return memoryKey;
+  }
+  function keepKey(key) {
+    memoryKey = key;
+    try {
+      if (window.localStorage.getItem(SENDER_STORE) === sender) { window.localStorage.setItem(KEY_STORE, key); }
+    } catch (e) { /* keep for this page only */ }
+  }
+  function keyHeaders(headers) {
+    var key = currentKey();
+    if (key) { headers[KEY_HEADER] = key; }
+    return headers;
+  }
+  function isKeyError(status, body) {
+    return status === 403 && !!(body && body.error && KEY_ERRORS[body.error.code]);
+  }
 
   if (params.get("embed") === "1") { document.documentElement.classList.add("embed"); }
   if (params.get("title")) { document.getElementById("chat-title").textContent = params.get("title").slice(0, 40); }
@@ -166,11 +213,23 @@
     return item;
   }
 
+  function noteRatingToken(buttons) {
+    buttons.forEach(function (b) {
+      var match = b && typeof b.payload === "string" ? RATE_PAYLOAD.exec(b.payload) : null;
+      if (!match) { return; }
+      try {
+        var fields = JSON.parse(match[1]);
+        if (fields && typeof fields.token === "string") { ratingToken = fields.token; }
+      } catch (e) { /* not ours */ }
+    });
+  }
+
   // A reply exactly as Rasa's REST channel returns it.
   function render(reply) {
     if (!reply || typeof reply !== "object") { return; }
     var text = textOf(reply);
     var buttons = buttonsOf(reply);
+    noteRatingToken(buttons);
     if (text || buttons.length) { addMessage("bot", text, buttons); }
   }
 
@@ -186,6 +245,7 @@
     var payload = message.payload || {};
     var text = message.text || textOf(payload);
     var buttons = buttonsOf(payload);
+    noteRatingToken(buttons);
     if (message.author === "customer") {
       var said = message.text || "";
       if (CONTROL_TITLES[said]) { said = CONTROL_TITLES[said]; }
@@ -219,8 +279,15 @@
   function fetchHistory() {
     if (inFlight) { return Promise.resolve(); }
     var url = HISTORY + "?sender=" + encodeURIComponent(sender) + "&after=" + lastSeq;
-    return fetch(url, { cache: "no-store" })
-      .then(function (response) { return response.ok ? response.json() : null; })
+    var sentKey = currentKey();
+    return fetch(url, { cache: "no-store", headers: keyHeaders({}) })
+      .then(function (response) {
+        if (response.ok) { return response.json(); }
+        return response.json().catch(function () { return null; }).then(function (error) {
+          if (isKeyError(response.status, error)) { recover(sentKey); }
+          return null;
+        });
+      })
       .then(function (body) {
         if (!body || inFlight || !Array.isArray(body.messages)) { return; }
         var before = lastSeq;
@@ -235,18 +302,45 @@
     return "网络异常 (" + status + "),请稍后再试。";
   }
 
-  function deliver(message, visible) {
-    addMessage("me", visible);
+  // A conversation this page cannot use (its key is gone, e.g. the service was reset): take the key another
+  // tab of this page got meanwhile, or start a new conversation.
+  function recover(sentKey) {
+    var key = currentKey();
+    if (key && key !== sentKey) { return; }
+    sender = randomId();
+    memoryKey = null;
+    try {
+      window.localStorage.setItem(SENDER_STORE, sender);
+      window.localStorage.removeItem(KEY_STORE);
+    } catch (e) { /* keep for this page only */ }
+    shown = {};
+    lastSeq = 0;
+    ratingToken = null;
+    addMessage("system", "之前的会话已无法继续，已为您开始新的会话。");
+    if (socket) { socket.close(); }
+  }
+
+  function deliver(message, visible, retried) {
+    if (!retried) { addMessage("me", visible); }
     busy(true);
     var body = { sender: sender, message: message };
     if (customerData) { body.metadata = customerData; }
+    var sentKey = currentKey();
+    var headers = { "Content-Type": "application/json" };
+    headers[KEY_HEADER] = sentKey || "new";  // without a key: ask for one
     return fetch(WEBHOOK, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: headers,
       body: JSON.stringify(body)
     }).then(function (response) {
+      var issued = response.headers.get(KEY_HEADER);
+      if (issued) { keepKey(issued); }
       markShown((response.headers.get("X-GridDesk-Seq") || "").split(",").filter(Boolean).map(Number));
       return response.json().catch(function () { return null; }).then(function (replies) {
+        if (isKeyError(response.status, replies) && !retried) {
+          recover(sentKey);
+          return deliver(message, visible, true);
+        }
         if (!response.ok) { addMessage("system", errorText(response.status, replies)); return; }
         (Array.isArray(replies) ? replies : []).forEach(render);
       });
@@ -290,7 +384,7 @@
 
   function fetchStatus() {
     var version = statusVersion;
-    return fetch(STATUS + "?sender=" + encodeURIComponent(sender), { cache: "no-store" })
+    return fetch(STATUS + "?sender=" + encodeURIComponent(sender), { cache: "no-store", headers: keyHeaders({}) })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (body) { if (body && version === statusVersion) { renderStatus(body); } })
       .catch(function () { /* the next poll or live event brings it */ });
@@ -342,6 +436,7 @@
   function ratingErrorText(status, body) {
     var code = body && body.error && body.error.code;
     if (status === 409 || code === "already_rated") { return "您已经评价过本次服务,谢谢!"; }
+    if (code === "invalid_rating_token") { return "评价凭证无效，请刷新页面后重试。"; }
     if (status === 404) { return "没有找到可以评价的服务记录。"; }
     if (status === 422) { return "请选择 1 到 5 星,评价意见不超过 500 字。"; }
     if (status === 429) { return "提交过于频繁,请稍后再试。"; }
@@ -367,11 +462,11 @@
     rating.sending = true;
     ratingSubmit.disabled = true;
     ratingError.textContent = "";
-    var body = { sender: sender, handoff_id: rating.handoffId, score: rating.score };
+    var body = { sender: sender, handoff_id: rating.handoffId, score: rating.score, token: ratingToken || "" };
     if (comment) { body.comment = comment; }
     fetch(RATING, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: keyHeaders({ "Content-Type": "application/json" }),
       body: JSON.stringify(body)
     }).then(function (response) {
       if (response.status === 204 || response.ok) { ratingFinished(); return; }
@@ -417,7 +512,10 @@
   function connect() {
     if (!("WebSocket" in window)) { startPolling(); return; }
     var ws;
-    try { ws = new WebSocket(liveUrl()); } catch (e) { startPolling(); scheduleReconnect(); return; }
+    var key = currentKey();
+    try {
+      ws = key ? new WebSocket(liveUrl(), ["griddesk.live", "griddesk.key." + key]) : new WebSocket(liveUrl());
+    } catch (e) { startPolling(); scheduleReconnect(); return; }
     socket = ws;
     ws.addEventListener("open", function () {
       reconnectDelay = RECONNECT_MIN_MS;

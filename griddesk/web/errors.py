@@ -54,6 +54,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_allowed": 403,
     "not_in_grid": 403,
     "not_approver": 403,
+    "invalid_rating_token": 403,
+    "conversation_key_required": 403,
+    "conversation_key_invalid": 403,
     # the current state does not allow it (someone else was first, or it changed meanwhile)
     "already_taken": 409,
     "at_capacity": 409,

@@ -17,6 +17,19 @@ from griddesk.fields import CONTROL_CHARS, has_surrogate
 from griddesk.web.errors import ApiError
 
 MAX_SENDER_CHARS = 128
+# A web sender id is the customer's credential, so it must be unguessable: what a client makes from at least
+# 128 random bits. Accepted shapes (checked by shape only: a client that picks a non-random id of the right
+# shape defeats it): 22-128 characters of the URL-safe base64 alphabet A-Z a-z 0-9 - _ ; when the id is only
+# hex digits and dashes (a UUID 8-4-4-4-12, uuid4().hex), at least 32 hex digits; and at least 8 different
+# characters (no "aaaa...", no nil UUID). A random UUID4 has 122 random bits: the nearest common shape, accepted.
+_RANDOM_ID = re.compile(r"[A-Za-z0-9_-]{22,128}")
+_HEX_ID = re.compile(r"[0-9A-Fa-f-]+")
+MIN_HEX_DIGITS = 32
+MIN_DISTINCT_CHARS = 8
+RANDOM_SENDER_RULE = (
+    "须由客户端用至少 128 位随机数生成，例如 UUID（8-4-4-4-12 位十六进制）、"
+    "至少 32 位十六进制数字，或至少 22 个 URL 安全的 Base64 字符（A–Z、a–z、0–9、-、_），最多 128 个字符"
+)
 
 
 def bad_parameter(name: str, label: str, why: str) -> ApiError:
@@ -60,11 +73,22 @@ def path_id(request: web.Request, name: str, not_found: str = "找不到该记�
     return int(raw)
 
 
-def check_sender(value: object, status: int = 422) -> str:
-    """A client's sender id (Rasa's ``sender``): 1–128 characters, no control characters; stripped."""
+def is_random_id(value: str) -> bool:
+    """Whether ``value`` has the shape of an id made from at least 128 random bits (see ``_RANDOM_ID``)."""
+    if not _RANDOM_ID.fullmatch(value) or len(set(value)) < MIN_DISTINCT_CHARS:
+        return False
+    return not _HEX_ID.fullmatch(value) or len(value.replace("-", "")) >= MIN_HEX_DIGITS
+
+
+def check_sender(value: object, status: int = 422, *, legacy: bool = False) -> str:
+    """A web client's sender id (Rasa's ``sender``), stripped: the shape of a random id (``is_random_id``);
+    with ``legacy``, Rasa's own rule: 1–128 characters, no control characters."""
     if not isinstance(value, str) or not value.strip():
         raise ApiError(status, "invalid_sender", "会话标识（sender）必须是非空文字。", field="sender")
-    if len(value) > MAX_SENDER_CHARS or CONTROL_CHARS.search(value) or has_surrogate(value):
+    if not legacy:
+        if not is_random_id(value.strip()):
+            raise ApiError(status, "invalid_sender", f"会话标识（sender）无效：{RANDOM_SENDER_RULE}。", field="sender")
+    elif len(value) > MAX_SENDER_CHARS or CONTROL_CHARS.search(value) or has_surrogate(value):
         raise ApiError(
             status,
             "invalid_sender",

@@ -250,9 +250,9 @@ async def post_close(request: web.Request) -> web.Response:
 
     def work(session: Session) -> tuple[int, str, list[Message]]:
         handoff = visible_handoff(session, principal, handoff_id)
-        close(session, handoff_id, principal.account_id, utcnow())
+        token = close(session, handoff_id, principal.account_id, utcnow())
         propose_from_handoff(session, handoff_id)
-        told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.RATING_BUTTONS)
+        told = tell_customer(session, handoff.conversation_id, messages.AGENT_CLOSED, messages.rating_buttons(token))
         return handoff.conversation_id, handoff.grid_code, detach(told, session)
 
     conversation_id, grid, told = await run_in_session(work)

@@ -1,6 +1,7 @@
 """The console's customer history (客户档案): ``GET /api/v1/console/customers/{customer_id}``.
 
-A verified customer's record, their conversations on every device and channel (id, channel, started,
+A verified customer's record (the phone masked, 138****8000, as everywhere staff did not open a ticket),
+their conversations on every device and channel (id, channel, started,
 owner, last message) and their tickets (number, state, category, created). Staff only; agents and
 grid managers see the customers served in their grids (``handoff.web.access``), admins everyone.
 """
@@ -14,6 +15,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from griddesk.db import run_in_session
+from griddesk.masking import mask_phone
 from griddesk.web.json import json_response
 from griddesk.web.params import path_id
 from handoff.customer_history import CustomerHistory, customer_history
@@ -33,7 +35,7 @@ def history_dict(history: CustomerHistory) -> dict[str, Any]:
             "id": customer.id,
             "external_id": customer.external_id,
             "name": customer.name,
-            "phone": customer.phone,
+            "phone": mask_phone(customer.phone) if customer.phone else customer.phone,  # as in ticket lists
             "region": customer.region,
             "tier": customer.tier,
             "first_seen_at": _iso(customer.first_seen_at),

@@ -1,5 +1,14 @@
 """Pages and documents the gateway serves."""
 
+import dataclasses
+
+import pytest
+
+from gateway.app import create_app
+from knowledge_base.search import KnowledgeBase
+from tests.encoders import HashingEncoder
+from tests.ids import web_id
+
 
 async def test_openapi_document_describes_the_routes(client):
     body = await (await client.get("/api/v1/openapi.json")).json()
@@ -68,12 +77,12 @@ async def test_every_response_names_the_server_without_a_version(client):
         ("GET", "/static/widget.js"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/no-such-route"),
-        ("GET", "/webhooks/rest/status?sender=u1"),
+        ("GET", f"/webhooks/rest/status?sender={web_id('u1')}"),
         ("POST", "/webhooks/rest/webhook"),
     ]:
         response = await client.request(method, path)
         assert response.headers["Server"] == "GridDesk", (method, path, response.headers.get("Server"))
-    ws = await client.ws_connect("/webhooks/rest/live?sender=u1")
+    ws = await client.ws_connect(f"/webhooks/rest/live?sender={web_id('u1')}")
     assert ws._response.headers["Server"] == "GridDesk"
     await ws.close()
 
@@ -128,3 +137,41 @@ async def test_every_input_in_the_openapi_document_has_the_bounds_the_code_enfor
                 if media == "application/json":
                     problems += unbounded(content["schema"], f"{method.upper()} {path} body", components)
     assert not problems, "\n".join(problems)
+
+
+def _frame_ancestors(response) -> str:
+    [directive] = [d.strip() for d in response.headers["Content-Security-Policy"].split(";") if "frame-ancestors" in d]
+    return directive
+
+
+async def test_by_default_only_the_gateways_own_pages_may_frame_the_chat(client):
+    response = await client.get("/")
+    assert _frame_ancestors(response) == "frame-ancestors 'self'"
+    assert "X-Frame-Options" not in response.headers  # the CSP decides, for the widget's sake
+
+
+@pytest.mark.parametrize(
+    "origins, ancestors",
+    [
+        ("https://shop.example.com", "frame-ancestors 'self' https://shop.example.com"),
+        (
+            "https://a.example.com http://b.example.com:8080",
+            "frame-ancestors 'self' https://a.example.com http://b.example.com:8080",
+        ),
+        ("'self' https://a.example.com", "frame-ancestors 'self' https://a.example.com"),
+        ("*", "frame-ancestors *"),  # explicitly any site
+    ],
+)
+async def test_the_configured_widget_sites_may_frame_the_chat_besides_the_gateway_itself(
+    aiohttp_client, gateway_settings, origins, ancestors
+):
+    settings = dataclasses.replace(gateway_settings, widget_origins=origins)
+    app = create_app(settings, knowledge_base=KnowledgeBase(settings, HashingEncoder()), warm_index=False)
+    response = await (await aiohttp_client(app)).get("/")
+    assert _frame_ancestors(response) == ancestors
+
+
+async def test_other_pages_may_not_be_framed_at_all(client):
+    response = await client.get("/console/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert _frame_ancestors(response) == "frame-ancestors 'none'"

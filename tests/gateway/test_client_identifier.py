@@ -14,9 +14,11 @@ from aiohttp import web
 from gateway.app import create_app
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
+from tests.ids import web_id
 
 WEBHOOK = "/webhooks/rest/webhook"
 KEY = "griddesk_client"
+WEB1, WEB2, WEB3 = (web_id(name) for name in ("web-1", "web-2", "web-3"))  # the random shape the web requires
 
 
 class RecordingRasa:
@@ -50,7 +52,7 @@ async def gateway(aiohttp_client, settings, rasa):
 
 async def test_every_message_to_rasa_carries_the_gateways_client_identifier_not_the_clients(gateway, rasa):
     forged = {KEY: "chosen-by-the-client", "customer": {"region": "成都市武侯区"}}
-    for sender, metadata in (("web-1", forged), ("web-2", None), ("web-3", {KEY: None})):
+    for sender, metadata in ((WEB1, forged), (WEB2, None), (WEB3, {KEY: None})):
         body: dict[str, Any] = {"sender": sender, "message": "查一下工单"}
         if metadata is not None:
             body["metadata"] = metadata

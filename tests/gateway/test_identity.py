@@ -20,9 +20,12 @@ from griddesk.db import session_scope
 from griddesk.settings import Secret
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
+from tests.ids import web_id
 
 SECRET = "site-secret-2026-aaaaaaaa"
 KEY = "griddesk_customer"
+# sender ids of the random shape the web channels require
+WEB1, WEB2, WEB3, PHONE, LAPTOP = (web_id(name) for name in ("web-1", "web-2", "web-3", "phone-1", "laptop-1"))
 
 
 class FakeRasa:
@@ -93,22 +96,22 @@ def customers() -> int:
 
 async def test_a_forged_tier_and_region_never_reach_the_bot_nor_the_profile(gateway, rasa):
     forged = {"customer": {"region": "成都市武侯区", "tier": "key", "name": "王先生"}, "language": "zh"}
-    assert await say(gateway, "web-1", forged) == [{"recipient_id": "web-1", "text": "好的"}]
+    assert await say(gateway, WEB1, forged) == [{"recipient_id": WEB1, "text": "好的"}]
     assert rasa.last_metadata == {"language": "zh", KEY: {}}
-    assert conversation_of("web-1").profile == {"name": "王先生"}  # a name to address them by, nothing more
-    assert conversation_of("web-1").customer_id is None and customers() == 0
+    assert conversation_of(WEB1).profile == {"name": "王先生"}  # a name to address them by, nothing more
+    assert conversation_of(WEB1).customer_id is None and customers() == 0
 
 
 async def test_a_client_cannot_supply_the_gateways_own_key(gateway, rasa):
-    await say(gateway, "web-1", {KEY: {"id": 1, "tier": "key", "region": "成都市武侯区"}})
+    await say(gateway, WEB1, {KEY: {"id": 1, "tier": "key", "region": "成都市武侯区"}})
     assert rasa.last_metadata == {KEY: {}}
-    await say(gateway, "web-1")  # no metadata at all: the key is still there
+    await say(gateway, WEB1)  # no metadata at all: the key is still there
     assert rasa.last_metadata == {KEY: {}}
 
 
 async def test_a_signed_token_is_passed_on_as_the_verified_customer(gateway, rasa):
-    await say(gateway, "web-1", {"customer_token": token(region="成都市武侯区", tier="key", name="王先生")})
-    conversation = conversation_of("web-1")
+    await say(gateway, WEB1, {"customer_token": token(region="成都市武侯区", tier="key", name="王先生")})
+    conversation = conversation_of(WEB1)
     assert rasa.last_metadata == {
         KEY: {
             "id": conversation.customer_id,
@@ -120,14 +123,14 @@ async def test_a_signed_token_is_passed_on_as_the_verified_customer(gateway, ras
     }
     assert conversation.profile == {"name": "王先生", "region": "成都市武侯区", "tier": "key", "verified": True}
     # later messages without the proof: the conversation keeps its verified customer
-    await say(gateway, "web-1", {"customer": {"tier": "prospect"}})
+    await say(gateway, WEB1, {"customer": {"tier": "prospect"}})
     assert rasa.last_metadata[KEY]["tier"] == "key"
 
 
 async def test_an_hmac_signed_customer_is_passed_on_and_the_signature_is_not(gateway, rasa):
     customer = {"id": "u-2002", "phone": "13800138000", "tier": "general"}
     signature = sign_customer(SECRET, "u-2002", phone="13800138000", tier="general")
-    await say(gateway, "web-2", {"customer": {**customer, "signature": signature}})
+    await say(gateway, WEB2, {"customer": {**customer, "signature": signature}})
     facts = rasa.last_metadata[KEY]
     assert (facts["external_id"], facts["phone"], facts["tier"]) == ("u-2002", "13800138000", "general")
     assert "customer" not in rasa.last_metadata
@@ -145,13 +148,13 @@ async def test_an_hmac_signed_customer_is_passed_on_and_the_signature_is_not(gat
     ids=["wrong secret", "expired", "garbage", "tier added after signing", "wrong signature"],
 )
 async def test_a_bad_proof_is_ignored_and_the_message_still_answered(gateway, rasa, metadata):
-    assert await say(gateway, "web-3", metadata) == [{"recipient_id": "web-3", "text": "好的"}]
+    assert await say(gateway, WEB3, metadata) == [{"recipient_id": WEB3, "text": "好的"}]
     assert rasa.last_metadata == {KEY: {}}
-    assert conversation_of("web-3").customer_id is None and customers() == 0
+    assert conversation_of(WEB3).customer_id is None and customers() == 0
 
 
 async def test_two_devices_of_one_verified_customer_share_the_record(gateway, rasa):
-    await say(gateway, "phone-1", {"customer_token": token(tier="key")})
-    await say(gateway, "laptop-1", {"customer_token": token()})
-    assert conversation_of("phone-1").customer_id == conversation_of("laptop-1").customer_id is not None
+    await say(gateway, PHONE, {"customer_token": token(tier="key")})
+    await say(gateway, LAPTOP, {"customer_token": token()})
+    assert conversation_of(PHONE).customer_id == conversation_of(LAPTOP).customer_id is not None
     assert customers() == 1

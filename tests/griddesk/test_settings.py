@@ -82,3 +82,18 @@ def test_trusted_proxies_are_addresses_or_networks():
     assert load_settings({}).trusted_proxies == ()
     with pytest.raises(SettingsError, match="GRIDDESK_TRUSTED_PROXIES"):
         load_settings({"GRIDDESK_TRUSTED_PROXIES": "proxy.example.com"})
+
+
+def test_web_sender_ids_are_strict_unless_legacy_ids_are_asked_for():
+    assert load_settings({}).legacy_sender_ids is False
+    assert load_settings({"GRIDDESK_LEGACY_SENDER_IDS": "true"}).legacy_sender_ids is True
+    with pytest.raises(SettingsError, match="GRIDDESK_LEGACY_SENDER_IDS"):
+        load_settings({"GRIDDESK_LEGACY_SENDER_IDS": "maybe"})
+
+
+def test_by_default_only_the_gateways_own_pages_may_frame_the_chat_or_open_its_sockets():
+    assert load_settings({}).widget_origins == ""
+    sites = load_settings({"GRIDDESK_WIDGET_ORIGINS": "https://shop.example.com  https://m.example.com:8443"})
+    assert sites.widget_origins == "https://shop.example.com https://m.example.com:8443"
+    with pytest.raises(SettingsError, match="GRIDDESK_WIDGET_ORIGINS"):
+        load_settings({"GRIDDESK_WIDGET_ORIGINS": "shop.example.com"})

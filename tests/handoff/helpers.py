@@ -25,9 +25,10 @@ def conversation_of(session, sender_id="customer-1") -> Conversation:
 
 
 def closed_handoff(session, sender_id="customer-1"):
+    """A handoff accepted and closed by an agent, and the rating token the close notice carries."""
     agent = session.scalar(select(Agent))
     account_id = agent.account_id if agent else make_account(session).id
     handoff = make_handoff(session, sender_id, now=NOW)
     accept(session, handoff.id, account_id, NOW)
-    close(session, handoff.id, account_id, later(minutes=5))
-    return handoff
+    token = close(session, handoff.id, account_id, later(minutes=5))
+    return handoff, token

@@ -232,9 +232,11 @@ def test_closing_ends_the_chat_and_asks_the_customer_for_a_rating(settings):
         agent = make_account(session)
         handoff = make_handoff(session, now=NOW)
         accept(session, handoff.id, agent.id, NOW)
-        close(session, handoff.id, agent.id, later(minutes=6))
+        token = close(session, handoff.id, agent.id, later(minutes=6))
         assert conversation_of(session).owner == "closed"
         assert (handoff.status, handoff.ended_at) == ("closed", later(minutes=6))
+        # the close notice carries a random single-use rating token; only its hash is kept
+        assert isinstance(token, str) and len(token) >= 22 and handoff.rating_token_hash not in (None, token)
         status = queue_status(session, "customer-1", NOW)
         assert (status.owner, status.handoff_id, status.rating_pending) == (Owner.CLOSED, handoff.id, True)
         with pytest.raises(NotAssigned):

@@ -170,7 +170,7 @@ def test_a_customer_with_nothing_to_leave_changes_nothing(settings):
 
 def test_a_new_message_reopens_a_closed_conversation_to_the_bot(settings):
     with session_scope() as session:
-        handoff = closed_handoff(session)
+        handoff, _token = closed_handoff(session)
         assert reopen(session, "customer-1", later(minutes=10)) is True
         assert conversation_of(session).owner == "bot"
         assert reopen(session, "customer-1", later(minutes=11)) is False

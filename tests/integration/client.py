@@ -54,7 +54,7 @@ class Customer:
         """``metadata`` rides on every message: ``verified(…)`` for a customer the site signed."""
         self.base = gateway_url
         self.url = f"{gateway_url}/webhooks/rest/webhook"
-        self.sender = f"it-{uuid.uuid4().hex[:12]}"
+        self.sender = f"it-{uuid.uuid4().hex}"  # the random shape the web channels require
         self.metadata = metadata
 
     def say(self, text: str) -> list[dict]:

@@ -38,8 +38,22 @@ def platforms() -> Iterator[Platforms]:
 
 
 @pytest.fixture(scope="session")
+def shop_ports() -> dict[str, int]:
+    """Ports for the companies' own pages (another origin than the gateway's) that embed the GridDesk widget
+    or rasa-webchat: reserved before the stack starts, so GRIDDESK_WIDGET_ORIGINS can list them."""
+    return {"widget": free_port(), "webchat": free_port()}
+
+
+def shop_origin(port: int) -> str:
+    return f"http://localhost:{port}"  # another origin than the gateway's 127.0.0.1
+
+
+@pytest.fixture(scope="session")
 def stack_settings(
-    tmp_path_factory: pytest.TempPathFactory, platforms: Platforms, stack_database_url: str | None
+    tmp_path_factory: pytest.TempPathFactory,
+    platforms: Platforms,
+    shop_ports: dict[str, int],
+    stack_database_url: str | None,
 ) -> Settings:
     data_dir = tmp_path_factory.mktemp("stack")
     env = {
@@ -54,6 +68,7 @@ def stack_settings(
         # a busy office, the per-conversation ones stay the defaults (tests/gateway/channels/test_rate_limits.py)
         "GRIDDESK_RATE_MESSAGES_PER_ADDRESS": "2000",
         "GRIDDESK_RATE_HANDOFFS_PER_ADDRESS": "200",
+        "GRIDDESK_WIDGET_ORIGINS": " ".join(shop_origin(port) for port in shop_ports.values()),
         **platforms.settings_env(),
     }
     env.pop("GRIDDESK_DATABASE_URL", None)

@@ -166,6 +166,8 @@ def test_a_wecom_customer_gets_faq_answers_numbered_choices_and_an_agent(stack, 
     assert eventually(lambda: any("由我为您服务" in t for t in platforms.wecom.texts_to(user)))
     assert agent.post(f"/api/v1/console/handoffs/{handoff_id}/close").status == 200
     assert eventually(lambda: any("打分" in t for t in platforms.wecom.texts_to(user)))
+    wecom_message(stack, user, "5")  # the 5th numbered choice: 5 分, with the close notice's one-time token
+    assert eventually(lambda: any("感谢您的评价" in t for t in platforms.wecom.texts_to(user)))
 
 
 def test_the_wecom_callback_url_is_verified_with_the_documented_echostr(stack):

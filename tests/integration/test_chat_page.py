@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.integration.client import request
+
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
@@ -85,3 +87,48 @@ def test_ticket_progress_appears_in_an_open_chat_and_again_on_the_next_visit(pag
     page.reload()
     expect(page.locator(".msg--system", has_text=number)).to_have_count(1, timeout=10_000)
     expect(page.locator(".msg--me", has_text="你好")).to_have_count(1)  # the earlier exchange is back too
+
+
+def credentials(page: Page) -> tuple[str, str | None]:
+    return (
+        page.evaluate("window.localStorage.getItem('griddesk.sender')"),
+        page.evaluate("window.localStorage.getItem('griddesk.key')"),
+    )
+
+
+def test_the_page_binds_its_conversation_to_a_key_that_its_calls_and_live_socket_present(page, stack):
+    ask(page, "你好")
+    expect(page.locator(".msg--bot")).to_have_count(2, timeout=15_000)
+    sender, key = credentials(page)
+    assert key and len(key) >= 43
+    history = f"{stack.settings.gateway_url}/webhooks/rest/history?sender={sender}"
+    assert request("GET", history).status == 403  # the sender id alone opens nothing
+    assert request("GET", history, headers={"X-GridDesk-Key": key}).status == 200
+    frames: list[object] = []
+
+    def watch(socket) -> None:
+        if "/webhooks/rest/live" in socket.url:
+            socket.on("framereceived", lambda payload: frames.append(payload))
+
+    page.on("websocket", watch)
+    page.reload()
+    expect(page.locator(".msg--me", has_text="你好")).to_have_count(1, timeout=10_000)
+    for _ in range(100):  # the live socket opened with the key: its first frames arrive
+        if frames:
+            break
+        page.wait_for_timeout(100)
+    assert frames, "the live socket did not open with the conversation key"
+    assert credentials(page) == (sender, key)
+
+
+def test_a_page_whose_key_no_longer_fits_starts_a_new_conversation(page):
+    ask(page, "你好")
+    expect(page.locator(".msg--bot")).to_have_count(2, timeout=15_000)
+    sender, _key = credentials(page)
+    page.evaluate("window.localStorage.setItem('griddesk.key', 'x'.repeat(43))")
+    page.reload()
+    expect(page.locator(".msg--system", has_text="已为您开始新的会话")).to_have_count(1, timeout=10_000)
+    ask(page, "你們的電話是多少")
+    expect(page.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=15_000)
+    new_sender, new_key = credentials(page)
+    assert new_sender != sender and new_key and new_key != "x" * 43

@@ -86,9 +86,12 @@ def test_the_transcript_keeps_every_message_in_order(stack):
 
 def test_bad_input_is_refused_by_the_running_gateway(stack):
     url = f"{stack.settings.gateway_url}/webhooks/rest/webhook"
-    assert request("POST", url, {"sender": "x", "message": "长" * 10001}).status == 413
-    assert request("POST", url, {"sender": "x", "message": ""}).status == 422
+    sender = Customer(stack.settings.gateway_url).sender
+    assert request("POST", url, {"sender": sender, "message": "长" * 10001}).status == 413
+    assert request("POST", url, {"sender": sender, "message": ""}).status == 422
     assert request("POST", url, {"sender": 1, "message": "hi"}).status == 422
+    guessable = request("POST", url, {"sender": "test", "message": "你好"})
+    assert guessable.status == 422 and "随机" in guessable.body["error"]["message"]
 
 
 def test_when_the_action_server_is_down_the_customer_is_told_and_the_message_kept(stack):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accounts.management import create_account
 from accounts.models import Role
 from conversations.models import Owner
+from conversations.rating_tokens import rating_token_of
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from handoff.models import OwnershipEvent
@@ -137,8 +138,12 @@ def test_who_answers_in_every_state_of_a_conversation(stack, team):
     assert agent.post(f"/api/v1/console/handoffs/{item['handoff_id']}/close").status == 200
     status = customer.status()
     assert status["owner"] == "closed" and status["rating_pending"] is True
+    [notice] = [m for m in customer.history() if (m["payload"] or {}).get("buttons")][-1:]
+    token = rating_token_of(notice["payload"]["buttons"][-1]["payload"])  # the close notice's 5 分
     rating = {"sender": customer.sender, "handoff_id": item["handoff_id"], "score": 5, "comment": "很快"}
     url = f"{stack.settings.gateway_url}/webhooks/rest/rating"
+    assert request("POST", url, rating).status == 403  # without the close notice's token
+    rating["token"] = token
     assert request("POST", url, rating).status == 204
     assert request("POST", url, rating).status == 409
     assert customer.status()["rating_pending"] is False

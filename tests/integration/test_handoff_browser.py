@@ -17,16 +17,24 @@ from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from tests.integration.client import customer_token, request
+from tests.integration.conftest import shop_origin
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 PASSWORD = "browser-pass-123"
 REGION = "上海市浦东新区"  # the 上海浦东 grid: its own queue, away from the other integration tests
-# the page's sender id, whatever customer it is kept for (chat.js keeps one per customer the site names)
-SENDER = (
-    "Object.keys(localStorage).filter(function (k) { return k.indexOf('griddesk.sender') === 0; })"
-    ".map(function (k) { return localStorage.getItem(k); })[0]"
-)
+
+
+def stored(name: str) -> str:
+    """A script reading the page's ``griddesk.sender`` or ``griddesk.key``, whatever customer it is kept for
+    (chat.js keeps one conversation per customer the site names)."""
+    return (
+        f"Object.keys(localStorage).filter(function (k) {{ return k.indexOf('griddesk.{name}') === 0; }})"
+        ".map(function (k) { return localStorage.getItem(k); })[0]"
+    )
+
+
+SENDER, KEY = stored("sender"), stored("key")
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +77,9 @@ def say(page: Page, text: str) -> None:
 def handoff_id(stack, customer: Page) -> int:
     """The customer's queued handoff, once the page's 转人工 has been answered."""
     sender = customer.evaluate(SENDER)
+    key = {"X-GridDesk-Key": customer.evaluate(KEY)}
     for _ in range(200):
-        status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}").body
+        status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}", headers=key).body
         if status["owner"] == "queued":
             return status["handoff_id"]
         time.sleep(0.1)
@@ -144,9 +153,9 @@ def test_the_conversation_survives_a_reload_of_the_customer_page(stack, pages, a
     expect(customer.locator("#rating")).to_be_visible(timeout=10_000)
 
 
-@pytest.fixture
-def shop_page(stack) -> Iterator[str]:
-    """A company's own page on another origin (its own loopback server) embedding the widget with one tag."""
+def serve_shop(stack, port: int) -> Iterator[str]:
+    """A company's own page on another origin (its own loopback server on ``port``, 0 = any) embedding the
+    widget with one tag; yields its URL."""
     token = customer_token(region=REGION)  # what the company's server signs for the logged-in customer
     html = (
         f"<html><head><meta charset='utf-8'></head><body><h1>某公司官网</h1>"
@@ -164,12 +173,24 @@ def shop_page(stack) -> Iterator[str]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Shop)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://localhost:{server.server_address[1]}/"
+    yield f"{shop_origin(server.server_address[1])}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def shop_page(stack, shop_ports) -> Iterator[str]:
+    """A site listed in GRIDDESK_WIDGET_ORIGINS."""
+    yield from serve_shop(stack, shop_ports["widget"])
+
+
+@pytest.fixture
+def unlisted_shop_page(stack) -> Iterator[str]:
+    """A site that is not listed in GRIDDESK_WIDGET_ORIGINS."""
+    yield from serve_shop(stack, 0)
 
 
 def test_the_widget_script_embeds_the_chat_in_another_page(browser, shop_page, agent_name):
@@ -182,6 +203,23 @@ def test_the_widget_script_embeds_the_chat_in_another_page(browser, shop_page, a
     frame.locator("#input").fill("客服电话是多少")
     frame.locator("#input").press("Enter")
     expect(frame.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=20_000)
+    context.close()
+
+
+def test_a_site_that_is_not_listed_cannot_frame_the_chat(browser, unlisted_shop_page):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    refusals: list[str] = []
+    page.on("console", lambda msg: refusals.append(msg.text) if "frame-ancestors" in msg.text else None)
+    page.goto(unlisted_shop_page)
+    page.wait_for_function("window.GridDeskWidget !== undefined", timeout=10_000)
+    page.evaluate("window.GridDeskWidget.open()")
+    for _ in range(100):
+        if refusals:
+            break
+        page.wait_for_timeout(100)
+    assert refusals, "the browser framed the chat page for a site that is not listed"
+    expect(page.frame_locator("iframe").locator("#input")).to_have_count(0)
     context.close()
 
 

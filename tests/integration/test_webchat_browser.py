@@ -20,6 +20,7 @@ from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import Agent, AgentStatus, GridMembership
 from tests.integration.client import Staff, customer_token, request
+from tests.integration.conftest import shop_origin
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -49,7 +50,7 @@ def agent(stack) -> Staff:
 
 
 @pytest.fixture(scope="module")
-def shop_page(stack, bundle: bytes) -> Iterator[str]:
+def shop_page(stack, bundle: bytes, shop_ports: dict[str, int]) -> Iterator[str]:
     """A company's page on its own origin that embeds rasa-webchat exactly as its README shows, with the
     socket URL of the GridDesk gateway where a Rasa server's would be."""
     options = {
@@ -82,10 +83,10 @@ def shop_page(stack, bundle: bytes) -> Iterator[str]:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", shop_ports["webchat"]), Shop)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://localhost:{server.server_address[1]}/"  # another origin than the gateway's 127.0.0.1
+    yield f"{shop_origin(server.server_address[1])}/"  # another origin than the gateway's 127.0.0.1
     server.shutdown()
     server.server_close()
 

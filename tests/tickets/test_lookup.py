@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from griddesk.db import session_scope
+from tests.factories import make_conversation, make_customer
 from tests.tickets.factories import make_ticket
 from tickets.lookup import LookupStatus, lookup_ticket, my_tickets, visible_ticket_numbers
 from tickets.models import Alert
@@ -157,3 +158,20 @@ def test_a_conversation_sees_the_tickets_it_opened_and_those_it_verified(setting
         assert visible_ticket_numbers(session, "me") == {opened, other}
         assert [t.number for t in my_tickets(session, "me")] == [other, opened]  # newest first
         assert visible_ticket_numbers(session, "someone-else") == {other}
+
+
+def test_a_verified_customer_sees_their_tickets_from_every_device_and_nobody_else_does(settings, clock):
+    wang = make_customer("u-1001", phone="13812345678")
+    with session_scope() as session:
+        make_conversation(session, "wang-phone", customer=wang)
+        make_conversation(session, "wang-laptop", customer=wang)
+        make_conversation(session, "anonymous-same-phone")
+        from_phone = make_ticket(session, clock, phone="13812345678", sender_id="wang-phone").number
+        clock.advance(minutes=1)
+        from_laptop = make_ticket(session, clock, phone="13812345678", sender_id="wang-laptop").number
+        stranger = make_ticket(session, clock, phone="13812345678", sender_id="anonymous-same-phone").number
+        assert visible_ticket_numbers(session, "wang-laptop") == {from_phone, from_laptop}
+        assert [t.number for t in my_tickets(session, "wang-phone")] == [from_laptop, from_phone]
+        assert visible_ticket_numbers(session, "anonymous-same-phone") == {stranger}  # the phone proves nothing
+        make_conversation(session, "someone-verified", customer=make_customer("u-2002", phone="13812345678"))
+        assert visible_ticket_numbers(session, "someone-verified") == set()

@@ -446,3 +446,17 @@ async def test_the_console_websocket_tells_each_person_the_changes_of_their_grid
         await ok(await agent.post(f"{WORKSPACE}/{wuhou}/reveal"))  # a look changes nothing: no news
         await ok(await agent.post(f"{WORKSPACE}/{wuhou}/comments", {"note": "已联系"}), 201)
         assert [c["kind"] for c in (await next_tickets(mine))["changes"]] == ["comment"]
+
+
+async def test_the_origin_transcript_shows_the_rating_buttons_without_their_one_time_token(client, agent):
+    from handoff.messages import AGENT_CLOSED, rating_buttons
+
+    token = "one-time-rating-token-QZX"
+    with session_scope() as session:
+        conversation = make_conversation(session, "rated-customer", texts=("转人工",))
+        notice = {"text": AGENT_CLOSED, "buttons": rating_buttons(token)}
+        append_messages(session, conversation.id, [(Author.SYSTEM, AGENT_CLOSED, notice, MessageStatus.SENT)])
+        number, conversation_id = make_ticket(session, sender_id="rated-customer").number, conversation.id
+    messages = await ok(await agent.get(f"{WORKSPACE}/{number}/conversations/{conversation_id}/messages"))
+    assert token not in json.dumps(messages, ensure_ascii=False)  # staff could rate the service with it
+    assert len(messages["messages"][-1]["payload"]["buttons"]) == 5  # the buttons are there, without it

@@ -16,6 +16,7 @@ from handoff import messages
 from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
+from tests.ids import web_id
 from tests.tickets.factories import make_ticket
 from tickets.models import Ticket, TicketState
 from tickets.notify import notify_state_change
@@ -23,35 +24,36 @@ from tickets.service import transition
 
 WEBHOOK = "/webhooks/rest/webhook"
 HISTORY = "/webhooks/rest/history"
+ALICE, BOB, CAROL, DAVE, NOBODY = (web_id(name) for name in ("alice", "bob", "carol", "dave", "nobody"))
 
 
 async def test_history_returns_only_the_senders_conversation_after_a_seq(client):
-    first = await client.post(WEBHOOK, json={"sender": "alice", "message": "你好"})
+    first = await client.post(WEBHOOK, json={"sender": ALICE, "message": "你好"})
     assert first.headers["X-GridDesk-Seq"] == "1,2"  # the customer's message and the reply it got
-    await client.post(WEBHOOK, json={"sender": "bob", "message": "我是 Bob"})
-    body = await (await client.get(HISTORY, params={"sender": "alice"})).json()
+    await client.post(WEBHOOK, json={"sender": BOB, "message": "我是 Bob"})
+    body = await (await client.get(HISTORY, params={"sender": ALICE})).json()
     assert [(m["seq"], m["author"], m["text"]) for m in body["messages"]] == [
         (1, "customer", "你好"),
         (2, "system", messages.BOT_UNAVAILABLE),
     ]
-    later = await (await client.get(HISTORY, params={"sender": "alice", "after": "1"})).json()
+    later = await (await client.get(HISTORY, params={"sender": ALICE, "after": "1"})).json()
     assert [m["seq"] for m in later["messages"]] == [2]
-    assert (await (await client.get(HISTORY, params={"sender": "nobody"})).json()) == {"messages": []}
+    assert (await (await client.get(HISTORY, params={"sender": NOBODY})).json()) == {"messages": []}
 
 
 async def test_ticket_progress_reaches_the_customer_through_history(client):
-    await client.post(WEBHOOK, json={"sender": "carol", "message": "我要报修"})
+    await client.post(WEBHOOK, json={"sender": CAROL, "message": "我要报修"})
     with session_scope() as session:
-        ticket = make_ticket(session, sender_id="carol")
+        ticket = make_ticket(session, sender_id=CAROL)
         ticket = transition(session, ticket.number, TicketState.ANALYSING, "agent")
         notify_state_change(session, ticket)
-    body = await (await client.get(HISTORY, params={"sender": "carol", "after": "2"})).json()
+    body = await (await client.get(HISTORY, params={"sender": CAROL, "after": "2"})).json()
     [news] = body["messages"]
     assert news["author"] == "system" and ticket.number in news["text"] and "分析中" in news["text"]
 
 
 async def test_history_rejects_bad_parameters(client):
-    for params, status in [({}, 422), ({"sender": "a" * 129}, 422), ({"sender": "a", "after": "x"}, 400)]:
+    for params, status in [({}, 422), ({"sender": "a" * 129}, 422), ({"sender": ALICE, "after": "x"}, 400)]:
         response = await client.get(HISTORY, params=params)
         assert response.status == status
         assert (await response.json())["error"]["code"]
@@ -79,9 +81,9 @@ async def test_a_transition_through_the_api_tells_the_customer(aiohttp_client, g
     client = await aiohttp_client(
         create_app(settings, knowledge_base=KnowledgeBase(settings, HashingEncoder()), warm_index=False)
     )
-    await client.post(WEBHOOK, json={"sender": "dave", "message": "我要报修"})
+    await client.post(WEBHOOK, json={"sender": DAVE, "message": "我要报修"})
     with session_scope() as session:
-        number = make_ticket(session, sender_id="dave").number
+        number = make_ticket(session, sender_id=DAVE).number
         make_staff(session, "zhang.wei", Role.AGENT, ("cd-wuhou",))  # an agent of the ticket's grid
     login = await client.post("/api/v1/auth/login", json={"username": "zhang.wei", "password": PASSWORD})
     response = await client.post(
@@ -90,5 +92,5 @@ async def test_a_transition_through_the_api_tells_the_customer(aiohttp_client, g
         headers={"X-CSRF-Token": (await login.json())["csrf_token"]},
     )
     assert response.status == 200
-    body = await (await client.get(HISTORY, params={"sender": "dave", "after": "2"})).json()
+    body = await (await client.get(HISTORY, params={"sender": DAVE, "after": "2"})).json()
     assert [m["author"] for m in body["messages"]] == ["system"] and number in body["messages"][0]["text"]

@@ -23,6 +23,7 @@ from handoff import messages
 from handoff.models import Handoff
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
+from tests.ids import web_id
 
 WEBHOOK = "/webhooks/rest/webhook"
 SHOPPER, OFFICE = "203.0.113.5", "198.51.100.7"
@@ -96,46 +97,56 @@ async def refused(response) -> int:
 async def test_the_21st_handoff_from_one_address_is_refused_and_another_address_still_gets_through(gateway_for):
     client = await gateway_for()  # the default: 20 handoffs per address per 10 minutes
     for n in range(20):
-        response = await client.post(WEBHOOK, json={"sender": f"bot-{n}", "message": "转人工"}, headers=via(SHOPPER))
+        response = await client.post(
+            WEBHOOK, json={"sender": web_id(f"bot-{n}"), "message": "转人工"}, headers=via(SHOPPER)
+        )
         assert response.status == 200, await response.text()
     assert queued() == 20
 
-    response = await client.post(WEBHOOK, json={"sender": "bot-20", "message": "转人工"}, headers=via(SHOPPER))
+    response = await client.post(WEBHOOK, json={"sender": web_id("bot-20"), "message": "转人工"}, headers=via(SHOPPER))
     await refused(response)
-    assert "bot-20" not in conversations() and queued() == 20  # nothing recorded, nobody queued
+    assert web_id("bot-20") not in conversations() and queued() == 20  # nothing recorded, nobody queued
 
-    response = await client.post(WEBHOOK, json={"sender": "real", "message": "转人工"}, headers=via(OFFICE))
+    response = await client.post(WEBHOOK, json={"sender": web_id("real"), "message": "转人工"}, headers=via(OFFICE))
     assert response.status == 200
     assert any("您前面还有 20 位客户" in reply.get("text", "") for reply in await response.json())
     assert queued() == 21
     # ordinary questions from the busy address still get answers: only handoffs are used up
-    response = await client.post(WEBHOOK, json={"sender": "bot-0", "message": "怎么开发票"}, headers=via(SHOPPER))
+    response = await client.post(
+        WEBHOOK, json={"sender": web_id("bot-0"), "message": "怎么开发票"}, headers=via(SHOPPER)
+    )
     assert response.status == 200
 
 
 async def test_the_bots_own_escalations_count_against_the_handoff_limit(gateway_for):
     client = await gateway_for(handoffs_per_address=1)
-    assert (await client.post(WEBHOOK, json={"sender": "a", "message": "转人工"}, headers=via(SHOPPER))).status == 200
-    response = await client.post(WEBHOOK, json={"sender": "b", "message": "我要投诉"}, headers=via(SHOPPER))
+    assert (
+        await client.post(WEBHOOK, json={"sender": web_id("a"), "message": "转人工"}, headers=via(SHOPPER))
+    ).status == 200
+    response = await client.post(WEBHOOK, json={"sender": web_id("b"), "message": "我要投诉"}, headers=via(SHOPPER))
     assert response.status == 200  # the message itself was within limits and is answered
     texts = [reply.get("text") for reply in await response.json()]
     assert texts == ["好的", messages.HANDOFFS_TOO_OFTEN]
     assert queued() == 1
-    status = await (await client.get("/webhooks/rest/status", params={"sender": "b"}, headers=via(SHOPPER))).json()
+    status = await (
+        await client.get("/webhooks/rest/status", params={"sender": web_id("b")}, headers=via(SHOPPER))
+    ).json()
     assert status["owner"] == "bot"
 
 
 async def test_one_conversation_may_send_only_so_many_messages_a_minute(gateway_for):
     client = await gateway_for(messages_per_conversation=3)
     for n in range(3):
-        response = await client.post(WEBHOOK, json={"sender": "chatty", "message": f"问题{n}"}, headers=via(SHOPPER))
+        response = await client.post(
+            WEBHOOK, json={"sender": web_id("chatty"), "message": f"问题{n}"}, headers=via(SHOPPER)
+        )
         assert response.status == 200
-    response = await client.post(WEBHOOK, json={"sender": "chatty", "message": "问题3"}, headers=via(SHOPPER))
+    response = await client.post(WEBHOOK, json={"sender": web_id("chatty"), "message": "问题3"}, headers=via(SHOPPER))
     assert await refused(response) <= 120  # a sliding minute: at most two windows away
     # the same address with another conversation, and a rating of that conversation, are separate counts
-    response = await client.post(WEBHOOK, json={"sender": "quiet", "message": "你好"}, headers=via(SHOPPER))
+    response = await client.post(WEBHOOK, json={"sender": web_id("quiet"), "message": "你好"}, headers=via(SHOPPER))
     assert response.status == 200
-    history = await client.get("/webhooks/rest/history", params={"sender": "chatty"}, headers=via(SHOPPER))
+    history = await client.get("/webhooks/rest/history", params={"sender": web_id("chatty")}, headers=via(SHOPPER))
     said = [m["text"] for m in (await history.json())["messages"] if m["author"] == "customer"]
     assert said == ["问题0", "问题1", "问题2"]  # the refused one was not recorded
 
@@ -143,31 +154,44 @@ async def test_one_conversation_may_send_only_so_many_messages_a_minute(gateway_
 async def test_one_address_may_send_only_so_many_messages_a_minute_whatever_the_sender(gateway_for):
     client = await gateway_for(messages_per_address=4)
     for n in range(4):
-        response = await client.post(WEBHOOK, json={"sender": f"s{n}", "message": "你好"}, headers=via(SHOPPER))
+        response = await client.post(WEBHOOK, json={"sender": web_id(f"s{n}"), "message": "你好"}, headers=via(SHOPPER))
         assert response.status == 200
-    await refused(await client.post(WEBHOOK, json={"sender": "s4", "message": "你好"}, headers=via(SHOPPER)))
-    rating = {"sender": "s0", "handoff_id": 1, "score": 5}
+    await refused(await client.post(WEBHOOK, json={"sender": web_id("s4"), "message": "你好"}, headers=via(SHOPPER)))
+    rating = {"sender": web_id("s0"), "handoff_id": 1, "score": 5}
     await refused(await client.post("/webhooks/rest/rating", json=rating, headers=via(SHOPPER)))
-    response = await client.post(WEBHOOK, json={"sender": "s5", "message": "你好"}, headers=via(OFFICE))
+    response = await client.post(WEBHOOK, json={"sender": web_id("s5"), "message": "你好"}, headers=via(OFFICE))
     assert response.status == 200
 
 
 async def test_reading_a_conversation_too_often_is_refused_history_status_and_live_alike(gateway_for):
     client = await gateway_for(reads_per_conversation=3)
-    params = {"sender": "poller"}
+    params = {"sender": web_id("poller")}
     assert (await client.get("/webhooks/rest/history", params=params, headers=via(SHOPPER))).status == 200
     assert (await client.get("/webhooks/rest/status", params=params, headers=via(SHOPPER))).status == 200
-    ws = await client.ws_connect("/webhooks/rest/live?sender=poller", headers=via(SHOPPER))
+    ws = await client.ws_connect(f"/webhooks/rest/live?sender={web_id('poller')}", headers=via(SHOPPER))
     await ws.close()
     for path in ("/webhooks/rest/history", "/webhooks/rest/status", "/webhooks/rest/live"):
         await refused(await client.get(path, params=params, headers=via(SHOPPER)))
-    assert (await client.get("/webhooks/rest/status", params={"sender": "other"})).status == 200
+    assert (await client.get("/webhooks/rest/status", params={"sender": web_id("other")})).status == 200
 
 
 async def test_x_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(gateway_for):
     client = await gateway_for(trusted=(), handoffs_per_address=2)
     for n in range(2):
-        response = await client.post(WEBHOOK, json={"sender": f"h{n}", "message": "转人工"}, headers=via(f"10.0.0.{n}"))
+        response = await client.post(
+            WEBHOOK, json={"sender": web_id(f"h{n}"), "message": "转人工"}, headers=via(f"10.0.0.{n}")
+        )
         assert response.status == 200
     # a fresh X-Forwarded-For does not buy a fresh budget: the peer (127.0.0.1) is what counts
-    await refused(await client.post(WEBHOOK, json={"sender": "h2", "message": "转人工"}, headers=via("10.0.0.9")))
+    await refused(
+        await client.post(WEBHOOK, json={"sender": web_id("h2"), "message": "转人工"}, headers=via("10.0.0.9"))
+    )
+
+
+async def test_a_refused_first_message_of_our_page_binds_no_key_and_records_no_conversation(gateway_for):
+    client = await gateway_for(messages_per_address=1)
+    assert (await client.post(WEBHOOK, json={"sender": web_id("s0"), "message": "你好"})).status == 200
+    page = web_id("page")
+    response = await client.post(WEBHOOK, json={"sender": page, "message": "你好"}, headers={"X-GridDesk-Key": "new"})
+    await refused(response)
+    assert "X-GridDesk-Key" not in response.headers and page not in conversations()

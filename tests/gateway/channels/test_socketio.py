@@ -29,6 +29,7 @@ from griddesk.db import session_scope
 from handoff import messages
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
+from tests.ids import web_id
 
 TIMEOUT = 5.0
 
@@ -240,14 +241,15 @@ async def test_a_reconnect_with_the_same_session_id_continues_the_conversation(w
 
 
 async def test_what_is_relayed_while_the_widget_reconnects_arrives_after_its_session_request(widgets):
+    reloading = web_id("reloading")
     with session_scope() as session:
-        conversation = get_or_create_conversation(session, "reloading0001", "socketio")
+        conversation = get_or_create_conversation(session, reloading, "socketio")
         append_messages(
             session, conversation.id, [(Author.AGENT, "请稍等,我查一下", {"agent_name": "小王"}, MessageStatus.SENT)]
         )
     await asyncio.sleep(2.5)  # a relay pass finds nobody connected
     widget = await widgets()
-    assert await widget.session("reloading0001") == "reloading0001"
+    assert await widget.session(reloading) == reloading
     assert await widget.next() == {"text": "请稍等,我查一下"}
 
 
@@ -259,21 +261,65 @@ async def test_two_sockets_of_one_session_both_get_the_answer(widgets, rasa):
     assert await tab.utterances(2) == await other_tab.utterances(2)
 
 
-@pytest.mark.parametrize("session_id", ["tg:1234", "wecom:zhangsan", "有中文", "x" * 129, 42, ["a"]])
+@pytest.mark.parametrize(
+    "session_id", ["tg:1234", "wecom:zhangsan", f"tg:{'a1b2' * 8}", "有中文", "x" * 129, 42, ["a"]]
+)
 async def test_a_session_id_that_could_name_another_channels_customer_is_replaced(widgets, session_id):
     widget = await widgets()
     confirmed = await widget.session(session_id)
     assert confirmed != session_id and len(confirmed) == 32
 
 
-async def test_a_rest_conversation_is_never_joined_over_socketio(widgets):
-    with session_scope() as session:
-        get_or_create_conversation(session, "web-customer-1", "rest")
+GUESSABLE = ["1", "test", "reloading0001", "a1" * 12, "00000000-0000-0000-0000-000000000000"]
+
+
+@pytest.mark.parametrize("session_id", GUESSABLE)
+async def test_a_guessable_session_id_is_replaced_by_a_random_one(widgets, session_id):
     widget = await widgets()
-    assert await widget.session("web-customer-1") != "web-customer-1"
+    confirmed = await widget.session(session_id)
+    assert confirmed != session_id and len(confirmed) == 32
+
+
+async def test_a_message_naming_a_guessable_session_without_a_session_request_is_ignored(widgets, rasa):
+    widget = await widgets()
+    await widget.say("直接发", "plainclient01")
+    await widget.nothing_more()
+    assert rasa.received == [] and transcript_of("plainclient01") == (None, [])
+
+
+@pytest.fixture
+async def legacy_gateway(aiohttp_client, settings, rasa) -> str:
+    legacy = dataclasses.replace(
+        settings, rasa_url=str(rasa.server.make_url("")).rstrip("/"), rasa_timeout=2.0, legacy_sender_ids=True
+    )
+    kb = KnowledgeBase(legacy, HashingEncoder(), refresh_seconds=0)
+    app = create_app(legacy, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
+    return str((await aiohttp_client(app)).make_url("")).rstrip("/")
+
+
+async def test_with_legacy_sender_ids_a_short_session_id_is_kept(legacy_gateway, rasa):
+    widget = Widget()
+    await widget.connect(legacy_gateway)
+    try:
+        assert await widget.session("plainclient01") == "plainclient01"
+        await widget.say("你好", "plainclient01")
+        assert await widget.utterances(2) == [{"text": "您问的是:你好"}, BUTTONS_REPLY]
+        assert await widget.session("tg:1234") != "tg:1234"  # never a messaging app's conversation
+    finally:
+        await widget.sio.disconnect()
+
+
+async def test_a_rest_conversation_is_never_joined_over_socketio(widgets):
+    web_customer = web_id("web-customer")
+    with session_scope() as session:
+        get_or_create_conversation(session, web_customer, "rest")
+    widget = await widgets()
+    assert await widget.session(web_customer) != web_customer
 
 
 # -- bad input -------------------------------------------------------------------------------
+
+SOMEONE_ELSE = web_id("someone-else")
 
 
 @pytest.mark.parametrize(
@@ -286,7 +332,7 @@ async def test_a_rest_conversation_is_never_joined_over_socketio(widgets):
         {"message": ""},
         {"message": "  \n "},
         {"message": "\u0000\u0007"},
-        {"message": "你好", "session_id": "someone-else"},
+        {"message": "你好", "session_id": SOMEONE_ELSE},
     ],
 )
 async def test_unusable_messages_are_ignored_and_the_socket_keeps_working(widgets, rasa, data):
@@ -295,7 +341,7 @@ async def test_unusable_messages_are_ignored_and_the_socket_keeps_working(widget
     await widget.sio.emit("user_uttered", data)
     await widget.sio.emit("no_such_event", {"message": "hi"})
     await widget.nothing_more()
-    assert transcript_of(session_id) == (None, []) and transcript_of("someone-else") == (None, [])
+    assert transcript_of(session_id) == (None, []) and transcript_of(SOMEONE_ELSE) == (None, [])
     await widget.say("还在吗", session_id)
     assert (await widget.next())["text"] == "您问的是:还在吗"
 
@@ -331,9 +377,10 @@ async def test_a_packet_over_the_size_limit_closes_only_that_connection(widgets,
 
 async def test_a_message_before_session_request_joins_the_session_it_names(widgets, rasa):
     widget = await widgets()
-    await widget.say("直接发", "plainclient01")
+    plain_client = web_id("plainclient")
+    await widget.say("直接发", plain_client)
     assert (await widget.next())["text"] == "您问的是:直接发"
-    assert transcript_of("plainclient01")[0] == "socketio"
+    assert transcript_of(plain_client)[0] == "socketio"
 
 
 async def test_when_the_bot_is_down_the_gateways_apology_arrives_as_bot_uttered(widgets, rasa):
@@ -364,6 +411,38 @@ async def test_only_the_widget_origins_may_open_a_socket_from_a_browser(gateway,
         assert (response.status == 200) is allowed
         if origin and allowed:
             assert response.headers["Access-Control-Allow-Origin"] == origin
+
+
+@pytest.fixture
+async def default_gateway(aiohttp_client, settings, rasa) -> str:
+    """The gateway with the widget origins as loaded from an environment that does not set them."""
+    assert settings.widget_origins == ""
+    plain = dataclasses.replace(settings, rasa_url=str(rasa.server.make_url("")).rstrip("/"), rasa_timeout=2.0)
+    kb = KnowledgeBase(plain, HashingEncoder(), refresh_seconds=0)
+    app = create_app(plain, knowledge_base=kb, warm_index=False, watch_overdue=False, sweep_queues=False)
+    return str((await aiohttp_client(app)).make_url("")).rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "origin, allowed", [("own", True), (None, True), ("https://shop.example.com", False), ("null", False)]
+)
+async def test_by_default_only_the_gateways_own_pages_may_open_a_socket_from_a_browser(
+    default_gateway, origin, allowed
+):
+    headers = {"Origin": default_gateway if origin == "own" else origin} if origin else {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{default_gateway}/socket.io/?EIO=4&transport=polling", headers=headers) as response,
+    ):
+        assert (response.status == 200) is allowed
+
+
+async def test_the_gateways_own_pages_may_open_a_socket_besides_the_configured_sites(gateway):
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{gateway}/socket.io/?EIO=4&transport=polling", headers={"Origin": gateway}) as response,
+    ):
+        assert response.status == 200 and response.headers["Access-Control-Allow-Origin"] == gateway
 
 
 def test_the_cors_policy_follows_the_widget_origins_setting():

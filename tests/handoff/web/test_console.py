@@ -9,6 +9,7 @@ import dataclasses
 import json
 
 import pytest
+from sqlalchemy import select
 
 from accounts.management import get_account
 from accounts.models import Role
@@ -17,15 +18,20 @@ from conversations.transcript import transcript
 from customers.identity import VerifiedCustomer
 from gateway.app import create_app
 from griddesk.db import session_scope
+from handoff import messages
+from handoff.models import Rating
+from handoff.rating import rating_payload
 from knowledge_base.search import KnowledgeBase
 from tests.accounts.conftest import PASSWORD, fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.encoders import HashingEncoder
 from tests.factories import customer_of, make_conversation, make_customer, make_handoff
+from tests.ids import web_id
 from tickets import service
 from tickets.models import Category
 from tickets.service import get_ticket, history
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
+C1, C2, C3, C4, C5, C6, C7, C8, C9 = (web_id(f"c{i}") for i in range(1, 10))
 
 
 @pytest.fixture
@@ -71,7 +77,7 @@ WANG = make_customer("u-1001", name="王先生", phone="13800138000", region="�
 
 
 def queue_handoff(
-    sender: str = "c1",
+    sender: str = C1,
     grid: str = "cd-wuhou",
     text: str = "转人工",
     customer: VerifiedCustomer | None = WANG,
@@ -95,20 +101,20 @@ async def test_an_agent_accepts_replies_and_closes_and_the_customer_sees_each_st
     assert item["reason_label"] == "客户要求转人工" and item["preview"] == "转人工" and item["position"] == 1
 
     assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")).status == 200
-    status = await (await app_client.get("/webhooks/rest/status", params={"sender": "c1"})).json()
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C1})).json()
     assert status["owner"] == "human" and status["agent_name"] == "张伟"
     reply = await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "<b>您好</b>"})
     assert reply.status == 201
     assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
 
     with session_scope() as session:
-        said = [(m.author, m.text) for m in transcript(session, "c1")][1:]
+        said = [(m.author, m.text) for m in transcript(session, C1)][1:]
     assert said == [
         (Author.SYSTEM, "人工客服 张伟 为您服务。"),
         (Author.AGENT, "<b>您好</b>"),
         (Author.SYSTEM, "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。"),
     ]
-    status = await (await app_client.get("/webhooks/rest/status", params={"sender": "c1"})).json()
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C1})).json()
     assert status["owner"] == "closed" and status["rating_pending"] is True
 
 
@@ -146,7 +152,7 @@ async def test_transfer_to_another_grid_puts_the_customer_in_that_queue_and_tell
     queue = await (await app_client.get("/api/v1/console/queue")).json()
     assert [i["handoff_id"] for i in queue["items"]] == [handoff_id]
     with session_scope() as session:
-        assert transcript(session, "c1")[-1].text == "正在为您转接「上海浦东网格」的人工客服,请稍候。"
+        assert transcript(session, C1)[-1].text == "正在为您转接「上海浦东网格」的人工客服,请稍候。"
 
 
 async def test_a_ticket_opened_from_the_chat_is_prefilled_and_told_to_the_customer(app_client, staff):
@@ -165,7 +171,7 @@ async def test_a_ticket_opened_from_the_chat_is_prefilled_and_told_to_the_custom
     assert response.status == 201, await response.text()
     number = (await response.json())["number"]
     with session_scope() as session:
-        assert number in transcript(session, "c1")[-1].text
+        assert number in transcript(session, C1)[-1].text
         [created] = history(session, get_ticket(session, number))
         assert created.actor == f"account:{get_account(session, 'zhang.wei').id}"  # the login, not a name
         assert service.get_ticket(session, number).customer_id == customer_of(session).id
@@ -233,7 +239,7 @@ async def test_the_customer_history_shows_both_devices_to_agents_of_the_grid_onl
         "id": customer_id(),
         "external_id": "u-1001",
         "name": "王先生",
-        "phone": "13800138000",
+        "phone": "138****8000",  # masked in the console, as in ticket lists (issue 12, finding 12)
         "region": "成都市武侯区",
         "tier": "general",
         "first_seen_at": body["customer"]["first_seen_at"],
@@ -275,8 +281,8 @@ async def test_the_console_websocket_pushes_the_queue_and_the_subscribed_convers
     origin = str(app_client.make_url("/")).rstrip("/")
     async with app_client.ws_connect("/api/v1/console/ws", headers={"Origin": origin}) as ws:
         assert (await _next(ws, "queue"))["items"] == []
-        await app_client.post("/webhooks/rest/webhook", json={"sender": "c9", "message": "/griddesk_keep_waiting"})
-        handoff_id = queue_handoff("c9")
+        await app_client.post("/webhooks/rest/webhook", json={"sender": C9, "message": "/griddesk_keep_waiting"})
+        handoff_id = queue_handoff(C9)
         # the service queued it directly; the gateway announces queue changes it makes itself (accept here)
         console = Console(app_client, (await (await app_client.get("/api/v1/auth/me")).json())["csrf_token"])
         chat = await (await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")).json()
@@ -287,7 +293,7 @@ async def test_the_console_websocket_pushes_the_queue_and_the_subscribed_convers
         await ws.send_json({"type": "subscribe", "conversation_id": chat["conversation_id"], "after": 0})
         seqs = [(await _next(ws, "message"))["message"]["seq"] for _ in range(4)]
         assert seqs == [1, 2, 3, 4]  # keep-waiting, the gateway's answer, 转人工, "张伟 为您服务"
-        await app_client.post("/webhooks/rest/webhook", json={"sender": "c9", "message": "在吗"})
+        await app_client.post("/webhooks/rest/webhook", json={"sender": C9, "message": "在吗"})
         live = await _next(ws, "message")
         assert (live["message"]["seq"], live["message"]["text"]) == (5, "在吗")
 
@@ -320,10 +326,10 @@ async def test_the_console_websocket_refuses_other_origins_and_strangers(app_cli
 
 
 async def test_the_customer_live_socket_sends_what_was_missed_then_live_messages_and_status(app_client, staff):
-    handoff_id = queue_handoff("c7")
+    handoff_id = queue_handoff(C7)
     with session_scope() as session:
-        last = session.query(Conversation).filter_by(sender_id="c7").one().last_seq
-    async with app_client.ws_connect("/webhooks/rest/live", params={"sender": "c7", "after": "1"}) as ws:
+        last = session.query(Conversation).filter_by(sender_id=C7).one().last_seq
+    async with app_client.ws_connect("/webhooks/rest/live", params={"sender": C7, "after": "1"}) as ws:
         missed = [json.loads((await ws.receive()).data) for _ in range(last - 1)]
         assert [e["message"]["seq"] for e in missed] == list(range(2, last + 1))
         status = await _next(ws, "status")
@@ -339,10 +345,10 @@ async def test_the_customer_live_socket_sends_what_was_missed_then_live_messages
 @pytest.mark.parametrize(
     "body, status, code",
     [
-        ({"sender": "c8", "handoff_id": 1, "score": 6}, 422, "invalid_rating"),
-        ({"sender": "c8", "handoff_id": "1", "score": 5}, 422, "invalid_handoff"),
-        ({"sender": "c8", "handoff_id": 999, "score": 5}, 404, "not_found"),
-        ({"sender": "c8", "handoff_id": 1, "score": 5, "comment": "长" * 501}, 422, "invalid_comment"),
+        ({"sender": C8, "handoff_id": 1, "score": 6}, 422, "invalid_rating"),
+        ({"sender": C8, "handoff_id": "1", "score": 5}, 422, "invalid_handoff"),
+        ({"sender": C8, "handoff_id": 999, "score": 5}, 404, "not_found"),
+        ({"sender": C8, "handoff_id": 1, "score": 5, "comment": "长" * 501}, 422, "invalid_comment"),
     ],
 )
 async def test_bad_ratings_get_clear_errors(app_client, body, status, code):
@@ -351,18 +357,114 @@ async def test_bad_ratings_get_clear_errors(app_client, body, status, code):
 
 
 async def test_only_the_customer_of_a_closed_handoff_can_rate_it(app_client, staff):
-    handoff_id = queue_handoff("c6")
+    handoff_id = queue_handoff(C6)
     console = await Console.login(app_client, "zhang.wei")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
-    early = await app_client.post("/webhooks/rest/rating", json={"sender": "c6", "handoff_id": handoff_id, "score": 4})
+    early = await app_client.post("/webhooks/rest/rating", json={"sender": C6, "handoff_id": handoff_id, "score": 4})
     assert early.status == 404  # not closed yet
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")
+    token = await rating_token(app_client, C6)
     stranger = await app_client.post(
-        "/webhooks/rest/rating", json={"sender": "x", "handoff_id": handoff_id, "score": 1}
+        "/webhooks/rest/rating", json={"sender": web_id("x"), "handoff_id": handoff_id, "score": 1, "token": token}
     )
     assert stranger.status == 404
-    ok = await app_client.post("/webhooks/rest/rating", json={"sender": "c6", "handoff_id": handoff_id, "score": 4})
+    rating = {"sender": C6, "handoff_id": handoff_id, "score": 4, "token": token}
+    ok = await app_client.post("/webhooks/rest/rating", json=rating)
     assert ok.status == 204
+    assert (await app_client.post("/webhooks/rest/rating", json=rating)).status == 409  # once
+
+
+# --- the one-time rating token ---------------------------------------------------------------------
+
+RATE = "/griddesk_rate"
+
+
+def rating_tokens_in(messages: list[dict]) -> set[str]:
+    """The tokens of the rating buttons in transcript entries (as history, live or the console give them)."""
+    found = set()
+    for message in messages:
+        for button in (message.get("payload") or {}).get("buttons") or []:
+            if button["payload"].startswith(RATE):
+                found.add(json.loads(button["payload"][len(RATE) :]).get("token"))
+    return found
+
+
+async def rating_token(client, sender: str) -> str:
+    """The token of the close notice, as the customer's history brings it."""
+    history = await (await client.get("/webhooks/rest/history", params={"sender": sender})).json()
+    [token] = rating_tokens_in(history["messages"])
+    return token
+
+
+async def closed_chat(app_client, sender: str) -> tuple[int, Console]:
+    handoff_id = queue_handoff(sender)
+    console = await Console.login(app_client, "zhang.wei")
+    assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")).status == 200
+    assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
+    return handoff_id, console
+
+
+async def test_a_rating_needs_the_random_token_of_the_close_notice(app_client, staff):
+    handoff_id, _console = await closed_chat(app_client, C2)
+    token = await rating_token(app_client, C2)
+    assert isinstance(token, str) and len(token) >= 22
+    for wrong in ({}, {"token": ""}, {"token": "guess"}, {"token": token[:-1]}, {"token": 5}):
+        refused = await app_client.post(
+            "/webhooks/rest/rating", json={"sender": C2, "handoff_id": handoff_id, "score": 1, **wrong}
+        )
+        error = (await refused.json())["error"]
+        assert refused.status == 403 and error["code"] == "invalid_rating_token", wrong
+        assert "评分按钮" in error["message"]
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C2})).json()
+    assert status["rating_pending"] is True
+    ok = await app_client.post(
+        "/webhooks/rest/rating", json={"sender": C2, "handoff_id": handoff_id, "score": 5, "token": token}
+    )
+    assert ok.status == 204
+
+
+async def test_the_console_never_shows_the_rating_token(app_client, staff):
+    handoff_id = queue_handoff(C3)
+    await Console.login(app_client, "zhang.wei")
+    console = Console(app_client, (await (await app_client.get("/api/v1/auth/me")).json())["csrf_token"])
+    chat = await (await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")).json()
+    conversation_id = chat["conversation_id"]
+    origin = str(app_client.make_url("/")).rstrip("/")
+    async with app_client.ws_connect("/api/v1/console/ws", headers={"Origin": origin}) as ws:
+        await ws.send_json({"type": "subscribe", "conversation_id": conversation_id, "after": 0})
+        await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")
+        pushed = []
+        while not any((m.get("payload") or {}).get("buttons") for m in pushed):
+            pushed.append((await _next(ws, "message"))["message"])
+    token = await rating_token(app_client, C3)
+    messages = (await (await app_client.get(f"/api/v1/console/conversations/{conversation_id}/messages")).json())[
+        "messages"
+    ]
+    handoff = await (await app_client.get(f"/api/v1/console/handoffs/{handoff_id}")).json()
+    for seen in (pushed, messages, handoff["messages"]):
+        assert token not in json.dumps(seen)
+        assert rating_tokens_in(seen) == {None}  # the buttons are there, without the token
+    [notice] = [m for m in messages if (m.get("payload") or {}).get("buttons")]
+    assert [b["payload"] for b in notice["payload"]["buttons"]][-1] == '/griddesk_rate{"score": 5}'
+
+
+async def test_in_chat_the_rating_button_needs_its_token_and_the_token_is_not_kept_in_the_transcript(app_client, staff):
+    await closed_chat(app_client, C4)
+    token = await rating_token(app_client, C4)
+    webhook = "/webhooks/rest/webhook"
+    # what an agent sees in the console: the button's payload without the token
+    guessed = await app_client.post(webhook, json={"sender": C4, "message": '/griddesk_rate{"score": 1}'})
+    assert [r["text"] for r in await guessed.json()] == [messages.RATING_REFUSED]
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C4})).json()
+    assert status["rating_pending"] is True
+    pressed = await app_client.post(webhook, json={"sender": C4, "message": rating_payload(5, token)})
+    assert [r["text"] for r in await pressed.json()] == [messages.RATING_THANKS]
+    with session_scope() as session:
+        said = [m.text or "" for m in transcript(session, C4) if m.author == Author.CUSTOMER]
+        [score] = session.scalars(select(Rating.score)).all()
+    assert score == 5
+    assert said[-2:] == ['/griddesk_rate{"score": 1}', '/griddesk_rate{"score": 5}']
+    assert all(token not in text for text in said)
 
 
 async def test_what_the_agent_answered_is_proposed_to_the_knowledge_base_when_the_chat_ends(app_client, staff):
@@ -370,14 +472,14 @@ async def test_what_the_agent_answered_is_proposed_to_the_knowledge_base_when_th
 
     from knowledge_base.models import Miss
 
-    handoff_id = queue_handoff("c5", text="宽带能不能暂停一个月")
+    handoff_id = queue_handoff(C5, text="宽带能不能暂停一个月")
     console = await Console.login(app_client, "zhang.wei")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "可以办理停机保号,"})
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "在公众号「业务办理」里申请。"})
     assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
     with session_scope() as session:
-        [proposal] = session.scalars(select(Miss).where(Miss.kind == "agent_answer", Miss.sender_id == "c5")).all()
+        [proposal] = session.scalars(select(Miss).where(Miss.kind == "agent_answer", Miss.sender_id == C5)).all()
         assert proposal.text == "宽带能不能暂停一个月"
         assert proposal.proposed_answer == "可以办理停机保号,\n在公众号「业务办理」里申请。"
         assert proposal.grid == "cd-wuhou"
@@ -388,7 +490,7 @@ async def test_a_chat_the_agent_never_answered_proposes_nothing(app_client, staf
 
     from knowledge_base.models import Miss
 
-    handoff_id = queue_handoff("c4")
+    handoff_id = queue_handoff(C4)
     console = await Console.login(app_client, "zhang.wei")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/hand-back")

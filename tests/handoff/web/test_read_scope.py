@@ -14,8 +14,10 @@ from griddesk.db import session_scope
 from tests.accounts.conftest import fast_hashing  # noqa: F401 - fixture
 from tests.factories import make_handoff
 from tests.handoff.web.test_console import Console, _next, app_client, queue_handoff, staff  # noqa: F401 - fixtures
+from tests.ids import web_id
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
+MOVED, AWAY = web_id("c-moved"), web_id("c-away")
 
 
 async def subscribe(ws, conversation_id: int) -> dict:
@@ -27,7 +29,7 @@ async def subscribe(ws, conversation_id: int) -> dict:
 
 
 async def test_an_old_handoff_of_my_grid_opens_nothing_once_the_conversation_moved_to_another_grid(app_client, staff):  # noqa: F811
-    old = queue_handoff("c-moved")
+    old = queue_handoff(MOVED)
     agent = await Console.login(app_client, "zhang.wei")
     chat = await (await agent.post(f"/api/v1/console/handoffs/{old}/accept")).json()
     conversation_id = chat["conversation_id"]
@@ -36,8 +38,8 @@ async def test_an_old_handoff_of_my_grid_opens_nothing_once_the_conversation_mov
     assert (await app_client.get(f"/api/v1/console/handoffs/{old}")).status == 200  # still its grid's
     # the customer asks for a person again and is routed to 上海浦东网格
     with session_scope() as session:
-        new = make_handoff(session, "c-moved", "sh-pudong").id
-    moved_on = {"sender": "c-moved", "message": "我搬到上海了，地址是浦东某路"}
+        new = make_handoff(session, MOVED, "sh-pudong").id
+    moved_on = {"sender": MOVED, "message": "我搬到上海了，地址是浦东某路"}
     await app_client.post("/webhooks/rest/webhook", json=moved_on)
 
     origin = {"Origin": str(app_client.make_url("/")).rstrip("/")}
@@ -56,7 +58,7 @@ async def test_an_old_handoff_of_my_grid_opens_nothing_once_the_conversation_mov
 
 
 async def test_a_subscribed_console_stops_getting_a_conversation_transferred_to_another_grid(app_client, staff):  # noqa: F811
-    handoff_id = queue_handoff("c-away")
+    handoff_id = queue_handoff(AWAY)
     agent = await Console.login(app_client, "zhang.wei")
     origin = {"Origin": str(app_client.make_url("/")).rstrip("/")}
     async with app_client.ws_connect("/api/v1/console/ws", headers=origin) as ws:
@@ -69,7 +71,7 @@ async def test_a_subscribed_console_stops_getting_a_conversation_transferred_to_
         assert moved.status == 200
         gone = await _next(ws, "unsubscribed")
         assert gone["conversation_id"] == conversation_id
-        await app_client.post("/webhooks/rest/webhook", json={"sender": "c-away", "message": "转走以后的消息"})
+        await app_client.post("/webhooks/rest/webhook", json={"sender": AWAY, "message": "转走以后的消息"})
         await ws.send_json({"type": "ping"})
         frames = []
         while not frames or frames[-1]["type"] != "pong":

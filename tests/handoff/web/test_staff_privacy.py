@@ -1,6 +1,7 @@
-"""Staff never see a customer's sender id (the customer's only credential): a whole chat driven through
-the console API and websocket, the manager view, the ticket from the chat and the knowledge-base inbox,
-and not one response body or websocket frame carries it (nor the tail the console used to show)."""
+"""Staff never see a customer's sender id (the customer's credential) nor the one-time rating token of
+the close notice: a whole chat driven through the console API and websocket, the manager view, the
+ticket from the chat and the knowledge-base inbox, and not one response body or websocket frame carries
+them (nor the tail of the sender id the console used to show)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from griddesk.db import session_scope
 from knowledge_base.models import Miss
 from tests.accounts.conftest import fast_hashing, make_staff  # noqa: F401 - fixture
 from tests.factories import make_handoff
-from tests.handoff.web.test_console import Console, app_client, staff  # noqa: F401 - fixtures
+from tests.handoff.web.test_console import Console, app_client, rating_tokens_in, staff  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
 
@@ -173,6 +174,8 @@ async def test_no_staff_response_or_frame_carries_the_customers_sender_id(app_cl
     await agent_ws.wait_for(
         lambda e: e["type"] == "message" and e["message"]["author"] == "system" and "打分" in e["message"]["text"]
     )
+    history = await (await app_client.get("/webhooks/rest/history", params={"sender": SENDER})).json()
+    [token] = rating_tokens_in(history["messages"])  # the customer's close notice carries the rating token
     await manager.post("/api/v1/auth/logout")  # harmless: that session is not the client's any more
     await Console.login(app_client, "admin.chen")
     inbox = await ok(await app_client.get("/api/v1/kb/inbox"))
@@ -184,5 +187,5 @@ async def test_no_staff_response_or_frame_carries_the_customers_sender_id(app_cl
 
     seen = ok.bodies + agent_ws.texts + manager_ws.texts
     assert len(agent_ws.texts) > 5 and len(manager_ws.texts) > 1
-    leaks = [text for text in seen if SENDER in text or SENDER[-6:] in text]
+    leaks = [text for text in seen if SENDER in text or SENDER[-6:] in text or token in text]
     assert leaks == []
