@@ -11,13 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
+from conversations.hub import account_topic, hub_key
 from conversations.live import publish_messages
 from conversations.models import Conversation, Message
 from conversations.notices import tell_customer
-from griddesk.db import run_in_session
+from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from grids.models import AgentStatus, Grid
+from grids.agent_status import is_present
+from grids.labels import AGENT_STATUS_LABELS
+from grids.models import Agent, AgentStatus, Grid
 from handoff.assignment import set_agent_status
 from handoff.canned import canned_replies
 from handoff.dispatch import agent_loads
@@ -31,7 +34,6 @@ from tickets import intake
 from tickets import service as tickets
 
 CONSOLE_SEARCH_K = 5
-STATUS_LABELS = {"online": "在线", "away": "暂离", "offline": "离线"}
 
 
 async def get_ticket_draft(request: web.Request) -> web.Response:
@@ -104,15 +106,31 @@ async def get_transfer_targets(request: web.Request) -> web.Response:
     return json_response(await run_in_session(work))
 
 
+def _own_status(session: Session, account_id: int) -> dict[str, Any]:
+    agent = session.get(Agent, account_id)
+    if agent is None:
+        return {"status": None, "present": False}
+    return {"status": str(agent.status), "present": is_present(agent.last_seen_at, utcnow())}
+
+
+async def get_status(request: web.Request) -> web.Response:
+    """The agent's own status (None for staff without an agent role in any grid) and whether their
+    console counts as open."""
+    principal = await staff(request)
+    return json_response(await run_in_session(lambda session: _own_status(session, principal.account_id)))
+
+
 async def post_status(request: web.Request) -> web.Response:
     principal = await staff(request)
     raw = (await body_of(request)).get("status")
     try:
         status = AgentStatus(str(raw))
     except ValueError:
-        choices = "、".join(f"{label}（{code}）" for code, label in STATUS_LABELS.items())
-        raise ApiError(422, "invalid_status", f"状态必须是 {choices} 之一。", field="status") from None
-    await run_in_session(lambda session: set_agent_status(session, principal.account_id, status))
+        choices = "、".join(AGENT_STATUS_LABELS.values())
+        raise ApiError(422, "invalid_status", f"请选择状态：{choices}。", field="status") from None
+    await run_in_session(lambda session: set_agent_status(session, principal.account_id, status, utcnow()))
+    # every console of this agent shows the new status; going online may give them a waiting customer
+    request.app[hub_key].publish(account_topic(principal.account_id), {"type": "agent_status", "status": str(status)})
     await publish_queue_change(request.app, list(principal.grid_codes) or None)
     return json_response({"status": str(status)})
 
@@ -124,4 +142,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/kb/search", kb_search)
     app.router.add_get(f"{prefix}/canned-replies", get_canned)
     app.router.add_get(f"{prefix}/transfer-targets", get_transfer_targets)
+    app.router.add_get(f"{prefix}/status", get_status)
     app.router.add_post(f"{prefix}/status", post_status)

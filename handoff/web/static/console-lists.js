@@ -82,6 +82,7 @@
 
   function acceptHandoff(handoffId, button) {
     if (button) { button.disabled = true; }
+    accepting[handoffId] = true;
     return C.api("POST", A.API + "/handoffs/" + handoffId + "/accept", {}).then(function (chat) {
       removeFromQueue(handoffId);
       if (chat && chat.handoff_id) {
@@ -102,9 +103,23 @@
 
   // ---- my chats ---------------------------------------------------------------------------------
 
+  var chatsLoaded = false;  // the first list is what the agent already had: no "new chat" news for it
+  var accepting = {};  // handoff ids this page is accepting (their chat is not news)
+
   function setChats(items) {
+    var before = {};
+    state.chats.forEach(function (chat) { before[chat.handoff_id] = true; });
     state.chats = Array.isArray(items) ? items : [];
+    var arrived = chatsLoaded ? state.chats.filter(function (chat) {
+      return !before[chat.handoff_id] && !accepting[chat.handoff_id];
+    }) : [];
+    chatsLoaded = true;
     renderChats();
+    // a chat the agent did not accept here: the dispatcher gave it (or a colleague transferred it)
+    if (arrived.length) {
+      C.toast("新会话已分配给您:" + A.customerLabel(arrived[0].customer, arrived[0].profile), "ok");
+      if (!state.current) { A.chat.open(arrived[0].handoff_id); }
+    }
   }
 
   function unread(chat) {
