@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from accounts.actors import actor_for_account
+from accounts.actors import account_id_of, actor_for_account
+from accounts.directory import account_names
 from accounts.models import Account
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.transcript import append_messages
@@ -28,7 +29,9 @@ from handoff.lookups import (
     customer_profile,
     end_handoff,
     get_handoff,
+    handoff_question,
     queued_handoffs,
+    recent_customer_texts,
 )
 from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent
 from handoff.ownership import (
@@ -78,6 +81,7 @@ class Chat:
     waiting_reply: bool
     profile: dict[str, object]
     customer_id: int | None = None  # the verified customer (customers/), None = anonymous
+    question: str = ""  # what the customer needs (``handoff.lookups.handoff_question``)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class HandoffView:
     customer_id: int | None
     events: list[dict[str, object]]
     profile: dict[str, object]
+    question: str = ""
 
 
 # --- pure rules -----------------------------------------------------------------------------------
@@ -121,19 +126,25 @@ def my_chats(session: Session, agent_id: int) -> list[Chat]:
 def handoff_view(session: Session, handoff_id: int) -> HandoffView:
     handoff = get_handoff(session, handoff_id)
     conversation = session.get_one(Conversation, handoff.conversation_id)
+    rows = list(
+        session.scalars(
+            select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id).order_by(OwnershipEvent.id)
+        )
+    )
+    people = account_names(session, [i for e in rows if (i := account_id_of(e.actor)) is not None])
     events: list[dict[str, object]] = [
         {
             "from": e.from_owner,
             "to": e.to_owner,
             "actor": e.actor,
+            # a person by their name; the customer, the bot and the system by the labels API's ``actor``
+            "actor_name": people.get(account_id, "") if (account_id := account_id_of(e.actor)) is not None else None,
             "note": e.note,
             "grid": e.grid_code,
             "agent_id": e.agent_id,
             "created_at": e.created_at.isoformat(),
         }
-        for e in session.scalars(
-            select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id).order_by(OwnershipEvent.id)
-        )
+        for e in rows
     ]
     grid = session.get_one(Grid, handoff.grid_code)
     return HandoffView(
@@ -149,6 +160,7 @@ def handoff_view(session: Session, handoff_id: int) -> HandoffView:
         customer_id=conversation.customer_id,
         events=events,
         profile=customer_profile(conversation, handoff),
+        question=handoff_question(handoff, recent_customer_texts(session, [conversation.id]).get(conversation.id, [])),
     )
 
 
@@ -444,4 +456,5 @@ def _chat(session: Session, handoff: Handoff, conversation: Conversation) -> Cha
         waiting_reply=last_author == Author.CUSTOMER,
         profile=customer_profile(conversation, handoff),
         customer_id=conversation.customer_id,
+        question=handoff_question(handoff, recent_customer_texts(session, [conversation.id]).get(conversation.id, [])),
     )

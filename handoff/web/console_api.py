@@ -112,6 +112,7 @@ async def get_handoff(request: web.Request) -> web.Response:
             "agent": {"id": view.agent_id, "name": view.agent_name} if view.agent_id else None,
             "customer_id": view.customer_id,
             "events": view.events,
+            "question": view.question,
             "messages": messages_after(session, view.conversation_id, 0),
         }
 
