@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -15,6 +16,10 @@ from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import HandoffNotFound
 from handoff.triggers import wants_human
 
+PLEASANTRIES = frozenset(
+    {"你好", "您好", "在吗", "在不在", "有人吗", "谢谢", "好的", "好", "嗯", "ok", "hi", "hello", "喂", "哈喽"}
+)
+_PUNCTUATION = re.compile(r"[\s,，.。!！?？~～、…]+")
 RECENT_TEXTS = 10  # customer messages looked at for the question that led to a handoff
 MAX_QUESTION_CHARS = 120
 
@@ -105,9 +110,11 @@ def recent_customer_texts(session: Session, conversation_ids: Sequence[int]) -> 
 
 
 def is_question(text: str | None) -> bool:
-    """A customer text that says what they need: not a button's payload, not 转人工 and the like."""
+    """A customer text that says what they need: not a button's payload, not 转人工 and the like, not
+    a greeting or a thank-you."""
     text = (text or "").strip()
-    return bool(text) and not text.startswith("/") and not wants_human(text)
+    bare = _PUNCTUATION.sub("", text).lower()
+    return bool(bare) and not text.startswith("/") and not wants_human(text) and bare not in PLEASANTRIES
 
 
 def handoff_question(handoff: Handoff, recent: Sequence[str]) -> str:

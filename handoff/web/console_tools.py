@@ -25,7 +25,7 @@ from handoff.assignment import set_agent_status
 from handoff.canned import canned_replies
 from handoff.dispatch import agent_loads
 from handoff.live import publish_queue_change
-from handoff.ticket_draft import ticket_draft
+from handoff.ticket_draft import ticket_draft, verified_tier
 from handoff.web.access import actor, staff, visible_grids, visible_handoff
 from handoff.web.console_api import body_of, detach, handoff_id_of
 from handoff.web.serialize import load_dict
@@ -63,7 +63,11 @@ async def post_ticket(request: web.Request) -> web.Response:
     def work(session: Session) -> tuple[str, int, list[Message]]:
         handoff = visible_handoff(session, principal, handoff_id)
         sender = session.scalar(select(Conversation.sender_id).where(Conversation.id == handoff.conversation_id))
-        ticket = tickets.open_ticket(session, replace(new, sender_id=sender), actor=by)
+        # the verified customer's tier (priority) and the chat's grid, whatever the form sent
+        tier = verified_tier(session, handoff) or new.customer_tier
+        ticket = tickets.open_ticket(
+            session, replace(new, sender_id=sender, customer_tier=tier, grid_code=handoff.grid_code), actor=by
+        )
         handoff.packet = {**handoff.packet, "ticket_number": ticket.number}
         told = tell_customer(
             session, handoff.conversation_id, f"已为您登记工单 {ticket.number}，处理进展可随时在这里查询。"

@@ -21,6 +21,7 @@ from tests.handoff.helpers import NOW, later
         (None, ["转人工", "/affirm", "发票开错了怎么办"], "发票开错了怎么办"),  # newest first: skips the controls
         ("转人工", ["我要找人工客服", "宽带很慢"], "宽带很慢"),  # a summary that is a request for a person is not one
         (None, ["转人工"], ""),  # nothing said yet
+        (None, ["您好！", "在吗?", "转人工"], ""),  # greetings say nothing either
         ("  多个   空格  ", [], "多个 空格"),
     ],
 )
