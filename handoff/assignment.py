@@ -22,7 +22,7 @@ from conversations.transcript import append_messages
 from griddesk.db import rows_changed, utcnow
 from grids.agent_status import change_status, is_present
 from grids.models import Agent, AgentStatus, Grid, GridMembership
-from handoff.dispatch import agent_loads, pick_agent
+from handoff.dispatch import AgentLoad, agent_loads, pick_agent
 from handoff.lookups import (
     account_name,
     add_packet_note,
@@ -45,7 +45,7 @@ from handoff.ownership import (
 
 
 class InvalidTransfer(OwnershipError):
-    """No target, two targets, an unknown grid, yourself, or an agent who is offline."""
+    """No target, two targets, an unknown grid, yourself, or an agent who is not online."""
 
     code = "invalid_transfer"
 
@@ -240,7 +240,7 @@ def transfer(
 ) -> None:
     """Pass a chat on: to another grid's queue (offered again there) or straight to another agent."""
     if (to_grid is None) == (to_agent_id is None):
-        raise InvalidTransfer("请选择一个转接目标: 网格或客服")
+        raise InvalidTransfer("请选择一个转接目标：网格或同事，只能选一个。")
     handoff = get_handoff(session, handoff_id)
     conversation = _assigned(session, handoff, agent_id)
     actor = actor_for_account(agent_id)
@@ -281,8 +281,8 @@ def transfer(
         if to_agent_id == agent_id:
             raise InvalidTransfer("不能转接给自己")
         target = _agent_in_grid(session, to_agent_id, handoff.grid_code)
-        if target.status == AgentStatus.OFFLINE:
-            raise InvalidTransfer("该客服当前离线")
+        if target.status != AgentStatus.ONLINE:  # away agents get no new chats, offline ones none at all
+            raise InvalidTransfer("这位同事当前不在线（忙碌或离线），请选择在线的同事，或转到网格排队。")
         _as_assigned(
             lambda: transition(
                 session,
@@ -404,6 +404,15 @@ def touch_agent(session: Session, agent_id: int, now: datetime) -> None:
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def transfer_agents(session: Session, grid_code: str, agent_id: int) -> list[AgentLoad]:
+    """The colleagues a chat of ``grid_code`` can be passed to: online agents of that grid, not yourself."""
+    return [
+        load
+        for load in agent_loads(session, [grid_code])
+        if load.status == AgentStatus.ONLINE and load.account_id != agent_id
+    ]
 
 
 def _agent_in_grid(session: Session, agent_id: int, grid_code: str) -> Agent:

@@ -18,16 +18,16 @@ from conversations.notices import tell_customer
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
+from griddesk.web.params import query_int
 from grids.agent_status import is_present
 from grids.labels import AGENT_STATUS_LABELS
 from grids.models import Agent, AgentStatus, Grid
-from handoff.assignment import set_agent_status
+from handoff.assignment import set_agent_status, transfer_agents
 from handoff.canned import canned_replies
-from handoff.dispatch import agent_loads
 from handoff.live import publish_queue_change
 from handoff.ticket_draft import ticket_draft, verified_tier
 from handoff.web.access import actor, staff, visible_grids, visible_handoff
-from handoff.web.console_api import body_of, detach, handoff_id_of
+from handoff.web.console_api import MAX_ID, body_of, detach, handoff_id_of
 from handoff.web.serialize import load_dict
 from knowledge_base.web.search_api import grid_of, search_hits
 from tickets import intake
@@ -101,11 +101,26 @@ async def get_canned(request: web.Request) -> web.Response:
 
 
 async def get_transfer_targets(request: web.Request) -> web.Response:
-    await staff(request)
+    """Where the open chat (``?handoff=<id>``) can go: every grid (its queue), and the online colleagues
+    of the chat's grid. Without a chat: the online colleagues of my grids."""
+    principal = await staff(request)
+    handoff_id = query_int(request, "handoff", "会话编号", default=0, low=0, high=MAX_ID) or None
 
     def work(session: Session) -> dict[str, Any]:
         grids = [{"code": g.code, "name": g.name} for g in session.scalars(select(Grid).order_by(Grid.code))]
-        return {"grids": grids, "agents": [load_dict(load) for load in agent_loads(session, None)]}
+        if handoff_id is not None:
+            handoff = visible_handoff(session, principal, handoff_id)
+            agents = transfer_agents(session, handoff.grid_code, principal.account_id)
+            current = handoff.grid_code
+        else:
+            agents = [
+                load
+                for code in visible_grids(principal) or []
+                for load in transfer_agents(session, code, principal.account_id)
+            ]
+            agents = list({load.account_id: load for load in agents}.values())
+            current = None
+        return {"grids": grids, "current_grid": current, "agents": [load_dict(load) for load in agents]}
 
     return json_response(await run_in_session(work))
 

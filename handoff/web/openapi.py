@@ -173,7 +173,12 @@ HANDOFF_PATHS: dict[str, Any] = {
         ],
     ),
     "/api/v1/console/canned-replies": _staff("get", "Canned replies of my grids", {"200": _json("Replies")}),
-    "/api/v1/console/transfer-targets": _staff("get", "Grids and agents to transfer to", {"200": _json("Targets")}),
+    "/api/v1/console/transfer-targets": _staff(
+        "get",
+        "Grids and the online colleagues of the chat's grid to transfer it to",
+        {"200": _json("Targets"), "400": _error("invalid_parameter")},
+        parameters=[{"name": "handoff", "in": "query", "schema": id_schema()}],
+    ),
     "/api/v1/console/status": _staff(
         "get",
         "My availability (null for staff without an agent row) and whether my agent console counts as open",

@@ -35,7 +35,7 @@
       waited.setAttribute("data-waited", String(item.waited_seconds || 0));
       top.appendChild(waited);
       li.appendChild(top);
-      li.appendChild(el("p", "item-question", item.question || item.preview || "(客户尚未描述问题)"));
+      li.appendChild(el("p", "item-question", item.question || item.preview || "（客户尚未描述问题）"));
       var tags = el("div", "item-row");
       tags.appendChild(el("span", "tag", item.grid ? item.grid.name || item.grid.code : ""));
       tags.appendChild(el("span", "item-reason item-reason--small", item.reason_label || C.label(C.labels.reason, item.reason)));
@@ -48,7 +48,7 @@
         li.appendChild(el("span", "badge badge--offer", "推荐给您"));
       }
       if (item.preview && item.preview !== item.question) {
-        li.appendChild(el("p", "item-preview", "最新:" + item.preview));
+        li.appendChild(el("p", "item-preview", "最新：" + item.preview));
       }
       var bottom = el("div", "item-row");
       bottom.appendChild(el("span", "item-meta", A.tierText(item.profile)));
@@ -124,7 +124,7 @@
     renderChats();
     // a chat the agent did not accept here: the dispatcher gave it (or a colleague transferred it)
     if (arrived.length) {
-      C.toast("新会话已分配给您:" + A.customerLabel(arrived[0].customer, arrived[0].profile), "ok");
+      C.toast("新会话已分配给您：" + A.customerLabel(arrived[0].customer, arrived[0].profile), "ok");
       if (!state.current) { A.chat.open(arrived[0].handoff_id); }
     }
   }

@@ -44,7 +44,7 @@
       var by = note.by === "system" ? C.label(C.labels.actor, "system") : (note.by || "");
       var where = note.to_agent ? "转给 " + note.to_agent : (note.to_grid ? "转到网格" : "");
       li.appendChild(el("span", "packet-notes__who", [C.clock(note.at), by, where].filter(Boolean).join(" · ")));
-      li.appendChild(el("span", "packet-notes__text", note.note ? String(note.note) : "(未填写转接说明)"));
+      li.appendChild(el("span", "packet-notes__text", note.note ? String(note.note) : "（未填写转接说明）"));
       list.appendChild(li);
     });
     list.hidden = !list.firstChild;
@@ -64,7 +64,7 @@
     nodes["packet-reason"].textContent = detail.reason_label || C.label(C.labels.reason, packet.reason || detail.reason) || "—";
     var intent = packet.intent;
     if (intent && intent.name) {
-      var confidence = typeof intent.confidence === "number" ? "(把握 " + Math.round(intent.confidence * 100) + "%)" : "";
+      var confidence = typeof intent.confidence === "number" ? "（把握 " + Math.round(intent.confidence * 100) + "%）" : "";
       nodes["packet-intent"].textContent = C.label(C.labels.intent, intent.name) + confidence;
     } else {
       nodes["packet-intent"].textContent = "—";
