@@ -94,7 +94,8 @@
       li.appendChild(el("time", "event__time", C.clock(event.created_at)));
       li.appendChild(el("span", "event__what", C.label(C.labels.owner, event.from) + " → " + C.label(C.labels.owner, event.to)));
       if (event.actor) { li.appendChild(el("span", "event__actor", actorText(event))); }
-      if (event.note) { li.appendChild(el("span", "event__note", String(event.note))); }
+      // the bot's note is the handoff reason's code: shown by its label
+      if (event.note) { li.appendChild(el("span", "event__note", C.label(C.labels.reason, event.note))); }
       events.appendChild(li);
     });
   }
