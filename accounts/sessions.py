@@ -1,6 +1,8 @@
 """Login sessions: a random token per login (only its SHA-256 is stored), sliding expiry, logout.
 
-Functions take a SQLAlchemy session and never commit. Whatever ends logins (logout, a disabled
+Functions take a SQLAlchemy session and never commit. An agent's availability follows their logins
+(``grids.agent_status.follow_login``): online with the first live login, offline when the last one
+ends. Whatever ends logins (logout, a disabled
 account, a new password, an expired login found) is told, after the commit, to the listeners of
 ``on_sessions_ended`` in this process (the gateway turns it into live news for open consoles).
 """
@@ -13,13 +15,14 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, AccountSession
 from accounts.principals import Principal, principal_for
-from griddesk.db import rows_changed
+from griddesk.db import rows_changed, utcnow
 from griddesk.settings import get_settings
+from grids.agent_status import follow_login
 
 SESSION_MAX_AGE = timedelta(days=7)
 # A session's last_seen_at is written at most this often (saves a write per request).
@@ -47,6 +50,21 @@ def on_sessions_ended(listener: Callable[[int], None]) -> Callable[[], None]:
 
 def _ended(session: Session, account_id: int) -> None:
     session.info.setdefault(_ENDED, set()).add(account_id)
+    now = utcnow()
+    if not _live_logins(session, account_id, now):
+        follow_login(session, account_id, logged_in=False, now=now)
+
+
+def _live_logins(session: Session, account_id: int, now: datetime) -> int:
+    """How many logins of the account have not expired (ended ones are deleted)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AccountSession)
+            .where(AccountSession.account_id == account_id, AccountSession.expires_at > now)
+        )
+        or 0
+    )
 
 
 @event.listens_for(Session, "after_commit")
@@ -73,6 +91,8 @@ def start_session(session: Session, account: Account, now: datetime, hours: floa
     """A new login of ``account``: returns ``(token, csrf_token)``; only the token's SHA-256 is stored."""
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
+    if not _live_logins(session, account.id, now):  # the first login: the agent is available
+        follow_login(session, account.id, logged_in=True, now=now)
     session.add(
         AccountSession(
             token_hash=_token_hash(token),
@@ -98,8 +118,8 @@ def _live(session: Session, token: str, now: datetime) -> tuple[AccountSession, 
     account = session.get(Account, row.account_id)
     if account is None or not account.active or now >= row.expires_at or now >= row.created_at + SESSION_MAX_AGE:
         session.delete(row)
-        _ended(session, row.account_id)
         session.flush()
+        _ended(session, row.account_id)
         return None
     return row, account
 

@@ -14,8 +14,8 @@ from accounts.labels import ROLE_LABELS
 from accounts.web import require_login
 from conversations.labels import AUTHOR_LABELS, CHANNEL_LABELS, OWNER_LABELS
 from griddesk.web.json import json_response
-from grids.labels import AGENT_STATUS_LABELS, TIER_LABELS
-from handoff.labels import ALERT_KIND_LABELS, REASON_LABELS, STATUS_LABELS
+from grids.labels import AGENT_STATUS_LABELS, SKILL_LABELS, TIER_LABELS
+from handoff.labels import ACTOR_LABELS, ALERT_KIND_LABELS, INTENT_LABELS, REASON_LABELS, STATUS_LABELS
 from knowledge_base.labels import (
     DECISION_LABELS,
     EVENT_SOURCE_LABELS,
@@ -34,6 +34,9 @@ def _plain(labels: dict[Any, str]) -> dict[str, str]:
 LABELS: dict[str, dict[str, str]] = {
     "role": _plain(ROLE_LABELS),
     "agent_status": _plain(AGENT_STATUS_LABELS),
+    "skill": _plain(SKILL_LABELS),
+    "intent": _plain(INTENT_LABELS),
+    "actor": _plain(ACTOR_LABELS),
     "tier": _plain(TIER_LABELS),
     "author": _plain(AUTHOR_LABELS),
     "channel": _plain(CHANNEL_LABELS),

@@ -1,26 +1,38 @@
 """What agents do with a handoff (no HTTP here): accepting, answering, transferring, handing back and
-closing, agent status, and the agent's views of their chats. The dispatcher's choice is ``handoff.dispatch``.
+closing, agent status, and the agent's views of their chats. The dispatcher's choice is ``handoff.dispatch``;
+``assign_waiting`` gives waiting customers to free agents with it (DESIGN.md "Grids and routing").
 
 Every change of owner goes through ``handoff.ownership.transition``. Functions flush; the caller commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from accounts.actors import actor_for_account
+from accounts.actors import account_id_of, actor_for_account
+from accounts.directory import account_names
 from accounts.models import Account
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.transcript import append_messages
 from griddesk.db import rows_changed, utcnow
-from grids.models import Agent, AgentStatus, AgentStatusEvent, Grid, GridMembership
-from handoff.dispatch import agent_loads, pick_agent
-from handoff.lookups import account_name, add_packet_note, customer_profile, end_handoff, get_handoff
+from grids.agent_status import change_status, is_present
+from grids.models import Agent, AgentStatus, Grid, GridMembership
+from handoff.dispatch import AgentLoad, agent_loads, pick_agent
+from handoff.lookups import (
+    account_name,
+    add_packet_note,
+    customer_profile,
+    end_handoff,
+    get_handoff,
+    handoff_question,
+    queued_handoffs,
+    recent_customer_texts,
+)
 from handoff.models import Handoff, HandoffReason, HandoffStatus, OwnershipEvent
 from handoff.ownership import (
     AlreadyTaken,
@@ -34,13 +46,26 @@ from handoff.rating import new_rating_token
 
 
 class InvalidTransfer(OwnershipError):
-    """No target, two targets, an unknown grid, yourself, or an agent who is offline."""
+    """No target, two targets, an unknown grid, yourself, or an agent who is not online."""
 
     code = "invalid_transfer"
 
 
 class AgentNotFound(OwnershipError):
     code = "not_found"
+
+
+class AgentOffline(OwnershipError):
+    """An offline agent takes no chats (they switch to online first)."""
+
+    code = "agent_offline"
+    default_message = "您当前为离线状态，请先把状态切换为在线再接入会话。"
+
+
+class ChatsStillOpen(OwnershipError):
+    """Going offline while serving customers would leave them with nobody."""
+
+    code = "chats_still_open"
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,7 @@ class Chat:
     waiting_reply: bool
     profile: dict[str, object]
     customer_id: int | None = None  # the verified customer (customers/), None = anonymous
+    question: str = ""  # what the customer needs (``handoff.lookups.handoff_question``)
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,7 @@ class HandoffView:
     customer_id: int | None
     events: list[dict[str, object]]
     profile: dict[str, object]
+    question: str = ""
 
 
 # --- pure rules -----------------------------------------------------------------------------------
@@ -100,19 +127,25 @@ def my_chats(session: Session, agent_id: int) -> list[Chat]:
 def handoff_view(session: Session, handoff_id: int) -> HandoffView:
     handoff = get_handoff(session, handoff_id)
     conversation = session.get_one(Conversation, handoff.conversation_id)
+    rows = list(
+        session.scalars(
+            select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id).order_by(OwnershipEvent.id)
+        )
+    )
+    people = account_names(session, [i for e in rows if (i := account_id_of(e.actor)) is not None])
     events: list[dict[str, object]] = [
         {
             "from": e.from_owner,
             "to": e.to_owner,
             "actor": e.actor,
+            # a person by their name; the customer, the bot and the system by the labels API's ``actor``
+            "actor_name": people.get(account_id, "") if (account_id := account_id_of(e.actor)) is not None else None,
             "note": e.note,
             "grid": e.grid_code,
             "agent_id": e.agent_id,
             "created_at": e.created_at.isoformat(),
         }
-        for e in session.scalars(
-            select(OwnershipEvent).where(OwnershipEvent.handoff_id == handoff_id).order_by(OwnershipEvent.id)
-        )
+        for e in rows
     ]
     grid = session.get_one(Grid, handoff.grid_code)
     return HandoffView(
@@ -128,16 +161,20 @@ def handoff_view(session: Session, handoff_id: int) -> HandoffView:
         customer_id=conversation.customer_id,
         events=events,
         profile=customer_profile(conversation, handoff),
+        question=handoff_question(handoff, recent_customer_texts(session, [conversation.id]).get(conversation.id, [])),
     )
 
 
 # --- the agent's side -----------------------------------------------------------------------------
 
 
-def accept(session: Session, handoff_id: int, agent_id: int, now: datetime) -> Chat:
-    """The agent takes a waiting conversation; of many concurrent accepts exactly one wins."""
+def accept(session: Session, handoff_id: int, agent_id: int, now: datetime, *, actor: str | None = None) -> Chat:
+    """The agent takes a waiting conversation; of many concurrent accepts exactly one wins. ``actor``:
+    who decided (default the agent; ``system`` when the dispatcher assigned it)."""
     handoff = get_handoff(session, handoff_id)
     agent = _agent_in_grid(session, agent_id, handoff.grid_code)
+    if agent.status == AgentStatus.OFFLINE:
+        raise AgentOffline()
     if handoff.status == HandoffStatus.ACTIVE:
         raise AlreadyTaken("该会话已被其他客服接入")
     if handoff.status != HandoffStatus.QUEUED:
@@ -147,11 +184,12 @@ def accept(session: Session, handoff_id: int, agent_id: int, now: datetime) -> C
         handoff.conversation_id,
         Owner.QUEUED,
         Owner.HUMAN,
-        actor=actor_for_account(agent_id),
+        actor=actor or actor_for_account(agent_id),
         handoff_id=handoff.id,
         grid_code=handoff.grid_code,
         agent_id=agent_id,
         max_chats=agent.max_chats,
+        note="系统自动分配" if actor == "system" else "",
         now=now,
     )
     handoff.status = HandoffStatus.ACTIVE
@@ -205,7 +243,7 @@ def transfer(
 ) -> None:
     """Pass a chat on: to another grid's queue (offered again there) or straight to another agent."""
     if (to_grid is None) == (to_agent_id is None):
-        raise InvalidTransfer("请选择一个转接目标: 网格或客服")
+        raise InvalidTransfer("请选择一个转接目标：网格或同事，只能选一个。")
     handoff = get_handoff(session, handoff_id)
     conversation = _assigned(session, handoff, agent_id)
     actor = actor_for_account(agent_id)
@@ -246,8 +284,8 @@ def transfer(
         if to_agent_id == agent_id:
             raise InvalidTransfer("不能转接给自己")
         target = _agent_in_grid(session, to_agent_id, handoff.grid_code)
-        if target.status == AgentStatus.OFFLINE:
-            raise InvalidTransfer("该客服当前离线")
+        if target.status != AgentStatus.ONLINE:  # away agents get no new chats, offline ones none at all
+            raise InvalidTransfer("这位同事当前不在线（忙碌或离线），请选择在线的同事，或转到网格排队。")
         _as_assigned(
             lambda: transition(
                 session,
@@ -313,16 +351,55 @@ def close(session: Session, handoff_id: int, agent_id: int, now: datetime) -> st
 
 
 def set_agent_status(session: Session, agent_id: int, status: AgentStatus | str, now: datetime | None = None) -> None:
-    """online (takes new chats) · away (keeps their chats, gets no new ones) · offline. ValueError if unknown.
-    A change (not a repeat of the current status) is recorded in ``agent_status_event`` (online time in reports)."""
+    """online (takes new chats) · away (keeps their chats, gets no new ones) · offline (only with no chat
+    open: ChatsStillOpen otherwise). ValueError if unknown. A change (not a repeat of the current status)
+    is recorded in ``agent_status_event`` (online time in reports)."""
     value = AgentStatus(status)
     agent = session.get(Agent, agent_id)
     if agent is None:
         raise AgentNotFound(f"客服 {agent_id} 不存在")
-    if agent.status != value:
-        session.add(AgentStatusEvent(account_id=agent_id, status=value.value, at=now or utcnow()))
-    agent.status = value
-    session.flush()
+    if value == AgentStatus.OFFLINE and agent.status != value:
+        serving = len(my_chats(session, agent_id))
+        if serving:
+            raise ChatsStillOpen(
+                f"您还有 {serving} 个进行中的会话，请先结束或转出后再切换为离线；暂停接待请选「忙碌」。"
+            )
+    change_status(session, agent, value, now or utcnow())
+
+
+@dataclass(frozen=True)
+class Assignment:
+    agent_id: int
+    chat: Chat
+
+
+def assign_waiting(session: Session, grid_codes: Sequence[str] | None, now: datetime) -> list[Assignment]:
+    """Give waiting customers of these grids (None = all), oldest first, to free agents: online, their
+    console open (``grids.agent_status.is_present``), with a free slot; the customer's last agent, else
+    one with the skill, else the least loaded (``pick_agent``). Returns the chats assigned; a customer
+    taken meanwhile by someone else is skipped."""
+    rows = session.execute(queued_handoffs(grid_codes)).all()
+    if not rows:
+        return []
+    loads = {
+        load.account_id: load
+        for load in agent_loads(session, sorted({handoff.grid_code for handoff, _ in rows}))
+        if is_present(load.seen_at, now)
+    }
+    assigned = []
+    for handoff, conversation in rows:
+        candidates = [load for load in loads.values() if handoff.grid_code in load.grid_codes]
+        agent_id = pick_agent(candidates, handoff.skill, conversation.last_agent_id)
+        if agent_id is None:
+            continue
+        try:
+            assigned.append(Assignment(agent_id, accept(session, handoff.id, agent_id, now, actor="system")))
+        except OwnershipError:  # accepted, left or moved meanwhile, or the agent filled up elsewhere
+            session.expire_all()
+            continue
+        load = loads[agent_id]
+        loads[agent_id] = replace(load, active_chats=load.active_chats + 1)
+    return assigned
 
 
 def touch_agent(session: Session, agent_id: int, now: datetime) -> None:
@@ -335,6 +412,15 @@ def touch_agent(session: Session, agent_id: int, now: datetime) -> None:
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
+
+def transfer_agents(session: Session, grid_code: str, agent_id: int) -> list[AgentLoad]:
+    """The colleagues a chat of ``grid_code`` can be passed to: online agents of that grid, not yourself."""
+    return [
+        load
+        for load in agent_loads(session, [grid_code])
+        if load.status == AgentStatus.ONLINE and load.account_id != agent_id
+    ]
 
 
 def _agent_in_grid(session: Session, agent_id: int, grid_code: str) -> Agent:
@@ -387,4 +473,5 @@ def _chat(session: Session, handoff: Handoff, conversation: Conversation) -> Cha
         waiting_reply=last_author == Author.CUSTOMER,
         profile=customer_profile(conversation, handoff),
         customer_id=conversation.customer_id,
+        question=handoff_question(handoff, recent_customer_texts(session, [conversation.id]).get(conversation.id, [])),
     )

@@ -1,4 +1,5 @@
-"""The dispatcher: each agent's load, and which agent a waiting customer is offered to (no HTTP here).
+"""The dispatcher: each agent's load, and which agent a waiting customer goes to (no HTTP here; the
+assignment itself is ``handoff.assignment.assign_waiting``).
 
 ``pick_agent`` is a pure rule (tested on tables); ``agent_loads`` reads every agent of some grids with
 their number of chats in one pass.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ class AgentLoad:
     max_chats: int
     skills: tuple[str, ...]
     grid_codes: tuple[str, ...]
+    seen_at: datetime | None = None  # when their console was last seen (grids.agent_status.is_present)
 
 
 def pick_agent(loads: Sequence[AgentLoad], skill: str | None, last_agent_id: int | None) -> int | None:
@@ -82,6 +85,7 @@ def agent_loads(session: Session, grid_codes: Sequence[str] | None) -> list[Agen
             max_chats=agent.max_chats,
             skills=tuple(agent.skills or ()),
             grid_codes=tuple(memberships.get(account.id, ())),
+            seen_at=agent.last_seen_at,
         )
         for account, agent in rows
     ]

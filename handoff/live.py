@@ -3,6 +3,10 @@
 Messages go to the conversation's topic; a queue change goes to the consoles (which fetch their own
 snapshot) and, as a fresh queue position and estimated wait, to every waiting customer listening
 (all of them computed in one session, each grid's queue read once).
+
+A queue change is also the moment to give waiting customers to free agents (``assign_free_agents``):
+every path that can free an agent or queue a customer (a request, an agent going online or opening
+the console, a chat ending, a transfer, the queue sweep) publishes one.
 """
 
 from __future__ import annotations
@@ -11,9 +15,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, conversation_topic, hub_key
+from conversations.live import publish_messages
+from conversations.models import Conversation, Message
+from conversations.notices import tell_customer
 from griddesk.db import run_in_session, session_scope, utcnow
+from handoff import messages
+from handoff.assignment import assign_waiting
+from handoff.lookups import account_name
 from handoff.queue import QueueStatus, queue_status, waiting_statuses
 
 
@@ -42,10 +53,40 @@ async def publish_status(app: web.Application, sender_id: str, conversation_id: 
         app[hub_key].publish(topic, {"type": "status", **status})
 
 
+def _assign_and_tell(session: Session, grid_codes: Sequence[str] | None) -> list[tuple[int, str, str, list[Message]]]:
+    """Assign waiting customers and tell each one who serves them, in one transaction:
+    (conversation id, sender id, grid, the notice) per assignment."""
+    assigned = []
+    for assignment in assign_waiting(session, grid_codes, utcnow()):
+        chat = assignment.chat
+        agent = account_name(session, assignment.agent_id)
+        told = tell_customer(session, chat.conversation_id, messages.agent_joined(agent))
+        sender = session.get_one(Conversation, chat.conversation_id).sender_id
+        assigned.append((chat.conversation_id, sender, chat.grid_code, told))
+    session.flush()
+    for *_, told in assigned:
+        for message in told:
+            session.expunge(message)
+    return assigned
+
+
+async def assign_free_agents(app: web.Application, grid_codes: Sequence[str] | None) -> set[str]:
+    """Give the waiting customers of these grids (None = all) to free agents now, tell the customers,
+    and return the grids where someone was assigned (the caller publishes the queue change)."""
+    assigned = await run_in_session(lambda session: _assign_and_tell(session, grid_codes))
+    for conversation_id, sender, _grid, told in assigned:
+        publish_messages(app, conversation_id, told)
+        await publish_status(app, sender, conversation_id)
+    return {grid for _c, _s, grid, _t in assigned}
+
+
 async def publish_queue_change(
     app: web.Application, grid_codes: Sequence[str] | None, chats_only: bool = False
 ) -> None:
-    """Tell consoles that queues or chats changed; give waiting customers their new place."""
+    """Give waiting customers to free agents, tell consoles that queues or chats changed and give
+    waiting customers their new place (``chats_only``: only a chat's messages changed)."""
+    if not chats_only:
+        await assign_free_agents(app, grid_codes)
     hub = app[hub_key]
     hub.publish(
         QUEUE_TOPIC,

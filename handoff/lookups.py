@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import Account
-from conversations.models import Conversation, Owner
+from conversations.models import Author, Conversation, Message, Owner
 from grids.models import Grid
 from handoff.models import Handoff, HandoffStatus
 from handoff.ownership import HandoffNotFound
+from handoff.triggers import wants_human
+
+PLEASANTRIES = frozenset(
+    {"你好", "您好", "在吗", "在不在", "有人吗", "谢谢", "好的", "好", "嗯", "ok", "hi", "hello", "喂", "哈喽"}
+)
+_PUNCTUATION = re.compile(r"[\s,，.。!！?？~～、…]+")
+RECENT_TEXTS = 10  # customer messages looked at for the question that led to a handoff
+MAX_QUESTION_CHARS = 120
 
 
 def conversation_or_none(session: Session, sender_id: str) -> Conversation | None:
@@ -71,3 +80,48 @@ def queued_handoffs(grid_codes: Sequence[str] | None = None) -> Select[Handoff, 
     if grid_codes is not None:
         query = query.where(Handoff.grid_code.in_(list(grid_codes)))
     return query
+
+
+def recent_customer_texts(session: Session, conversation_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each conversation's last few customer texts, newest first, in one query."""
+    if not conversation_ids:
+        return {}
+    ranked = (
+        select(
+            Message.conversation_id,
+            Message.text,
+            func.row_number().over(partition_by=Message.conversation_id, order_by=Message.seq.desc()).label("rank"),
+        )
+        .where(
+            Message.conversation_id.in_(sorted(set(conversation_ids))),
+            Message.author == Author.CUSTOMER.value,
+            Message.text.is_not(None),
+        )
+        .subquery()
+    )
+    texts: dict[int, list[str]] = {}
+    for conversation_id, text in session.execute(
+        select(ranked.c.conversation_id, ranked.c.text)
+        .where(ranked.c.rank <= RECENT_TEXTS)
+        .order_by(ranked.c.conversation_id, ranked.c.rank)
+    ):
+        texts.setdefault(conversation_id, []).append(text)
+    return texts
+
+
+def is_question(text: str | None) -> bool:
+    """A customer text that says what they need: not a button's payload, not 转人工 and the like, not
+    a greeting or a thank-you."""
+    text = (text or "").strip()
+    bare = _PUNCTUATION.sub("", text).lower()
+    return bool(bare) and not text.startswith("/") and not wants_human(text) and bare not in PLEASANTRIES
+
+
+def handoff_question(handoff: Handoff, recent: Sequence[str]) -> str:
+    """The question that led to the handoff, to tell waiting customers apart: the packet's summary
+    (the action server's pick), else the customer's latest message that is a question ("" when none)."""
+    summary = (handoff.packet or {}).get("summary")
+    candidates = [summary] if isinstance(summary, str) else []
+    text = next((t for t in [*candidates, *recent] if is_question(t)), "")
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_QUESTION_CHARS else text[: MAX_QUESTION_CHARS - 1] + "…"

@@ -30,7 +30,9 @@ from handoff.lookups import (
     customer_profile,
     end_handoff,
     grid_names,
+    handoff_question,
     queued_handoffs,
+    recent_customer_texts,
 )
 from handoff.models import Handoff, HandoffReason, HandoffStatus, Rating
 from handoff.ownership import AlreadyTaken, HandoffNotFound, OwnershipError, transition
@@ -71,6 +73,7 @@ class QueueItem:
     preview: str
     channel: str
     customer_id: int | None = None  # the verified customer (customers/), None = anonymous
+    question: str = ""  # what the customer needs (``handoff.lookups.handoff_question``)
 
 
 @dataclass(frozen=True)
@@ -124,11 +127,12 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
     """The waiting conversations of these grids (None = all), oldest first, with their place in their grid.
 
     A fixed number of queries however long the queue: the offered agents' names and the previews are
-    read for all items at once."""
+    read for all items at once; so are the questions that led to the handoffs."""
     rows = session.execute(queued_handoffs(grid_codes)).all()
     names = grid_names(session)
     agents = account_names(session, [h.offered_agent_id for h, _ in rows if h.offered_agent_id])
     previews = _previews(session, [conversation.id for _, conversation in rows])
+    recent = recent_customer_texts(session, [conversation.id for _, conversation in rows])
     places: dict[str, int] = {}
     items = []
     for handoff, conversation in rows:
@@ -149,6 +153,7 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
                 preview=_shorten(previews.get(conversation.id)),
                 channel=conversation.channel,
                 customer_id=conversation.customer_id,
+                question=handoff_question(handoff, recent.get(conversation.id, [])),
             )
         )
     return items

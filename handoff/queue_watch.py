@@ -1,7 +1,8 @@
 """The queue watch: every few seconds, one sweep (``handoff.sweep``) and the news it makes.
 
 Long waits overflow to the overflow grid (the customer is told), customers who left are released,
-chat SLA alerts reach the managers' consoles.
+chat SLA alerts reach the managers' consoles, agents whose logins expired go offline, and free agents
+are given the customers who wait.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from griddesk.web.tasks import periodic
 from grids.models import Grid
 from handoff import messages
 from handoff.live import (
+    assign_free_agents,
     publish_alerts,
     publish_queue_change,
     publish_status,
@@ -55,6 +57,7 @@ def sweep_once() -> News:
         for handoff_id in report.abandoned:
             news.grids.add(session.get_one(Handoff, handoff_id).grid_code)
         news.alerts = [alert_dict(session.get_one(Alert, alert_id)) for alert_id in report.alerts]
+        news.grids.update(report.signed_out)
         session.flush()
         for _conversation_id, _sender, stored in news.told:
             for message in stored:
@@ -79,7 +82,9 @@ async def publish(app: web.Application, news: News) -> None:
 
 
 async def sweep_and_publish(app: web.Application) -> None:
-    await publish(app, await asyncio.to_thread(sweep_once))
+    news = await asyncio.to_thread(sweep_once)
+    news.grids.update(await assign_free_agents(app, None))  # whoever is free takes whoever waits
+    await publish(app, news)
 
 
 # ``app.cleanup_ctx`` entry: one sweep every GRIDDESK_QUEUE_SWEEP_SECONDS while the gateway runs.

@@ -12,21 +12,25 @@ a controllable clock; the gateway runs it every few seconds). Per grid policy (g
   deadline and ``overdue`` ``overdue_minutes`` after it.
 A customer who never had a human answer waits since the escalation (an overflow does not reset it);
 one transferred after an answer waits since the transfer.
+Agents whose every login has ended without a logout (expired) go offline (``signed_out``). Giving
+waiting customers to free agents follows each sweep (``handoff.live.assign_free_agents``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accounts.models import AccountSession
 from conversations.models import Conversation, Owner
 from griddesk.errors import DomainError
+from grids.agent_status import change_status
 from grids.handoff_policy import HandoffPolicy
-from grids.models import Grid
+from grids.models import Agent, AgentStatus, Grid, GridMembership
 from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import add_packet_note, queued_handoffs
 from handoff.models import Handoff, HandoffStatus
@@ -45,6 +49,7 @@ class SweepReport:
     overflowed: list[int]  # handoff ids
     abandoned: list[int]  # handoff ids
     alerts: list[int]  # alert ids
+    signed_out: list[str] = field(default_factory=list)  # grids of agents who went offline
 
 
 def sweep(session: Session, now: datetime) -> SweepReport:
@@ -69,8 +74,28 @@ def sweep(session: Session, now: datetime) -> SweepReport:
         ):
             overflowed.append(handoff.id)
     alerts = _wait_alerts(session, grids, policies, now) + _first_response_alerts(session, grids, policies, now)
+    signed_out = _sign_out_absent(session, now)
     session.flush()
-    return SweepReport(overflowed, abandoned, [alert.id for alert in alerts])
+    return SweepReport(overflowed, abandoned, [alert.id for alert in alerts], signed_out)
+
+
+def _sign_out_absent(session: Session, now: datetime) -> list[str]:
+    """Agents shown online or away whose logins have all expired go offline; returns their grids."""
+    live = select(AccountSession.account_id).where(AccountSession.expires_at > now)
+    absent = list(
+        session.scalars(select(Agent).where(Agent.status != AgentStatus.OFFLINE.value, Agent.account_id.not_in(live)))
+    )
+    for agent in absent:
+        change_status(session, agent, AgentStatus.OFFLINE, now)
+    if not absent:
+        return []
+    return sorted(
+        set(
+            session.scalars(
+                select(GridMembership.grid_code).where(GridMembership.account_id.in_([a.account_id for a in absent]))
+            )
+        )
+    )
 
 
 def open_alerts(session: Session, grid_codes: list[str] | tuple[str, ...] | None) -> list[Alert]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accounts.models import Account, Role
+from accounts.models import Account, AccountSession, Role
 from conversations.models import Author, Conversation, MessageStatus
 from conversations.transcript import append_messages, get_or_create_conversation
 from customers.identity import VerifiedCustomer
@@ -22,6 +23,7 @@ from handoff.queue import request_handoff
 from knowledge_base.models import Faq, FaqStatus
 
 _ids = itertools.count(1)
+LOGGED_IN_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)  # the login of an agent made online or away
 
 DEMO_FAQS = [
     (
@@ -95,6 +97,15 @@ def make_account(
         Agent(account_id=account.id, skills=list(skills), max_chats=max_chats, status=AgentStatus(status).value)
     )
     session.add_all(GridMembership(grid_code=code, account_id=account.id) for code in grids)
+    if AgentStatus(status) is not AgentStatus.OFFLINE:  # an agent shown online or away is logged in
+        session.add(
+            AccountSession(
+                token_hash=secrets.token_hex(32),
+                account_id=account.id,
+                csrf_token=secrets.token_urlsafe(16),
+                expires_at=LOGGED_IN_UNTIL,
+            )
+        )
     session.flush()
     return account
 

@@ -86,6 +86,32 @@ def normalize_phone(text: object) -> str:
     raise InvalidField("phone", "invalid_phone")
 
 
+# a phone number inside a longer message: mobile (with or without +86 and separators) or landline
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{7,8})(?![\d])"
+)
+
+
+def find_phone(text: object) -> str | None:
+    """The first valid phone number in a message (normalised), or None: 「电话 138-1234-5678，谢谢」 → 13812345678."""
+    if not isinstance(text, str):
+        return None
+    for match in _PHONE_IN_TEXT.finditer(_clean(text)):
+        try:
+            return normalize_phone(match.group(1))
+        except InvalidField:
+            continue
+    return None
+
+
+def category_in(text: object) -> Category | None:
+    """The category a customer's words name (``parse_category``), or None when they name none."""
+    try:
+        return parse_category(text)
+    except InvalidField:
+        return None
+
+
 def parse_name(text: object) -> str:
     name = _clean(text)
     if not name or len(name) > 32 or any(ch.isdigit() for ch in name):

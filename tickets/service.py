@@ -98,6 +98,7 @@ class NewTicket:
     amount_yuan: Decimal | None = None
     customer_tier: str = "general"
     sender_id: str | None = None
+    grid_code: str | None = None  # the grid that owns it (a ticket from a chat: the chat's); None = routed
 
 
 def _event(
@@ -124,9 +125,11 @@ def _event(
 
 
 def open_ticket(session: Session, new: NewTicket, actor: str = "customer", now: Clock = utcnow) -> Ticket:
-    """Create a ticket in the grid that serves it, with priority and deadlines from that grid's policy."""
+    """Create a ticket in the grid that serves it (``new.grid_code``, else routed by region, tier and
+    category), with priority and deadlines from that grid's policy."""
     created = now()
-    grid = route_request(session, new.region, new.customer_tier, new.category)
+    chosen = session.get(Grid, new.grid_code) if new.grid_code else None
+    grid = chosen or route_request(session, new.region, new.customer_tier, new.category)
     rules = grid.policy()
     ticket = Ticket(
         category=new.category,

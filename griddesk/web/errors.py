@@ -60,6 +60,8 @@ STATUS_BY_CODE: dict[str, int] = {
     # the current state does not allow it (someone else was first, or it changed meanwhile)
     "already_taken": 409,
     "at_capacity": 409,
+    "agent_offline": 409,
+    "chats_still_open": 409,
     "not_assigned": 409,
     "invalid_transition": 409,
     "transition_not_allowed": 409,

@@ -112,6 +112,7 @@ async def get_handoff(request: web.Request) -> web.Response:
             "agent": {"id": view.agent_id, "name": view.agent_name} if view.agent_id else None,
             "customer_id": view.customer_id,
             "events": view.events,
+            "question": view.question,
             "messages": messages_after(session, view.conversation_id, 0),
         }
 
@@ -185,13 +186,13 @@ async def post_message(request: web.Request) -> web.Response:
 def _transfer_target(body: dict[str, Any]) -> tuple[str | None, int | None]:
     to_grid, to_agent = body.get("grid"), body.get("agent_id")
     if (to_grid is None) == (to_agent is None):
-        raise ApiError(422, "invalid_target", "请选择一个转接目标：网格或客服，二选一。", field="grid")
+        raise ApiError(422, "invalid_target", "请选择一个转接目标：网格或同事，只能选一个。", field="grid")
     if to_grid is not None and (not isinstance(to_grid, str) or not to_grid or len(to_grid) > MAX_GRID_CHARS):
-        raise ApiError(422, "invalid_target", "转接网格无效：请从列表中选择网格。", field="grid")
+        raise ApiError(422, "invalid_target", "转接的网格无效，请从列表中选择。", field="grid")
     if to_agent is not None and (
         not isinstance(to_agent, int) or isinstance(to_agent, bool) or not 0 < to_agent < MAX_ID
     ):
-        raise ApiError(422, "invalid_target", "转接客服无效：请从列表中选择客服。", field="agent_id")
+        raise ApiError(422, "invalid_target", "转接的同事无效，请从列表中选择。", field="agent_id")
     return to_grid, to_agent
 
 
@@ -215,7 +216,7 @@ async def post_transfer(request: web.Request) -> web.Response:
         else:
             target = session.get(Account, to_agent)
             if target is None:
-                raise ApiError(422, "invalid_target", "没有这个客服。", field="agent_id")
+                raise ApiError(422, "invalid_target", "没有这位同事。", field="agent_id")
             transfer(session, handoff_id, principal.account_id, utcnow(), to_agent_id=to_agent, note=note)
             text = messages.transferred_to_agent(target.display_name)
             grids = [from_grid]

@@ -11,27 +11,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role
+from conversations.hub import account_topic, hub_key
 from conversations.live import publish_messages
 from conversations.models import Conversation, Message
 from conversations.notices import tell_customer
-from griddesk.db import run_in_session
+from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
-from grids.models import AgentStatus, Grid
-from handoff.assignment import set_agent_status
+from griddesk.web.params import query_int
+from grids.agent_status import is_present
+from grids.labels import AGENT_STATUS_LABELS
+from grids.models import Agent, AgentStatus, Grid
+from handoff.assignment import set_agent_status, transfer_agents
 from handoff.canned import canned_replies
-from handoff.dispatch import agent_loads
 from handoff.live import publish_queue_change
-from handoff.ticket_draft import ticket_draft
+from handoff.ticket_draft import ticket_draft, verified_tier
 from handoff.web.access import actor, staff, visible_grids, visible_handoff
-from handoff.web.console_api import body_of, detach, handoff_id_of
+from handoff.web.console_api import MAX_ID, body_of, detach, handoff_id_of
 from handoff.web.serialize import load_dict
 from knowledge_base.web.search_api import grid_of, search_hits
 from tickets import intake
 from tickets import service as tickets
 
 CONSOLE_SEARCH_K = 5
-STATUS_LABELS = {"online": "在线", "away": "暂离", "offline": "离线"}
 
 
 async def get_ticket_draft(request: web.Request) -> web.Response:
@@ -61,7 +63,11 @@ async def post_ticket(request: web.Request) -> web.Response:
     def work(session: Session) -> tuple[str, int, list[Message]]:
         handoff = visible_handoff(session, principal, handoff_id)
         sender = session.scalar(select(Conversation.sender_id).where(Conversation.id == handoff.conversation_id))
-        ticket = tickets.open_ticket(session, replace(new, sender_id=sender), actor=by)
+        # the verified customer's tier (priority) and the chat's grid, whatever the form sent
+        tier = verified_tier(session, handoff) or new.customer_tier
+        ticket = tickets.open_ticket(
+            session, replace(new, sender_id=sender, customer_tier=tier, grid_code=handoff.grid_code), actor=by
+        )
         handoff.packet = {**handoff.packet, "ticket_number": ticket.number}
         told = tell_customer(
             session, handoff.conversation_id, f"已为您登记工单 {ticket.number}，处理进展可随时在这里查询。"
@@ -95,13 +101,42 @@ async def get_canned(request: web.Request) -> web.Response:
 
 
 async def get_transfer_targets(request: web.Request) -> web.Response:
-    await staff(request)
+    """Where the open chat (``?handoff=<id>``) can go: every grid (its queue), and the online colleagues
+    of the chat's grid. Without a chat: the online colleagues of my grids."""
+    principal = await staff(request)
+    handoff_id = query_int(request, "handoff", "会话编号", default=0, low=0, high=MAX_ID) or None
 
     def work(session: Session) -> dict[str, Any]:
         grids = [{"code": g.code, "name": g.name} for g in session.scalars(select(Grid).order_by(Grid.code))]
-        return {"grids": grids, "agents": [load_dict(load) for load in agent_loads(session, None)]}
+        if handoff_id is not None:
+            handoff = visible_handoff(session, principal, handoff_id)
+            agents = transfer_agents(session, handoff.grid_code, principal.account_id)
+            current = handoff.grid_code
+        else:
+            agents = [
+                load
+                for code in visible_grids(principal) or []
+                for load in transfer_agents(session, code, principal.account_id)
+            ]
+            agents = list({load.account_id: load for load in agents}.values())
+            current = None
+        return {"grids": grids, "current_grid": current, "agents": [load_dict(load) for load in agents]}
 
     return json_response(await run_in_session(work))
+
+
+def _own_status(session: Session, account_id: int) -> dict[str, Any]:
+    agent = session.get(Agent, account_id)
+    if agent is None:
+        return {"status": None, "present": False}
+    return {"status": str(agent.status), "present": is_present(agent.last_seen_at, utcnow())}
+
+
+async def get_status(request: web.Request) -> web.Response:
+    """The agent's own status (None for staff without an agent role in any grid) and whether their
+    console counts as open."""
+    principal = await staff(request)
+    return json_response(await run_in_session(lambda session: _own_status(session, principal.account_id)))
 
 
 async def post_status(request: web.Request) -> web.Response:
@@ -110,9 +145,11 @@ async def post_status(request: web.Request) -> web.Response:
     try:
         status = AgentStatus(str(raw))
     except ValueError:
-        choices = "、".join(f"{label}（{code}）" for code, label in STATUS_LABELS.items())
-        raise ApiError(422, "invalid_status", f"状态必须是 {choices} 之一。", field="status") from None
-    await run_in_session(lambda session: set_agent_status(session, principal.account_id, status))
+        choices = "、".join(AGENT_STATUS_LABELS.values())
+        raise ApiError(422, "invalid_status", f"请选择状态：{choices}。", field="status") from None
+    await run_in_session(lambda session: set_agent_status(session, principal.account_id, status, utcnow()))
+    # every console of this agent shows the new status; going online may give them a waiting customer
+    request.app[hub_key].publish(account_topic(principal.account_id), {"type": "agent_status", "status": str(status)})
     await publish_queue_change(request.app, list(principal.grid_codes) or None)
     return json_response({"status": str(status)})
 
@@ -124,4 +161,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/kb/search", kb_search)
     app.router.add_get(f"{prefix}/canned-replies", get_canned)
     app.router.add_get(f"{prefix}/transfer-targets", get_transfer_targets)
+    app.router.add_get(f"{prefix}/status", get_status)
     app.router.add_post(f"{prefix}/status", post_status)

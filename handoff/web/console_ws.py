@@ -1,12 +1,15 @@
 """``GET /api/v1/console/ws``: the console's live connection.
 
 Server → client: ``queue`` and ``chats`` snapshots (on connect and whenever they change),
-``message`` for subscribed conversations, ``alert`` for managers, ``tickets`` (tickets of the person's
+``message`` for subscribed conversations, ``agent_status`` (the agent's own status changed),
+``alert`` for managers, ``tickets`` (tickets of the person's
 grids changed: ``changes`` = ``[{"number", "grid", "kind"}]``, for the workspace and the board), ``pong``.
 Client → server:
 ``subscribe {conversation_id, after}`` sends every message after ``after`` and then live ones, so a
 console that reconnects with the last seq it saw loses and repeats nothing; ``unsubscribe``; ``ping``.
-Login and the gateway's own Origin are required (a page on another site cannot open it with the
+``hello`` carries the agent's status (``agent_status``). The agent console connects with ``?serve=1``:
+that connection marks the agent seen (present, so waiting customers may be given to them) on connecting
+and at every keep-alive. Login and the gateway's own Origin are required (a page on another site cannot open it with the
 agent's cookie).
 
 The connection lives only as long as the login it was opened with: it re-checks the login every
@@ -26,6 +29,7 @@ from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy.orm import Session
 
 from accounts.models import Role
 from accounts.principals import Principal
@@ -35,7 +39,9 @@ from conversations.hub import ALERTS_TOPIC, QUEUE_TOPIC, TICKETS_TOPIC, account_
 from conversations.transcript import for_staff
 from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
+from grids.models import Agent
 from handoff.assignment import touch_agent
+from handoff.live import assign_free_agents, publish_queue_change
 from handoff.web.access import STAFF, can_read_conversation
 from handoff.web.console_api import chats_snapshot, messages_after, queue_snapshot
 
@@ -51,6 +57,9 @@ class ConsoleConnection:
         self.ws = ws
         self.principal = principal
         self.token = token
+        # the agent console, where chats are served (``?serve=1``), marks its agent present; the board
+        # and the tickets workspace use the same connection without handing their user customers
+        self.serving = request.query.get("serve") == "1"
         self.subscription = request.app[hub_key].subscribe(
             [QUEUE_TOPIC, TICKETS_TOPIC, account_topic(principal.account_id)]
         )
@@ -170,6 +179,8 @@ class ConsoleConnection:
                 mine = [change for change in event["changes"] if self.principal.can_serve(change["grid"])]
                 if mine:  # another grid's ticket numbers never reach this person
                     await self.send({"type": "tickets", "changes": mine})
+            elif kind == "agent_status":  # the agent's status changed (another tab, a login elsewhere)
+                await self.send(event)
             elif kind == SESSION_ENDED_EVENT:
                 self.recheck.set()
             elif kind == "status":
@@ -193,7 +204,7 @@ class ConsoleConnection:
                 return
             if principal != self.principal:
                 await self.refresh(principal)
-            if not woken:
+            if not woken and self.serving:
                 await run_in_session(lambda session: touch_agent(session, self.principal.account_id, utcnow()))
 
     async def read_client(self) -> None:
@@ -213,6 +224,15 @@ class ConsoleConnection:
         await self.send_snapshots()
 
 
+def _present(session: Session, account_id: int, serving: bool) -> str | None:
+    """Mark the agent seen when this is the chat console (``grids.agent_status.is_present``); their
+    status, or None for staff who serve no chats."""
+    if serving:
+        touch_agent(session, account_id, utcnow())
+    agent = session.get(Agent, account_id)
+    return str(agent.status) if agent is not None else None
+
+
 async def console_ws(request: web.Request) -> web.WebSocketResponse:
     if not same_origin(request):
         raise ApiError(403, "forbidden_origin", "只能从 GridDesk 控制台页面连接")
@@ -224,13 +244,19 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
     login = asyncio.create_task(connection.keep_alive())
     tasks = [forward, login]
     try:
+        status = await run_in_session(partial(_present, account_id=principal.account_id, serving=connection.serving))
         await connection.send(
             {
                 "type": "hello",
                 "account": {"id": principal.account_id, "name": principal.display_name, "role": str(principal.role)},
+                "agent_status": status,
             }
         )
         await connection.send_snapshots()
+        if connection.serving:  # the agent is at the console now: customers waiting may go to them at once
+            assigned = await assign_free_agents(request.app, principal.grid_codes)
+            if assigned:
+                await publish_queue_change(request.app, sorted(assigned))
         reading = asyncio.create_task(connection.read_client())
         tasks.append(reading)
         # until the console goes away or the login ends (then the read is cancelled, so the close below

@@ -21,7 +21,7 @@ _HANDOFF_ID = path_id("handoff_id")
 _NEW_TICKET = TICKET_SCHEMAS["NewTicket"]["properties"]
 _STATE_ERRORS: dict[str, Any] = {
     "404": _error("not_found"),
-    "409": _error("already_taken · at_capacity · not_assigned · invalid_transition"),
+    "409": _error("already_taken · at_capacity · agent_offline · not_assigned · invalid_transition"),
 }
 _MESSAGE = {
     "type": "object",
@@ -173,11 +173,21 @@ HANDOFF_PATHS: dict[str, Any] = {
         ],
     ),
     "/api/v1/console/canned-replies": _staff("get", "Canned replies of my grids", {"200": _json("Replies")}),
-    "/api/v1/console/transfer-targets": _staff("get", "Grids and agents to transfer to", {"200": _json("Targets")}),
+    "/api/v1/console/transfer-targets": _staff(
+        "get",
+        "Grids and the online colleagues of the chat's grid to transfer it to",
+        {"200": _json("Targets"), "400": _error("invalid_parameter")},
+        parameters=[{"name": "handoff", "in": "query", "schema": id_schema()}],
+    ),
     "/api/v1/console/status": _staff(
+        "get",
+        "My availability (null for staff without an agent row) and whether my agent console counts as open",
+        {"200": _json("The status and presence")},
+    )
+    | _staff(
         "post",
-        "Set my availability",
-        {"200": _json("The status"), "422": _error("invalid_status")},
+        "Set my availability (offline only with no chat open; going online may give me a waiting customer)",
+        {"200": _json("The status"), "409": _error("chats_still_open"), "422": _error("invalid_status")},
         body=_body({"status": {"type": "string", "enum": ["online", "away", "offline"]}}, ["status"]),
     ),
     "/api/v1/console/manager": _staff(
@@ -191,7 +201,8 @@ HANDOFF_PATHS: dict[str, Any] = {
     ),
     "/api/v1/console/ws": _staff(
         "get",
-        "Console websocket (queue, chats, messages, alerts); Origin must be the gateway's",
+        "Console websocket (queue, chats, messages, alerts, my status); Origin must be the gateway's;"
+        " ?serve=1 from the agent console marks me present (waiting customers may be given to me)",
         {"101": {"description": "Switching protocols"}},
     ),
 }

@@ -42,6 +42,7 @@ def queue_item_dict(item: QueueItem) -> dict[str, Any]:
         "profile": item.profile,
         "customer_id": item.customer_id,
         "preview": item.preview,
+        "question": item.question,
         "channel": item.channel,
     }
 
@@ -58,6 +59,7 @@ def chat_dict(chat: Chat) -> dict[str, Any]:
         "waiting_reply": chat.waiting_reply,
         "profile": chat.profile,
         "customer_id": chat.customer_id,
+        "question": chat.question,
     }
 
 

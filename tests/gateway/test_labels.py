@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,25 @@ async def test_every_value_of_the_domain_has_a_chinese_label(app_client, kind, v
     labels = await (await app_client.get("/api/v1/console/labels")).json()
     assert set(labels[kind]) == {str(value) for value in values}
     assert all(label and not label.isascii() for label in labels[kind].values())
+
+
+def _domain_intents() -> set[str]:
+    import yaml
+
+    return set(yaml.safe_load(Path("bot/domain.yml").read_text(encoding="utf-8"))["intents"])
+
+
+def _seed_skills() -> set[str]:
+    staff = json.loads(Path("accounts/seed/staff.json").read_text(encoding="utf-8"))
+    return {skill for person in staff for skill in person.get("skills", [])}
+
+
+async def test_the_bots_intents_the_staffs_skills_and_the_actors_have_chinese_labels(app_client):
+    response = await app_client.post("/api/v1/auth/login", json={"username": "zhang.wei", "password": PASSWORD})
+    assert response.status == 200
+    labels = await (await app_client.get("/api/v1/console/labels")).json()
+    assert _domain_intents() <= set(labels["intent"])
+    assert _seed_skills() <= set(labels["skill"])
+    assert set(labels["actor"]) == {"customer", "bot", "system"}
+    for kind in ("intent", "skill", "actor"):
+        assert all(label and not label.isascii() for label in labels[kind].values())

@@ -1,12 +1,15 @@
 """The whole handoff round trip in a real browser: a customer in the chat widget and an agent in the
-console, two Chromium contexts driven by Playwright against the real stack."""
+console, two Chromium contexts driven by Playwright against the real stack. The agent's console is
+open and they are online, so the dispatcher gives them the customer without a click (issue 14, item 7)."""
 
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -74,24 +77,32 @@ def say(page: Page, text: str) -> None:
     page.press("#input", "Enter")
 
 
-def handoff_id(stack, customer: Page) -> int:
-    """The customer's queued handoff, once the page's 转人工 has been answered."""
+def handoff_id(stack, customer: Page, owner: str = "queued") -> int:
+    """The customer's handoff once it is ``owner`` (queued, or human once an agent serves it)."""
     sender = customer.evaluate(SENDER)
     key = {"X-GridDesk-Key": customer.evaluate(KEY)}
     for _ in range(200):
         status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}", headers=key).body
-        if status["owner"] == "queued":
+        if status["owner"] == owner:
             return status["handoff_id"]
         time.sleep(0.1)
-    raise AssertionError(f"the customer was not queued: {status}")
+    raise AssertionError(f"the customer is not {owner}: {status}")
 
 
-def accept(stack, customer: Page, agent: Page) -> None:
-    expect(customer.locator("#queue-position")).to_be_visible(timeout=20_000)
-    item = agent.locator(f'#queue .queue-item[data-handoff-id="{handoff_id(stack, customer)}"]')
+def served(stack, customer: Page, agent: Page) -> None:
+    """The agent's console is open and they are online: the customer is theirs without a click."""
+    expect(customer.locator("#agent-name")).to_have_text("陈浏览", timeout=20_000)
+    item = agent.locator(f'#chats .chat-item[data-handoff-id="{handoff_id(stack, customer, "human")}"]')
     expect(item).to_be_visible(timeout=5_000)  # pushed over the console's websocket
     expect(item.locator(".tag--channel")).to_have_attribute("data-channel", "rest")  # where the customer writes from
-    item.locator(".accept").click()
+    item.click()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Saved under $GRIDDESK_SCREENSHOTS when it is set (to look at the pages), else nothing."""
+    folder = os.environ.get("GRIDDESK_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def test_customer_and_agent_talk_then_the_bot_again_then_a_rating(stack, pages, agent_name):
@@ -100,7 +111,7 @@ def test_customer_and_agent_talk_then_the_bot_again_then_a_rating(stack, pages, 
     say(customer, "你们的服务时间是几点到几点")
     expect(customer.locator(".msg--bot").last).to_contain_text("8:00", timeout=20_000)
     say(customer, "转人工")
-    accept(stack, customer, agent)
+    served(stack, customer, agent)
     expect(agent.locator("#packet-reason")).to_contain_text("客户要求转人工")
     expect(agent.locator("#packet")).to_contain_text("你们的服务时间是几点到几点")
     expect(customer.locator("#agent-name")).to_have_text(agent_name, timeout=5_000)
@@ -125,7 +136,7 @@ def test_customer_and_agent_talk_then_the_bot_again_then_a_rating(stack, pages, 
 
     # a human again, then closed: the customer rates the service
     say(customer, "转人工")
-    accept(stack, customer, agent)
+    served(stack, customer, agent)
     expect(customer.locator("#agent-name")).to_have_text(agent_name, timeout=5_000)
     agent.click("#close-chat")
     agent.click("#confirm-ok")
@@ -137,10 +148,60 @@ def test_customer_and_agent_talk_then_the_bot_again_then_a_rating(stack, pages, 
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
 
 
+def test_the_agent_is_shown_online_and_a_customer_waits_only_while_the_agent_is_busy(stack, pages, agent_name):
+    customer, agent, errors = pages
+    agent.set_viewport_size({"width": 1280, "height": 800})
+    select = agent.locator("#status-select")
+    expect(select).to_have_value("online", timeout=10_000)  # online after login: the server's status, shown
+    expect(select.locator("option:checked")).to_have_text("在线")
+    select.select_option("away")
+    expect(agent.locator("#toast")).to_contain_text("忙碌", timeout=5_000)
+
+    say(customer, "客服电话是多少")
+    expect(customer.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=20_000)
+    say(customer, "转人工")
+    waiting = agent.locator(f'#queue .queue-item[data-handoff-id="{handoff_id(stack, customer)}"]')
+    # busy: the customer waits, told apart from others by what they asked and who they are
+    expect(waiting.locator(".item-question")).to_have_text("客服电话是多少", timeout=5_000)
+    expect(waiting.locator(".item-customer")).to_contain_text("上海市浦东新区")
+    screenshot(agent, "console-queue-1280")
+
+    select.select_option("online")  # back: the waiting customer is theirs at once
+    expect(customer.locator("#agent-name")).to_have_text(agent_name, timeout=10_000)
+    expect(waiting).to_have_count(0, timeout=5_000)
+    chat = agent.locator(f'#chats .chat-item[data-handoff-id="{handoff_id(stack, customer, "human")}"]')
+    expect(chat).to_be_visible(timeout=5_000)
+    expect(agent.locator("#packet-question")).to_have_text("客服电话是多少", timeout=5_000)
+    expect(agent.locator("#packet-intent")).to_contain_text("要求转人工")
+    expect(agent.locator("#packet-events")).to_contain_text("排队中 → 人工服务中")
+    expect(agent.locator("#packet-events")).to_contain_text("系统")
+    expect(agent.locator("#packet-events")).to_contain_text("客户要求转人工")  # the reason, by its label
+    expect(agent.locator("#packet-events")).not_to_contain_text("customer_request")
+    screenshot(agent, "console-chat-1280")
+
+    agent.click("#transfer-open")
+    expect(agent.locator("#transfer-dialog")).to_be_visible()
+    expect(agent.locator("#transfer-agent")).not_to_contain_text(agent_name)  # colleagues, not yourself
+    screenshot(agent, "transfer-dialog-1280")
+    agent.set_viewport_size({"width": 390, "height": 844})
+    screenshot(agent, "transfer-dialog-390")
+    agent.click("#transfer-cancel")
+    screenshot(agent, "console-chat-390")
+    agent.set_viewport_size({"width": 1280, "height": 800})
+
+    select.select_option("offline")  # not with a customer waiting for an answer
+    expect(agent.locator("#toast")).to_contain_text("进行中的会话", timeout=5_000)
+    expect(select).to_have_value("online")
+    agent.click("#close-chat")
+    agent.click("#confirm-ok")
+    expect(customer.locator("#rating")).to_be_visible(timeout=10_000)
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
 def test_the_conversation_survives_a_reload_of_the_customer_page(stack, pages, agent_name):
     customer, agent, _errors = pages
     say(customer, "转人工")
-    accept(stack, customer, agent)
+    served(stack, customer, agent)
     agent.fill("#composer-input", "请稍等,我查一下")
     agent.press("#composer-input", "Enter")
     expect(customer.locator(".msg--agent").last).to_contain_text("请稍等", timeout=5_000)

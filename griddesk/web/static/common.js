@@ -12,7 +12,8 @@
     author: "author", reason: "handoff_reason", alertKind: "alert_kind", category: "ticket_category",
     ticketState: "ticket_state", priority: "ticket_priority", ticketField: "ticket_field", ticketEvent: "ticket_event",
     faqStatus: "faq_status", review: "faq_review", decision: "kb_decision", inboxKind: "inbox_kind",
-    faqField: "faq_field", faqSource: "faq_source", owner: "conversation_owner"
+    faqField: "faq_field", faqSource: "faq_source", owner: "conversation_owner", skill: "skill", intent: "intent",
+    actor: "actor"
   };
   var labels = {};
   Object.keys(LABEL_KINDS).forEach(function (name) { labels[name] = {}; });

@@ -31,26 +31,47 @@
     nodes["transfer-error"].hidden = !text;
   }
 
+  function skillsText(skills) {
+    var names = (Array.isArray(skills) ? skills : []).map(function (skill) { return C.label(C.labels.skill, skill); });
+    return names.length ? names.join("、") : "";
+  }
+
+  // where the chat can go: a grid's queue, or an online colleague of the chat's grid (one of the two)
   nodes["transfer-open"].addEventListener("click", function () {
     if (!state.current) { return; }
     showTransferError("");
     nodes["transfer-note"].value = "";
-    C.api("GET", A.API + "/transfer-targets").then(function (targets) {
+    C.api("GET", A.API + "/transfer-targets?handoff=" + state.current.handoffId).then(function (targets) {
       var grids = nodes["transfer-grid"];
       var agents = nodes["transfer-agent"];
       C.clear(grids);
       C.clear(agents);
-      grids.appendChild(option("", "(不更换网格)"));
-      agents.appendChild(option("", "(网格内任意客服)"));
-      (targets.grids || []).forEach(function (grid) { grids.appendChild(option(grid.code, grid.name || grid.code)); });
-      (targets.agents || []).forEach(function (agent) {
-        if (state.account && agent.id === state.account.id) { return; }
-        var text = agent.name + " · " + C.label(C.labels.status, agent.status) + " · " + (agent.active_chats || 0)
-          + "/" + (agent.max_chats || 0);
-        agents.appendChild(option(String(agent.id), text));
+      grids.appendChild(option("", "（不转到网格）"));
+      (targets.grids || []).forEach(function (grid) {
+        var name = grid.name || grid.code;
+        grids.appendChild(option(grid.code, grid.code === targets.current_grid ? name + "（当前网格，重新排队）" : name));
       });
+      var colleagues = targets.agents || [];
+      agents.appendChild(option("", colleagues.length ? "（不指定同事）" : "（本网格暂无其他在线同事）"));
+      colleagues.forEach(function (agent) {
+        var parts = [agent.name, "接待 " + (agent.active_chats || 0) + "/" + (agent.max_chats || 0)];
+        var skills = skillsText(agent.skills);
+        if (skills) { parts.push(skills); }
+        agents.appendChild(option(String(agent.id), parts.join(" · ")));
+      });
+      agents.disabled = !colleagues.length;
       nodes["transfer-dialog"].showModal();
     }, function (error) { C.toast(C.errorText(error, "无法读取转接对象"), "error"); });
+  });
+
+  // one target: choosing a grid clears the colleague and the other way round
+  nodes["transfer-grid"].addEventListener("change", function () {
+    if (nodes["transfer-grid"].value) { nodes["transfer-agent"].value = ""; }
+    showTransferError("");
+  });
+  nodes["transfer-agent"].addEventListener("change", function () {
+    if (nodes["transfer-agent"].value) { nodes["transfer-grid"].value = ""; }
+    showTransferError("");
   });
 
   nodes["transfer-cancel"].addEventListener("click", function () { nodes["transfer-dialog"].close(); });
@@ -60,7 +81,7 @@
     if (!state.current) { return; }
     var grid = nodes["transfer-grid"].value;
     var agent = nodes["transfer-agent"].value;
-    if (!grid && !agent) { showTransferError("请选择要转接的网格或客服"); return; }
+    if (!grid && !agent) { showTransferError("请选择转到哪个网格，或转给哪位同事"); return; }
     var body = { note: nodes["transfer-note"].value.trim() };
     if (grid) { body.grid = grid; }
     if (agent) { body.agent_id = Number(agent); }

@@ -28,23 +28,30 @@
       li.setAttribute("data-handoff-id", String(item.handoff_id));
       li.tabIndex = 0;
       if (current && current.handoffId === item.handoff_id) { li.classList.add("is-selected"); }
+      // who (the verified name and region, else 访客 #id) and what they need: told apart at a glance
       var top = el("div", "item-row");
-      top.appendChild(el("span", "tag", item.grid ? item.grid.name || item.grid.code : ""));
-      top.appendChild(el("span", "item-reason", item.reason_label || item.reason || ""));
-      var queueChannel = el("span", "tag tag--channel", C.channelLabel(item.channel));
-      queueChannel.setAttribute("data-channel", String(item.channel || ""));
-      top.appendChild(queueChannel);
+      top.appendChild(el("b", "item-customer", A.customerLine(item.customer, item.profile)));
       var waited = el("span", "waited", C.duration(waitedNow(item)));
       waited.setAttribute("data-waited", String(item.waited_seconds || 0));
       top.appendChild(waited);
       li.appendChild(top);
+      li.appendChild(el("p", "item-question", item.question || item.preview || "（客户尚未描述问题）"));
+      var tags = el("div", "item-row");
+      tags.appendChild(el("span", "tag", item.grid ? item.grid.name || item.grid.code : ""));
+      tags.appendChild(el("span", "item-reason item-reason--small", item.reason_label || C.label(C.labels.reason, item.reason)));
+      var queueChannel = el("span", "tag tag--channel", C.channelLabel(item.channel));
+      queueChannel.setAttribute("data-channel", String(item.channel || ""));
+      tags.appendChild(queueChannel);
+      li.appendChild(tags);
       if (item.offered_agent && A.isMine(item.offered_agent)) {
         li.classList.add("is-offered");
         li.appendChild(el("span", "badge badge--offer", "推荐给您"));
       }
-      li.appendChild(el("p", "item-preview", item.preview || ""));
+      if (item.preview && item.preview !== item.question) {
+        li.appendChild(el("p", "item-preview", "最新：" + item.preview));
+      }
       var bottom = el("div", "item-row");
-      bottom.appendChild(el("span", "item-meta", A.profileText(item.profile)));
+      bottom.appendChild(el("span", "item-meta", A.tierText(item.profile)));
       var accept = el("button", "btn btn--primary btn--small accept", "接入");
       accept.type = "button";
       accept.addEventListener("click", function (event) { event.stopPropagation(); acceptHandoff(item.handoff_id, accept); });
@@ -82,6 +89,7 @@
 
   function acceptHandoff(handoffId, button) {
     if (button) { button.disabled = true; }
+    accepting[handoffId] = true;
     return C.api("POST", A.API + "/handoffs/" + handoffId + "/accept", {}).then(function (chat) {
       removeFromQueue(handoffId);
       if (chat && chat.handoff_id) {
@@ -102,9 +110,23 @@
 
   // ---- my chats ---------------------------------------------------------------------------------
 
+  var chatsLoaded = false;  // the first list is what the agent already had: no "new chat" news for it
+  var accepting = {};  // handoff ids this page is accepting (their chat is not news)
+
   function setChats(items) {
+    var before = {};
+    state.chats.forEach(function (chat) { before[chat.handoff_id] = true; });
     state.chats = Array.isArray(items) ? items : [];
+    var arrived = chatsLoaded ? state.chats.filter(function (chat) {
+      return !before[chat.handoff_id] && !accepting[chat.handoff_id];
+    }) : [];
+    chatsLoaded = true;
     renderChats();
+    // a chat the agent did not accept here: the dispatcher gave it (or a colleague transferred it)
+    if (arrived.length) {
+      C.toast("新会话已分配给您：" + A.customerLabel(arrived[0].customer, arrived[0].profile), "ok");
+      if (!state.current) { A.chat.open(arrived[0].handoff_id); }
+    }
   }
 
   function unread(chat) {
@@ -125,13 +147,14 @@
       li.tabIndex = 0;
       if (current && current.handoffId === chat.handoff_id) { li.classList.add("is-selected"); }
       var top = el("div", "item-row");
-      top.appendChild(el("b", "item-customer", A.customerLabel(chat.customer)));
+      top.appendChild(el("b", "item-customer", A.customerLine(chat.customer, chat.profile)));
       if (unread(chat)) {
         li.classList.add("is-unread");
         top.appendChild(el("span", "unread", "新消息"));
       }
       if (chat.waiting_reply) { top.appendChild(el("span", "badge badge--wait", "待回复")); }
       li.appendChild(top);
+      if (chat.question) { li.appendChild(el("p", "item-question", chat.question)); }
       var bottom = el("div", "item-row");
       bottom.appendChild(el("span", "tag", chat.grid ? chat.grid.name || chat.grid.code : ""));
       var chatChannel = el("span", "tag tag--channel", C.channelLabel(chat.channel));

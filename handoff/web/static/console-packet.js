@@ -1,5 +1,5 @@
 // The agent console's packet panel: what the bot handed over with the conversation (reason, intent,
-// grid, profile, summary, FAQ candidates, collected slots, draft ticket) and the handoff's events.
+// grid, profile, the customer's question, the colleagues' transfer notes, FAQ candidates, collected slots, draft ticket) and the handoff's events.
 (function () {
   "use strict";
   var C = window.GridDeskConsole;
@@ -33,15 +33,39 @@
     if (!keys.length) { list.appendChild(el("dd", "muted", "无")); }
   }
 
+  // the colleagues' transfer notes, newest first: the first thing the agent reads
+  function renderNotes(packet) {
+    var list = nodes["packet-notes"];
+    C.clear(list);
+    var notes = Array.isArray(packet.notes) ? packet.notes.slice().reverse() : [];
+    notes.forEach(function (note) {
+      if (!note || typeof note !== "object") { return; }
+      var li = el("li", "packet-note");
+      var by = note.by === "system" ? C.label(C.labels.actor, "system") : (note.by || "");
+      var where = note.to_agent ? "转给 " + note.to_agent : (note.to_grid ? "转到网格" : "");
+      li.appendChild(el("span", "packet-notes__who", [C.clock(note.at), by, where].filter(Boolean).join(" · ")));
+      li.appendChild(el("span", "packet-notes__text", note.note ? String(note.note) : "（未填写转接说明）"));
+      list.appendChild(li);
+    });
+    list.hidden = !list.firstChild;
+  }
+
+  function actorText(event) {
+    if (event.actor_name) { return String(event.actor_name); }
+    return C.label(C.labels.actor, event.actor);
+  }
+
   function render(detail) {
     var packet = detail.packet || {};
     nodes["packet-empty"].hidden = true;
     nodes["packet-body"].hidden = false;
-    nodes["packet-reason"].textContent = detail.reason_label || packet.reason || detail.reason || "—";
+    renderNotes(packet);
+    nodes["packet-question"].textContent = detail.question || valueText(packet.summary);
+    nodes["packet-reason"].textContent = detail.reason_label || C.label(C.labels.reason, packet.reason || detail.reason) || "—";
     var intent = packet.intent;
     if (intent && intent.name) {
-      var confidence = typeof intent.confidence === "number" ? " (" + Math.round(intent.confidence * 100) + "%)" : "";
-      nodes["packet-intent"].textContent = intent.name + confidence;
+      var confidence = typeof intent.confidence === "number" ? "（把握 " + Math.round(intent.confidence * 100) + "%）" : "";
+      nodes["packet-intent"].textContent = C.label(C.labels.intent, intent.name) + confidence;
     } else {
       nodes["packet-intent"].textContent = "—";
     }
@@ -49,7 +73,6 @@
     // the packet's profile is the verified customer's only (docs/handoff.md): the action server reads nothing else
     var verifiedProfile = packet.profile && typeof packet.profile === "object" ? packet.profile : {};
     nodes["packet-profile"].textContent = A.profileText(Object.assign({}, verifiedProfile, { verified: true }));
-    nodes["packet-summary"].textContent = valueText(packet.summary);
     nodes["packet-ticket"].textContent = valueText(packet.ticket_number);
 
     var faqs = nodes["packet-faqs"];
@@ -69,9 +92,10 @@
     (Array.isArray(detail.events) ? detail.events : []).forEach(function (event) {
       var li = el("li", "event");
       li.appendChild(el("time", "event__time", C.clock(event.created_at)));
-      li.appendChild(el("span", "event__what", valueText(event.from) + " → " + valueText(event.to)));
-      if (event.actor) { li.appendChild(el("span", "event__actor", String(event.actor))); }
-      if (event.note) { li.appendChild(el("span", "event__note", String(event.note))); }
+      li.appendChild(el("span", "event__what", C.label(C.labels.owner, event.from) + " → " + C.label(C.labels.owner, event.to)));
+      if (event.actor) { li.appendChild(el("span", "event__actor", actorText(event))); }
+      // the bot's note is the handoff reason's code: shown by its label
+      if (event.note) { li.appendChild(el("span", "event__note", C.label(C.labels.reason, event.note))); }
       events.appendChild(li);
     });
   }

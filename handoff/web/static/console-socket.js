@@ -22,7 +22,8 @@
 
   // onEvent(data): every message the server pushes
   function start(onEvent) {
-    live = new C.LiveSocket("/api/v1/console/ws", {
+    // serve=1: this page serves chats, so while it is open the agent counts as present (waiting customers go to them)
+    live = new C.LiveSocket("/api/v1/console/ws?serve=1", {
       open: function () {
         A.nodes["connection-banner"].hidden = true;
         stopPolling();

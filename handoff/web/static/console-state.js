@@ -23,7 +23,7 @@
   ["queue", "queue-count", "queue-empty", "chats", "chats-count", "chats-empty", "chat-empty", "chat-pane",
     "chat-customer", "chat-grid", "chat-state", "accept-current", "ticket-open", "transfer-open", "hand-back",
     "close-chat", "transcript", "composer", "composer-input", "composer-send", "packet-empty", "packet-body",
-    "packet-reason", "packet-intent", "packet-grid", "packet-profile", "packet-summary", "packet-ticket",
+    "packet-notes", "packet-question", "packet-reason", "packet-intent", "packet-grid", "packet-profile", "packet-ticket",
     "packet-faqs", "packet-slots", "packet-draft", "packet-events", "kb-form", "kb-query", "kb-results", "canned",
     "ticket-hint", "ticket-form", "ticket-category", "ticket-description", "ticket-phone", "ticket-region",
     "ticket-amount", "ticket-error", "ticket-submit", "ticket-result", "ticket-number", "transfer-dialog",
@@ -46,6 +46,23 @@
     return parts.length ? parts.join(" · ") : "访客";
   }
 
+  // the customer as lists name them: the server's name (verified, claimed and marked, or 访客 #id) and
+  // the verified region
+  function customerLine(customer, profile) {
+    var name = customerLabel(customer, profile);
+    var region = profile && profile.verified === true && profile.region ? String(profile.region) : "";
+    return region && name.indexOf(region) < 0 ? name + " · " + region : name;
+  }
+
+  // the customer group and whether the site vouched for the customer
+  function tierText(profile) {
+    if (!profile || typeof profile !== "object") { return "未验证身份"; }
+    var parts = [];
+    if (profile.tier) { parts.push(C.label(C.labels.tier, profile.tier)); }
+    parts.push(profile.verified === true ? "已验证" : "未验证身份");
+    return parts.join(" · ");
+  }
+
   function profileText(profile) {
     if (!profile || typeof profile !== "object") { return "—"; }
     var parts = [];
@@ -64,6 +81,8 @@
     nodes: nodes,
     isMine: isMine,
     customerLabel: customerLabel,
+    customerLine: customerLine,
+    tierText: tierText,
     profileText: profileText
   };
 })();

@@ -1,4 +1,6 @@
-// The agent's own status in the top bar (在线 / 忙碌 / 离线): shown at start, changed from the select.
+// The agent's own status in the top bar (在线 / 忙碌 / 离线): read from the server at start
+// (GET /status; online after login unless the agent chose otherwise), changed from the select, and
+// followed live (the websocket's hello and agent_status events: another tab, a logout elsewhere).
 (function () {
   "use strict";
   var C = window.GridDeskConsole;
@@ -6,12 +8,21 @@
   var nodes = A.nodes;
 
   var statusValue = null;  // the last status the server confirmed
+
+  function show(status) {
+    if (!status) { return; }
+    statusValue = status;
+    var select = nodes["status-select"];
+    select.value = status;
+    select.setAttribute("data-status", status);
+  }
+
   nodes["status-select"].addEventListener("change", function () {
     var select = nodes["status-select"];
     var wanted = select.value;
     select.disabled = true;
     C.api("POST", A.API + "/status", { status: wanted }).then(function () {
-      statusValue = wanted;
+      show(wanted);
       C.toast("状态已切换为" + C.label(C.labels.status, wanted), "ok");
     }, function (error) {
       if (statusValue) { select.value = statusValue; }
@@ -19,21 +30,15 @@
     }).then(function () { select.disabled = false; });
   });
 
-  // body: /auth/me
-  function init(body) {
-    var status = (body.agent && body.agent.status) || body.agent_status || (body.account && body.account.agent_status);
-    if (status) {
-      statusValue = status;
-      nodes["status-select"].value = status;
-      return;
-    }
-    // /auth/me may not carry the agent's status: look ourselves up among the transfer targets
-    C.api("GET", A.API + "/transfer-targets").then(function (targets) {
-      (targets.agents || []).forEach(function (agent) {
-        if (agent.id === A.state.account.id && agent.status) { statusValue = agent.status; nodes["status-select"].value = agent.status; }
-      });
-    }, function () { /* keep the default */ });
+  function init() {
+    // the options' words come from the labels API, like every other label of the console
+    Array.prototype.forEach.call(nodes["status-select"].options, function (option) {
+      option.textContent = C.label(C.labels.status, option.value);
+    });
+    return C.api("GET", A.API + "/status").then(function (body) {
+      if (body && body.status) { show(body.status); } else { nodes["status-select"].disabled = true; }
+    }, function () { /* the hello of the live connection carries it too */ });
   }
 
-  A.status = { init: init };
+  A.status = { init: init, show: show };
 })();

@@ -94,6 +94,8 @@
     nodes["ticket-error"].hidden = !text;
   }
 
+  var ticketDraft = {};  // the server's draft: the customer's name and tier go with the ticket as drafted
+
   nodes["ticket-open"].addEventListener("click", function () {
     if (!state.current) { return; }
     var opened = state.current;
@@ -103,6 +105,7 @@
     C.api("GET", A.API + "/handoffs/" + opened.handoffId + "/ticket-draft").then(function (draft) {
       if (state.current !== opened) { return; }
       draft = draft || {};
+      ticketDraft = draft;
       if (draft.category) { nodes["ticket-category"].value = String(draft.category); }
       nodes["ticket-description"].value = draft.description ? String(draft.description) : "";
       nodes["ticket-phone"].value = draft.contact_phone ? String(draft.contact_phone) : "";
@@ -123,6 +126,8 @@
       contact_phone: nodes["ticket-phone"].value.trim(),
       region: nodes["ticket-region"].value.trim()
     };
+    if (ticketDraft.contact_name) { body.contact_name = String(ticketDraft.contact_name); }
+    if (ticketDraft.customer_tier) { body.customer_tier = String(ticketDraft.customer_tier); }
     var amount = nodes["ticket-amount"].value.trim();
     if (amount) { body.amount = amount; }
     if (!body.description || !body.contact_phone || !body.region) { showTicketError("请填写问题描述、联系电话和所在区域"); return; }

@@ -12,6 +12,8 @@
       case "chats": A.lists.setChats(data.items); break;
       case "message": A.chat.onLiveMessage(data.conversation_id, data.message); break;
       case "handoff": A.chat.onHandoffEvent(data); break;
+      case "hello": A.status.show(data.agent_status); break;
+      case "agent_status": A.status.show(data.status); break;
       case "alert":
         if (data.alert && data.alert.message) { C.toast("服务时限提醒:" + data.alert.message, "warn"); }
         break;
@@ -21,7 +23,7 @@
 
   C.me().then(function (body) {
     A.state.account = body.account;
-    A.status.init(body);
+    A.status.init();
     A.lists.refresh();
     A.tools.loadCanned();
     A.socket.start(onEvent);

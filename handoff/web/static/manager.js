@@ -152,7 +152,9 @@
       agents.forEach(function (agent) {
         var status = el("span", "status-dot status-dot--" + String(agent.status), C.label(C.labels.status, agent.status));
         var tr = row("agent-row", [agent.name, status, loadBar(agent.active_chats || 0, agent.max_chats || 0),
-          (Array.isArray(agent.skills) ? agent.skills : []).join("、") || "—"]);
+          (Array.isArray(agent.skills) ? agent.skills : []).map(function (skill) {
+            return C.label(C.labels.skill, skill);
+          }).join("、") || "—"]);
         tr.setAttribute("data-agent-id", String(agent.id));
         a.body.appendChild(tr);
       });
