@@ -1,7 +1,7 @@
 """customer credentials: the conversation key of our chat page, the one-time rating token of a closed handoff
 
 Revision ID: 0007c
-Revises: 0008s
+Revises: 0008w
 Create Date: 2026-11-24 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007c"
-down_revision = "0008s"
+down_revision = "0008w"
 branch_labels = None
 depends_on = None
 

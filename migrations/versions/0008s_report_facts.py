@@ -1,7 +1,7 @@
 """report facts: what the KPI queries read kept on the rows (first acceptance, first resolution, …), backfilled
 
 Revision ID: 0008s
-Revises: 0008w
+Revises: 0007c
 Create Date: 2026-12-07 05:10:00
 
 The reports (reports/kpis.py, docs/kpis.md) used to find these with a correlated subquery per row; from now
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008s"
-down_revision = "0008w"
+down_revision = "0007c"
 branch_labels = None
 depends_on = None
 

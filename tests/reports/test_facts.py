@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -162,7 +163,9 @@ def test_migration_0008s_backfills_the_facts_of_rows_written_before_it(tmp_path,
             build(session)  # the hand-computed month of test_kpis, its facts rebuilt
             expected = facts(session)
         db_module.reset_engine()
-        command.downgrade(config, "0008k")  # the facts are gone, the records stay
+        before = ScriptDirectory.from_config(config).get_revision("0008s").down_revision
+        assert isinstance(before, str)
+        command.downgrade(config, before)  # the facts are gone, the records stay
         command.upgrade(config, "head")
         db_module.reset_engine()
         with session_scope() as session:

@@ -13,8 +13,11 @@ from griddesk.db import session_scope
 from grids.models import Agent, AgentStatus
 from tests.accounts.conftest import fast_hashing  # noqa: F401 - fixture
 from tests.handoff.web.test_console import Console, _next, app_client, queue_handoff, staff  # noqa: F401
+from tests.ids import web_id
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
+
+C1 = web_id("c1")
 
 
 def told(sender: str) -> list[str]:
@@ -50,7 +53,7 @@ async def test_an_offline_agent_is_told_to_go_online_before_accepting(app_client
 
 async def test_opening_the_console_gives_a_waiting_customer_to_the_agent(app_client, staff):  # noqa: F811
     all_offline()
-    handoff_id = queue_handoff("c1")
+    handoff_id = queue_handoff(C1)
     await Console.login(app_client, "zhang.wei")
     origin = {"Origin": str(app_client.make_url("/")).rstrip("/")}
     async with app_client.ws_connect("/api/v1/console/ws?serve=1", headers=origin) as ws:
@@ -60,13 +63,13 @@ async def test_opening_the_console_gives_a_waiting_customer_to_the_agent(app_cli
         while not chats["items"]:  # the snapshot sent on connect comes first
             chats = await _next(ws, "chats")
         assert chats["items"][0]["handoff_id"] == handoff_id
-    assert told("c1")[-1] == "人工客服 张伟 为您服务。"
-    status = await (await app_client.get("/webhooks/rest/status", params={"sender": "c1"})).json()
+    assert told(C1)[-1] == "人工客服 张伟 为您服务。"
+    status = await (await app_client.get("/webhooks/rest/status", params={"sender": C1})).json()
     assert status["owner"] == "human" and status["agent_name"] == "张伟"
 
 
 async def test_the_board_or_the_tickets_workspace_open_gives_nobody_a_customer(app_client, staff):  # noqa: F811
-    queue_handoff("c1")
+    queue_handoff(C1)
     await Console.login(app_client, "zhang.wei")
     origin = {"Origin": str(app_client.make_url("/")).rstrip("/")}
     async with app_client.ws_connect("/api/v1/console/ws", headers=origin) as ws:
@@ -78,12 +81,12 @@ async def test_the_board_or_the_tickets_workspace_open_gives_nobody_a_customer(a
 async def test_going_online_and_ending_a_chat_each_give_the_next_waiting_customer(app_client, staff):  # noqa: F811
     with session_scope() as session:
         session.execute(update(Agent).values(status=AgentStatus.AWAY, max_chats=1))
-    first, second = queue_handoff("c1"), queue_handoff("c2", customer=None)
+    first, second = queue_handoff(C1), queue_handoff("c2", customer=None)
     console = await Console.login(app_client, "zhang.wei")
     assert (await console.post("/api/v1/console/status", {"status": "away"})).status == 200
     origin = {"Origin": str(app_client.make_url("/")).rstrip("/")}
     async with app_client.ws_connect("/api/v1/console/ws?serve=1", headers=origin):
-        assert "人工客服 张伟 为您服务。" not in told("c1")  # away: nobody is given to them
+        assert "人工客服 张伟 为您服务。" not in told(C1)  # away: nobody is given to them
         assert (await console.post("/api/v1/console/status", {"status": "online"})).status == 200
         chats = await (await app_client.get("/api/v1/console/chats")).json()
         assert [c["handoff_id"] for c in chats["items"]] == [first]
