@@ -145,8 +145,7 @@ def build_services(settings: Settings, model: Path | None = None) -> list[Servic
                 "--model",
                 str(model),
                 "--enable-api",
-                "--auth-token",
-                settings.rasa_token.reveal(),
+                f"--auth-token={settings.rasa_token.reveal()}",  # one word: a random token may start with "-"
                 "--interface",
                 "127.0.0.1",
                 "--port",

@@ -6,8 +6,9 @@ from typing import Any
 
 from griddesk.web.openapi import MAX_GRID_CHARS, error, json_body, json_content, staff, text_schema
 from reports.catalogue import GROUP_BY, KPIS, TARGETABLE
+from reports.scorecard import LABELS, WEIGHTS
 from reports.targets import MAX_SECONDS
-from reports.web import MAX_DAYS
+from reports.web import EXPORTS, MAX_DAYS
 
 _DAY = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$", "minLength": 10, "maxLength": 10}
 _VALUE: dict[str, Any] = {"type": ["number", "object", "null"]}
@@ -48,6 +49,47 @@ REPORT_SCHEMAS: dict[str, Any] = {
         },
     },
 }
+_SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 100}
+REPORT_SCHEMAS["Scorecard"] = {
+    "type": "object",
+    "required": ["from", "to", "weights", "labels", "agents"],
+    "properties": {
+        "grid": {"type": ["string", "null"]},
+        "from": _DAY,
+        "to": _DAY,
+        "weights": {
+            "type": "object",
+            "properties": {name: {"type": "number", "const": w} for name, w in WEIGHTS.items()},
+        },
+        "labels": {
+            "type": "object",
+            "properties": {name: {"type": "string", "const": t} for name, t in LABELS.items()},
+        },
+        "first_response_target_seconds": {"type": ["number", "null"], "description": "the scope's p90 target"},
+        "team_handle_time_p50_seconds": {"type": ["number", "null"], "description": "the whole scope's median"},
+        "agents": {
+            "type": "array",
+            "description": "best total first; agents whose total is null last",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "agent_id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "handoffs": {"type": "integer", "minimum": 0},
+                    "csat_count": {"type": "integer", "minimum": 0},
+                    "first_response_p90_seconds": {"type": ["number", "null"]},
+                    "handle_time_p50_seconds": {"type": ["number", "null"]},
+                    "csat_satisfied_share": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                    "quality": _SCORE,
+                    "efficiency": _SCORE,
+                    "satisfaction": _SCORE,
+                    "total": _SCORE
+                    | {"description": "0.4·quality + 0.3·efficiency + 0.3·satisfaction; null if any is"},
+                },
+            },
+        },
+    },
+}
 _KPI_NAMES = ", ".join(kpi.name for kpi in KPIS)
 
 _GRID_QUERY = {
@@ -56,6 +98,18 @@ _GRID_QUERY = {
     "schema": text_schema(MAX_GRID_CHARS),
     "description": "a grid code; omitted: every grid the caller may see",
 }
+_PERIOD_QUERY: list[dict[str, Any]] = [
+    _GRID_QUERY,
+    {"name": "from", "in": "query", "schema": _DAY, "description": "first local day (default: the 1st of this month)"},
+    {
+        "name": "to",
+        "in": "query",
+        "schema": _DAY,
+        "description": f"last local day, included (default: today); at most {MAX_DAYS} days",
+    },
+]
+_GROUP_BY_QUERY = {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": list(GROUP_BY)}}
+_PERIOD_ERROR = error("invalid_parameter: a bad date, period (at most 400 days, to ≥ from) or grid")
 _TARGET = {"type": ["number", "null"], "minimum": 0, "maximum": MAX_SECONDS}
 _TARGETS_BODY = {
     "type": "object",
@@ -79,26 +133,46 @@ REPORT_PATHS: dict[str, Any] = {
             "400": error("invalid_parameter: a bad date, period (at most 400 days, to ≥ from), grid or group_by"),
             "404": error("not_found: no such grid"),
         },
+        parameters=[*_PERIOD_QUERY, _GROUP_BY_QUERY],
+    ),
+    "/api/v1/reports/scorecard": staff(
+        "get",
+        "The agents' scorecard of the period (考评): quality 40 %, efficiency 30 %, satisfaction 30 %, each 0–100 "
+        "(definitions in docs/kpis.md, Agent scorecard); managers: their grids; admins: all; agents: 403",
+        {
+            "200": json_content("The scorecard", {"$ref": "#/components/schemas/Scorecard"}),
+            "400": _PERIOD_ERROR,
+            "404": error("not_found: no such grid"),
+        },
+        parameters=_PERIOD_QUERY,
+    ),
+    "/api/v1/reports/export": staff(
+        "get",
+        "The report of the query as a file to download (Content-Disposition: attachment): the totals row 合计, then "
+        "one row per group; Chinese headers; CSV in UTF-8 with a BOM (Excel opens it), or XLSX. Cells that would "
+        "start a formula are defused. Managers: their grids; admins: all; agents: 403",
+        {
+            "200": {
+                "description": "The file",
+                "content": {
+                    EXPORTS["csv"]: {"schema": {"type": "string"}},
+                    EXPORTS["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+            "400": error(
+                "invalid_parameter: a bad format, date, period (at most 400 days, to ≥ from), grid or group_by"
+            ),
+            "404": error("not_found: no such grid"),
+        },
         parameters=[
             {
-                "name": "grid",
+                "name": "format",
                 "in": "query",
-                "schema": text_schema(MAX_GRID_CHARS),
-                "description": "a grid code; omitted: every grid the caller may see",
+                "schema": {"type": "string", "enum": list(EXPORTS), "default": "csv"},
+                "description": "csv (default) or xlsx",
             },
-            {
-                "name": "from",
-                "in": "query",
-                "schema": _DAY,
-                "description": "first local day (default: the 1st of this month)",
-            },
-            {
-                "name": "to",
-                "in": "query",
-                "schema": _DAY,
-                "description": f"last local day, included (default: today); at most {MAX_DAYS} days",
-            },
-            {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": list(GROUP_BY)}},
+            *_PERIOD_QUERY,
+            _GROUP_BY_QUERY,
         ],
     ),
     "/api/v1/reports/targets": staff(

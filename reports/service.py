@@ -1,7 +1,10 @@
 """A report: the KPIs of a window for a set of grids, with their labels (no HTTP here).
 
 ``report`` returns the JSON-ready body of ``GET /api/v1/reports/kpis``: totals with each KPI's label, unit,
-target and whether the target is met, and the groups of ``group_by`` with plain values.
+target and whether the target is met, and the groups of ``group_by`` with plain values. In the groups, a count
+of a KPI family that has the dimension is 0 where the group has none of its rows (the channel ``api`` opened
+tickets but had no conversations: 0 conversations); a family without the dimension stays null (conversations
+have no category).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from accounts.models import Account
 from conversations.labels import CHANNEL_LABELS
 from grids.models import Grid
 from grids.sla import SERVICE_TZ
-from reports.catalogue import KPIS, Better
+from reports.catalogue import KPIS, Better, Unit
 from reports.kpis import NONE, compute_all, window_of
 from tickets.labels import CATEGORY_LABELS
 from tickets.models import Category
@@ -96,4 +99,15 @@ def report(
             }
             for key in keys
         ]
+        _zero_counts(body["groups"])
     return body
+
+
+def _zero_counts(groups: list[dict[str, Any]]) -> None:
+    """Counts missing from some groups only are 0 there: their family has the dimension (it gave some group a
+    value) but no row in those groups. A family without the dimension gives no group a value."""
+    for kpi in KPIS:
+        if kpi.unit is Unit.COUNT and any(group["kpis"][kpi.name] is not None for group in groups):
+            for group in groups:
+                if group["kpis"][kpi.name] is None:
+                    group["kpis"][kpi.name] = 0

@@ -222,7 +222,11 @@ SCRIPTS = ["/static/reports/vendor/echarts/echarts.min.js", "/static/reports/rep
 def compose_page(url: str) -> str:
     title, name = PAGES[url]
     return compose(
-        SKELETON, title=title, main=STATIC / f"{name}.main.html", scripts=[*SCRIPTS, f"/static/reports/{name}.js"]
+        SKELETON,
+        title=title,
+        main=STATIC / f"{name}.main.html",
+        scripts=[*SCRIPTS, f"/static/reports/{name}.js"],
+        current=url,
     )
 
 

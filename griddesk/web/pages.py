@@ -3,7 +3,8 @@
 Pages get a strict Content-Security-Policy (scripts only from this origin, no inline script) and are
 never cached; each feature serves its assets under ``/static/<feature>/``. The shared front-end kit
 (``common.js``: login-aware fetch with the CSRF token; ``console.css``; ``format.js``: the answers'
-safe formatting) is served from this package's ``static/`` under ``/static/kit/``.
+safe formatting) is served from this package's ``static/`` under ``/static/kit/``, its ``favicon.svg`` also as
+``/favicon.ico``.
 
 Pages that share their head and top bar are composed once at start-up (``compose``) from a skeleton
 with the placeholders ``{{title}}``, ``{{main}}`` and ``{{scripts}}``, and served from memory
@@ -98,5 +99,13 @@ def add_static(app: web.Application, prefix: str, directory: Path) -> None:
     app.router.add_static(f"/static/{prefix}/", directory, show_index=False)
 
 
+async def favicon(_request: web.Request) -> web.FileResponse:
+    """The icon browsers ask every page's origin for (a 404 would be an error in each page's console)."""
+    return web.FileResponse(
+        KIT_STATIC / "favicon.svg", headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"}
+    )
+
+
 def add_kit(app: web.Application) -> None:
     add_static(app, "kit", KIT_STATIC)
+    app.router.add_get("/favicon.ico", favicon)

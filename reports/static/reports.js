@@ -13,6 +13,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var dimension = "grid";
   var current = null;  // {grid, from, to, bucket, title}
+  // Each answer is drawn only if it is still the latest asked for its part (a slow answer to an older
+  // query or tab never overwrites a newer one).
+  var asked = { view: 0, breakdown: 0 };
 
   function picks() {
     var kind = $("rp-kind").value;
@@ -30,7 +33,7 @@
       if (!$("rp-from").value || !$("rp-to").value) { return null; }
       return R.customPeriod($("rp-from").value, $("rp-to").value);
     }
-    return R.monthPeriod($("rp-month").value || R.thisMonth());
+    return R.monthPeriod(R.pickedMonth($("rp-month-year"), $("rp-month")));
   }
 
   function params(extra) {
@@ -48,36 +51,53 @@
 
   function get(extra) { return C.api("GET", "/api/v1/reports/kpis?" + params(extra)); }
 
+  function latest(part, draw) {
+    var ticket = ++asked[part];
+    return function (body) { if (ticket === asked[part]) { draw(body); } };
+  }
+
   function loadBreakdown() {
     exportLinks();
-    return get({ group_by: dimension }).then(function (body) {
-      R.breakdownTable($("rp-breakdown"), body, DIM_HEADERS[dimension]);
-      R.chart($("rp-breakdown-chart")).setOption(R.breakdownOption(body), true);
-    });
+    var dim = dimension;
+    return get({ group_by: dim }).then(latest("breakdown", function (body) {
+      R.breakdownTable($("rp-breakdown"), body, DIM_HEADERS[dim]);
+      var node = $("rp-breakdown-chart");
+      node.style.height = R.breakdownHeight(body) + "px";
+      var chart = R.chart(node);
+      chart.resize();
+      chart.setOption(R.breakdownOption(body), true);
+    }));
   }
 
   function load() {
     var period = chosen();
-    if (!period) { C.toast("请选择起止日期", "error"); return; }
+    if (!period) { C.toast("请选择开始日期和结束日期。", "error"); return; }
+    if (period.from > period.to) { C.toast("结束日期不能早于开始日期。", "error"); return; }
     current = { grid: $("rp-grid").value, from: period.from, to: period.to, bucket: period.bucket, title: period.title };
     var gridText = $("rp-grid").selectedOptions[0] ? $("rp-grid").selectedOptions[0].textContent : "";
     $("rp-period").textContent = "正在加载 " + gridText + " · " + period.title + "…";
     $("rp-apply").disabled = true;
+    var ticket = ++asked.view;
+    function mine(draw) { return function (body) { if (ticket === asked.view) { draw(body); } }; }
     Promise.all([
-      get({}).then(function (body) { R.tiles($("rp-tiles"), body.kpis, TILES); }),
-      get({ group_by: period.bucket }).then(function (body) {
-        R.chart($("rp-trend")).setOption(R.trendOption(body), true);
-      }),
+      get({}).then(mine(function (body) { R.tiles($("rp-tiles"), body.kpis, TILES); })),
+      get({ group_by: period.bucket }).then(mine(function (body) {
+        var node = $("rp-trend");
+        R.chart(node).setOption(R.trendOption(body, period, node.clientWidth), true);
+      })),
       loadBreakdown(),
-      C.api("GET", "/api/v1/reports/scorecard?" + params({})).then(function (card) {
+      C.api("GET", "/api/v1/reports/scorecard?" + params({})).then(mine(function (card) {
         R.scorecardTable($("rp-scorecard"), card);
-      })
-    ]).then(function () {
-      $("rp-period").textContent = gridText + " · " + period.title + "（" + current.from + " 至 " + current.to + "，北京时间）";
-    }, function (error) {
+      }))
+    ]).then(mine(function () {
+      $("rp-period").textContent = gridText + " · " + period.title + "（" + period.from + " 至 " + period.to + "，北京时间）";
+      $("rp-apply").disabled = false;
+    }), function (error) {
+      if (ticket !== asked.view) { return; }
       $("rp-period").textContent = "";
+      $("rp-apply").disabled = false;
       C.toast(C.errorText(error, "报表加载失败"), "error");
-    }).then(function () { $("rp-apply").disabled = false; });
+    });
   }
 
   R.start(function (me) {
@@ -88,7 +108,7 @@
       for (var y = year; y >= year - 4; y -= 1) { select.appendChild(R.option(String(y), y + "年")); }
     });
     $("rp-quarter").value = String(Math.floor(new Date().getMonth() / 3) + 1);
-    $("rp-month").value = R.thisMonth();
+    R.monthPicker($("rp-month-year"), $("rp-month"), R.thisMonth());
     $("rp-kind").addEventListener("change", picks);
     $("rp-apply").addEventListener("click", load);
     Array.prototype.forEach.call(document.querySelectorAll(".rp-tab"), function (tab) {

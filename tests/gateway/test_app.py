@@ -22,6 +22,13 @@ async def test_chat_page_is_served_with_a_strict_content_security_policy(client)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
+async def test_the_icon_browsers_ask_for_is_served(client):
+    response = await client.get("/favicon.ico")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    assert (await response.read()).startswith(b"<svg")
+
+
 async def test_every_api_and_webhook_route_the_app_registers_is_in_the_openapi_document(client):
     body = await (await client.get("/api/v1/openapi.json")).json()
     registered = {

@@ -23,13 +23,20 @@ def test_a_configured_rasa_token_is_kept(settings):
     assert with_rasa_token(_settings(settings, "configured-token")).rasa_token.reveal() == "configured-token"
 
 
+def test_a_token_starting_with_a_dash_reaches_rasa_as_the_tokens_value(settings, tmp_path):
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"only the command line is checked")
+    argv = {s.name: s for s in build_services(with_rasa_token(_settings(settings, "-dash-token")), model)}["rasa"].argv
+    assert "--auth-token=-dash-token" in argv and "-dash-token" not in argv  # not taken for an option
+
+
 def test_rasa_runs_its_api_on_loopback_behind_the_token(settings, tmp_path):
     configured = with_rasa_token(_settings(settings, "s3cret-token"))
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"not a real model; only the command line is checked")
     services = {service.name: service for service in build_services(configured, model)}
     argv = services["rasa"].argv
-    assert argv[argv.index("--auth-token") + 1] == "s3cret-token"
+    assert "--auth-token=s3cret-token" in argv
     assert argv[argv.index("--interface") + 1] == "127.0.0.1"
     assert "--enable-api" in argv
     # the other processes learn the token from their environment (never from a file in the repository)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from griddesk.web.pages import KIT_STATIC
 from reports.scorecard import scores
+from reports.web import STATIC
 from tests.reports.test_web import MARCH, login
 
 pytestmark = pytest.mark.usefixtures("fast_hashing")
@@ -25,6 +29,23 @@ async def test_the_pages_are_served_with_the_strict_csp_and_the_chart_library_fr
         assert "http://" not in text and "https://" not in text  # nothing from elsewhere
     library = await app_client.get("/static/reports/vendor/echarts/echarts.min.js")
     assert library.status == 200 and len(await library.read()) > 500_000
+
+
+CHINESE_TEXT = re.compile(r'"([^"\n]*[\u4e00-\u9fff][^"\n]*)"|>([^<>\n]*[\u4e00-\u9fff][^<>\n]*)<')
+HALF_WIDTH = re.compile(r"[,;:!?()]")
+
+
+def test_the_report_pages_write_their_chinese_with_full_width_punctuation():
+    """What the pages show (their markup, scripts and the console kit's messages, e.g. an error toast)."""
+    files = [*STATIC.glob("*.html"), *STATIC.glob("*.js"), KIT_STATIC / "common.js"]
+    found = [
+        f"{Path(file).name}: {text}"
+        for file in files
+        for match in CHINESE_TEXT.finditer(file.read_text(encoding="utf-8"))
+        for text in [match.group(1) or match.group(2)]
+        if HALF_WIDTH.search(text)
+    ]
+    assert not found, found
 
 
 async def test_a_manager_exports_the_view_as_csv_with_a_bom_and_as_xlsx(app_client, people):

@@ -85,6 +85,17 @@ async def test_groups_carry_labels(app_client, people):
     assert [group["label"] for group in body["groups"]][-1] == "未指定"  # the handoff no agent accepted
 
 
+async def test_a_group_without_rows_of_a_family_that_has_the_dimension_counts_0_and_without_it_null(app_client, people):
+    await login(app_client, "admin.chen")
+    body = await (await get(app_client, group_by="channel", grid="cd-wuhou", **MARCH)).json()
+    api = next(group["kpis"] for group in body["groups"] if group["key"] == "api")
+    assert api["tickets_opened"] == 4
+    assert api["conversations"] == 0 and api["handoffs"] == 0  # tickets through the API: no conversation
+    assert api["bot_resolved_rate"] is None and api["first_response_p90_seconds"] is None  # rates: no data
+    body = await (await get(app_client, group_by="category", grid="cd-wuhou", **MARCH)).json()
+    assert all(group["kpis"]["conversations"] is None for group in body["groups"])  # no category to group by
+
+
 async def test_agents_are_refused_and_managers_kept_to_their_grids(app_client, people):
     await login(app_client, "zhang.wei")
     assert (await get(app_client, **MARCH)).status == 403
@@ -136,6 +147,23 @@ async def test_the_openapi_document_describes_the_reports_api(app_client):
     operation = body["paths"]["/api/v1/reports/kpis"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"grid", "from", "to", "group_by"}
     assert set(body["components"]["schemas"]["KpiReport"]["properties"]["kpis"]["properties"]) == {k.name for k in KPIS}
+    scorecard = body["paths"]["/api/v1/reports/scorecard"]["get"]
+    assert {p["name"] for p in scorecard["parameters"]} == {"grid", "from", "to"}
+    weights = body["components"]["schemas"]["Scorecard"]["properties"]["weights"]["properties"]
+    assert {name: schema["const"] for name, schema in weights.items()} == {
+        "quality": 0.4,
+        "efficiency": 0.3,
+        "satisfaction": 0.3,
+    }
+    export = body["paths"]["/api/v1/reports/export"]["get"]
+    parameters = {p["name"]: p["schema"] for p in export["parameters"]}
+    assert parameters.keys() == {"format", "grid", "from", "to", "group_by"}
+    assert parameters["format"]["enum"] == ["csv", "xlsx"] and parameters["grid"]["maxLength"] == 64
+    assert parameters["from"]["maxLength"] == 10 and parameters["group_by"]["enum"][-1] == "channel"
+    assert set(export["responses"]["200"]["content"]) == {
+        "text/csv; charset=utf-8",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
 
 
 async def test_each_kpi_carries_its_grids_target_and_whether_it_is_met(app_client, people):

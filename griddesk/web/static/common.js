@@ -27,14 +27,14 @@
     });
   }
   var ERROR_TEXT = {
-    unauthorized: "登录已失效,请重新登录",
+    unauthorized: "登录已失效，请重新登录",
     forbidden: "您没有权限执行此操作",
-    csrf: "页面已过期,请刷新后重试",
+    csrf: "页面已过期，请刷新后重试",
     already_taken: "已被其他客服接入",
-    at_capacity: "您的接待量已满,请先结束部分会话",
+    at_capacity: "您的接待量已满，请先结束部分会话",
     not_in_grid: "该会话不属于您所在的网格",
     not_assigned: "该会话已不由您接待",
-    invalid_transition: "会话状态已变化,请刷新",
+    invalid_transition: "会话状态已变化，请刷新",
     not_found: "记录不存在或已被处理"
   };
 
@@ -80,16 +80,16 @@
         throw new ApiError(response.status, error.code || "http_" + response.status, error.message || "");
       });
     }, function () {
-      throw new ApiError(0, "network", "网络连接失败,请检查网络");
+      throw new ApiError(0, "network", "网络连接失败，请检查网络");
     });
   }
 
   function errorText(error, fallback) {
     if (!error) { return fallback || "操作失败"; }
     if (error.code && ERROR_TEXT[error.code]) { return ERROR_TEXT[error.code]; }
-    if (error.status === 0) { return "网络连接失败,请检查网络"; }
+    if (error.status === 0) { return "网络连接失败，请检查网络"; }
     if (error.message) { return error.message; }
-    return (fallback || "操作失败") + (error.status ? "(" + error.status + ")" : "");
+    return (fallback || "操作失败") + (error.status ? "（" + error.status + "）" : "");
   }
 
   var toastTimer = null;
