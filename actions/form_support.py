@@ -63,6 +63,15 @@ def _events_after_latest_user_message(tracker: Tracker) -> list[dict[str, Any]]:
     return list(tracker.events)
 
 
+def typed_text(message: dict[str, Any]) -> str:
+    """A customer message as typed: the gateway sends Rasa the normal form the NLU reads
+    (griddesk.text.normalize_utterance) and what was typed in ``metadata.typed``; a form keeps
+    answers (a description above all) as the customer wrote them."""
+    metadata = message.get("metadata")
+    typed = metadata.get("typed") if isinstance(metadata, dict) else None
+    return typed if isinstance(typed, str) and typed.strip() else str(message.get("text") or "")
+
+
 def read_turn(tracker: Tracker, form: str) -> Turn:
     after = _events_after_latest_user_message(tracker)
     activating = any(e.get("event") == "active_loop" and e.get("name") == form for e in after)
@@ -72,7 +81,7 @@ def read_turn(tracker: Tracker, form: str) -> Turn:
     )
     latest = tracker.latest_message or {}
     return Turn(
-        text=clean(latest.get("text") or ""),
+        text=clean(typed_text(latest)),
         intent=(latest.get("intent") or {}).get("name"),
         entities=list(latest.get("entities") or []),
         requested=None if activating else tracker.get_slot(REQUESTED_SLOT),

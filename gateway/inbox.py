@@ -48,6 +48,7 @@ from customers.service import bot_facts, identify
 from gateway.rasa_client import BotUnavailable, rasa_key
 from griddesk.clients import client_id
 from griddesk.db import run_in_session, utcnow
+from griddesk.text import normalize_utterance
 from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
 from griddesk.web.ratelimit import customer_limits, enforce
@@ -62,6 +63,8 @@ from handoff.triggers import wants_human
 log = logging.getLogger(__name__)
 
 Reply = dict[str, Any]
+# metadata key under which Rasa (and the action server) get a message as the customer typed it
+TYPED_KEY = "typed"
 _RATE = re.compile(r"^/griddesk_rate(\{.*\})$")
 
 
@@ -129,7 +132,9 @@ def bot_metadata(metadata: dict[str, Any] | None, customer: dict[str, object]) -
     """What Rasa gets: the client's metadata without its identity claims or proofs, and the verified
     customer (``{}`` = anonymous) under the key the gateway always writes, so no client can set it."""
     passed = {
-        key: value for key, value in (metadata or {}).items() if key not in (CUSTOMER_KEY, TOKEN_KEY, BOT_METADATA_KEY)
+        key: value
+        for key, value in (metadata or {}).items()
+        if key not in (CUSTOMER_KEY, TOKEN_KEY, BOT_METADATA_KEY, TYPED_KEY)
     }
     passed[BOT_METADATA_KEY] = customer
     return passed
@@ -198,6 +203,24 @@ def split_handoff(replies: list[Reply]) -> tuple[list[Reply], list[object]]:
     return visible, packets
 
 
+def for_the_bot(text: str) -> tuple[str, dict[str, str]]:
+    """What Rasa is sent for a customer's message, and what the gateway adds to its metadata.
+
+    A button's payload (``/choose_faq{…}``) goes as it is. Typed text goes in the form the NLU was
+    trained on (``normalize_utterance``: Simplified, half-width, 啊啊啊 and ！！！ folded), with what the
+    customer typed in ``metadata.typed`` (the ticket form keeps descriptions as written); a request
+    for a person (``wants_human``) goes as ``/request_human``. The transcript keeps what was typed.
+    """
+    if text.startswith("/"):
+        return text, {}
+    said = normalize_utterance(text)
+    if wants_human(said):
+        return "/request_human", {}
+    if said == text:
+        return said, {}
+    return said, {TYPED_KEY: text}
+
+
 class Inbox:
     """Receives customer messages for one gateway application."""
 
@@ -240,9 +263,7 @@ class Inbox:
             return await self._ask_bot(incoming, recorded, "/create_ticket")
         if control is not None:
             return await self._say(incoming, recorded, [system_reply(incoming.sender, messages.BOT_IS_SERVING)])
-        return await self._ask_bot(
-            incoming, recorded, "/request_human" if asks_for_person(incoming.text) else incoming.text
-        )
+        return await self._ask_bot(incoming, recorded, *for_the_bot(incoming.text))
 
     async def _admit(self, address: str, incoming: Incoming) -> None:
         limits = customer_limits(self.app)
@@ -283,10 +304,12 @@ class Inbox:
             status=MessageStatus.RECEIVED,
         )
 
-    async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
+    async def _ask_bot(
+        self, incoming: Incoming, recorded: Recorded, text: str, added: dict[str, str] | None = None
+    ) -> Outcome:
         try:
             client = client_id(incoming.address, self._client_key)
-            metadata = bot_metadata(incoming.metadata, recorded.customer)
+            metadata = {**bot_metadata(incoming.metadata, recorded.customer), **(added or {})}
             replies = await self.app[rasa_key].send(incoming.sender, text, metadata, client)
             if not replies:
                 raise BotUnavailable("Rasa produced no reply")

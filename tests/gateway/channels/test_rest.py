@@ -4,15 +4,20 @@ tests/integration)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select, update
 
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.transcript import transcript
+from gateway.app import create_app
 from griddesk.db import session_scope
 from handoff import messages
+from knowledge_base.search import KnowledgeBase
+from tests.encoders import HashingEncoder
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -146,3 +151,35 @@ async def test_the_web_endpoints_refuse_the_conversations_of_messaging_apps(clie
     rating = await client.post("/webhooks/rest/rating", json={"sender": sender, "handoff_id": 1, "score": 5})
     assert rating.status == 422
     assert stored_messages() == []
+
+
+class EchoRasa:
+    """Rasa's REST channel: records what it is sent, answers with one line."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        return web.json_response([{"recipient_id": body["sender"], "text": "好的"}])
+
+
+async def test_the_bot_reads_the_normal_form_and_the_transcript_keeps_what_was_typed(
+    aiohttp_client, aiohttp_server, gateway_settings
+):
+    rasa = EchoRasa()
+    rasa_app = web.Application()
+    rasa_app.router.add_post("/webhooks/rest/webhook", rasa.webhook)
+    server = await aiohttp_server(rasa_app)
+    settings = dataclasses.replace(gateway_settings, rasa_url=str(server.make_url("")).rstrip("/"))
+    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
+    client = await aiohttp_client(create_app(settings, knowledge_base=kb, warm_index=False))
+    typed = "網路又斷了啊啊啊啊！！！"
+    response = await client.post(WEBHOOK, json={"sender": "u9", "message": typed})
+    assert [reply["text"] for reply in await response.json()] == ["好的"]
+    [sent] = rasa.received
+    assert sent["message"] == "网络又断了啊啊!"
+    assert sent["metadata"] == {"typed": typed}
+    with session_scope() as session:
+        assert [m.text for m in transcript(session, "u9")] == [typed, "好的"]
