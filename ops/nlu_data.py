@@ -63,10 +63,21 @@ def _rewrite_lines(path: Path, lines: list[str]) -> tuple[list[str], list[Findin
     block: str | None = None  # "examples" (NLU) or "user" (a test story's customer line)
     block_indent = -1
     seen: dict[str, set[str]] = {}
+    blanks: list[str] = []  # blank lines inside a block: kept at its end, dropped between examples
     for number, line in enumerate(lines, 1):
         indent = len(line) - len(line.lstrip(" "))
-        if block is not None and line.strip() and indent <= block_indent:
+        if block is not None and not line.strip():
+            blanks.append(line)
+            continue
+        if block is not None and indent <= block_indent:
             block = None
+        if blanks and block is None:
+            out += blanks
+        elif blanks and block == "examples":
+            findings.append(Finding(path, number - 1, "", "a blank line between examples (Rasa skips it; dropped)"))
+        elif blanks:
+            out += blanks
+        blanks = []
         if block is None:
             if match := _ITEM.match(line):
                 intent = match.group(2) if match.group(1) == "intent" else None
@@ -95,7 +106,7 @@ def _rewrite_lines(path: Path, lines: list[str]) -> tuple[list[str], list[Findin
                 continue
             examples.add(plain(fixed))
         out.append(prefix + fixed + "\n")
-    return out, findings
+    return out + blanks, findings
 
 
 def files() -> list[Path]:
