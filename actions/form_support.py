@@ -16,6 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
+from actions.customer_text import typed_text
 from actions.ticket_extract import clean
 from griddesk.text import to_simplified
 
@@ -61,15 +62,6 @@ def _events_after_latest_user_message(tracker: Tracker) -> list[dict[str, Any]]:
         if tracker.events[index].get("event") == "user":
             return tracker.events[index + 1 :]
     return list(tracker.events)
-
-
-def typed_text(message: dict[str, Any]) -> str:
-    """A customer message as typed: the gateway sends Rasa the normal form the NLU reads
-    (griddesk.text.normalize_utterance) and what was typed in ``metadata.typed``; a form keeps
-    answers (a description above all) as the customer wrote them."""
-    metadata = message.get("metadata")
-    typed = metadata.get("typed") if isinstance(metadata, dict) else None
-    return typed if isinstance(typed, str) and typed.strip() else str(message.get("text") or "")
 
 
 def read_turn(tracker: Tracker, form: str) -> Turn:

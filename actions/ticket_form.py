@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import ticket_extract as extract
+from actions.faq import QUESTION_SLOT
 from actions.form_support import (
     FAILURES_SLOT,
     Turn,
@@ -86,13 +87,19 @@ def slots_needed(category: object) -> list[str]:
 
 def volunteered(turn: Turn, slots: dict[str, Any]) -> dict[str, str]:
     """Values the customer gave without being asked: in the message that started the form the
-    category and the description, and in any message a phone number, an amount, 「我叫…」."""
+    category and the description, and in any message a phone number, an amount, 「我叫…」.
+    The 「还是不行，帮我报修」 button under an answer (``/create_ticket{"ticket_category": "fault"}``)
+    names the category, and the question that answer was for (slot ``faq_question``) is the
+    description."""
     found: dict[str, str] = {}
     if turn.activating:
+        from_button = category_of(turn.entity("ticket_category")) if turn.text.startswith("/") else None
+        asked = str(slots.get(QUESTION_SLOT) or "") if from_button is not None else ""
         category = "complaint" if turn.intent == "complain" else extract.find_category(turn.text)
+        category = from_button.value if from_button is not None else category
         if category:
             found["ticket_category"] = category
-        description = extract.description_in_request(turn.text)
+        description = extract.description_in_request(asked or turn.text)
         if description:
             found["ticket_description"] = description
     phone = extract.find_phone(turn.text)

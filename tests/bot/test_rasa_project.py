@@ -53,6 +53,19 @@ def test_examples_and_test_stories_are_in_the_form_the_gateway_sends():
     assert check() == []
 
 
+def test_every_intent_gets_a_reply_outside_any_form():
+    """Each intent the NLU can give (and the low-confidence nlu_fallback) starts a rule that holds in any
+    state, so no message ends in silence (change_ticket_field outside a form once did)."""
+    domain = yaml.safe_load((BOT_DIR / "domain.yml").read_text(encoding="utf-8"))
+    rules = yaml.safe_load((BOT_DIR / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
+    answered = {
+        rule["steps"][0]["intent"]
+        for rule in rules
+        if not rule.get("condition") and rule["steps"] and "intent" in rule["steps"][0]
+    }
+    assert {*domain["intents"], "nlu_fallback"} - answered == set()
+
+
 def test_end_to_end_test_stories_pass(tmp_path):
     model = current_model_path()
     if not model.exists():
