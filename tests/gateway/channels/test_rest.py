@@ -180,6 +180,6 @@ async def test_the_bot_reads_the_normal_form_and_the_transcript_keeps_what_was_t
     assert [reply["text"] for reply in await response.json()] == ["好的"]
     [sent] = rasa.received
     assert sent["message"] == "网络又断了啊啊!"
-    assert sent["metadata"] == {"typed": typed}
+    assert sent["metadata"]["typed"] == typed
     with session_scope() as session:
         assert [m.text for m in transcript(session, "u9")] == [typed, "好的"]
