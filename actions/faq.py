@@ -188,43 +188,49 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        latest = tracker.latest_message or {}
-        intent = (latest.get("intent") or {}).get("name")
-        if intent == "none_of_these":
-            return await missed(dispatcher, tracker, "utter_none_of_these", fault=fault_of(tracker))
-        if intent == "choose_faq":
-            entry = await asyncio.to_thread(chosen_faq, tracker)
-            if entry is None:
-                return await missed(dispatcher, tracker, "utter_faq_fallback")
-            fault = fault_of(tracker) or sounds_like_fault("", entry.category)
-            return await answer(dispatcher, entry, UsageKind.CHOSEN, fault) + reset_misses(tracker)
+        return await answer_question(dispatcher, tracker)
 
-        text = latest.get("text") or ""
-        declining = intent in DECLINING_INTENTS
-        if declining and only_declines(text):
-            dispatcher.utter_message(response="utter_ask_how_can_help")
-            return []
-        grid = tracker.slots.get("grid")
-        try:
-            result = await asyncio.to_thread(get_knowledge_base().search, text, SUGGESTIONS, grid)
-        except QueryError:
+
+async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """What ``action_answer_faq`` does with the latest message (also used by ``action_check_ticket`` for a
+    message read as check_ticket that names no ticket)."""
+    latest = tracker.latest_message or {}
+    intent = (latest.get("intent") or {}).get("name")
+    if intent == "none_of_these":
+        return await missed(dispatcher, tracker, "utter_none_of_these", fault=fault_of(tracker))
+    if intent == "choose_faq":
+        entry = await asyncio.to_thread(chosen_faq, tracker)
+        if entry is None:
             return await missed(dispatcher, tracker, "utter_faq_fallback")
+        fault = fault_of(tracker) or sounds_like_fault("", entry.category)
+        return await answer(dispatcher, entry, UsageKind.CHOSEN, fault) + reset_misses(tracker)
 
-        events = search_events(result) + question_events(tracker, typed_text(latest))
-        top_category = result.top.faq.category if result.top is not None else None
-        if result.decision is Decision.ANSWER and result.top is not None:
-            fault = sounds_like_fault(text, top_category)
-            return events + await answer(dispatcher, result.top.faq, UsageKind.ANSWERED, fault) + reset_misses(tracker)
-        await run_in_session(lambda session: log_miss(session, result, sender_id=tracker.sender_id, grid=grid))
-        if result.decision is Decision.SUGGEST:
-            buttons = suggestion_buttons(result)
-            if sounds_like_fault(text, top_category):
-                buttons.insert(-1, report_fault_button())
-            dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons)
-            await count_usage([hit.faq.id for hit in result.hits[:SUGGESTIONS]], UsageKind.SUGGESTED)
-            return events
-        if declining:  # 不想再麻烦了 and nothing found: it was declining after all, not a question missed
-            dispatcher.utter_message(response="utter_ask_how_can_help")
-            return events
-        tracker.add_slots(events)  # a handoff now routes and reports by this question, not the previous one
-        return events + await missed(dispatcher, tracker, "utter_faq_fallback", fault=sounds_like_fault(text))
+    text = latest.get("text") or ""
+    declining = intent in DECLINING_INTENTS
+    if declining and only_declines(text):
+        dispatcher.utter_message(response="utter_ask_how_can_help")
+        return []
+    grid = tracker.slots.get("grid")
+    try:
+        result = await asyncio.to_thread(get_knowledge_base().search, text, SUGGESTIONS, grid)
+    except QueryError:
+        return await missed(dispatcher, tracker, "utter_faq_fallback")
+
+    events = search_events(result) + question_events(tracker, typed_text(latest))
+    top_category = result.top.faq.category if result.top is not None else None
+    if result.decision is Decision.ANSWER and result.top is not None:
+        fault = sounds_like_fault(text, top_category)
+        return events + await answer(dispatcher, result.top.faq, UsageKind.ANSWERED, fault) + reset_misses(tracker)
+    await run_in_session(lambda session: log_miss(session, result, sender_id=tracker.sender_id, grid=grid))
+    if result.decision is Decision.SUGGEST:
+        buttons = suggestion_buttons(result)
+        if sounds_like_fault(text, top_category):
+            buttons.insert(-1, report_fault_button())
+        dispatcher.utter_message(response="utter_faq_suggest", buttons=buttons)
+        await count_usage([hit.faq.id for hit in result.hits[:SUGGESTIONS]], UsageKind.SUGGESTED)
+        return events
+    if declining:  # 不想再麻烦了 and nothing found: it was declining after all, not a question missed
+        dispatcher.utter_message(response="utter_ask_how_can_help")
+        return events
+    tracker.add_slots(events)  # a handoff now routes and reports by this question, not the previous one
+    return events + await missed(dispatcher, tracker, "utter_faq_fallback", fault=sounds_like_fault(text))

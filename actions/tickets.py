@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import ticket_client
+from actions.faq import answer_question
 from actions.form_support import gave_up
 from actions.handoff_packet import verified_tier
 from actions.human import escalate
@@ -34,7 +35,7 @@ from actions.texts import (
 )
 from actions.ticket_client import OpenedTicket, TicketView
 from actions.ticket_form import PARSERS, discard_events, slots_needed
-from actions.ticket_lookup import LOOKUP_SLOTS, lookup_reset_events
+from actions.ticket_lookup import LOOKUP_SLOTS, asks_about_no_ticket, lookup_reset_events
 from customers.identity import TIERS
 from griddesk.clients import client_of
 from grids.models import CustomerTier
@@ -177,6 +178,8 @@ class ActionCheckTicket(Action):
                 ticket = await asyncio.to_thread(ticket_client.visible_ticket, tracker.sender_id, number)
                 if ticket is not None:
                     show_ticket(dispatcher, ticket)
+            elif asks_about_no_ticket(tracker.latest_message):
+                return await answer_question(dispatcher, tracker) + lookup_reset_events()
             else:
                 mine = await asyncio.to_thread(ticket_client.my_tickets, tracker.sender_id)
                 if mine:

@@ -327,3 +327,14 @@ async def test_a_lookup_given_up_after_repeated_invalid_answers_hands_over(setti
     assert packet["reason"] == "form_failures" and packet["slots"]["ticket_number"] == "GD-7K3QX9"
     values = slot_values(events)
     assert (values["ticket_number"], values["ticket_failures"]) == (None, None)
+
+
+async def test_a_question_read_as_check_ticket_that_names_no_ticket_is_answered_from_the_knowledge_base(settings, kb):
+    make_ticket(sender_id="customer-7")  # even with tickets to list: the question was not about them
+    tracker = snapshot(
+        "ticket_lookup_done", "客服几点上班", "check_ticket", [], "customer-7", ticket_number=None, ticket_last4=None
+    )
+    events, dispatcher = await run(ActionCheckTicket(), tracker)
+    [message] = dispatcher.messages
+    assert (message["response"], message["answer"]) == ("utter_faq_answer", "人工在线客服每天 8:00-22:00 为您服务。")
+    assert {"ticket_number", "ticket_last4"} <= set(slot_values(events))

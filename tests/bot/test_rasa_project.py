@@ -3,11 +3,13 @@ end-to-end test stories in bot/tests/ against the trained model."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
 import yaml
 
+from actions.ticket_extract import names_a_ticket
 from griddesk.settings import REPO_ROOT, get_settings
 from ops.train_model import BOT_DIR, bot_env, current_model_path
 
@@ -42,6 +44,13 @@ def test_every_required_intent_has_15_examples():
     examples = nlu_examples()
     for intent in REQUIRED_INTENTS:
         assert len(examples.get(intent, [])) >= 15, intent
+
+
+def test_every_check_ticket_example_names_a_ticket():
+    """action_check_ticket answers a check_ticket message that names no ticket from the knowledge base
+    (actions.ticket_lookup): every way the data teaches to ask about a ticket must name one."""
+    unnamed = [text for text in nlu_examples()["check_ticket"] if not names_a_ticket(re.sub(r"\]\(\w+\)|\[", "", text))]
+    assert unnamed == []
 
 
 def test_examples_and_test_stories_are_in_the_form_the_gateway_sends():
