@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session
 from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
-from conversations.transcript import append_messages, get_or_create_conversation, set_status
+from conversations.transcript import (
+    BUTTON_KEY,
+    append_messages,
+    button_title,
+    get_or_create_conversation,
+    set_status,
+)
 from customers.identity import (
     BOT_METADATA_KEY,
     CUSTOMER_KEY,
@@ -140,6 +146,16 @@ def bot_metadata(metadata: dict[str, Any] | None, customer: dict[str, object]) -
     return passed
 
 
+def as_shown(session: Session, conversation_id: int, text: str) -> tuple[str, dict[str, object] | None]:
+    """What the transcript keeps of a customer's message: a button's payload as the button's title (the
+    payload under ``BUTTON_KEY``), so every channel and console shows what the customer chose; typed text
+    as it is."""
+    if not text.startswith("/"):
+        return text, None
+    title = button_title(session, conversation_id, text) or messages.BUTTON_TITLES.get(text)
+    return (title, {BUTTON_KEY: text}) if title else (text, None)
+
+
 @dataclass(frozen=True)
 class Recorded:
     conversation_id: int
@@ -157,9 +173,8 @@ def _record_incoming(
     if name and conversation.profile.get("name") != name:
         conversation.profile = {"name": name}
     conversation.customer_seen_at = now
-    [message] = append_messages(
-        session, conversation.id, [(Author.CUSTOMER, incoming.text, None, MessageStatus.RECEIVED)]
-    )
+    text, pressed = as_shown(session, conversation.id, incoming.text)
+    [message] = append_messages(session, conversation.id, [(Author.CUSTOMER, text, pressed, MessageStatus.RECEIVED)])
     session.expunge(message)
     return Recorded(conversation.id, message, Owner(conversation.owner), bot_facts(customer))
 

@@ -30,6 +30,9 @@ RATING_BUTTONS = [
     for score in range(MIN_SCORE, MAX_SCORE + 1)
 ]
 
+# the gateway's own buttons by payload (the chat page's status bar sends them too): how a press is shown
+BUTTON_TITLES = {button["payload"]: button["title"] for button in (*QUEUE_BUTTONS, *RATING_BUTTONS)}
+
 
 def wait_phrase(eta_seconds: int | None) -> str:
     if eta_seconds is None:

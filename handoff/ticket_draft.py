@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message
+from conversations.transcript import typed_by_customer
 from customers.models import Customer
 from handoff.models import Handoff
 
@@ -30,7 +31,7 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
     conversation = session.get_one(Conversation, handoff.conversation_id)
     customer = session.get(Customer, conversation.customer_id) if conversation.customer_id is not None else None
     said = session.scalars(
-        select(Message.text)
+        select(Message)
         .where(
             Message.conversation_id == handoff.conversation_id,
             Message.author == Author.CUSTOMER,
@@ -39,7 +40,7 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
         .order_by(Message.seq.desc())
         .limit(RECENT_CUSTOMER_MESSAGES)
     ).all()
-    customer_text = [t for t in reversed(said) if t is not None and not t.startswith("/")]
+    customer_text = [str(m.text) for m in reversed(said) if typed_by_customer(m)]
     return {
         "category": draft.get("category") or slots.get("ticket_category") or "consultation",
         "description": draft.get("description")

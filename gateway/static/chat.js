@@ -122,7 +122,17 @@
     return "";
   }
 
+  // Buttons of past turns are inert: once the customer has answered (or a person has taken over), the
+  // choices offered before cannot be pressed again, on screen or after a reload.
+  function retireButtons() {
+    log.querySelectorAll(".msg__buttons").forEach(function (row) {
+      row.classList.add("msg__buttons--past");
+      row.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    });
+  }
+
   function addMessage(kind, text, buttons, author) {
+    if (kind === "me" || kind === "agent") { retireButtons(); }
     var item = document.createElement("li");
     item.className = "msg msg--" + kind;
     var bubble = document.createElement("div");
@@ -187,6 +197,7 @@
     var text = message.text || textOf(payload);
     var buttons = buttonsOf(payload);
     if (message.author === "customer") {
+      // a button press is kept by the gateway as the button's title; older transcripts kept the payload
       var said = message.text || "";
       if (CONTROL_TITLES[said]) { said = CONTROL_TITLES[said]; }
       if (/^\/griddesk_rate\{/.test(said)) { said = "评价"; }

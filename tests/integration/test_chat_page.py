@@ -85,3 +85,21 @@ def test_ticket_progress_appears_in_an_open_chat_and_again_on_the_next_visit(pag
     page.reload()
     expect(page.locator(".msg--system", has_text=number)).to_have_count(1, timeout=10_000)
     expect(page.locator(".msg--me", has_text="你好")).to_have_count(1)  # the earlier exchange is back too
+
+
+def test_a_pressed_button_shows_its_title_after_a_reload_and_only_the_latest_buttons_work(page):
+    ask(page, "你们的服务时间是几点到几点")
+    helpful = page.locator(".msg--bot .msg__buttons button", has_text="有帮助")
+    expect(helpful).to_have_count(1, timeout=15_000)
+    helpful.click()
+    expect(page.locator(".msg--me").last).to_have_text("有帮助")
+    expect(page.locator(".msg--bot")).to_have_count(3, timeout=15_000)  # greeting, answer, thanks
+    ask(page, "账单和那个票的事")  # suggestions: the buttons of the latest turn
+    expect(page.locator(".msg--bot .msg__buttons button").last).to_have_text("都不是", timeout=15_000)
+
+    page.reload()
+    mine = page.locator(".msg--me")
+    expect(mine).to_have_text(["你们的服务时间是几点到几点", "有帮助", "账单和那个票的事"], timeout=15_000)
+    expect(page.locator(".msg--bot .msg__buttons button", has_text="有帮助")).to_be_disabled()
+    expect(page.locator(".msg--bot .msg__buttons button", has_text="没帮助")).to_be_disabled()
+    expect(page.locator(".msg--bot .msg__buttons button", has_text="都不是")).to_be_enabled()

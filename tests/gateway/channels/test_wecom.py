@@ -253,7 +253,7 @@ async def test_a_number_picks_the_button_of_the_last_outgoing_message(gateway):
         )
         conversation.delivered_seq = 2
     assert (await post(gateway, message_xml("wangwu", content="1"))).status == 200
-    assert entries("wecom:wangwu")[2] == ("customer", "/faq_invoice")
+    assert entries("wecom:wangwu")[2] == ("customer", "发票怎么开")  # the title of the button it sent
 
 
 async def test_replies_with_buttons_are_numbered_and_long_replies_split(gateway, fake):
