@@ -34,7 +34,7 @@ from actions.handoff_packet import (
     candidates_of,
     service_category,
 )
-from actions.human import escalate, find_grid
+from actions.human import customer_grid, escalate, find_grid
 from actions.texts import feedback_buttons, report_fault_button
 from actions.ticket_extract import find_category
 from griddesk.db import run_in_session
@@ -65,6 +65,9 @@ _FILLERS = re.compile(
     r"[\s!?.,;:~。、…]|了|吧|啊|呀|哈|哦|嗯|呢|的|我|你|您|先|还是|暂时|就|那|好|谢谢|麻烦|这个|再|自己|看看|这样"
 )
 FAULT = "fault"
+# the customer's grid (routed from the verified region and tier alone; the catch-all grid for an anonymous
+# customer): its published overrides of global FAQs answer this customer
+GRID_SLOT = "grid"
 
 
 def suggestion_buttons(hits: SearchResult | list[Hit]) -> list[dict[str, str]]:
@@ -162,6 +165,11 @@ async def missed(
     return [SlotSet(MISSES_SLOT, count)]
 
 
+def grid_events(tracker: Tracker, grid: str | None) -> list[EventType]:
+    """Remember the customer's grid (slot ``grid``: 没帮助 searches again in the same scope)."""
+    return [SlotSet(GRID_SLOT, grid)] if tracker.get_slot(GRID_SLOT) != grid else []
+
+
 def search_events(result: SearchResult) -> list[EventType]:
     """What the search leaves for a handoff: the top candidates with scores, and the service
     category of the question when the search found something (it steers routing)."""
@@ -210,13 +218,14 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     if declining and only_declines(text):
         dispatcher.utter_message(response="utter_ask_how_can_help")
         return []
-    grid = tracker.slots.get("grid")
+    grid = await customer_grid(tracker)
+    scope = grid_events(tracker, grid)
     try:
         result = await asyncio.to_thread(get_knowledge_base().search, text, SUGGESTIONS, grid)
     except QueryError:
-        return await missed(dispatcher, tracker, "utter_faq_fallback")
+        return scope + await missed(dispatcher, tracker, "utter_faq_fallback")
 
-    events = search_events(result) + question_events(tracker, typed_text(latest))
+    events = scope + search_events(result) + question_events(tracker, typed_text(latest))
     top_category = result.top.faq.category if result.top is not None else None
     if result.decision is Decision.ANSWER and result.top is not None:
         fault = sounds_like_fault(text, top_category)
