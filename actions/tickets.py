@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -125,17 +126,31 @@ class ActionOpenTicket(Action):
         return discard_events(tracker)
 
 
+def now() -> datetime:
+    """The clock deadlines are compared with (tests replace it)."""
+    return datetime.now(UTC)
+
+
 def show_ticket(dispatcher: CollectingDispatcher, ticket: TicketView) -> None:
+    """The ticket's state, grid and the current step's deadline — honestly: a deadline that has passed is
+    said to have passed (已超时), and whether the grid manager has been alerted (督办)."""
     variables = {
         "ticket_number": ticket.number,
         "category": category_label(ticket.category),
         "state": state_label(ticket.state),
         "grid_name": ticket.grid_name,
     }
-    if ticket.step_due_at is not None:
-        dispatcher.utter_message(response="utter_ticket_status", due=local_time_zh(ticket.step_due_at), **variables)
-    else:
+    if ticket.step_due_at is None:
         dispatcher.utter_message(response="utter_ticket_status_no_deadline", **variables)
+        return
+    due = local_time_zh(ticket.step_due_at)
+    if not ticket.late(now()):
+        response = "utter_ticket_status"
+    elif ticket.escalated:
+        response = "utter_ticket_status_overdue_escalated"
+    else:
+        response = "utter_ticket_status_overdue"
+    dispatcher.utter_message(response=response, due=due, **variables)
 
 
 def list_tickets(dispatcher: CollectingDispatcher, tickets: list[TicketView]) -> None:

@@ -34,7 +34,7 @@ from handoff.lookups import (
 from handoff.models import Handoff, HandoffReason, HandoffStatus, Rating
 from handoff.ownership import AlreadyTaken, HandoffNotFound, OwnershipError, transition
 from handoff.packet import Packet
-from handoff.wait import GridWaits, eta_seconds, queue_position
+from handoff.wait import GridWaits, eta_seconds, queue_position, remaining_wait
 
 PREVIEW_CHARS = 80
 
@@ -103,7 +103,7 @@ def queue_status(session: Session, sender_id: str, now: datetime) -> QueueStatus
     agent_name = None
     if owner is Owner.QUEUED and handoff is not None:
         position = queue_position(session, handoff)
-        eta = eta_seconds(session, handoff.grid_code, position)
+        eta = remaining_wait(session, handoff, position, now)
     if owner is Owner.HUMAN and conversation.agent_id is not None:
         agent_name = account_name(session, conversation.agent_id)
     show_handoff = owner is not Owner.BOT or rating_pending

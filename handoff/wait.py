@@ -91,6 +91,29 @@ def eta_seconds(session: Session, grid_code: str, position: int) -> int:
     return _GridCapacity.read(session, grid_code).eta(position)
 
 
+def queue_moved_at(session: Session, handoff: Handoff, now: datetime) -> datetime:
+    """When the customer's wait last changed: when they joined the queue, or later when a customer who
+    was ahead left it (accepted, or gone) or one of the grid's chats ended (a slot came free)."""
+    rows = session.execute(
+        select(Handoff.accepted_at, Handoff.ended_at).where(
+            Handoff.grid_code == handoff.grid_code,
+            Handoff.id != handoff.id,
+            Handoff.queued_at <= handoff.queued_at,
+            or_(Handoff.accepted_at > handoff.queued_at, Handoff.ended_at > handoff.queued_at),
+        )
+    ).all()
+    moments = [moment for row in rows for moment in row if moment is not None and handoff.queued_at < moment <= now]
+    return max([handoff.queued_at, *moments])
+
+
+def remaining_wait(session: Session, handoff: Handoff, position: int, now: datetime) -> int:
+    """The estimate for the customer's place (``eta_seconds``), less the time waited since the queue last
+    moved: the wait shown counts down instead of repeating 「约 1 分钟」 for as long as nobody answers
+    (0 = any moment now)."""
+    waited = max(0.0, (now - queue_moved_at(session, handoff, now)).total_seconds())
+    return max(0, round(eta_seconds(session, handoff.grid_code, position) - waited))
+
+
 @dataclass(frozen=True)
 class _GridCapacity:
     """What a grid's wait estimate needs: its online agents' free slots, recent handling times, policy."""

@@ -277,6 +277,13 @@
     return "约 " + Math.ceil(seconds / 60) + " 分钟";
   }
 
+  // the wait counts down between status updates (the gateway's estimate already counts the time waited)
+  var etaEnds = null;
+  window.setInterval(function () {
+    if (etaEnds === null || !status || status.owner !== "queued") { return; }
+    document.getElementById("queue-eta").textContent = etaText(Math.max(0, (etaEnds - Date.now()) / 1000));
+  }, 10000);
+
   function showFor(node, owner) {
     var states = (node.getAttribute("data-state") || "").split(" ");
     node.hidden = states.indexOf(owner) < 0;
@@ -289,6 +296,7 @@
     if (owner === "queued") {
       var ahead = typeof next.position === "number" ? Math.max(next.position - 1, 0) : 0;
       document.getElementById("queue-position").textContent = String(ahead);
+      etaEnds = typeof next.eta_seconds === "number" ? Date.now() + next.eta_seconds * 1000 : null;
       document.getElementById("queue-eta").textContent = etaText(next.eta_seconds);
     } else if (owner === "human") {
       document.getElementById("agent-name").textContent = next.agent_name ? String(next.agent_name) : "";
