@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from griddesk.db import session_scope
@@ -65,6 +65,26 @@ def _view(session: Session, ticket: Ticket) -> TicketView:
     return TicketView(
         ticket.number, str(ticket.category), str(ticket.state), grid.name, ticket.step_due_at, alerted is not None
     )
+
+
+def known_contact(sender_id: str, customer_id: int | None) -> dict[str, str]:
+    """The contact details of the latest ticket this conversation — or this verified customer, on any of
+    their devices — opened: ``{"ticket_phone", "ticket_name", "ticket_region"}`` ({} when none)."""
+    mine = Ticket.sender_id == sender_id
+    with session_scope() as session:
+        ticket = session.scalars(
+            select(Ticket)
+            .where(mine if customer_id is None else or_(mine, Ticket.customer_id == customer_id))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(1)
+        ).first()
+        if ticket is None:
+            return {}
+        return {
+            "ticket_phone": ticket.contact_phone,
+            "ticket_name": ticket.contact_name,
+            "ticket_region": ticket.region,
+        }
 
 
 def open_ticket(new: NewTicket) -> OpenedTicket:

@@ -34,6 +34,15 @@ RATING_BUTTONS = [
 BUTTON_TITLES = {button["payload"]: button["title"] for button in (*QUEUE_BUTTONS, *RATING_BUTTONS)}
 
 
+def message_too_long(max_chars: int) -> str:
+    return f"消息过长，请分几次发送（每条最多 {max_chars} 个字）。"
+
+
+def too_long_label(chars: int) -> str:
+    """How a refused, over-long message is kept in the transcript (its text is not)."""
+    return f"[过长的消息：{chars} 字，未发送]"
+
+
 def wait_phrase(eta_seconds: int | None) -> str:
     if eta_seconds is None:
         return "请稍候"

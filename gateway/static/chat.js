@@ -243,11 +243,11 @@
 
   function errorText(status, body) {
     if (body && body.error && body.error.message) { return body.error.message; }
-    return "网络异常 (" + status + "),请稍后再试。";
+    return "网络异常（" + status + "），请稍后再试。";
   }
 
   function deliver(message, visible) {
-    addMessage("me", visible);
+    var mine = addMessage("me", visible);
     busy(true);
     var body = { sender: sender, message: message };
     if (customerData) { body.metadata = customerData; }
@@ -258,7 +258,15 @@
     }).then(function (response) {
       markShown((response.headers.get("X-GridDesk-Seq") || "").split(",").filter(Boolean).map(Number));
       return response.json().catch(function () { return null; }).then(function (replies) {
-        if (!response.ok) { addMessage("system", errorText(response.status, replies)); return; }
+        if (!response.ok) {
+          if (response.status === 413 && message === visible) {
+            // refused as too long, nothing was sent: the text goes back into the box to be shortened or split
+            log.removeChild(mine);
+            input.value = message;
+          }
+          addMessage("system", errorText(response.status, replies));
+          return;
+        }
         (Array.isArray(replies) ? replies : []).forEach(render);
       });
     }).catch(function () {

@@ -421,3 +421,15 @@ async def test_the_overall_rate_is_capped_per_window():
 async def test_messages_for_non_telegram_senders_are_dropped(channel, fake):
     await channel.send("web-session-1", entry(1, "您好"))
     assert fake.calls == []
+
+
+async def test_a_message_over_the_limit_is_refused_with_a_clear_reply_never_cut_and_passed_on(gateway, fake):
+    response = await post(gateway, recorded("message_text", text="长" * 2001))  # the limit is 2000
+    assert response.status == 200
+    [sent] = await fake.wait_for(1)
+    assert sent == {"chat_id": CHAT, "text": messages.message_too_long(2000)}
+    assert sent["text"] == "消息过长，请分几次发送（每条最多 2000 个字）。"
+    assert stored() == [
+        (SENDER, Author.CUSTOMER, "[过长的消息：2001 字，未发送]"),
+        (SENDER, Author.SYSTEM, messages.message_too_long(2000)),
+    ]
