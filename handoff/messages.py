@@ -6,14 +6,14 @@ import math
 
 from handoff.rating import MAX_SCORE, MIN_SCORE
 
-BOT_UNAVAILABLE = "抱歉,智能助手暂时无法回复。您的消息已经保存,我们会尽快处理;紧急问题请拨打客服热线 400-800-1234。"
-BACK_TO_BOT = "已为您返回智能助手。请问还有什么可以帮您?"
-BOT_IS_SERVING = "当前由智能助手为您服务,请直接输入您的问题;需要人工服务请发送「转人工」。"
-AGENT_HANDED_BACK = "人工客服已结束本次服务,接下来由智能助手继续为您服务。"
-AGENT_CLOSED = f"本次人工服务已结束,感谢您的耐心。请为本次服务打分({MIN_SCORE}–{MAX_SCORE} 分)。"
-RATING_THANKS = "感谢您的评价!"
+BOT_UNAVAILABLE = "抱歉，智能助手暂时无法回复。您的消息已经保存，我们会尽快处理；紧急问题请拨打客服热线 400-800-1234。"
+BACK_TO_BOT = "已为您返回智能助手。请问还有什么可以帮您？"
+BOT_IS_SERVING = "当前由智能助手为您服务，请直接输入您的问题；需要人工服务请发送「转人工」。"
+AGENT_HANDED_BACK = "人工客服已结束本次服务，接下来由智能助手继续为您服务。"
+AGENT_CLOSED = f"本次人工服务已结束，感谢您的耐心。请为本次服务打分（{MIN_SCORE}–{MAX_SCORE} 分）。"
+RATING_THANKS = "感谢您的评价！"
 RATING_NOT_PENDING = "当前没有需要评价的服务。"
-UNSUPPORTED_MESSAGE = "抱歉,目前只能处理文字消息,请用文字描述您的问题。"
+UNSUPPORTED_MESSAGE = "抱歉，目前只能处理文字消息，请用文字描述您的问题。"
 HANDOFFS_TOO_OFTEN = "转人工的请求过于频繁，请稍后再试；您可以继续向智能助手提问，或留言提交工单。"
 
 KEEP_WAITING = "/griddesk_keep_waiting"
@@ -22,7 +22,7 @@ BACK_TO_BOT_PAYLOAD = "/griddesk_back_to_bot"
 
 QUEUE_BUTTONS = [
     {"title": "继续等待", "payload": KEEP_WAITING},
-    {"title": "留言(提交工单)", "payload": LEAVE_MESSAGE},
+    {"title": "留言（提交工单）", "payload": LEAVE_MESSAGE},
     {"title": "返回智能助手", "payload": BACK_TO_BOT_PAYLOAD},
 ]
 RATING_BUTTONS = [
@@ -55,15 +55,15 @@ def queued(grid_name: str, position: int | None, eta_seconds: int | None) -> str
     ahead = max((position or 1) - 1, 0)
     place = f"您前面还有 {ahead} 位客户" if ahead else "您已排在第一位"
     return (
-        f"已为您转接「{grid_name}」的人工客服。{place},{wait_phrase(eta_seconds)}。"
-        "您可以继续等待,也可以留言或返回智能助手。"
+        f"已为您转接「{grid_name}」的人工客服。{place}，{wait_phrase(eta_seconds)}。"
+        "您可以继续等待，也可以留言或返回智能助手。"
     )
 
 
 def still_queued(position: int | None, eta_seconds: int | None) -> str:
     ahead = max((position or 1) - 1, 0)
     place = f"您前面还有 {ahead} 位客户" if ahead else "您已排在第一位"
-    return f"您的消息已收到,人工客服接入后会看到。{place},{wait_phrase(eta_seconds)}。"
+    return f"您的消息已收到，人工客服接入后会看到。{place}，{wait_phrase(eta_seconds)}。"
 
 
 def agent_joined(agent_name: str) -> str:
@@ -71,7 +71,7 @@ def agent_joined(agent_name: str) -> str:
 
 
 def transferred_to_grid(grid_name: str) -> str:
-    return f"正在为您转接「{grid_name}」的人工客服,请稍候。"
+    return f"正在为您转接「{grid_name}」的人工客服，请稍候。"
 
 
 def transferred_to_agent(agent_name: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message, Owner
 from customers.models import Customer
+from griddesk.db import utcnow
 from grids.models import Grid
 from grids.routing import NoGrid
 from grids.service import route_request
@@ -154,7 +155,7 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
 
 
 def waiting_statuses(
-    session: Session, grid_codes: Sequence[str] | None, listening: Callable[[int], bool]
+    session: Session, grid_codes: Sequence[str] | None, listening: Callable[[int], bool], now: datetime | None = None
 ) -> list[tuple[int, QueueStatus]]:
     """``queue_status`` of every waiting customer of these grids (None = all) whose conversation id
     ``listening`` accepts, as (conversation id, status), in one session: each grid's places and wait
@@ -181,7 +182,7 @@ def waiting_statuses(
         position = eta = None
         if handoff is not None:
             position = waits.position(handoff)
-            eta = waits.eta(handoff.grid_code, position)
+            eta = waits.remaining(handoff, position, now or utcnow())
         code = conversation.grid_code if conversation.grid_code in names else None
         statuses.append(
             (

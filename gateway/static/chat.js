@@ -131,8 +131,16 @@
     });
   }
 
+  // The queue's buttons live in the status bar (shown only while queued) and the rating in its card: the
+  // copies the gateway puts in the transcript for other channels are not shown twice here.
+  function shownHere(button) {
+    var payload = String(button.payload || "");
+    return !CONTROL_TITLES[payload] && !/^\/griddesk_rate\{/.test(payload);
+  }
+
   function addMessage(kind, text, buttons, author) {
     if (kind === "me" || kind === "agent") { retireButtons(); }
+    buttons = (buttons || []).filter(function (b) { return b && typeof b === "object" && shownHere(b); });
     var item = document.createElement("li");
     item.className = "msg msg--" + kind;
     var bubble = document.createElement("div");
@@ -270,7 +278,7 @@
         (Array.isArray(replies) ? replies : []).forEach(render);
       });
     }).catch(function () {
-      addMessage("system", "网络连接失败,请检查网络后重试。");
+      addMessage("system", "网络连接失败，请检查网络后重试。");
     }).then(function () {
       busy(false);
       if (!socket || socket.readyState !== WebSocket.OPEN) { fetchStatus(); }
@@ -339,7 +347,10 @@
         rating = { handoffId: handoffId, score: 0, done: false, sending: false };
         resetRatingForm();
       }
-      ratingCard.hidden = false;
+      if (ratingCard.hidden) {
+        ratingCard.hidden = false;
+        log.scrollTop = log.scrollHeight;  // the card takes room: keep the latest messages in view
+      }
       return;
     }
     // keep the thank-you on screen until the conversation moves on
@@ -368,11 +379,11 @@
 
   function ratingErrorText(status, body) {
     var code = body && body.error && body.error.code;
-    if (status === 409 || code === "already_rated") { return "您已经评价过本次服务,谢谢!"; }
+    if (status === 409 || code === "already_rated") { return "您已经评价过本次服务，谢谢！"; }
     if (status === 404) { return "没有找到可以评价的服务记录。"; }
-    if (status === 422) { return "请选择 1 到 5 星,评价意见不超过 500 字。"; }
-    if (status === 429) { return "提交过于频繁,请稍后再试。"; }
-    return "评价提交失败 (" + status + "),请稍后再试。";
+    if (status === 422) { return "请选择 1 到 5 星，评价意见不超过 500 字。"; }
+    if (status === 429) { return "提交过于频繁，请稍后再试。"; }
+    return "评价提交失败（" + status + "），请稍后再试。";
   }
 
   function ratingFinished() {
@@ -383,7 +394,7 @@
   }
 
   ratingCard.querySelectorAll("[data-score]").forEach(function (star) {
-    star.setAttribute("aria-label", star.getAttribute("data-score") + " 星:" + star.title);
+    star.setAttribute("aria-label", star.getAttribute("data-score") + " 星：" + star.title);
     star.addEventListener("click", function () { selectScore(Number(star.getAttribute("data-score"))); });
   });
 
@@ -407,7 +418,7 @@
         ratingError.textContent = ratingErrorText(response.status, error);
       });
     }).catch(function () {
-      ratingError.textContent = "网络连接失败,请检查网络后重试。";
+      ratingError.textContent = "网络连接失败，请检查网络后重试。";
     }).then(function () {
       rating.sending = false;
       ratingSubmit.disabled = !rating.score || rating.done;
@@ -487,6 +498,6 @@
     }
   });
 
-  addMessage("bot", "您好,我是格网服务智能客服,请问有什么可以帮您?");
+  addMessage("bot", "您好，我是格网服务智能客服，请问有什么可以帮您？");
   Promise.all([fetchHistory(), fetchStatus()]).then(connect);
 })();

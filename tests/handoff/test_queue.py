@@ -324,10 +324,10 @@ def test_waiting_statuses_are_each_customers_queue_status_read_per_grid_once(set
     with session_scope() as session:
         conversations = dict(session.execute(select(Conversation.sender_id, Conversation.id)).all())
         expected = {conversations[s]: queue_status(session, s, NOW) for s in ("c0", "c1", "c2", "elsewhere")}
-        everyone = dict(waiting_statuses(session, None, lambda _id: True))
+        everyone = dict(waiting_statuses(session, None, lambda _id: True, NOW))
         assert everyone == expected
         silent = conversations["c1"]
-        assert dict(waiting_statuses(session, ["cd-wuhou"], lambda cid: cid != silent)) == {
+        assert dict(waiting_statuses(session, ["cd-wuhou"], lambda cid: cid != silent, NOW)) == {
             cid: status for cid, status in expected.items() if cid != silent and status.grid_code == "cd-wuhou"
         }
     with session_scope() as session, statements_run() as for_four:
