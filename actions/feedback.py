@@ -4,6 +4,8 @@
 有帮助 → thanks, usage ``helpful``. 没帮助 → usage ``unhelpful``, the question goes to the curation
 inbox, and the bot offers the next candidates for the same question (never one already rejected);
 with none left, or at the second 没帮助 for the question, a human takes over (``repeated_misses``).
+When the question describes a fault, 没帮助 also offers the ticket form (「还是不行，帮我报修」), and
+where a human would take over the customer chooses: 报修 or 转人工.
 The buttons may only rate the FAQ the bot answered last (slot ``faq_answered``, cleared once rated):
 a stale, repeated or forged payload is refused politely and counts nothing.
 """
@@ -25,12 +27,15 @@ from actions.faq import (
     REJECTED_SLOT,
     SUGGESTIONS,
     count_usage,
+    fault_of,
     misses,
     suggestion_buttons,
 )
 from actions.handoff_packet import CANDIDATES_SLOT, MISSES_SLOT, candidates_of
 from actions.human import escalate
+from actions.texts import report_fault_button
 from griddesk.db import session_scope
+from griddesk.text import normalize_utterance
 from knowledge_base.inbox import log_unhelpful
 from knowledge_base.index import Hit
 from knowledge_base.models import UsageKind
@@ -81,7 +86,7 @@ def rejected_ids(tracker: Tracker) -> list[int]:
 def next_candidates(question: str, grid: str | None, rejected: list[int]) -> list[Hit]:
     """Blocking (search): the question's candidates still in the suggest band, rejected ones left out."""
     kb = get_knowledge_base()
-    result = kb.search(question, min(MAX_K, SUGGESTIONS + len(rejected)), grid)
+    result = kb.search(normalize_utterance(question), min(MAX_K, SUGGESTIONS + len(rejected)), grid)
     hits = [hit for hit in result.hits if hit.faq.id not in rejected and hit.score >= kb.thresholds.suggest]
     return hits[:SUGGESTIONS]
 
@@ -126,19 +131,27 @@ class ActionFaqFeedback(Action):
         await count_usage([faq_id], UsageKind.UNHELPFUL)
         await send_to_inbox(question, faq_id, tracker.sender_id, grid)
         rejected = [*rejected_ids(tracker), faq_id]
-        if len(rejected) >= UNHELPFUL_LIMIT:
-            dispatcher.utter_message(response="utter_faq_still_no_answer")
-            return [SlotSet(REJECTED_SLOT, None)] + await escalate(dispatcher, tracker, "repeated_misses")
+        fault = fault_of(tracker)
         hits: list[Hit] = []
-        if question:
+        if question and len(rejected) < UNHELPFUL_LIMIT:
             try:
                 hits = await asyncio.to_thread(next_candidates, question, grid, rejected)
             except QueryError:
                 log.warning("searching again for %r failed", question)
+        if not hits and fault:
+            # a fault the answers did not fix: the customer chooses a ticket (报修) or a person
+            dispatcher.utter_message(response="utter_faq_unhelpful_fault")
+            return [SlotSet(REJECTED_SLOT, None)]
+        if len(rejected) >= UNHELPFUL_LIMIT:
+            dispatcher.utter_message(response="utter_faq_still_no_answer")
+            return [SlotSet(REJECTED_SLOT, None)] + await escalate(dispatcher, tracker, "repeated_misses")
         if not hits:
             dispatcher.utter_message(response="utter_faq_unhelpful_no_more")
             return [SlotSet(REJECTED_SLOT, None)] + await escalate(dispatcher, tracker, "repeated_misses")
-        dispatcher.utter_message(response="utter_faq_suggest_more", buttons=suggestion_buttons(hits))
+        buttons = suggestion_buttons(hits)
+        if fault:
+            buttons.insert(-1, report_fault_button())
+        dispatcher.utter_message(response="utter_faq_suggest_more", buttons=buttons)
         await count_usage([hit.faq.id for hit in hits], UsageKind.SUGGESTED)
         # an unhelpful answer is a miss: 都不是 on these next candidates counts towards the grid's limit
         return [

@@ -16,6 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT
 
+from actions.customer_text import typed_text
 from actions.ticket_extract import clean
 from griddesk.text import to_simplified
 
@@ -72,7 +73,7 @@ def read_turn(tracker: Tracker, form: str) -> Turn:
     )
     latest = tracker.latest_message or {}
     return Turn(
-        text=clean(latest.get("text") or ""),
+        text=clean(typed_text(latest)),
         intent=(latest.get("intent") or {}).get("name"),
         entities=list(latest.get("entities") or []),
         requested=None if activating else tracker.get_slot(REQUESTED_SLOT),

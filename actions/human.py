@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.handoff_packet import (
     MISSES_SLOT,
     build_packet,
+    profile,
     route_for,
     service_category,
 )
@@ -34,6 +35,7 @@ from actions.texts import opening_zh, service_hours_zh
 from griddesk.db import session_scope
 from grids.handoff_policy import HandoffPolicy
 from grids.hours import is_open, next_opening
+from grids.service import route_request
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,23 @@ async def find_grid(tracker: Tracker, category: str | None = None) -> RoutedGrid
         return await asyncio.to_thread(routed_grid, tracker, category)
     except (SQLAlchemyError, LookupError):
         log.exception("routing to a grid failed (sender %s)", tracker.sender_id)
+        return None
+
+
+def _customer_grid_code(tracker: Tracker) -> str:
+    customer = profile(tracker)
+    with session_scope() as session:
+        return route_request(session, customer.get("region"), customer.get("tier"), None).code
+
+
+async def customer_grid(tracker: Tracker) -> str | None:
+    """The grid of the customer themself — by the verified region and tier only, not by what they ask
+    about (a billing question does not make them a billing-grid customer); the catch-all grid when
+    anonymous. None when routing fails."""
+    try:
+        return await asyncio.to_thread(_customer_grid_code, tracker)
+    except (SQLAlchemyError, LookupError):
+        log.exception("finding the customer's grid failed (sender %s)", tracker.sender_id)
         return None
 
 

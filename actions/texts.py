@@ -115,3 +115,13 @@ def feedback_buttons(faq_id: int) -> list[dict[str, str]]:
         {"title": title, "payload": "/faq_feedback" + json.dumps({"faq_id": str(faq_id), "helpful": helpful})}
         for title, helpful in ((HELPFUL_ZH, "yes"), (UNHELPFUL_ZH, "no"))
     ]
+
+
+REPORT_FAULT_ZH = "还是不行，帮我报修"
+# the 报修 button: opens the ticket form as a fault, with the question asked as its description
+REPORT_FAULT_PAYLOAD = "/create_ticket" + json.dumps({"ticket_category": "fault"})
+
+
+def report_fault_button(title: str = REPORT_FAULT_ZH) -> dict[str, str]:
+    """「还是不行，帮我报修」 under an answer to a fault (or the suggestions for one)."""
+    return {"title": title, "payload": REPORT_FAULT_PAYLOAD}

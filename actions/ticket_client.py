@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from griddesk.db import session_scope
 from grids.sla import SlaPolicy
 from tickets import lookup, service
 from tickets.lookup import LookupStatus
-from tickets.models import Category, Ticket
+from tickets.models import Alert, Category, Ticket
 from tickets.service import NewTicket
 
 LISTED_LIMIT = 20
@@ -41,6 +42,12 @@ class TicketView:
     state: str
     grid_name: str
     step_due_at: datetime | None
+    # the overdue watch has alerted the grid manager about the current step (15 minutes past its deadline)
+    escalated: bool = False
+
+    def late(self, now: datetime) -> bool:
+        """Whether the current step is past its deadline."""
+        return self.step_due_at is not None and self.step_due_at < now
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,32 @@ class LookupView:
 
 def _view(session: Session, ticket: Ticket) -> TicketView:
     grid = service.grid_of(session, ticket)
-    return TicketView(ticket.number, str(ticket.category), str(ticket.state), grid.name, ticket.step_due_at)
+    alerted = session.scalar(
+        select(Alert.id).where(Alert.ticket_id == ticket.id, Alert.kind == "overdue", Alert.step == ticket.state)
+    )
+    return TicketView(
+        ticket.number, str(ticket.category), str(ticket.state), grid.name, ticket.step_due_at, alerted is not None
+    )
+
+
+def known_contact(sender_id: str, customer_id: int | None) -> dict[str, str]:
+    """The contact details of the latest ticket this conversation — or this verified customer, on any of
+    their devices — opened: ``{"ticket_phone", "ticket_name", "ticket_region"}`` ({} when none)."""
+    mine = Ticket.sender_id == sender_id
+    with session_scope() as session:
+        ticket = session.scalars(
+            select(Ticket)
+            .where(mine if customer_id is None else or_(mine, Ticket.customer_id == customer_id))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(1)
+        ).first()
+        if ticket is None:
+            return {}
+        return {
+            "ticket_phone": ticket.contact_phone,
+            "ticket_name": ticket.contact_name,
+            "ticket_region": ticket.region,
+        }
 
 
 def open_ticket(new: NewTicket) -> OpenedTicket:

@@ -196,6 +196,23 @@ def find_ticket_number(text: str) -> str | None:
     return normalize_number(clean(text))
 
 
+# What a question about a ticket names: the ticket (工单, 单子, 维修单, a number), what was filed (报修,
+# 报的故障, 投诉, 退款申请), or how far it got (进度, 到哪, 处理, 状态, 结果, 上门). A message the NLU reads
+# as check_ticket without any of these (约好的师傅还没来, 过年有人工客服吗) is a question for the
+# knowledge base, not a lookup.
+_ABOUT_A_TICKET = re.compile(
+    r"工单|单子|单号|维修单|报修|报障|报的|提交|申请|投诉|维修|修好|进度|进展|到哪|处理|状态|结果|审核|上门|"
+    r"ticket|gd-?[a-z0-9]",
+    re.IGNORECASE,
+)
+
+
+def names_a_ticket(text: str) -> bool:
+    """Whether a message is about a ticket of the customer's (see ``_ABOUT_A_TICKET``)."""
+    said = to_simplified(clean(text))
+    return bool(_ABOUT_A_TICKET.search(said)) or find_ticket_number(said) is not None
+
+
 def last4_answer(text: str) -> str:
     """The answer to 「电话后4位」: 5678 / 尾号5678 / the whole number 13812345678 → 5678."""
     phone = find_phone(text)

@@ -9,6 +9,8 @@ Opening the ticket itself is ``action_open_ticket`` (actions/tickets.py).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +18,11 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
+from actions import ticket_client
 from actions import ticket_extract as extract
+from actions.faq import QUESTION_SLOT
 from actions.form_support import (
     FAILURES_SLOT,
     Turn,
@@ -27,6 +32,7 @@ from actions.form_support import (
     reject_value,
     stop_or_continue,
 )
+from actions.handoff_packet import verified_customer
 from actions.human import escalate
 from actions.texts import category_label, yuan
 from tickets.fields import (
@@ -40,6 +46,7 @@ from tickets.fields import (
 )
 from tickets.models import Category
 
+log = logging.getLogger(__name__)
 FORM = "ticket_form"
 TICKET_SLOTS = (
     "ticket_category",
@@ -86,13 +93,19 @@ def slots_needed(category: object) -> list[str]:
 
 def volunteered(turn: Turn, slots: dict[str, Any]) -> dict[str, str]:
     """Values the customer gave without being asked: in the message that started the form the
-    category and the description, and in any message a phone number, an amount, 「我叫…」."""
+    category and the description, and in any message a phone number, an amount, 「我叫…」.
+    The 「还是不行，帮我报修」 button under an answer (``/create_ticket{"ticket_category": "fault"}``)
+    names the category, and the question that answer was for (slot ``faq_question``) is the
+    description."""
     found: dict[str, str] = {}
     if turn.activating:
+        from_button = category_of(turn.entity("ticket_category")) if turn.text.startswith("/") else None
+        asked = str(slots.get(QUESTION_SLOT) or "") if from_button is not None else ""
         category = "complaint" if turn.intent == "complain" else extract.find_category(turn.text)
+        category = from_button.value if from_button is not None else category
         if category:
             found["ticket_category"] = category
-        description = extract.description_in_request(turn.text)
+        description = extract.description_in_request(asked or turn.text)
         if description:
             found["ticket_description"] = description
     phone = extract.find_phone(turn.text)
@@ -117,6 +130,34 @@ def ticket_candidates(turn: Turn, slots: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+KNOWN_SLOTS = {"ticket_phone": "phone", "ticket_name": "name", "ticket_region": "region"}
+
+
+async def known_values(tracker: Tracker) -> dict[str, str]:
+    """What the form need not ask: the verified customer's phone, name and region (what the site signed),
+    else those of the latest ticket this conversation or this verified customer opened. Only values the
+    form would accept; the summary shows them and 「改一下电话」 changes one before confirming."""
+    customer = verified_customer(tracker)
+    customer_id = customer.get("id")
+    try:
+        earlier = await asyncio.to_thread(
+            ticket_client.known_contact, tracker.sender_id, customer_id if isinstance(customer_id, int) else None
+        )
+    except SQLAlchemyError:
+        log.exception("reading earlier tickets of %s failed; the form asks", tracker.sender_id)
+        earlier = {}
+    known: dict[str, str] = {}
+    for slot, attribute in KNOWN_SLOTS.items():
+        for value in (customer.get(attribute), earlier.get(slot)):
+            try:
+                if isinstance(value, str) and value.strip():
+                    known[slot] = str(PARSERS[slot](value))
+                    break
+            except InvalidField:
+                continue
+    return known
+
+
 class ValidateTicketForm(FormValidationAction):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -136,7 +177,11 @@ class ValidateTicketForm(FormValidationAction):
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        candidates = ticket_candidates(read_turn(tracker, FORM), tracker.slots)
+        turn = read_turn(tracker, FORM)
+        candidates = ticket_candidates(turn, tracker.slots)
+        if turn.activating and turn.answers_form:
+            for slot, value in (await known_values(tracker)).items():
+                candidates.setdefault(slot, value)
         return [SlotSet(slot, value) for slot, value in candidates.items()]
 
     async def next_requested_slot(

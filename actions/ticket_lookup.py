@@ -5,6 +5,10 @@ that may already see tickets (it opened them, or verified them one by one: ``act
 then lists them), or the number of such a ticket (no digits needed). Any other ticket needs its own
 digits, even one with the same contact phone. The check itself — and its lock-outs — is
 ``tickets.lookup.lookup_ticket``, called by ``action_check_ticket``.
+
+It also ends at once when the message the NLU read as check_ticket names no ticket at all
+(约好的师傅到现在还没来, 过年的时候有人工客服吗: ``ticket_extract.names_a_ticket``):
+``action_check_ticket`` then answers it from the knowledge base instead of asking for a number.
 """
 
 from __future__ import annotations
@@ -33,7 +37,21 @@ FORM = "ticket_lookup_form"
 LOOKUP_SLOTS = ("ticket_number", "ticket_last4")
 
 
+def asks_about_no_ticket(message: dict[str, Any] | None) -> bool:
+    """A check_ticket message (``tracker.latest_message``) typed without any ticket in it: no number, no
+    ticket entity, no word about a ticket (a button's payload always counts as one)."""
+    message = message or {}
+    text = str(message.get("text") or "")
+    if (message.get("intent") or {}).get("name") != "check_ticket" or not text or text.startswith("/"):
+        return False
+    if any(entity.get("entity") == "ticket_id" for entity in message.get("entities") or []):
+        return False
+    return not extract.names_a_ticket(text)
+
+
 async def slots_needed(tracker: Tracker) -> list[str]:
+    if read_turn(tracker, FORM).activating and asks_about_no_ticket(tracker.latest_message):
+        return []  # a question for the knowledge base (action_check_ticket answers it)
     number = tracker.get_slot("ticket_number")
     visible = await asyncio.to_thread(ticket_client.visible_numbers, tracker.sender_id)
     if number is None and visible:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import ticket_client
+from actions.faq import answer_question
 from actions.form_support import gave_up
 from actions.handoff_packet import verified_tier
 from actions.human import escalate
@@ -34,7 +36,7 @@ from actions.texts import (
 )
 from actions.ticket_client import OpenedTicket, TicketView
 from actions.ticket_form import PARSERS, discard_events, slots_needed
-from actions.ticket_lookup import LOOKUP_SLOTS, lookup_reset_events
+from actions.ticket_lookup import LOOKUP_SLOTS, asks_about_no_ticket, lookup_reset_events
 from customers.identity import TIERS
 from griddesk.clients import client_of
 from grids.models import CustomerTier
@@ -124,17 +126,31 @@ class ActionOpenTicket(Action):
         return discard_events(tracker)
 
 
+def now() -> datetime:
+    """The clock deadlines are compared with (tests replace it)."""
+    return datetime.now(UTC)
+
+
 def show_ticket(dispatcher: CollectingDispatcher, ticket: TicketView) -> None:
+    """The ticket's state, grid and the current step's deadline — honestly: a deadline that has passed is
+    said to have passed (已超时), and whether the grid manager has been alerted (督办)."""
     variables = {
         "ticket_number": ticket.number,
         "category": category_label(ticket.category),
         "state": state_label(ticket.state),
         "grid_name": ticket.grid_name,
     }
-    if ticket.step_due_at is not None:
-        dispatcher.utter_message(response="utter_ticket_status", due=local_time_zh(ticket.step_due_at), **variables)
-    else:
+    if ticket.step_due_at is None:
         dispatcher.utter_message(response="utter_ticket_status_no_deadline", **variables)
+        return
+    due = local_time_zh(ticket.step_due_at)
+    if not ticket.late(now()):
+        response = "utter_ticket_status"
+    elif ticket.escalated:
+        response = "utter_ticket_status_overdue_escalated"
+    else:
+        response = "utter_ticket_status_overdue"
+    dispatcher.utter_message(response=response, due=due, **variables)
 
 
 def list_tickets(dispatcher: CollectingDispatcher, tickets: list[TicketView]) -> None:
@@ -177,6 +193,8 @@ class ActionCheckTicket(Action):
                 ticket = await asyncio.to_thread(ticket_client.visible_ticket, tracker.sender_id, number)
                 if ticket is not None:
                     show_ticket(dispatcher, ticket)
+            elif asks_about_no_ticket(tracker.latest_message):
+                return await answer_question(dispatcher, tracker) + lookup_reset_events()
             else:
                 mine = await asyncio.to_thread(ticket_client.my_tickets, tracker.sender_id)
                 if mine:

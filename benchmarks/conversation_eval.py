@@ -15,8 +15,8 @@ fallback, chit-chat …) and compared with the expectation. The intent Rasa gave
 ticket category the form took are read from the conversation's tracker (Rasa runs with
 ``--enable-api``), for the confusion list.
 
-``--nlu-only`` starts Rasa alone and reports the intent ``/model/parse`` gives each utterance (no
-gateway trigger, no actions): the intent distribution per class, and how often the intent routes the
+``--nlu-only`` starts Rasa alone and reports the intent ``/model/parse`` gives each utterance in the
+normal form the gateway sends (``griddesk.text.normalize_utterance``; no gateway trigger, no actions): the intent distribution per class, and how often the intent routes the
 way the expectation needs.
 """
 
@@ -46,6 +46,7 @@ sys.path.insert(0, str(REPO))
 import yaml
 
 from benchmarks.common import UNREACHED_LIMITS
+from griddesk.text import normalize_utterance
 from handoff import messages as gateway_messages
 
 DATA = REPO / "benchmarks" / "data" / "conversation_eval.jsonl"
@@ -83,9 +84,10 @@ ACCEPTED = {
     "complaint": {COMPLAINT},
 }
 # Intents whose rule routes the way an expectation needs (bot/data/rules.yml): ask_faq, the
-# low-confidence nlu_fallback and an out-of-form inform all go to action_answer_faq.
+# low-confidence nlu_fallback and, outside a form, inform, cancel, deny and change_ticket_field all go to
+# action_answer_faq (which answers cancel and deny from the knowledge base unless they only decline).
 ROUTING_INTENTS = {
-    "faq": {"ask_faq", "nlu_fallback", "inform"},
+    "faq": {"ask_faq", "nlu_fallback", "inform", "cancel", "deny", "change_ticket_field"},
     "ticket_form": {"create_ticket"},
     "complaint": {"complain"},
     "human": {"request_human"},
@@ -473,7 +475,10 @@ def run_nlu(cases: Sequence[Case], rasa_url: str, rasa_token: str, timeout: floa
     results = []
     for case in cases:
         try:
-            parsed = http_json("POST", f"{rasa_url}/model/parse?token={rasa_token}", {"text": case.text}, timeout)
+            # as the gateway sends it: the normal form the NLU is trained on (Traditional never reaches Rasa)
+            parsed = http_json(
+                "POST", f"{rasa_url}/model/parse?token={rasa_token}", {"text": normalize_utterance(case.text)}, timeout
+            )
             intent = parsed.get("intent") or {}
             name, confidence = intent.get("name"), round(float(intent.get("confidence") or 0.0), 3)
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:

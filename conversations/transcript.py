@@ -52,6 +52,59 @@ def append_messages(
     return messages
 
 
+# A customer's button press is stored as the button's title (what the customer read and chose), with the
+# payload that was sent under this key of the message's payload: every channel, history and console shows
+# 「有帮助」, never ``/faq_feedback{…}``.
+BUTTON_KEY = "button"
+# how many of the conversation's latest messages are searched for the button a payload came from
+BUTTON_SEARCH_DEPTH = 20
+
+
+def offered_buttons(payload: object) -> list[dict[str, object]]:
+    """The buttons of a stored reply (Rasa's ``buttons``, or a ``custom`` message's)."""
+    if not isinstance(payload, dict):
+        return []
+    found = payload.get("buttons")
+    custom = payload.get("custom")
+    if not isinstance(found, list) and isinstance(custom, dict):
+        found = custom.get("buttons")
+    return [b for b in found if isinstance(b, dict)] if isinstance(found, list) else []
+
+
+def button_title(session: Session, conversation_id: int, payload: str) -> str | None:
+    """The title of the button that sends ``payload``, from the latest message of the conversation that
+    offered it (None: no recent message offered it — the customer typed it, or it is too old)."""
+    recent = session.scalars(
+        select(Message.payload)
+        .where(Message.conversation_id == conversation_id, Message.author != Author.CUSTOMER)
+        .order_by(Message.seq.desc())
+        .limit(BUTTON_SEARCH_DEPTH)
+    )
+    for stored in recent:
+        for button in offered_buttons(stored):
+            title = button.get("title")
+            if button.get("payload") == payload and isinstance(title, str) and title.strip():
+                return title.strip()
+    return None
+
+
+def pressed_button(message: Message) -> str | None:
+    """The payload a customer's message sent, when it was a button press (its text is then the title)."""
+    payload = message.payload
+    value = payload.get(BUTTON_KEY) if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def typed_by_customer(message: Message) -> bool:
+    """A customer's own words: neither a button press nor a payload typed by hand (``/…``)."""
+    return (
+        message.author == Author.CUSTOMER
+        and bool(message.text)
+        and pressed_button(message) is None
+        and not str(message.text).startswith("/")
+    )
+
+
 def set_status(session: Session, message_id: int, status: MessageStatus) -> None:
     session.execute(update(Message).where(Message.id == message_id).values(status=status))
 

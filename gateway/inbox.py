@@ -37,7 +37,13 @@ from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
 from conversations.rating_tokens import rating_token_of, without_rating_token
-from conversations.transcript import append_messages, get_or_create_conversation, set_status
+from conversations.transcript import (
+    BUTTON_KEY,
+    append_messages,
+    button_title,
+    get_or_create_conversation,
+    set_status,
+)
 from customers.identity import (
     BOT_METADATA_KEY,
     CUSTOMER_KEY,
@@ -51,6 +57,7 @@ from customers.service import bot_facts, identify
 from gateway.rasa_client import BotUnavailable, rasa_key
 from griddesk.clients import client_id
 from griddesk.db import run_in_session, utcnow
+from griddesk.text import normalize_utterance
 from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
 from griddesk.web.ratelimit import customer_limits, enforce
@@ -65,6 +72,8 @@ from handoff.triggers import wants_human
 log = logging.getLogger(__name__)
 
 Reply = dict[str, Any]
+# metadata key under which Rasa (and the action server) get a message as the customer typed it
+TYPED_KEY = "typed"
 _RATE = re.compile(r"^/griddesk_rate(\{.*\})$")
 
 
@@ -112,12 +121,12 @@ def asks_for_person(text: str) -> bool:
     return parse_control(text)[0] is None and wants_human(text)
 
 
-def bot_input(text: str) -> str:
-    """What Rasa is sent for a customer's message while the bot owns the conversation: 留言 opens the
-    ticket form, a request for a person is ``/request_human``, anything else goes as typed."""
+def bot_input(text: str) -> tuple[str, dict[str, str]]:
+    """What Rasa is sent for a customer's message while the bot owns the conversation, and what the
+    gateway adds to its metadata: 留言 opens the ticket form, anything else as ``for_the_bot`` says."""
     if parse_control(text)[0] is Control.LEAVE_MESSAGE:
-        return "/create_ticket"
-    return "/request_human" if asks_for_person(text) else text
+        return "/create_ticket", {}
+    return for_the_bot(text)
 
 
 @dataclass
@@ -143,10 +152,22 @@ def bot_metadata(metadata: dict[str, Any] | None, customer: dict[str, object]) -
     """What Rasa gets: the client's metadata without its identity claims or proofs, and the verified
     customer (``{}`` = anonymous) under the key the gateway always writes, so no client can set it."""
     passed = {
-        key: value for key, value in (metadata or {}).items() if key not in (CUSTOMER_KEY, TOKEN_KEY, BOT_METADATA_KEY)
+        key: value
+        for key, value in (metadata or {}).items()
+        if key not in (CUSTOMER_KEY, TOKEN_KEY, BOT_METADATA_KEY, TYPED_KEY)
     }
     passed[BOT_METADATA_KEY] = customer
     return passed
+
+
+def as_shown(session: Session, conversation_id: int, text: str) -> tuple[str, dict[str, object] | None]:
+    """What the transcript keeps of a customer's message: a button's payload as the button's title (the
+    payload under ``BUTTON_KEY``), so every channel and console shows what the customer chose; typed text
+    as it is."""
+    if not text.startswith("/"):
+        return text, None
+    title = button_title(session, conversation_id, text) or messages.BUTTON_TITLES.get(text)
+    return (title, {BUTTON_KEY: text}) if title else (text, None)
 
 
 @dataclass(frozen=True)
@@ -168,7 +189,8 @@ def _record_incoming(
     if name and conversation.profile.get("name") != name:
         conversation.profile = {"name": name}
     conversation.customer_seen_at = now
-    [message] = append_messages(session, conversation.id, [(Author.CUSTOMER, text, None, MessageStatus.RECEIVED)])
+    text, pressed = as_shown(session, conversation.id, text)  # a rating's token is already stripped from ``text``
+    [message] = append_messages(session, conversation.id, [(Author.CUSTOMER, text, pressed, MessageStatus.RECEIVED)])
     session.expunge(message)
     return Recorded(conversation.id, message, Owner(conversation.owner), bot_facts(customer))
 
@@ -210,6 +232,24 @@ def split_handoff(replies: list[Reply]) -> tuple[list[Reply], list[object]]:
         else:
             visible.append(reply)
     return visible, packets
+
+
+def for_the_bot(text: str) -> tuple[str, dict[str, str]]:
+    """What Rasa is sent for a customer's message, and what the gateway adds to its metadata.
+
+    A button's payload (``/choose_faq{…}``) goes as it is. Typed text goes in the form the NLU was
+    trained on (``normalize_utterance``: Simplified, half-width, 啊啊啊 and ！！！ folded), with what the
+    customer typed in ``metadata.typed`` (the ticket form keeps descriptions as written); a request
+    for a person (``wants_human``) goes as ``/request_human``. The transcript keeps what was typed.
+    """
+    if text.startswith("/"):
+        return text, {}
+    said = normalize_utterance(text)
+    if wants_human(said):
+        return "/request_human", {}
+    if said == text:
+        return said, {}
+    return said, {TYPED_KEY: text}
 
 
 class Inbox:
@@ -257,7 +297,7 @@ class Inbox:
         # messages left unanswered while the bot was down are answered first, in order (gateway/recovery.py)
         if not await self.app[follow_up_key](recorded.conversation_id):
             return await self._unavailable(incoming, recorded)
-        return await self._ask_bot(incoming, recorded, bot_input(incoming.text))
+        return await self._ask_bot(incoming, recorded, *bot_input(incoming.text))
 
     async def _admit(self, address: str, incoming: Incoming) -> None:
         limits = customer_limits(self.app)
@@ -298,9 +338,11 @@ class Inbox:
             status=MessageStatus.RECEIVED,
         )
 
-    async def _ask_bot(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
+    async def _ask_bot(
+        self, incoming: Incoming, recorded: Recorded, text: str, added: dict[str, str] | None = None
+    ) -> Outcome:
         try:
-            return await self.bot_turn(incoming, recorded, text)
+            return await self.bot_turn(incoming, recorded, text, added)
         except BotUnavailable as exc:
             log.warning("bot unavailable for a customer message (kept as unanswered): %s", exc)
             return await self._unavailable(incoming, recorded)
@@ -316,15 +358,20 @@ class Inbox:
         outcome.degraded = True
         return outcome
 
-    async def bot_turn(self, incoming: Incoming, recorded: Recorded, text: str) -> Outcome:
+    async def bot_turn(
+        self, incoming: Incoming, recorded: Recorded, text: str, added: dict[str, str] | None = None
+    ) -> Outcome:
         """One turn of the bot for a recorded message: Rasa's replies stored, published and returned, an
         escalation queued. Raises ``BotUnavailable`` (nothing stored) when Rasa does not answer."""
-        return await self.deliver(incoming, recorded, await self.ask(incoming, recorded, text))
+        return await self.deliver(incoming, recorded, await self.ask(incoming, recorded, text, added))
 
-    async def ask(self, incoming: Incoming, recorded: Recorded, text: str) -> list[Reply]:
-        """Rasa's replies to a recorded message (nothing stored); ``BotUnavailable`` when it does not answer."""
+    async def ask(
+        self, incoming: Incoming, recorded: Recorded, text: str, added: dict[str, str] | None = None
+    ) -> list[Reply]:
+        """Rasa's replies to a recorded message (nothing stored); ``BotUnavailable`` when it does not answer.
+        ``added``: what the gateway adds to the metadata (``for_the_bot``)."""
         client = client_id(incoming.address, self._client_key)
-        metadata = bot_metadata(incoming.metadata, recorded.customer)
+        metadata = {**bot_metadata(incoming.metadata, recorded.customer), **(added or {})}
         replies = await self.app[rasa_key].send(incoming.sender, text, metadata, client)
         if not replies:
             raise BotUnavailable("Rasa produced no reply")

@@ -33,6 +33,7 @@ from conversations.backlog import HORIZON
 from conversations.live import publish_messages
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
 from conversations.notices import system_reply
+from conversations.transcript import BUTTON_KEY
 from customers.models import Customer
 from customers.service import bot_facts
 from gateway.inbox import Inbox, Incoming, Recorded, _record_replies, bot_input, follow_up_key, inbox_key
@@ -166,10 +167,11 @@ class FollowUp:
             if handoff_after and now - claimed.message.created_at >= timedelta(seconds=handoff_after):
                 await self._hand_over(conversation_id, claimed)
                 return True
-            incoming = Incoming(claimed.sender_id, claimed.message.text or "", None, claimed.channel)
+            said = what_was_said(claimed.message)
+            incoming = Incoming(claimed.sender_id, said, None, claimed.channel)
             recorded = Recorded(conversation_id, claimed.message, Owner.BOT, claimed.customer)
             try:
-                replies = await self._inbox.ask(incoming, recorded, bot_input(incoming.text))
+                replies = await self._inbox.ask(incoming, recorded, *bot_input(said))
             except BotUnavailable as exc:
                 log.info("bot still unavailable; message %s waits: %s", claimed.message.id, exc)
                 await run_in_session(partial(release, message_id=claimed.message.id))
@@ -221,6 +223,13 @@ class FollowUp:
         )
         assert stored is not None
         publish_messages(self.app, conversation_id, stored)
+
+
+def what_was_said(message: Message) -> str:
+    """The message as the customer's client sent it: a pressed button's payload (the transcript keeps its
+    title, the payload under ``BUTTON_KEY``), else the text."""
+    pressed = (message.payload or {}).get(BUTTON_KEY)
+    return pressed if isinstance(pressed, str) else message.text or ""
 
 
 def bot_back(text: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message
+from conversations.transcript import typed_by_customer
 from handoff.models import Handoff
 from knowledge_base.inbox import propose_agent_answer
 from knowledge_base.models import Miss
@@ -21,7 +22,7 @@ MAX_ANSWER_CHARS = 2000
 
 def _customer_question(messages: list[Message], packet: dict[str, object], since: datetime) -> str:
     """The packet's summary (the bot's reading of the problem), else the last thing the customer
-    typed before the agent first answered (button payloads such as ``/…`` do not count)."""
+    typed before the agent first answered (button presses do not count)."""
     summary = packet.get("summary")
     if isinstance(summary, str) and summary.strip():
         return summary.strip()
@@ -29,8 +30,8 @@ def _customer_question(messages: list[Message], packet: dict[str, object], since
     for message in messages:
         if message.author == Author.AGENT and message.created_at >= since:
             break
-        if message.author == Author.CUSTOMER and message.text and not message.text.startswith("/"):
-            question = message.text
+        if typed_by_customer(message):
+            question = str(message.text)
     return question
 
 

@@ -20,6 +20,7 @@ from accounts.directory import account_names
 from conversations.milestones import Milestone, record_first
 from conversations.models import Author, Conversation, Message, Owner
 from customers.models import Customer
+from griddesk.db import utcnow
 from grids.models import Grid
 from grids.routing import NoGrid
 from grids.service import route_request
@@ -37,7 +38,7 @@ from handoff.lookups import (
 from handoff.models import Handoff, HandoffReason, HandoffStatus, Rating
 from handoff.ownership import AlreadyTaken, HandoffNotFound, OwnershipError, transition
 from handoff.packet import Packet
-from handoff.wait import GridWaits, eta_seconds, queue_position
+from handoff.wait import GridWaits, eta_seconds, queue_position, remaining_wait
 
 PREVIEW_CHARS = 80
 
@@ -107,7 +108,7 @@ def queue_status(session: Session, sender_id: str, now: datetime) -> QueueStatus
     agent_name = None
     if owner is Owner.QUEUED and handoff is not None:
         position = queue_position(session, handoff)
-        eta = eta_seconds(session, handoff.grid_code, position)
+        eta = remaining_wait(session, handoff, position, now)
     if owner is Owner.HUMAN and conversation.agent_id is not None:
         agent_name = account_name(session, conversation.agent_id)
     show_handoff = owner is not Owner.BOT or rating_pending
@@ -160,7 +161,7 @@ def grid_queue(session: Session, grid_codes: Sequence[str] | None, now: datetime
 
 
 def waiting_statuses(
-    session: Session, grid_codes: Sequence[str] | None, listening: Callable[[int], bool]
+    session: Session, grid_codes: Sequence[str] | None, listening: Callable[[int], bool], now: datetime | None = None
 ) -> list[tuple[int, QueueStatus]]:
     """``queue_status`` of every waiting customer of these grids (None = all) whose conversation id
     ``listening`` accepts, as (conversation id, status), in one session: each grid's places and wait
@@ -187,7 +188,7 @@ def waiting_statuses(
         position = eta = None
         if handoff is not None:
             position = waits.position(handoff)
-            eta = waits.eta(handoff.grid_code, position)
+            eta = waits.remaining(handoff, position, now or utcnow())
         code = conversation.grid_code if conversation.grid_code in names else None
         statuses.append(
             (

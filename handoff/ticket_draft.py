@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations.models import Author, Conversation, Message
+from conversations.transcript import typed_by_customer
 from customers.models import Customer
 from handoff.lookups import is_question
 from handoff.models import Handoff, HandoffReason
@@ -75,7 +76,7 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
     conversation = session.get_one(Conversation, handoff.conversation_id)
     customer = session.get(Customer, conversation.customer_id) if conversation.customer_id is not None else None
     said = session.scalars(
-        select(Message.text)
+        select(Message)
         .where(
             Message.conversation_id == handoff.conversation_id,
             Message.author == Author.CUSTOMER,
@@ -84,7 +85,8 @@ def ticket_draft(session: Session, handoff: Handoff) -> dict[str, Any]:
         .order_by(Message.seq.desc())
         .limit(RECENT_CUSTOMER_MESSAGES)
     ).all()
-    oldest_first = [text for text in reversed(said) if text is not None]
+    # the customer's own words, oldest first: button presses and payloads are not what they asked
+    oldest_first = [str(m.text) for m in reversed(said) if typed_by_customer(m)]
     typed_phone = next((phone for text in reversed(oldest_first) if (phone := find_phone(text))), "")
     # what the customer asked: not the controls, not a message that only gives the phone number
     questions = [text for text in oldest_first if is_question(text) and not _only_a_phone(text)]

@@ -91,6 +91,45 @@ def eta_seconds(session: Session, grid_code: str, position: int) -> int:
     return _GridCapacity.read(session, grid_code).eta(position)
 
 
+def queue_moved_at(session: Session, handoff: Handoff, now: datetime) -> datetime:
+    """When the customer's wait last changed: when they joined the queue, or later when a customer who
+    was ahead left it (accepted, or gone) or one of the grid's chats ended (a slot came free)."""
+    return _moved_at(handoff, _departures(session, handoff.grid_code, handoff.queued_at), now)
+
+
+def _departures(
+    session: Session, grid_code: str, since: datetime
+) -> list[tuple[datetime, datetime | None, datetime | None, int]]:
+    """(queued_at, accepted_at, ended_at, id) of the grid's handoffs that were accepted or ended after ``since``."""
+    rows = session.execute(
+        select(Handoff.queued_at, Handoff.accepted_at, Handoff.ended_at, Handoff.id).where(
+            Handoff.grid_code == grid_code, or_(Handoff.accepted_at > since, Handoff.ended_at > since)
+        )
+    ).all()
+    return [(queued, accepted, ended, handoff_id) for queued, accepted, ended, handoff_id in rows]
+
+
+def _moved_at(
+    handoff: Handoff, departures: Sequence[tuple[datetime, datetime | None, datetime | None, int]], now: datetime
+) -> datetime:
+    moments = [
+        moment
+        for queued, accepted, ended, handoff_id in departures
+        if handoff_id != handoff.id and queued <= handoff.queued_at
+        for moment in (accepted, ended)
+        if moment is not None and handoff.queued_at < moment <= now
+    ]
+    return max([handoff.queued_at, *moments])
+
+
+def remaining_wait(session: Session, handoff: Handoff, position: int, now: datetime) -> int:
+    """The estimate for the customer's place (``eta_seconds``), less the time waited since the queue last
+    moved: the wait shown counts down instead of repeating 「约 1 分钟」 for as long as nobody answers
+    (0 = any moment now)."""
+    waited = max(0.0, (now - queue_moved_at(session, handoff, now)).total_seconds())
+    return max(0, round(eta_seconds(session, handoff.grid_code, position) - waited))
+
+
 @dataclass(frozen=True)
 class _GridCapacity:
     """What a grid's wait estimate needs: its online agents' free slots, recent handling times, policy."""
@@ -121,6 +160,7 @@ class GridWaits:
         self._session = session
         self._queued: dict[str, list[tuple[datetime, int]]] = {}
         self._capacity: dict[str, _GridCapacity] = {}
+        self._departures: dict[str, list[tuple[datetime, datetime | None, datetime | None, int]]] = {}
 
     def position(self, handoff: Handoff) -> int:
         if handoff.grid_code not in self._queued:
@@ -132,6 +172,15 @@ class GridWaits:
             self._queued[handoff.grid_code] = sorted((queued_at, handoff_id) for queued_at, handoff_id in rows)
         # the number of queued handoffs before this one, as queue_position counts them
         return bisect_left(self._queued[handoff.grid_code], (handoff.queued_at, handoff.id)) + 1
+
+    def remaining(self, handoff: Handoff, position: int, now: datetime) -> int:
+        """``remaining_wait``, with the grid's departures read once for all its waiting customers."""
+        if handoff.grid_code not in self._departures:
+            since = min(queued_at for queued_at, _ in self._queued.get(handoff.grid_code) or [(handoff.queued_at, 0)])
+            self._departures[handoff.grid_code] = _departures(self._session, handoff.grid_code, since)
+        moved = _moved_at(handoff, self._departures[handoff.grid_code], now)
+        waited = max(0.0, (now - moved).total_seconds())
+        return max(0, round(self.eta(handoff.grid_code, position) - waited))
 
     def eta(self, grid_code: str, position: int) -> int:
         if grid_code not in self._capacity:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from griddesk.settings import REPO_ROOT, Settings, get_settings
+from ops import nlu_data
 
 BOT_DIR = REPO_ROOT / "bot"
 # What the trained model depends on; bot/tests and the endpoints do not change it.
@@ -68,6 +69,13 @@ def train(settings: Settings) -> Path:
     if target.exists():
         print(f"==> Rasa model up to date ({target.name})")
         return target
+    problems = nlu_data.check()
+    if problems:
+        listed = "\n".join(f"  {problem}" for problem in problems[:20])
+        raise SystemExit(
+            f"bot/ has {len(problems)} examples not in the form the gateway sends to Rasa:\n{listed}\n"
+            "run `python -m ops.nlu_data --write` (app env) and check the result"
+        )
     print(f"==> training the Rasa model ({target.name}); bot data or config changed")
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -27,6 +27,8 @@ class InvalidField(DomainError, ValueError):
         self.reason = reason
 
 
+# Checked in this order (投诉 before the fault words: 宽带三天没修好我要投诉 is a complaint). 卡 alone is
+# not a fault word (银行卡, 信用卡): 卡顿, 很卡, 一直卡 are.
 CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
     Category.COMPLAINT: ("投诉", "投訴", "不满", "太差"),
     Category.REFUND: ("退款", "赔偿", "退费", "补偿", "退钱"),
@@ -44,6 +46,20 @@ CATEGORY_WORDS: dict[Category, tuple[str, ...]] = {
         "连不上",
         "上不了网",
         "网速",
+        "慢",
+        "卡顿",
+        "很卡",
+        "好卡",
+        "太卡",
+        "特别卡",
+        "卡得",
+        "卡死",
+        "一直卡",
+        "没网",
+        "红灯",
+        "不通",
+        "掉线",
+        "断线",
     ),
     Category.AFTER_SALES: ("售后", "退换", "换货", "安装", "设备"),
     Category.SUGGESTION: ("建议", "意见", "反馈"),

@@ -19,8 +19,8 @@ from tickets.models import Ticket, TicketState
 STATE_NEWS = {
     TicketState.ANALYSING: "我们正在分析您的问题",
     TicketState.IN_PROGRESS: "我们正在为您处理",
-    TicketState.RESOLVED: "问题已解决, 如仍有疑问请直接回复, 我们会继续跟进",
-    TicketState.CLOSED: "工单已关闭, 感谢您的反馈",
+    TicketState.RESOLVED: "问题已解决，如仍有疑问请直接回复，我们会继续跟进",
+    TicketState.CLOSED: "工单已关闭，感谢您的反馈",
 }
 
 
@@ -28,7 +28,7 @@ def state_change_text(ticket: Ticket, grid_name: str) -> str:
     state = TicketState(ticket.state)
     return (
         f"【工单进度】您的工单 {ticket.number} 状态已更新为「{STATE_LABELS[state]}」"
-        f"({grid_name}): {STATE_NEWS.get(state, '')}。"
+        f"（{grid_name}）：{STATE_NEWS.get(state, '')}。"
     )
 
 

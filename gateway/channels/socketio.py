@@ -223,7 +223,7 @@ class SocketIOChannel:
             return
         max_chars = self.app[settings_key].max_message_chars
         if len(text) > max_chars:
-            await self._tell(sid, message_too_long(max_chars))
+            await self._tell(sid, messages.message_too_long(max_chars))
             return
         address = (await self.sio.get_session(sid)).get("address", "unknown")
         incoming = Incoming(session_id, text, metadata_of(data), CHANNEL, address=address)
@@ -286,10 +286,6 @@ class SocketIOChannel:
 
     async def _tell(self, sid: str, text: str) -> None:
         await self.sio.emit(BOT_EVENT, {"text": text}, to=sid)
-
-
-def message_too_long(max_chars: int) -> str:
-    return f"消息过长,请分几次发送(每条最多 {max_chars} 个字)。"
 
 
 socketio_key = web.AppKey("socketio_channel", SocketIOChannel)

@@ -169,7 +169,25 @@
     return "";
   }
 
+  // Buttons of past turns are inert: once the customer has answered (or a person has taken over), the
+  // choices offered before cannot be pressed again, on screen or after a reload.
+  function retireButtons() {
+    log.querySelectorAll(".msg__buttons").forEach(function (row) {
+      row.classList.add("msg__buttons--past");
+      row.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    });
+  }
+
+  // The queue's buttons live in the status bar (shown only while queued) and the rating in its card: the
+  // copies the gateway puts in the transcript for other channels are not shown twice here.
+  function shownHere(button) {
+    var payload = String(button.payload || "");
+    return !CONTROL_TITLES[payload] && !/^\/griddesk_rate\{/.test(payload);
+  }
+
   function addMessage(kind, text, buttons, author) {
+    if (kind === "me" || kind === "agent") { retireButtons(); }
+    buttons = (buttons || []).filter(function (b) { return b && typeof b === "object" && shownHere(b); });
     var item = document.createElement("li");
     item.className = "msg msg--" + kind;
     var bubble = document.createElement("div");
@@ -247,6 +265,7 @@
     var buttons = buttonsOf(payload);
     noteRatingToken(buttons);
     if (message.author === "customer") {
+      // a button press is kept by the gateway as the button's title; older transcripts kept the payload
       var said = message.text || "";
       if (CONTROL_TITLES[said]) { said = CONTROL_TITLES[said]; }
       if (/^\/griddesk_rate\{/.test(said)) { said = "评价"; }
@@ -299,7 +318,7 @@
 
   function errorText(status, body) {
     if (body && body.error && body.error.message) { return body.error.message; }
-    return "网络异常 (" + status + "),请稍后再试。";
+    return "网络异常（" + status + "），请稍后再试。";
   }
 
   // A conversation this page cannot use (its key is gone, e.g. the service was reset): take the key another
@@ -321,7 +340,7 @@
   }
 
   function deliver(message, visible, retried) {
-    if (!retried) { addMessage("me", visible); }
+    var mine = retried ? null : addMessage("me", visible);
     busy(true);
     var body = { sender: sender, message: message };
     if (customerData) { body.metadata = customerData; }
@@ -341,11 +360,19 @@
           recover(sentKey);
           return deliver(message, visible, true);
         }
-        if (!response.ok) { addMessage("system", errorText(response.status, replies)); return; }
+        if (!response.ok) {
+          if (response.status === 413 && message === visible && mine) {
+            // refused as too long, nothing was sent: the text goes back into the box to be shortened or split
+            log.removeChild(mine);
+            input.value = message;
+          }
+          addMessage("system", errorText(response.status, replies));
+          return;
+        }
         (Array.isArray(replies) ? replies : []).forEach(render);
       });
     }).catch(function () {
-      addMessage("system", "网络连接失败,请检查网络后重试。");
+      addMessage("system", "网络连接失败，请检查网络后重试。");
     }).then(function () {
       busy(false);
       if (!socket || socket.readyState !== WebSocket.OPEN) { fetchStatus(); }
@@ -360,6 +387,13 @@
     return "约 " + Math.ceil(seconds / 60) + " 分钟";
   }
 
+  // the wait counts down between status updates (the gateway's estimate already counts the time waited)
+  var etaEnds = null;
+  window.setInterval(function () {
+    if (etaEnds === null || !status || status.owner !== "queued") { return; }
+    document.getElementById("queue-eta").textContent = etaText(Math.max(0, (etaEnds - Date.now()) / 1000));
+  }, 10000);
+
   function showFor(node, owner) {
     var states = (node.getAttribute("data-state") || "").split(" ");
     node.hidden = states.indexOf(owner) < 0;
@@ -372,6 +406,7 @@
     if (owner === "queued") {
       var ahead = typeof next.position === "number" ? Math.max(next.position - 1, 0) : 0;
       document.getElementById("queue-position").textContent = String(ahead);
+      etaEnds = typeof next.eta_seconds === "number" ? Date.now() + next.eta_seconds * 1000 : null;
       document.getElementById("queue-eta").textContent = etaText(next.eta_seconds);
     } else if (owner === "human") {
       document.getElementById("agent-name").textContent = next.agent_name ? String(next.agent_name) : "";
@@ -406,7 +441,10 @@
         rating = { handoffId: handoffId, score: 0, done: false, sending: false };
         resetRatingForm();
       }
-      ratingCard.hidden = false;
+      if (ratingCard.hidden) {
+        ratingCard.hidden = false;
+        log.scrollTop = log.scrollHeight;  // the card takes room: keep the latest messages in view
+      }
       return;
     }
     // keep the thank-you on screen until the conversation moves on
@@ -435,12 +473,12 @@
 
   function ratingErrorText(status, body) {
     var code = body && body.error && body.error.code;
-    if (status === 409 || code === "already_rated") { return "您已经评价过本次服务,谢谢!"; }
+    if (status === 409 || code === "already_rated") { return "您已经评价过本次服务，谢谢！"; }
     if (code === "invalid_rating_token") { return "评价凭证无效，请刷新页面后重试。"; }
     if (status === 404) { return "没有找到可以评价的服务记录。"; }
-    if (status === 422) { return "请选择 1 到 5 星,评价意见不超过 500 字。"; }
-    if (status === 429) { return "提交过于频繁,请稍后再试。"; }
-    return "评价提交失败 (" + status + "),请稍后再试。";
+    if (status === 422) { return "请选择 1 到 5 星，评价意见不超过 500 字。"; }
+    if (status === 429) { return "提交过于频繁，请稍后再试。"; }
+    return "评价提交失败（" + status + "），请稍后再试。";
   }
 
   function ratingFinished() {
@@ -451,7 +489,7 @@
   }
 
   ratingCard.querySelectorAll("[data-score]").forEach(function (star) {
-    star.setAttribute("aria-label", star.getAttribute("data-score") + " 星:" + star.title);
+    star.setAttribute("aria-label", star.getAttribute("data-score") + " 星：" + star.title);
     star.addEventListener("click", function () { selectScore(Number(star.getAttribute("data-score"))); });
   });
 
@@ -475,7 +513,7 @@
         ratingError.textContent = ratingErrorText(response.status, error);
       });
     }).catch(function () {
-      ratingError.textContent = "网络连接失败,请检查网络后重试。";
+      ratingError.textContent = "网络连接失败，请检查网络后重试。";
     }).then(function () {
       rating.sending = false;
       ratingSubmit.disabled = !rating.score || rating.done;
@@ -558,6 +596,6 @@
     }
   });
 
-  addMessage("bot", "您好,我是格网服务智能客服,请问有什么可以帮您?");
+  addMessage("bot", "您好，我是格网服务智能客服，请问有什么可以帮您？");
   Promise.all([fetchHistory(), fetchStatus()]).then(connect);
 })();

@@ -18,6 +18,7 @@ from griddesk.db import session_scope
 from grids.models import Grid
 from knowledge_base.models import FaqUsage, Miss
 from tests.actions.trackers import handoff_packets, responses, slot_values, verified
+from tests.factories import make_faq
 
 SNAPSHOT = json.loads((Path(__file__).parent / "data" / "ask_faq_tracker.json").read_text(encoding="utf-8"))
 
@@ -66,7 +67,9 @@ def faq_id(kb, question: str) -> int:
 
 async def test_a_confident_match_is_answered_with_the_faq_answer(kb):
     events, dispatcher = await run(ActionAnswerFaq(), "如何开具发票")
-    assert [e["name"] for e in events] == ["faq_candidates", "faq_category", "faq_question", "faq_answered"]
+    names = ["grid", "faq_candidates", "faq_category", "faq_question", "faq_answered"]
+    assert [e["name"] for e in events] == names
+    assert slot_values(events)["grid"] == "central"  # an anonymous customer: the catch-all grid
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq_answer"
     assert message["answer"] == "请在微信公众号「我的账单」中申请电子发票。"
@@ -237,3 +240,29 @@ async def test_repeated_misses_outside_business_hours_offer_a_ticket_and_start_c
     events, dispatcher = await run(ActionAnswerFaq(), "量子纠缠", misses=1)
     assert responses(dispatcher) == ["utter_faq_still_no_answer", "utter_human_closed"]
     assert handoff_packets(dispatcher) == [] and slot_values(events)["faq_misses"] == 0
+
+
+def publish_override(kb, grid: str, question: str, answer: str) -> None:
+    """``grid``'s published override of the global FAQ ``question`` (its similar questions too)."""
+    original = next(entry for entry in kb.index().entries if entry.question == question)
+    with session_scope() as session:
+        similar = list(original.similar_questions)
+        make_faq(session, question, similar, answer, original.category, grid=grid, overrides_id=original.id)
+    kb.refresh()
+
+
+async def test_a_grids_published_override_answers_that_grids_customers_and_only_them(kb):
+    publish_override(kb, "cd-wuhou", "你们的服务时间是几点到几点", "武侯网格: 每天 9:00-21:00。")
+    events, dispatcher = await run(ActionAnswerFaq(), "客服几点上班", metadata=verified(region="成都市武侯区"))
+    assert dispatcher.messages[0]["answer"] == "武侯网格: 每天 9:00-21:00。"
+    assert slot_values(events)["grid"] == "cd-wuhou"
+    for other in (verified(region="成都市锦江区"), None):  # another grid's customer, an anonymous one
+        _, dispatcher = await run(ActionAnswerFaq(), "客服几点上班", metadata=other)
+        assert dispatcher.messages[0]["answer"] == "人工在线客服每天 8:00-22:00 为您服务。"
+
+
+async def test_the_customers_grid_does_not_follow_what_they_asked_about(kb):
+    events, _ = await run(
+        ActionAnswerFaq(), "客服几点上班", metadata=verified(region="成都市武侯区"), faq_category="账单与缴费"
+    )
+    assert slot_values(events)["grid"] == "cd-wuhou"  # not the billing grid a billing question routes to

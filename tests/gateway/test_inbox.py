@@ -1,10 +1,11 @@
-"""The inbox's pure parts: control payloads, the handoff packet in Rasa's reply, what is kept of the customer."""
+"""The inbox's pure parts: control payloads, what the bot is sent, the handoff packet in Rasa's reply, what is
+kept of the customer."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.inbox import Control, bot_metadata, claimed_name, parse_control, split_handoff
+from gateway.inbox import TYPED_KEY, Control, bot_metadata, claimed_name, for_the_bot, parse_control, split_handoff
 
 
 @pytest.mark.parametrize(
@@ -53,3 +54,25 @@ def test_rasa_gets_the_verified_customer_under_the_gateways_key_and_no_identity_
     }
     assert bot_metadata(metadata, {}) == {"language": "zh", "griddesk_customer": {}}
     assert bot_metadata(None, {"id": 7, "tier": "key"}) == {"griddesk_customer": {"id": 7, "tier": "key"}}
+
+
+def test_typed_text_goes_to_the_bot_in_normal_form_with_what_was_typed_in_the_metadata():
+    assert for_the_bot("光貓一直亮紅燈！！！") == ("光猫一直亮红灯!", {TYPED_KEY: "光貓一直亮紅燈！！！"})
+
+
+def test_text_already_in_normal_form_goes_as_it_is():
+    assert for_the_bot("怎么开发票") == ("怎么开发票", {})
+
+
+def test_button_payloads_are_never_rewritten():
+    payload = '/choose_faq{"faq_id": "12"}'
+    assert for_the_bot(payload) == (payload, {})
+
+
+def test_a_request_for_a_person_goes_as_the_request_human_intent_and_a_question_about_one_does_not():
+    assert for_the_bot("人工！！！人工！！！") == ("/request_human", {})
+    assert for_the_bot("人工客服幾點上班")[0] == "人工客服几点上班"
+
+
+def test_a_client_cannot_set_what_the_customer_typed():
+    assert TYPED_KEY not in bot_metadata({TYPED_KEY: "伪造的描述", "language": "zh"}, {})

@@ -324,10 +324,10 @@ def test_waiting_statuses_are_each_customers_queue_status_read_per_grid_once(set
     with session_scope() as session:
         conversations = dict(session.execute(select(Conversation.sender_id, Conversation.id)).all())
         expected = {conversations[s]: queue_status(session, s, NOW) for s in ("c0", "c1", "c2", "elsewhere")}
-        everyone = dict(waiting_statuses(session, None, lambda _id: True))
+        everyone = dict(waiting_statuses(session, None, lambda _id: True, NOW))
         assert everyone == expected
         silent = conversations["c1"]
-        assert dict(waiting_statuses(session, ["cd-wuhou"], lambda cid: cid != silent)) == {
+        assert dict(waiting_statuses(session, ["cd-wuhou"], lambda cid: cid != silent, NOW)) == {
             cid: status for cid, status in expected.items() if cid != silent and status.grid_code == "cd-wuhou"
         }
     with session_scope() as session, statements_run() as for_four:
@@ -338,3 +338,17 @@ def test_waiting_statuses_are_each_customers_queue_status_read_per_grid_once(set
     with session_scope() as session, statements_run() as for_thirteen:
         assert len(waiting_statuses(session, None, lambda _id: True)) == 13
     assert len(for_thirteen) == len(for_four)
+
+
+def test_the_wait_shown_counts_down_and_starts_again_when_the_queue_moves(settings):
+    with session_scope() as session:
+        agent = make_account(session, max_chats=1)
+        first = make_handoff(session, "c1", now=NOW)
+        assert queue_status(session, "c1", NOW).eta_seconds == 60  # a free slot: the first-response target
+        assert queue_status(session, "c1", later(seconds=45)).eta_seconds == 15
+        assert queue_status(session, "c1", later(seconds=66)).eta_seconds == 0  # not 「约 1 分钟」 forever
+
+        make_handoff(session, "c2", now=later(seconds=70))
+        accept(session, first.id, agent.id, later(seconds=80))  # the agent's slot is taken; c2 is first in line
+        assert queue_status(session, "c2", later(seconds=80)).eta_seconds == 300  # a handling time, from then on
+        assert queue_status(session, "c2", later(seconds=200)).eta_seconds == 180

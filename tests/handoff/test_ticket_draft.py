@@ -66,3 +66,22 @@ def test_phones_and_categories_are_found_in_what_customers_write():
     assert find_phone("座机 028-85551234") == "02885551234"
     assert find_phone("订单 12345678901234") is None
     assert category_in("宽带断网了") == "fault" and category_in("你好") is None
+
+
+def test_button_presses_are_left_out_of_the_description(settings):
+    """Presses are stored by their titles (issue 14 item 2): 没帮助 is not something the customer asked."""
+    from conversations.transcript import BUTTON_KEY
+
+    with session_scope() as session:
+        conversation = make_conversation(session, "c1", ("宽带断了",))
+        append_messages(
+            session,
+            conversation.id,
+            [
+                (Author.CUSTOMER, "没帮助", {BUTTON_KEY: '/faq_feedback{"helpful": "no"}'}, MessageStatus.ANSWERED),
+                (Author.CUSTOMER, "/affirm", None, MessageStatus.ANSWERED),
+                (Author.CUSTOMER, "光猫亮红灯", None, MessageStatus.ANSWERED),
+            ],
+        )
+        handoff = make_handoff(session, "c1")
+        assert ticket_draft(session, handoff)["description"] == "宽带断了 / 光猫亮红灯"

@@ -58,9 +58,10 @@ def test_an_empty_message_is_not_sent_and_a_refused_one_is_explained(page):
     page.fill("#input", "   ")
     page.press("#input", "Enter")
     expect(page.locator(".msg--me")).to_have_count(0)
-    page.evaluate("document.getElementById('input').removeAttribute('maxlength')")
-    ask(page, "长" * 3000)
-    expect(page.locator(".msg--system").last).to_contain_text("消息过长", timeout=15_000)
+    ask(page, "长" * 3000)  # nothing cuts it short (no maxlength): the gateway refuses it and says why
+    expect(page.locator(".msg--system").last).to_contain_text("消息过长：最多 2000 个字符", timeout=15_000)
+    expect(page.locator("#input")).to_have_value("长" * 3000)  # back in the box, to shorten or split
+    expect(page.locator(".msg--me")).to_have_count(0)
 
 
 def test_ticket_progress_appears_in_an_open_chat_and_again_on_the_next_visit(page, stack):
@@ -132,3 +133,21 @@ def test_a_page_whose_key_no_longer_fits_starts_a_new_conversation(page):
     expect(page.locator(".msg--bot").last).to_contain_text("400-800-1234", timeout=15_000)
     new_sender, new_key = credentials(page)
     assert new_sender != sender and new_key and new_key != "x" * 43
+
+
+def test_a_pressed_button_shows_its_title_after_a_reload_and_only_the_latest_buttons_work(page):
+    ask(page, "你们的服务时间是几点到几点")
+    helpful = page.locator(".msg--bot .msg__buttons button", has_text="有帮助")
+    expect(helpful).to_have_count(1, timeout=15_000)
+    helpful.click()
+    expect(page.locator(".msg--me").last).to_have_text("有帮助")
+    expect(page.locator(".msg--bot")).to_have_count(3, timeout=15_000)  # greeting, answer, thanks
+    ask(page, "账单和那个票的事")  # suggestions: the buttons of the latest turn
+    expect(page.locator(".msg--bot .msg__buttons button").last).to_have_text("都不是", timeout=15_000)
+
+    page.reload()
+    mine = page.locator(".msg--me")
+    expect(mine).to_have_text(["你们的服务时间是几点到几点", "有帮助", "账单和那个票的事"], timeout=15_000)
+    expect(page.locator(".msg--bot .msg__buttons button", has_text="有帮助")).to_be_disabled()
+    expect(page.locator(".msg--bot .msg__buttons button", has_text="没帮助")).to_be_disabled()
+    expect(page.locator(".msg--bot .msg__buttons button", has_text="都不是")).to_be_enabled()

@@ -132,3 +132,48 @@ def test_the_chat_page_passes_the_sites_token_and_the_console_shows_the_customer
     assert not errors, errors
     for context in contexts:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_grids_published_override_reaches_that_grids_customers_in_the_chat_page(stack, browser: Browser):
+    """The customer's grid (from the verified region) is the FAQ scope: 成都武侯's published override of a
+    global FAQ answers its customers; a customer of another grid and an anonymous one get the global answer."""
+    from sqlalchemy import select
+
+    from knowledge_base.models import Faq, FaqStatus
+
+    engine = make_engine(stack.settings.database_url)
+    with Session(engine) as session, session.begin():
+        original = session.scalars(select(Faq).where(Faq.external_id == "seed-001")).one()
+        session.add(
+            Faq(
+                external_id="it-wuhou-hours",
+                question=original.question,
+                similar_questions=list(original.similar_questions),
+                answer="武侯网格的服务时间：每天 9:00-21:00。",
+                category=original.category,
+                grid="cd-wuhou",
+                status=FaqStatus.PUBLISHED,
+                overrides_id=original.id,
+            )
+        )
+    engine.dispose()
+    base = stack.settings.gateway_url
+    answers = {}
+    for who, fragment in (
+        ("wuhou", f"#customer_token={customer_token(region='成都市武侯区')}"),
+        ("jinjiang", f"#customer_token={customer_token(region='成都市锦江区')}"),
+        ("anonymous", ""),
+    ):
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{base}/{fragment}")
+        page.fill("#input", "你们的服务时间是几点到几点")
+        page.press("#input", "Enter")
+        answer = page.locator(".msg--bot").nth(1)
+        expect(answer).to_be_visible(timeout=20_000)
+        answers[who] = answer.inner_text()
+        context.close()
+    assert "9:00-21:00" in answers["wuhou"]
+    assert "9:00-21:00" not in answers["jinjiang"] and "8:00" in answers["jinjiang"]
+    assert "9:00-21:00" not in answers["anonymous"] and "8:00" in answers["anonymous"]

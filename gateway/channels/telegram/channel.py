@@ -51,7 +51,7 @@ from gateway.channels.telegram.updates import (
     Unsupported,
     read_update,
 )
-from gateway.channels.unsupported import answer_unsupported
+from gateway.channels.unsupported import answer_unsupported, refuse_if_too_long
 from gateway.inbox import Incoming, inbox_key
 from griddesk.db import session_scope
 from griddesk.fields import CONTROL_CHARS
@@ -212,8 +212,8 @@ async def _handle(
 ) -> None:
     if isinstance(event, TextMessage):
         sender = sender_of(event.chat_id)
-        text = CONTROL_CHARS.sub("", event.text).strip()[: app[settings_key].max_message_chars]
-        if text:
+        text = CONTROL_CHARS.sub("", event.text).strip()
+        if text and not await refuse_if_too_long(app, sender, CHANNEL, text, app[settings_key].max_message_chars):
             text = await asyncio.to_thread(choose, sender, text)
             await app[inbox_key].receive(Incoming(sender, text, _metadata(event.name), CHANNEL))
     elif isinstance(event, ButtonPress):

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from gateway.channels.buttons import choose
 from gateway.channels.relay import DeliveryError, relay_key
-from gateway.channels.unsupported import answer_unsupported
+from gateway.channels.unsupported import answer_unsupported, refuse_if_too_long
 from gateway.channels.wecom.api import PermanentSendError, WeComClient
 from gateway.channels.wecom.crypto import DecryptError, InvalidSignature, WeComCrypto
 from gateway.channels.wecom.text import render, split_text
@@ -178,8 +178,10 @@ class WeComChannel:
             label = UNSUPPORTED_LABELS.get(message.msg_type, f"[{message.msg_type[:16]}]")
             await answer_unsupported(self.app, sender, CHANNEL, label)
             return
-        text = _CONTROL.sub("", message.content).strip()[: self.app[settings_key].max_message_chars]
-        if not text:
+        text = _CONTROL.sub("", message.content).strip()
+        if not text or await refuse_if_too_long(
+            self.app, sender, CHANNEL, text, self.app[settings_key].max_message_chars
+        ):
             return
         text = await asyncio.to_thread(choose, sender, text)
         await self.app[inbox_key].receive(Incoming(sender=sender, text=text, metadata=None, channel=CHANNEL))

@@ -9,10 +9,10 @@
   var state = A.state;
   var nodes = A.nodes;
 
-  // what the customer's control buttons mean, when the transcript keeps their payloads
+  // what the customer's control buttons mean, in transcripts written before presses were kept as titles
   var CONTROL_LABELS = {
-    "/griddesk_keep_waiting": "(客户选择:继续等待)", "/griddesk_leave_message": "(客户选择:留言)",
-    "/griddesk_back_to_bot": "(客户选择:返回智能助手)"
+    "/griddesk_keep_waiting": "（客户选择：继续等待）", "/griddesk_leave_message": "（客户选择：留言）",
+    "/griddesk_back_to_bot": "（客户选择：返回智能助手）"
   };
 
   // ---- transcript ---------------------------------------------------------------------------------
@@ -46,6 +46,8 @@
     var text = message.text || (typeof payload.text === "string" ? payload.text : "")
       || (payload.custom && typeof payload.custom.text === "string" ? payload.custom.text : "");
     if (author === "customer" && CONTROL_LABELS[text]) { text = CONTROL_LABELS[text]; }
+    // a button press is kept as the button's title, its payload under payload.button
+    if (author === "customer" && typeof payload.button === "string") { text = "（客户选择：" + text + "）"; }
     li.appendChild(el("div", "msg__text", text));
     var buttons = payload.buttons || (payload.custom && payload.custom.buttons) || (payload.reply && payload.reply.buttons);
     if (Array.isArray(buttons) && buttons.length) {

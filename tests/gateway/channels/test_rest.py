@@ -8,6 +8,7 @@ import dataclasses
 import json
 
 import pytest
+from aiohttp import web
 from sqlalchemy import select, update
 
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
@@ -21,6 +22,7 @@ from tests.ids import web_id
 
 WEBHOOK = "/webhooks/rest/webhook"
 U1, U2, U3, U4, U5 = (web_id(f"u{i}") for i in range(1, 6))
+U9 = web_id("u9")
 
 
 def stored_messages() -> list[Message]:
@@ -196,3 +198,70 @@ async def test_with_legacy_sender_ids_the_old_rule_of_1_to_128_characters_applie
     for sender in ("tg:1", "x" * 129):  # still never a messaging app's conversation, still at most 128 characters
         refused = await legacy_client.post(WEBHOOK, json={"sender": sender, "message": "你好"})
         assert refused.status == 422 and (await refused.json())["error"]["code"] == "invalid_sender"
+
+
+class EchoRasa:
+    """Rasa's REST channel: records what it is sent, answers with one line."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        return web.json_response([{"recipient_id": body["sender"], "text": "好的"}])
+
+
+async def test_the_bot_reads_the_normal_form_and_the_transcript_keeps_what_was_typed(
+    aiohttp_client, aiohttp_server, gateway_settings
+):
+    rasa = EchoRasa()
+    rasa_app = web.Application()
+    rasa_app.router.add_post("/webhooks/rest/webhook", rasa.webhook)
+    server = await aiohttp_server(rasa_app)
+    settings = dataclasses.replace(gateway_settings, rasa_url=str(server.make_url("")).rstrip("/"))
+    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
+    client = await aiohttp_client(create_app(settings, knowledge_base=kb, warm_index=False))
+    typed = "網路又斷了啊啊啊啊！！！"
+    response = await client.post(WEBHOOK, json={"sender": U9, "message": typed})
+    assert [reply["text"] for reply in await response.json()] == ["好的"]
+    [sent] = rasa.received
+    assert sent["message"] == "网络又断了啊啊!"
+    assert sent["metadata"]["typed"] == typed
+    with session_scope() as session:
+        assert [m.text for m in transcript(session, U9)] == [typed, "好的"]
+
+
+class ButtonRasa(EchoRasa):
+    """Answers every message with an answer and its 有帮助 / 没帮助 buttons."""
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append(body)
+        buttons = [
+            {"title": "有帮助", "payload": HELPFUL},
+            {"title": "没帮助", "payload": HELPFUL.replace("yes", "no")},
+        ]
+        return web.json_response([{"recipient_id": body["sender"], "text": "请在公众号申请发票。", "buttons": buttons}])
+
+
+HELPFUL = '/faq_feedback{"faq_id": "3", "helpful": "yes"}'
+
+
+async def test_a_button_press_is_kept_and_shown_as_its_title_and_the_bot_gets_the_payload(
+    aiohttp_client, aiohttp_server, gateway_settings
+):
+    rasa = ButtonRasa()
+    rasa_app = web.Application()
+    rasa_app.router.add_post("/webhooks/rest/webhook", rasa.webhook)
+    server = await aiohttp_server(rasa_app)
+    settings = dataclasses.replace(gateway_settings, rasa_url=str(server.make_url("")).rstrip("/"))
+    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
+    client = await aiohttp_client(create_app(settings, knowledge_base=kb, warm_index=False))
+    for text in ("怎么开发票", HELPFUL, "/affirm"):
+        assert (await client.post(WEBHOOK, json={"sender": U9, "message": text})).status == 200
+    assert [body["message"] for body in rasa.received] == ["怎么开发票", HELPFUL, "/affirm"]
+    history = await (await client.get("/webhooks/rest/history", params={"sender": U9})).json()
+    said = [(m["text"], m["payload"]) for m in history["messages"] if m["author"] == "customer"]
+    # a payload no button offered (typed by hand) stays as it was typed
+    assert said == [("怎么开发票", None), ("有帮助", {"button": HELPFUL}), ("/affirm", None)]

@@ -351,7 +351,7 @@ async def test_unusable_messages_are_ignored_and_the_socket_keeps_working(widget
     [
         (42, messages.UNSUPPORTED_MESSAGE),
         ({"type": "image", "url": "https://example.com/a.png"}, messages.UNSUPPORTED_MESSAGE),
-        ("长" * 2001, "消息过长,请分几次发送(每条最多 2000 个字)。"),
+        ("长" * 2001, "消息过长，请分几次发送（每条最多 2000 个字）。"),
     ],
 )
 async def test_a_non_text_or_too_long_message_gets_a_polite_reply_and_reaches_nobody(

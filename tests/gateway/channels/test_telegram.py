@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from conversations.models import Author, Conversation, Message, MessageStatus, Owner
-from conversations.transcript import append_messages, get_or_create_conversation
+from conversations.transcript import append_messages, get_or_create_conversation, pressed_button
 from gateway.app import create_app
 from gateway.channels.relay import DeliveryError, relay_key
 from gateway.channels.telegram import channel as telegram
@@ -63,6 +63,12 @@ def stored() -> list[tuple[str, Author, str | None]]:
             select(Conversation.sender_id, Message.author, Message.text).join(Conversation).order_by(Message.id)
         )
         return [(sender, author, text) for sender, author, text in rows]
+
+
+def pressed_payloads() -> list[str | None]:
+    """What the customer's button presses sent (kept beside the title the transcript shows)."""
+    with session_scope() as session:
+        return [pressed_button(m) for m in session.scalars(select(Message).order_by(Message.id)) if pressed_button(m)]
 
 
 @pytest.fixture
@@ -225,7 +231,8 @@ async def test_queue_buttons_become_an_inline_keyboard_and_a_press_is_answered_a
     assert response.status == 200
     assert fake.sent("answerCallbackQuery") == [{"callback_query_id": "4382bfdwdsb323b2d9"}]
     customer = [text for _, author, text in stored() if author == Author.CUSTOMER]
-    assert customer == ["还要等多久", messages.BACK_TO_BOT_PAYLOAD]
+    assert customer == ["还要等多久", "返回智能助手"]  # the press is kept as the button's title…
+    assert pressed_payloads() == [messages.BACK_TO_BOT_PAYLOAD]  # …and what it sent
     replies = await fake.wait_for(2)
     assert replies[1]["text"] == messages.BACK_TO_BOT
     with session_scope() as session:
@@ -236,7 +243,8 @@ async def test_a_typed_number_picks_that_button_of_the_last_message(gateway, fak
     _queued_conversation()
     await post(gateway, recorded("message_text", text="还要等多久"))
     await post(gateway, recorded("message_text", text="3"))
-    assert [text for _, author, text in stored() if author == Author.CUSTOMER][-1] == messages.BACK_TO_BOT_PAYLOAD
+    assert [text for _, author, text in stored() if author == Author.CUSTOMER][-1] == "返回智能助手"
+    assert pressed_payloads() == [messages.BACK_TO_BOT_PAYLOAD]
 
 
 @pytest.mark.parametrize(
@@ -323,7 +331,8 @@ async def test_a_press_on_an_old_keyboard_still_means_what_it_showed(gateway, fa
             ],
         )
     await post(gateway, recorded("callback_query", data="1:0"))  # the first message's button
-    assert stored()[-2][2] == messages.KEEP_WAITING
+    assert stored()[-2][2] == "退款"
+    assert pressed_payloads() == [messages.KEEP_WAITING]
 
 
 async def test_a_long_text_is_split_into_messages_within_telegrams_limit(channel, fake):
@@ -412,3 +421,15 @@ async def test_the_overall_rate_is_capped_per_window():
 async def test_messages_for_non_telegram_senders_are_dropped(channel, fake):
     await channel.send("web-session-1", entry(1, "您好"))
     assert fake.calls == []
+
+
+async def test_a_message_over_the_limit_is_refused_with_a_clear_reply_never_cut_and_passed_on(gateway, fake):
+    response = await post(gateway, recorded("message_text", text="长" * 2001))  # the limit is 2000
+    assert response.status == 200
+    [sent] = await fake.wait_for(1)
+    assert sent == {"chat_id": CHAT, "text": messages.message_too_long(2000)}
+    assert sent["text"] == "消息过长，请分几次发送（每条最多 2000 个字）。"
+    assert stored() == [
+        (SENDER, Author.CUSTOMER, "[过长的消息：2001 字，未发送]"),
+        (SENDER, Author.SYSTEM, messages.message_too_long(2000)),
+    ]

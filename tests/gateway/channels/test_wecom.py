@@ -253,7 +253,7 @@ async def test_a_number_picks_the_button_of_the_last_outgoing_message(gateway):
         )
         conversation.delivered_seq = 2
     assert (await post(gateway, message_xml("wangwu", content="1"))).status == 200
-    assert entries("wecom:wangwu")[2] == ("customer", "/faq_invoice")
+    assert entries("wecom:wangwu")[2] == ("customer", "发票怎么开")  # the title of the button it sent
 
 
 async def test_replies_with_buttons_are_numbered_and_long_replies_split(gateway, fake):
@@ -290,3 +290,11 @@ def test_half_configured_wecom_settings_are_a_startup_error(gateway_settings):
         wecom.wecom_config(settings)
     with pytest.raises(SettingsError, match="AgentId"):
         wecom.wecom_config(dataclasses.replace(wecom_settings(gateway_settings, "http://x"), wecom_agent_id="abc"))
+
+
+async def test_a_message_over_the_limit_is_refused_with_a_clear_reply(gateway, fake):
+    assert (await post(gateway, message_xml("lisi", content="长" * 2001))).status == 200
+    assert entries("wecom:lisi") == [
+        ("customer", "[过长的消息：2001 字，未发送]"),
+        ("system", messages.message_too_long(2000)),
+    ]

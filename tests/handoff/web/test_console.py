@@ -112,7 +112,7 @@ async def test_an_agent_accepts_replies_and_closes_and_the_customer_sees_each_st
     assert said == [
         (Author.SYSTEM, "人工客服 张伟 为您服务。"),
         (Author.AGENT, "<b>您好</b>"),
-        (Author.SYSTEM, "本次人工服务已结束,感谢您的耐心。请为本次服务打分(1–5 分)。"),
+        (Author.SYSTEM, "本次人工服务已结束，感谢您的耐心。请为本次服务打分（1–5 分）。"),
     ]
     status = await (await app_client.get("/webhooks/rest/status", params={"sender": C1})).json()
     assert status["owner"] == "closed" and status["rating_pending"] is True
@@ -152,7 +152,7 @@ async def test_transfer_to_another_grid_puts_the_customer_in_that_queue_and_tell
     queue = await (await app_client.get("/api/v1/console/queue")).json()
     assert [i["handoff_id"] for i in queue["items"]] == [handoff_id]
     with session_scope() as session:
-        assert transcript(session, C1)[-1].text == "正在为您转接「上海浦东网格」的人工客服,请稍候。"
+        assert transcript(session, C1)[-1].text == "正在为您转接「上海浦东网格」的人工客服，请稍候。"
 
 
 async def test_a_ticket_opened_from_the_chat_is_prefilled_and_told_to_the_customer(app_client, staff):
