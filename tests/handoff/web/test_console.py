@@ -460,11 +460,15 @@ async def test_in_chat_the_rating_button_needs_its_token_and_the_token_is_not_ke
     pressed = await app_client.post(webhook, json={"sender": C4, "message": rating_payload(5, token)})
     assert [r["text"] for r in await pressed.json()] == [messages.RATING_THANKS]
     with session_scope() as session:
-        said = [m.text or "" for m in transcript(session, C4) if m.author == Author.CUSTOMER]
+        kept = [(m.text or "", m.payload) for m in transcript(session, C4) if m.author == Author.CUSTOMER]
         [score] = session.scalars(select(Rating.score)).all()
     assert score == 5
-    assert said[-2:] == ['/griddesk_rate{"score": 1}', '/griddesk_rate{"score": 5}']
-    assert all(token not in text for text in said)
+    # presses are kept by their titles (issue 14 item 2), the payload beside them — without the token
+    assert kept[-2:] == [
+        ("1 分", {"button": '/griddesk_rate{"score": 1}'}),
+        ("5 分", {"button": '/griddesk_rate{"score": 5}'}),
+    ]
+    assert all(token not in str(entry) for entry in kept)
 
 
 async def test_what_the_agent_answered_is_proposed_to_the_knowledge_base_when_the_chat_ends(app_client, staff):
