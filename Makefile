@@ -70,6 +70,9 @@ postgres:
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@# Chinese glyphs for the pages' screenshots (the browser tests' optional GRIDDESK_SCREENSHOTS)
+	@dpkg -s fonts-noto-cjk >/dev/null 2>&1 || { echo "==> installing fonts-noto-cjk (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
 # The rasa-webchat widget (npm), for the browser test of the Socket.IO channel; installed only when
 # missing, into var/webchat (gitignored, never committed).
