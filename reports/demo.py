@@ -469,11 +469,13 @@ def _status_rows(
 def _kb_rows(session: Session, writer: Writer, rng: random.Random, days: list[date], scale: float) -> None:
     """Daily usage of the published FAQs (when the knowledge base is loaded) and the day's misses."""
     faqs = list(session.scalars(select(Faq.id).order_by(Faq.id).limit(40)))
+    # with --force on a database in use, the days real usage was already counted keep their counts
+    counted = {tuple(row) for row in session.execute(select(FaqUsage.faq_id, FaqUsage.day, FaqUsage.kind))}
     for day in days:
         for faq_id in faqs:
             answered = rng.randint(0, max(1, round(6 * scale)))
             for kind, count in [("answered", answered), ("chosen", answered // 4), ("unhelpful", answered // 8)]:
-                if count:
+                if count and (faq_id, day, kind) not in counted:
                     writer.add(FaqUsage.__table__, {"faq_id": faq_id, "day": day, "kind": kind, "count": count})
         for _ in range(rng.randint(0, max(1, round(40 * scale)))):
             kind = "miss" if rng.random() < 0.6 else "low_confidence"

@@ -46,8 +46,9 @@ def open_complaint(customer: Customer) -> tuple[str, list[dict]]:
     match = NUMBER.search(opened[0])
     assert match, opened
     assert "1小时内联系您" in opened[0] and "成都武侯网格" in opened[0]
-    # a complaint also goes straight to a person, the ticket number in the handoff packet
-    assert customer.status()["owner"] == "queued" and any("转接" in t for t in opened[1:])
+    # a complaint also goes straight to a person (queued, or already served when an agent of the grid is free),
+    # the ticket number in the handoff packet
+    assert customer.status()["owner"] in ("queued", "human") and any("转接" in t for t in opened[1:])
     customer.say("/griddesk_back_to_bot")
     return match.group(0), summary
 
