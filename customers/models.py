@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from griddesk.crypto import EncryptedText
 from griddesk.db import Base, utcnow
 
 
@@ -21,8 +22,9 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(128), unique=True)
-    name: Mapped[str | None] = mapped_column(String(64), default=None)
-    phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    # encrypted at rest (griddesk/crypto.py; migration 0008e), shown masked in the consoles
+    name: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
+    phone: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
     region: Mapped[str | None] = mapped_column(String(64), default=None)
     tier: Mapped[str | None] = mapped_column(String(16), default=None)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -54,6 +54,7 @@ class Rotated:
 def _register_every_model() -> None:
     import accounts.models  # noqa: F401 - registers tables on Base.metadata
     import conversations.models  # noqa: F401
+    import customers.models  # noqa: F401
     import grids.models  # noqa: F401
     import handoff.models  # noqa: F401
     import knowledge_base.models  # noqa: F401

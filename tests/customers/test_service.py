@@ -12,6 +12,7 @@ from conversations.transcript import get_or_create_conversation
 from customers.identity import VerifiedCustomer
 from customers.models import Customer
 from customers.service import bot_facts, identify, remember
+from griddesk.crypto import get_keyring
 from griddesk.db import make_engine, session_scope
 from ops.setup_db import alembic_config
 
@@ -96,3 +97,42 @@ def test_the_migration_drops_the_unverified_tier_and_region_of_existing_conversa
         profile = connection.execute(select(conversation.c.profile)).scalar_one()
     engine.dispose()
     assert profile == {"name": "王先生"}
+
+
+def test_the_record_keeps_no_name_or_phone_in_clear_and_reads_them_back(settings):
+    with session_scope() as session:
+        remember(session, WANG, T0)
+    engine = make_engine(settings.database_url)
+    with engine.connect() as connection:
+        name, phone = connection.execute(sa.text("SELECT name, phone FROM customer")).one()
+    engine.dispose()
+    assert "王先生" not in name and "13800138000" not in phone and "38000" not in phone
+    with session_scope() as session:
+        record = session.scalars(select(Customer)).one()
+        assert (record.name, record.phone) == ("王先生", "13800138000")
+
+
+def test_the_migration_encrypts_existing_records_and_its_downgrade_decrypts_them(fresh_database_url):
+    url = fresh_database_url
+    config = alembic_config(url)
+    command.upgrade(config, "0008s")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO customer (external_id, name, phone, region, tier, first_seen_at, last_seen_at)"
+                " VALUES ('u-1', '王先生', '13800138000', '成都市武侯区', 'key', :now, :now),"
+                " ('u-2', NULL, NULL, NULL, NULL, :now, :now)"
+            ),
+            {"now": T0.isoformat()},
+        )
+    command.upgrade(config, "0008e")
+    read = "SELECT name, phone FROM customer ORDER BY external_id"
+    with engine.connect() as connection:
+        [(name, phone), empty] = connection.execute(sa.text(read)).all()
+    assert "王先生" not in name and "13800138000" not in phone and tuple(empty) == (None, None)
+    assert get_keyring().decrypt(phone) == "13800138000"
+    command.downgrade(config, "0008s")
+    with engine.connect() as connection:
+        assert [tuple(row) for row in connection.execute(sa.text(read))] == [("王先生", "13800138000"), (None, None)]
+    engine.dispose()
