@@ -15,8 +15,9 @@ import unicodedata
 
 from griddesk.text import strip_control, to_simplified
 from tickets.fields import (
+    PHONE_IN_TEXT,
     InvalidField,
-    normalize_phone,
+    find_phone,
     parse_amount,
     parse_category,
     parse_description,
@@ -36,7 +37,6 @@ def clean(text: object) -> str:
 
 # --- phone numbers and amounts -----------------------------------------------------------------
 
-_PHONE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{7,8})(?![\d])")
 _NUMBER = r"\d+(?:\.\d+)?\s*[万千]?"
 _SPOKEN = r"[零一二两三四五六七八九十百千万]+"
 _AMOUNT_WITH_UNIT = re.compile(rf"[¥￥]\s*({_NUMBER})|({_NUMBER}|{_SPOKEN})\s*(?:元|块钱|块|rmb)", re.IGNORECASE)
@@ -44,18 +44,8 @@ _BARE_NUMBER = re.compile(rf"(?<![\dA-Za-z.])({_NUMBER})")
 _SPOKEN_WITH_UNIT = re.compile(r"[零一二两三四五六七八九]*[十百千万][零一二两三四五六七八九十百千万]*")
 
 
-def find_phone(text: str) -> str | None:
-    """The first mainland mobile or landline number in a message, as a valid normalised number."""
-    for match in _PHONE.finditer(clean(text)):
-        try:
-            return normalize_phone(match.group(1))
-        except InvalidField:
-            continue
-    return None
-
-
 def _without_phones(text: str) -> str:
-    return _PHONE.sub(" ", text)
+    return PHONE_IN_TEXT.sub(" ", text)
 
 
 def find_amount(text: str) -> str | None:

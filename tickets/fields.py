@@ -103,16 +103,17 @@ def normalize_phone(text: object) -> str:
 
 
 # a phone number inside a longer message: mobile (with or without +86 and separators) or landline
-_PHONE_IN_TEXT = re.compile(
+PHONE_IN_TEXT = re.compile(
     r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d(?:[\s-]?\d{4}){2}|0\d{2,3}[\s-]?\d{7,8})(?![\d])"
 )
 
 
 def find_phone(text: object) -> str | None:
-    """The first valid phone number in a message (normalised), or None: 「电话 138-1234-5678，谢谢」 → 13812345678."""
+    """The first valid mainland mobile or landline number in a message (normalised), or None:
+    「电话 138-1234-5678，谢谢」 → 13812345678. The action server's form reads phones with it too."""
     if not isinstance(text, str):
         return None
-    for match in _PHONE_IN_TEXT.finditer(_clean(text)):
+    for match in PHONE_IN_TEXT.finditer(_clean(text)):
         try:
             return normalize_phone(match.group(1))
         except InvalidField:
