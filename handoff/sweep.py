@@ -218,7 +218,7 @@ def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now
             Owner.BOT,
             actor="system",
             handoff_id=handoff.id,
-            note="客户长时间未在线, 视为离开队列",
+            note="客户长时间未在线，视为离开队列",
             now=now,
         )
     except OwnershipError:  # accepted or left in the meantime
@@ -231,7 +231,7 @@ def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now
 def _overflow(session: Session, handoff: Handoff, conversation: Conversation, target: Grid, now: datetime) -> bool:
     source = handoff.grid_code
     waited = int((now - handoff.queued_at).total_seconds())
-    note = f"排队 {waited} 秒无人接入, 溢出到{target.name}"
+    note = f"排队 {waited} 秒无人接入，溢出到{target.name}"
     try:
         transition(
             session,
@@ -272,11 +272,11 @@ def _wait_alerts(
             waited = _duration(now - started)
             if step == BREACH:
                 return (
-                    f"{grid.name}: 有客户已排队等待 {waited}, 超过首次响应时限"
-                    f" {policy.first_response_seconds} 秒, 请尽快接入"
+                    f"{grid.name}：有客户已排队等待 {waited}，超过首次响应时限"
+                    f" {policy.first_response_seconds} 秒，请尽快接入"
                 )
             return (
-                f"{grid.name}: 有客户已排队等待 {waited}, 超时 {policy.overdue_minutes} 分钟仍无人接入, 请网格经理跟进"
+                f"{grid.name}：有客户已排队等待 {waited}，超时 {policy.overdue_minutes} 分钟仍无人接入，请网格经理跟进"
             )
 
         alerts += _raise_due(session, handoff, CHAT_WAIT, due, policy, now, message)
@@ -311,11 +311,11 @@ def _first_response_alerts(
             silent = _duration(now - accepted)
             if step == BREACH:
                 return (
-                    f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超过首次响应时限"
+                    f"{grid.name}：客服接入会话 {silent} 仍未回复客户，超过首次响应时限"
                     f" {policy.first_response_seconds} 秒"
                 )
             return (
-                f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超时 {policy.overdue_minutes} 分钟, 请网格经理跟进"
+                f"{grid.name}：客服接入会话 {silent} 仍未回复客户，超时 {policy.overdue_minutes} 分钟，请网格经理跟进"
             )
 
         alerts += _raise_due(session, handoff, CHAT_FIRST_RESPONSE, due, policy, now, message)
