@@ -35,7 +35,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from conversations.models import Author, Conversation, Message
+from conversations.models import Author, Conversation, Message, Owner
 from gateway.channels.buttons import buttons_of, choose
 from gateway.channels.relay import DeliveryError, relay_key
 from gateway.channels.telegram.api import (
@@ -59,6 +59,7 @@ from griddesk.fields import CONTROL_CHARS
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response
 from griddesk.web.keys import settings_key
+from handoff.messages import QUEUE_BUTTONS
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SENDER_PREFIX = "tg:"
 MAX_UPDATE_BYTES = 1024 * 1024
 RECENT_UPDATES = 10_000
+QUEUE_PAYLOADS = frozenset(button["payload"] for button in QUEUE_BUTTONS)
 STALE_BUTTONS = "这组按钮已失效，请直接输入您的问题，或使用最新消息里的按钮。"
 
 
@@ -245,8 +247,9 @@ def _pressed(sender: str, data: str) -> Pressed:
     """The button ``data`` (``"<seq>:<index>"``) names in ``sender``'s conversation.
 
     Buttons of past turns are inert, as on the chat page: once the customer has written (or pressed) after the
-    message that carried them, a press on them sends nothing. A press on a keyboard of the current turn means what
-    it showed, even when a later message of the same turn has buttons of its own.
+    message that carried them, a press on them sends nothing; so are the queue's buttons once the customer is no
+    longer waiting (an agent joined). A press on a keyboard of the current turn means what it showed, even when a
+    later message of the same turn has buttons of its own.
     """
     place = parse_callback_data(data)
     if place is None:
@@ -269,9 +272,10 @@ def _pressed(sender: str, data: str) -> Pressed:
             .where(Message.conversation_id == conversation.id, Message.seq > seq, Message.author == Author.CUSTOMER)
             .limit(1)
         )
-        if later is not None:
+        payload = buttons[index]["payload"]
+        if later is not None or (payload in QUEUE_PAYLOADS and conversation.owner != Owner.QUEUED):
             return Pressed(None, stale=True)
-        return Pressed(buttons[index]["payload"])
+        return Pressed(payload)
 
 
 async def _settle_press(channel: TelegramChannel, event: ButtonPress, notice: str | None) -> None:

@@ -322,7 +322,7 @@ async def test_a_press_on_an_old_keyboard_still_means_what_it_showed(gateway, fa
                 (
                     Author.BOT,
                     "您是想问:",
-                    {"text": "您是想问:", "buttons": [{"title": "退款", "payload": "/griddesk_keep_waiting"}]},
+                    {"text": "您是想问:", "buttons": [{"title": "退款", "payload": "/ask_refund"}]},
                     MessageStatus.SENT,
                 ),
                 (
@@ -335,7 +335,7 @@ async def test_a_press_on_an_old_keyboard_still_means_what_it_showed(gateway, fa
         )
     await post(gateway, recorded("callback_query", data="1:0"))  # the first message's button
     assert stored()[-2][2] == "退款"
-    assert pressed_payloads() == [messages.KEEP_WAITING]
+    assert pressed_payloads() == ["/ask_refund"]
 
 
 async def test_a_press_on_a_keyboard_of_a_past_turn_sends_nothing_and_says_so(gateway, fake):
@@ -355,6 +355,21 @@ async def test_a_press_on_a_keyboard_of_a_past_turn_sends_nothing_and_says_so(ga
     assert fake.sent("editMessageReplyMarkup")[0]["reply_markup"] == {"inline_keyboard": []}
     with session_scope() as session:
         assert session.scalar(select(Conversation.owner)) == Owner.QUEUED  # 返回智能助手 was not taken
+
+
+async def test_the_queue_buttons_are_inert_once_an_agent_has_joined(gateway, fake):
+    _queued_conversation()
+    await post(gateway, recorded("message_text", text="还要等多久"))
+    [notice] = await fake.wait_for(1)
+    keep_waiting = notice["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    with session_scope() as session:  # an agent took the chat (the console's accept, as far as the channel sees)
+        session.execute(update(Conversation).values(owner=Owner.HUMAN))
+    before = stored()
+
+    await post(gateway, recorded("callback_query", data=keep_waiting))
+
+    assert stored() == before and pressed_payloads() == []  # nothing reaches the agent as 「继续等待」
+    assert fake.sent("answerCallbackQuery")[0]["text"] == telegram.STALE_BUTTONS
 
 
 async def test_a_long_text_is_split_into_messages_within_telegrams_limit(channel, fake):
