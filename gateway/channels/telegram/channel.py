@@ -178,7 +178,7 @@ async def _read_update(request: web.Request) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "invalid_json", "请求内容不是有效的 UTF-8 JSON") from None
     if not isinstance(update, dict):
-        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象 (Telegram Update)")
+        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象（Telegram Update）。")
     update_id = update.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise ApiError(400, "invalid_update", "缺少 update_id (必须是整数)")
