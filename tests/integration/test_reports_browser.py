@@ -356,6 +356,9 @@ def forecast_cells(page: Page) -> dict[int, tuple[str, str, bool, str]]:
     return {hour: (need, have, short, colour) for hour, need, have, short, colour in cells}
 
 
+CELL_COLOURS = {"red": "rgb(255, 235, 233)", "green": "rgb(218, 251, 225)", "grey": "rgb(238, 241, 244)"}
+
+
 def test_a_grid_manager_reads_the_staffing_forecast_beside_the_roster(stack, watched, evening):
     manager = watched.log_in("it.rp.manager")
     grid = "cd-wuhou"
@@ -385,7 +388,16 @@ def test_a_grid_manager_reads_the_staffing_forecast_beside_the_roster(stack, wat
     for hour in body["hours"]:
         need, have, short, colour = cells[hour["hour_of_week"]]
         assert (need, have, short) == (str(hour["agents_needed"]), f"/{hour['agents_available']:.1f}", hour["short"])
-        assert (colour == "rgb(255, 235, 233)") == hour["short"], hour  # the red of .sf-cell--short
+        # red where short, green where handoffs come and enough agents were online, grey where none come
+        expected = "red" if hour["short"] else "green" if hour["handoffs"] > 0 else "grey"
+        assert colour == CELL_COLOURS[expected], hour
+    for key, name in [("short", "红色"), ("ok", "绿色"), ("idle", "灰色")]:  # the legend's keys, in the cells' colours
+        legend = manager.locator(f".sf-key--{key}")
+        expect(legend).to_have_text(name)
+        assert (
+            legend.evaluate("node => getComputedStyle(node).backgroundColor")
+            == CELL_COLOURS[{"short": "red", "ok": "green", "idle": "grey"}[key]]
+        )
     assert body["hours"][evening]["handoffs"] >= 0.75 and body["hours"][evening]["short"]  # 3 in 4 weeks, nobody on
     assert cells[evening][2] is True
     assert body["short_hours"] == sum(1 for hour in body["hours"] if hour["short"]) > 0

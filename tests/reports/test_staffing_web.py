@@ -33,6 +33,9 @@ async def test_agents_are_refused_managers_kept_to_their_grids_and_admins_read_a
     other = await app_client.get(PATH, params={"grid": "sh-pudong"})
     assert other.status == 403
     assert (await other.json())["error"]["message"] == "这个网格不属于您，不能查看它的报表。"
+    unknown = await app_client.get(PATH, params={"grid": "不存在的网格"})  # the same answer: nothing revealed
+    assert unknown.status == 403
+    assert (await unknown.json())["error"]["message"] == "这个网格不属于您，不能查看它的报表。"
     await login(app_client, "admin.chen")
     assert (await app_client.get(PATH, params={"grid": "sh-pudong", "weeks": "12"})).status == 200
     missing = await app_client.get(PATH, params={"grid": "nowhere"})
@@ -51,6 +54,11 @@ async def test_nobody_logged_in_is_refused(app_client, people):
         ({"grid": "cd-wuhou", "weeks": "0"}, "weeks", "参考周数（weeks）：必须是 1 到 26 之间的整数。"),
         ({"grid": "cd-wuhou", "weeks": "27"}, "weeks", "参考周数（weeks）：必须是 1 到 26 之间的整数。"),
         ({"grid": "cd-wuhou", "weeks": "四"}, "weeks", "参考周数（weeks）：必须是 1 到 26 之间的整数。"),
+        ({"grid": "cd-wuhou", "weeks": "1.5"}, "weeks", "参考周数（weeks）：必须是 1 到 26 之间的整数。"),
+        ({"grid": "cd-wuhou", "weeks": "-4"}, "weeks", "参考周数（weeks）：必须是 1 到 26 之间的整数。"),
+        ({"grid": "cd-wuhou", "weeks": "9" * 40}, "weeks", "参考周数（weeks）：必须是 1 到 26 之间的整数。"),
+        ({"grid": "cd-wuhou", "weeks": "4'; drop table grid; --"}, "weeks", None),
+        ({"grid": "cd-\x00wuhou"}, "grid", "网格（grid）：最多 64 个字符，不能含控制字符。"),
     ],
 )
 async def test_bad_parameters_are_400_with_a_chinese_message(app_client, people, params, field, message):
