@@ -423,8 +423,11 @@ def test_a_grid_manager_reads_the_staffing_forecast_beside_the_roster(stack, wat
 
     # the manager board links each grid's agents to its forecast
     manager.goto(f"{stack.settings.gateway_url}/console/manager")
-    manager.locator(f'.grid-card[data-grid="{grid}"] .staffing-link').click()
-    expect(manager).to_have_url(f"{stack.settings.gateway_url}/console/reports/staffing?grid={grid}")
+    link = manager.locator(f'.grid-card[data-grid="{grid}"] .staffing-link')
+    assert link.get_attribute("href") == f"/console/reports/staffing?grid={grid}"
+    link.click()
+    # the page writes the weeks it shows into the address once it has loaded (4: the default)
+    expect(manager).to_have_url(f"{stack.settings.gateway_url}/console/reports/staffing?grid={grid}&weeks=4")
     staffing_loaded(manager)
     assert manager.locator("#sf-grid").input_value() == grid
 
