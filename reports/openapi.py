@@ -7,6 +7,7 @@ from typing import Any
 from griddesk.web.openapi import MAX_GRID_CHARS, error, json_body, json_content, staff, text_schema
 from reports.catalogue import GROUP_BY, KPIS, TARGETABLE
 from reports.scorecard import LABELS, WEIGHTS
+from reports.staffing import DEFAULT_WEEKS, HOURS_OF_WEEK, MAX_WEEKS, SERVICE_LEVEL
 from reports.targets import MAX_SECONDS
 from reports.web import EXPORTS, MAX_DAYS
 
@@ -85,6 +86,67 @@ REPORT_SCHEMAS["Scorecard"] = {
                     "satisfaction": _SCORE,
                     "total": _SCORE
                     | {"description": "0.4·quality + 0.3·efficiency + 0.3·satisfaction; null if any is"},
+                },
+            },
+        },
+    },
+}
+_COUNT = {"type": "integer", "minimum": 0}
+_NUMBER = {"type": "number", "minimum": 0}
+REPORT_SCHEMAS["StaffingForecast"] = {
+    "type": "object",
+    "required": ["grid", "weeks", "from", "to", "hours", "roster"],
+    "properties": {
+        "grid": {"type": "string"},
+        "name": {"type": "string"},
+        "time_zone": {"type": "string"},
+        "weeks": {"type": "integer", "minimum": 1, "maximum": MAX_WEEKS},
+        "from": _DAY | {"description": "first day of the history read (a Monday)"},
+        "to": _DAY | {"description": "last day of the history read (the Sunday before this week)"},
+        "handoffs": _COUNT | {"description": "handoffs to the grid in the history"},
+        "handle_time_avg_seconds": _NUMBER,
+        "handle_time_source": {
+            "type": "string",
+            "enum": ["history", "default"],
+            "description": "default: no finished chat in the history, the grid's default_handling_seconds",
+        },
+        "wait_target_seconds": _NUMBER | {"description": "the grid's first_response_p90_seconds target"},
+        "service_level": {"type": "number", "const": SERVICE_LEVEL},
+        "chats_per_agent": _NUMBER | {"description": "mean max_chats of the grid's agents"},
+        "short_hours": _COUNT,
+        "online_now": _COUNT,
+        "hours": {
+            "type": "array",
+            "minItems": HOURS_OF_WEEK,
+            "maxItems": HOURS_OF_WEEK,
+            "description": "Monday 00:00 first, Sunday 23:00 last (local time)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "hour_of_week": {"type": "integer", "minimum": 0, "maximum": HOURS_OF_WEEK - 1},
+                    "weekday": {"type": "integer", "minimum": 1, "maximum": 7, "description": "ISO: 1 = Monday"},
+                    "hour": {"type": "integer", "minimum": 0, "maximum": 23},
+                    "handoffs": _NUMBER | {"description": "expected handoffs in the hour (average of the weeks)"},
+                    "traffic_erlangs": _NUMBER,
+                    "slots_needed": _COUNT | {"description": "chats at once (Erlang C servers) for the target"},
+                    "agents_needed": _COUNT,
+                    "agents_available": _NUMBER | {"description": "agents online in the hour, average of the weeks"},
+                    "short": {"type": "boolean", "description": "agents_available < agents_needed"},
+                },
+            },
+        },
+        "roster": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "status": {"type": "string", "enum": ["online", "away", "offline"]},
+                    "present": {"type": "boolean", "description": "the agent's console was seen in the last 90 s"},
+                    "active_chats": _COUNT,
+                    "max_chats": _COUNT,
+                    "skills": {"type": "array", "items": {"type": "string"}},
                 },
             },
         },
@@ -184,6 +246,27 @@ REPORT_PATHS: dict[str, Any] = {
             "404": error("not_found: no such grid"),
         },
         parameters=[_GRID_QUERY | {"required": True, "description": "a grid code"}],
+    ),
+    "/api/v1/reports/staffing": staff(
+        "get",
+        "A grid's staffing forecast (智能调度): per hour of the week, the handoffs to expect (the average of the last "
+        "weeks), the agents Erlang C needs to meet the grid's wait target, and the agents who were online then on "
+        "average; with the grid's roster now. Definitions in docs/kpis.md, Staffing forecast. Managers: their grids; "
+        "admins: any; agents: 403",
+        {
+            "200": json_content("The forecast", {"$ref": "#/components/schemas/StaffingForecast"}),
+            "400": error("invalid_parameter: grid missing or too long, weeks not a whole number 1–26"),
+            "404": error("not_found: no such grid"),
+        },
+        parameters=[
+            _GRID_QUERY | {"required": True, "description": "a grid code"},
+            {
+                "name": "weeks",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_WEEKS, "default": DEFAULT_WEEKS},
+                "description": "complete weeks of history before this one",
+            },
+        ],
     ),
     "/api/v1/reports/targets/{grid}": staff(
         "put",

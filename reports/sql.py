@@ -2,7 +2,8 @@
 
 Timestamps are stored in UTC (``griddesk.db.UtcDateTime``; on SQLite as ``YYYY-MM-DD HH:MM:SS.ffffff`` text).
 ``epoch_seconds`` turns one into seconds since 1970 (durations are differences of two); ``local_bucket`` gives
-the day, ISO week (its Monday) or month of a timestamp in the service's time zone, as text. SQLite has no
+the day, ISO week (its Monday) or month of a timestamp in the service's time zone, as text, and
+``local_hour_of_week`` its hour of the week (0 = Monday 00:00, for the staffing forecast). SQLite has no
 time zones: it adds the zone's fixed offset, exact for Asia/Shanghai (no daylight saving since 1991).
 """
 
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -83,3 +84,28 @@ def _bucket_default(element: local_bucket, compiler: SQLCompiler, **kw: Any) -> 
     if element.bucket == "week":
         return f"to_char(date_trunc('week', {local}), 'YYYY-MM-DD')"
     return f"to_char({local}, 'YYYY-MM')"
+
+
+class local_hour_of_week(FunctionElement[int]):
+    """The hour of the week of a UTC timestamp in ``zone``: 0 = Monday 00:00–01:00 … 167 = Sunday 23:00–24:00."""
+
+    type = Integer()
+    inherit_cache = False
+
+    def __init__(self, column: Any, zone: ZoneInfo = SERVICE_TZ) -> None:
+        self.zone = zone
+        super().__init__(column)
+
+
+@compiles(local_hour_of_week, "sqlite")
+def _hour_of_week_sqlite(element: local_hour_of_week, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    shift = _fixed_offset(element.zone)
+    weekday = f"((CAST(strftime('%w', {column}, '{shift}') AS INTEGER) + 6) % 7)"  # %w: 0 = Sunday
+    return f"({weekday} * 24 + CAST(strftime('%H', {column}, '{shift}') AS INTEGER))"
+
+
+@compiles(local_hour_of_week)
+def _hour_of_week_default(element: local_hour_of_week, compiler: SQLCompiler, **kw: Any) -> str:
+    local = f"({compiler.process(element.clauses, **kw)} AT TIME ZONE '{element.zone.key}')"
+    return f"CAST((EXTRACT(ISODOW FROM {local}) - 1) * 24 + EXTRACT(HOUR FROM {local}) AS INTEGER)"

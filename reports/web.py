@@ -1,7 +1,7 @@
 """The reports API and pages: ``GET /api/v1/reports/kpis``, ``…/scorecard``, ``…/export`` (grid managers: their
-grids; admins: every grid), the targets, and the dashboard ``/console/reports`` with its printable monthly report
-``/console/reports/monthly`` (pages composed from ``static/reports-page.html``; Apache ECharts vendored in
-``static/vendor/echarts``).
+grids; admins: every grid), the targets, the staffing forecast ``…/staffing``, and the dashboard ``/console/reports``
+with its printable monthly report ``/console/reports/monthly`` and the forecast page ``/console/reports/staffing``
+(pages composed from ``static/reports-page.html``; Apache ECharts vendored in ``static/vendor/echarts``).
 
 Query: ``grid`` (a grid code; omitted: every grid the caller may see), ``from`` and ``to`` (local calendar days
 ``YYYY-MM-DD``, both included; default: this month up to today), ``group_by`` (day · week · month · grid · agent ·
@@ -25,13 +25,14 @@ from griddesk.db import run_in_session, utcnow
 from griddesk.web.errors import ApiError
 from griddesk.web.json import json_response, read_json_object
 from griddesk.web.pages import add_static, compose, composed_page
-from griddesk.web.params import bad_parameter, query_text
+from griddesk.web.params import bad_parameter, query_int, query_text
 from grids.models import Grid
 from grids.sla import SERVICE_TZ
 from reports.catalogue import BY_NAME, GROUP_BY, TARGETABLE
 from reports.export import report_table, to_csv, to_xlsx
 from reports.scorecard import scorecard
 from reports.service import report
+from reports.staffing import DEFAULT_WEEKS, MAX_WEEKS, forecast
 from reports.targets import grid_targets, scope_targets, set_targets, target_history
 
 MAX_DAYS = 400
@@ -210,11 +211,28 @@ async def put_targets(request: web.Request) -> web.Response:
     return json_response(await run_in_session(work))
 
 
+async def get_staffing(request: web.Request) -> web.Response:
+    """A grid's staffing forecast (reports.staffing; docs/kpis.md): ``grid`` (required) and ``weeks`` of history
+    (1–26, default 4). Managers: their grids; admins: any."""
+    principal = await reader(request)
+    code = grid_param(request)
+    if code is None:
+        raise bad_parameter("grid", "网格（grid）", "请指定网格")
+    weeks = query_int(request, "weeks", "参考周数（weeks）", default=DEFAULT_WEEKS, low=1, high=MAX_WEEKS)
+    now = utcnow()
+
+    def work(session: Session) -> dict[str, Any]:
+        return forecast(session, _grid_of(session, principal, code), weeks, now).as_json()
+
+    return json_response(await run_in_session(work))
+
+
 STATIC = Path(__file__).resolve().parent / "static"
 SKELETON = STATIC / "reports-page.html"
 PAGES = {  # URL → (title, page name: static/<name>.main.html + static/<name>.js)
     "/console/reports": ("数据报表", "reports"),
     "/console/reports/monthly": ("网格月报", "monthly"),
+    "/console/reports/staffing": ("排班预测", "staffing"),
 }
 SCRIPTS = ["/static/reports/vendor/echarts/echarts.min.js", "/static/reports/reports-common.js"]
 
@@ -238,4 +256,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/reports/scorecard", get_scorecard)
     app.router.add_get("/api/v1/reports/kpis", get_kpis)
     app.router.add_get("/api/v1/reports/targets", get_targets)
+    app.router.add_get("/api/v1/reports/staffing", get_staffing)
     app.router.add_put("/api/v1/reports/targets/{grid}", put_targets)

@@ -25,6 +25,9 @@ from accounts.models import Role
 from griddesk.db import make_engine
 from grids.models import GridMembership
 from grids.sla import SERVICE_TZ
+from handoff.models import HandoffStatus
+from tests.integration.test_handoff_browser import screenshot
+from tests.reports.fixture import _conversation, _handoff
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -72,6 +75,24 @@ def people(stack, activity) -> None:
             for grid in grids:
                 session.add(GridMembership(grid_code=grid, account_id=account.id))
     engine.dispose()
+
+
+EVENING = 21  # Monday 21:00–22:00 last week: the demo's agents have all gone offline by 19:30
+
+
+@pytest.fixture(scope="module")
+def evening(stack, activity) -> int:
+    """Three handoffs to cd-wuhou last Monday evening (hour of the week 21), when nobody is online: a short hour."""
+    today = datetime.now(SERVICE_TZ).date()
+    monday = today - timedelta(days=today.weekday() + 7)
+    engine = make_engine(stack.settings.database_url)
+    with Session(engine) as session, session.begin():
+        for n in range(3):
+            at = datetime.combine(monday, datetime.min.time(), SERVICE_TZ) + timedelta(hours=EVENING, minutes=10 * n)
+            conversation = _conversation(session, f"it-rp-evening-{n}", at - timedelta(minutes=2))
+            _handoff(session, conversation, "cd-wuhou", "customer_request", at, HandoffStatus.ABANDONED)
+    engine.dispose()
+    return EVENING
 
 
 class Watched:
@@ -319,12 +340,115 @@ def test_on_a_phone_the_report_pages_fit_the_screen_width(stack, watched, url):
     assert 300 < trend["width"] <= PHONE["width"] and trend["inked"] > 1000
 
 
-def test_an_agent_is_refused_both_report_pages(stack, watched):
+def staffing_loaded(page: Page) -> None:
+    expect(page.locator("#sf-apply")).to_be_enabled(timeout=20_000)
+    expect(page.locator("#sf-basis")).to_contain_text("北京时间")
+
+
+def forecast_cells(page: Page) -> dict[int, tuple[str, str, bool, str]]:
+    """Each drawn cell by hour of the week: (agents needed, "/available", red, background colour)."""
+    cells = page.evaluate(
+        """() => [...document.querySelectorAll("#sf-table td.sf-cell")].map((td) => [
+             Number(td.dataset.hourOfWeek), td.querySelector(".sf-need").textContent,
+             td.querySelector(".sf-have").textContent, td.classList.contains("sf-cell--short"),
+             getComputedStyle(td).backgroundColor])"""
+    )
+    return {hour: (need, have, short, colour) for hour, need, have, short, colour in cells}
+
+
+CELL_COLOURS = {"red": "rgb(255, 235, 233)", "green": "rgb(218, 251, 225)", "grey": "rgb(238, 241, 244)"}
+
+
+def test_a_grid_manager_reads_the_staffing_forecast_beside_the_roster(stack, watched, evening):
+    manager = watched.log_in("it.rp.manager")
+    grid = "cd-wuhou"
+    manager.goto(f"{stack.settings.gateway_url}/console/reports/staffing?grid={grid}")
+    staffing_loaded(manager)
+    assert manager.locator("#sf-grid").input_value() == grid
+    body = api(manager, "/api/v1/reports/staffing", grid=grid)
+    expect(manager.locator("#sf-basis")).to_contain_text(f"依据 {body['from']} 至 {body['to']}（4 周，北京时间）")
+    expect(manager.locator("#sf-basis")).to_contain_text(f"的 {body['handoffs']} 次转人工")
+    assert body["handoffs"] >= 3  # the demo's weeks before this one and last Monday evening's
+
+    # the roster: the grid's agents with their status now, and how many are online
+    names = [agent["name"] for agent in body["roster"]]
+    assert len(names) >= 3  # the demo's three agents of each grid
+    expect(manager.locator("#sf-roster tbody tr td:first-child")).to_have_text(names)
+    expect(manager.locator("#sf-online")).to_have_text(f"当前在线 {body['online_now']} 名，共 {len(names)} 名客服")
+
+    # the table: 24 hours down, Monday to Sunday across; each cell needed / available, red exactly where short
+    expect(manager.locator("#sf-table thead th")).to_have_text(
+        ["时段", "周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    )
+    expect(manager.locator("#sf-table tbody tr")).to_have_count(24)
+    first_row = manager.locator("#sf-table tbody tr").first.locator("td")
+    assert [int(first_row.nth(n).get_attribute("data-hour-of-week")) for n in range(7)] == list(range(0, 168, 24))
+    cells = forecast_cells(manager)
+    assert sorted(cells) == list(range(168))
+    for hour in body["hours"]:
+        need, have, short, colour = cells[hour["hour_of_week"]]
+        assert (need, have, short) == (str(hour["agents_needed"]), f"/{hour['agents_available']:.1f}", hour["short"])
+        # red where short, green where handoffs come and enough agents were online, grey where none come
+        expected = "red" if hour["short"] else "green" if hour["handoffs"] > 0 else "grey"
+        assert colour == CELL_COLOURS[expected], hour
+    for key, name in [("short", "红色"), ("ok", "绿色"), ("idle", "灰色")]:  # the legend's keys, in the cells' colours
+        legend = manager.locator(f".sf-key--{key}")
+        expect(legend).to_have_text(name)
+        assert (
+            legend.evaluate("node => getComputedStyle(node).backgroundColor")
+            == CELL_COLOURS[{"short": "red", "ok": "green", "idle": "grey"}[key]]
+        )
+    assert body["hours"][evening]["handoffs"] >= 0.75 and body["hours"][evening]["short"]  # 3 in 4 weeks, nobody on
+    assert cells[evening][2] is True
+    assert body["short_hours"] == sum(1 for hour in body["hours"] if hour["short"]) > 0
+    expect(manager.locator("#sf-short")).to_have_text(f"人手不足 {body['short_hours']} 个时段")
+    busiest = max(body["hours"], key=lambda hour: hour["handoffs"])
+    title = manager.locator(f'#sf-table td[data-hour-of-week="{busiest["hour_of_week"]}"]').get_attribute("title")
+    assert f"预计转人工 {busiest['handoffs']} 次" in title and f"需要 {busiest['agents_needed']} 名客服" in title
+    screenshot(manager, "staffing-desktop")
+
+    # another grid and more weeks: the figures reload and the address keeps the choice
+    other = next(code for code in GRIDS if code != grid)
+    manager.select_option("#sf-grid", other)
+    manager.select_option("#sf-weeks", "8")
+    manager.click("#sf-apply")
+    staffing_loaded(manager)
+    expect(manager.locator("#sf-basis")).to_contain_text("（8 周，北京时间）")
+    expect(manager).to_have_url(f"{stack.settings.gateway_url}/console/reports/staffing?grid={other}&weeks=8")
+    eight = api(manager, "/api/v1/reports/staffing", grid=other, weeks="8")
+    assert {hour: cell[:3] for hour, cell in forecast_cells(manager).items()} == {
+        hour["hour_of_week"]: (str(hour["agents_needed"]), f"/{hour['agents_available']:.1f}", hour["short"])
+        for hour in eight["hours"]
+    }
+
+    # the manager board links each grid's agents to its forecast
+    manager.goto(f"{stack.settings.gateway_url}/console/manager")
+    link = manager.locator(f'.grid-card[data-grid="{grid}"] .staffing-link')
+    assert link.get_attribute("href") == f"/console/reports/staffing?grid={grid}"
+    link.click()
+    # the page writes the weeks it shows into the address once it has loaded (4: the default)
+    expect(manager).to_have_url(f"{stack.settings.gateway_url}/console/reports/staffing?grid={grid}&weeks=4")
+    staffing_loaded(manager)
+    assert manager.locator("#sf-grid").input_value() == grid
+
+
+def test_on_a_phone_the_staffing_forecast_fits_the_screen_width(stack, watched):
+    manager = watched.log_in("it.rp.manager", PHONE)
+    manager.goto(f"{stack.settings.gateway_url}/console/reports/staffing")
+    staffing_loaded(manager)
+    assert manager.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    table = manager.locator("#sf-table").bounding_box()
+    assert table is not None and table["width"] <= PHONE["width"] - 16  # all seven days without scrolling
+    screenshot(manager, "staffing-phone")
+
+
+def test_an_agent_is_refused_the_report_pages(stack, watched):
     agent = watched.log_in("it.rp.agent")
-    for url in ("/console/reports", "/console/reports/monthly"):
+    for url in ("/console/reports", "/console/reports/monthly", "/console/reports/staffing"):
         agent.goto(stack.settings.gateway_url + url)
         expect(agent.locator("#forbidden")).to_be_visible(timeout=10_000)
         expect(agent.locator("#forbidden")).to_contain_text("您没有权限查看数据报表")
         expect(agent.locator("#report")).to_be_hidden()
         expect(agent.locator(".rp-nav")).to_be_hidden()
     assert agent.request.get("/api/v1/reports/kpis").status == 403
+    assert agent.request.get("/api/v1/reports/staffing?grid=cd-wuhou").status == 403

@@ -140,7 +140,11 @@
       card.appendChild(el("p", "empty", "暂无排队"));
     }
 
-    card.appendChild(el("h3", "sub-title", "客服负载"));
+    var loadTitle = el("h3", "sub-title", "客服负载 ");
+    var staffing = el("a", "alert-link staffing-link", "排班预测");  // reports/static/staffing.js
+    staffing.href = "/console/reports/staffing?grid=" + encodeURIComponent(String(grid.code));
+    loadTitle.appendChild(staffing);
+    card.appendChild(loadTitle);
     if (agents.length) {
       var a = table(["客服", "状态", "会话", "技能"]);
       agents.forEach(function (agent) {
