@@ -1,7 +1,7 @@
 """Rasa with a stopwatch: ``rasa run`` in which every turn's parts are timed (bot env; used by rasa_turn.py).
 
 Usage (bot env, Python 3.10):
-``.venv/bot/bin/python benchmarks/rasa_probe.py OUT.jsonl [--profile OUT.prof] [--cache-response-schema] [--sqlite-synchronous-normal]
+``.venv/bot/bin/python benchmarks/rasa_probe.py OUT.jsonl [--profile OUT.prof] [--cuts all|none|schema|sqlite]
 -- <rasa run args>``
 
 Wraps Rasa 3.6's own functions before it starts (nothing in Rasa is changed on disk) and appends one JSON
@@ -15,12 +15,9 @@ does that): the stopwatch is per process, not per conversation.
 ``--profile`` also runs cProfile during turns only (not during the model load) and writes the stats after
 each turn, for ``python -m pstats`` or ``snakeviz``.
 
-``--cache-response-schema`` is a what-if, not something the product does: Rasa 3.6 checks every action
-server response with ``jsonschema.validate``, which (jsonschema 4.17) checks the constant response schema
-against the JSON Schema meta-schema again on every call; this replaces that check with one validator built
-once from the same schema (same result, same error message) to show what the re-check costs. ``--sqlite-synchronous-normal``, another what-if: Rasa's SQLite connections
-with ``PRAGMA synchronous=NORMAL`` as the product's own (griddesk/db.py; the database is in WAL mode), instead
-of SQLite's default FULL, which syncs the write-ahead log to disk at every commit (one per turn).
+``--cuts`` chooses which of ops/rasa_run.py's changes to Rasa (what the product starts) are made: ``all``
+(the default, as the product runs), ``none`` (Rasa as installed), ``schema`` (only the action response check
+without re-checking its schema) or ``sqlite`` (only SQLite's synchronous=NORMAL).
 """
 
 from __future__ import annotations
@@ -31,6 +28,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 # the turn being measured: phase -> ms, and counters
@@ -69,28 +67,8 @@ def _timed_sync(owner: Any, name: str, phase: str) -> None:
     setattr(owner, name, wrapper)
 
 
-def cache_response_schema(remote_action: Any) -> None:
-    """RemoteAction._validate_action_result with the response schema checked once, not on every call."""
-    from jsonschema import ValidationError, validators
-
-    schema = remote_action.action_response_format_spec()
-    validator_class = validators.validator_for(schema)
-    validator_class.check_schema(schema)
-    validator = validator_class(schema)
-    original = remote_action._validate_action_result
-
-    @functools.wraps(original)
-    def validate(self: Any, result: dict[str, Any]) -> bool:
-        try:
-            validator.validate(result)
-        except ValidationError:
-            return bool(original(self, result))  # Rasa's own message for an invalid response
-        return True
-
-    remote_action._validate_action_result = validate
-
-
-def install(out_path: str, profile_path: str | None, cached_schema: bool = False, sync_normal: bool = False) -> None:
+def install(out_path: str, profile_path: str | None, cuts: str) -> None:
+    import rasa_run  # ops/rasa_run.py, on sys.path from main()
     import sqlalchemy
     from rasa.core import processor as processor_module
     from rasa.core import tracker_store
@@ -98,8 +76,10 @@ def install(out_path: str, profile_path: str | None, cached_schema: bool = False
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
-    if cached_schema:
-        cache_response_schema(action_module.RemoteAction)
+    if cuts in ("all", "schema"):
+        rasa_run.check_responses_with_one_validator()
+    if cuts in ("all", "sqlite"):
+        rasa_run.sqlite_synchronous_normal()
     profiler = cProfile.Profile() if profile_path else None
     processor_cls = processor_module.MessageProcessor
 
@@ -179,9 +159,7 @@ def install(out_path: str, profile_path: str | None, cached_schema: bool = False
             _counts["sql_statements"] += 1
 
     @sqlalchemy.event.listens_for(sqlalchemy.engine.Engine, "connect")
-    def count_connection(dbapi_connection: Any, *_args: Any) -> None:
-        if sync_normal and type(dbapi_connection).__module__.startswith("sqlite3"):
-            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    def count_connection(*_args: Any) -> None:
         if _active:
             _counts["sql_connections"] += 1
 
@@ -193,7 +171,11 @@ def main() -> None:
     split = argv.index("--")
     ours, rasa_args = argv[:split], argv[split + 1 :]
     profile_path = ours[ours.index("--profile") + 1] if "--profile" in ours else None
-    install(ours[0], profile_path, "--cache-response-schema" in ours, "--sqlite-synchronous-normal" in ours)
+    cuts = ours[ours.index("--cuts") + 1] if "--cuts" in ours else "all"
+    if cuts not in ("all", "none", "schema", "sqlite"):
+        raise SystemExit(__doc__)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ops"))
+    install(ours[0], profile_path, cuts)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *rasa_args]

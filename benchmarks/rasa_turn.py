@@ -6,9 +6,9 @@ Usage:
 SPEC is comma-separated ``key:value`` items, all optional: ``model:PATH`` (default: the model ``ops.train_model``
 names for the bot as it is), ``endpoints:PATH`` (default bot/endpoints.yml), ``selective_domain:on|off`` (those
 endpoints with Rasa's ``enable_selective_domain`` set so; off = the domain with every action call),
-``cached_schema:on`` (a what-if: Rasa's check of each action response without re-checking the constant schema,
-see benchmarks/rasa_probe.py), ``sqlite_sync:normal`` (a what-if: Rasa's SQLite connections with
-``synchronous=NORMAL``, as the product's own), ``profile:on`` (cProfile in that Rasa during turns; its timings are inflated
+``cuts:all|none|schema|sqlite`` (which of ops/rasa_run.py's changes to Rasa are made: all, as the product
+starts Rasa, the default; none, Rasa as installed; or one of them: the action response check without
+re-checking its schema, SQLite's synchronous=NORMAL), ``profile:on`` (cProfile in that Rasa during turns; its timings are inflated
 by the profiler and its REST channel part includes writing the profile after each turn, so profile a variant
 of its own; the report ends with where its time went, by package and
 by function), ``env:KEY=VALUE`` (an environment variable for that Rasa process only, may repeat; e.g.
@@ -61,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import UNREACHED_LIMITS
 from griddesk.settings import REPO_ROOT, Settings, load_settings
 from ops.stack import Service, app_env
-from ops.train_model import BOT_DIR, bot_env, current_model_path
+from ops.train_model import BOT_DIR, bot_env, bot_python, current_model_path
 
 HERE = Path(__file__).resolve().parent
 FAQ_QUESTIONS = [
@@ -105,8 +105,7 @@ class Variant:
     endpoints: Path
     env: dict[str, str] = field(default_factory=dict)
     selective_domain: bool | None = None
-    cached_schema: bool = False
-    sqlite_sync_normal: bool = False
+    cuts: str = "all"
     profile: bool = False
     port: int = 0
     sender_prefix: str = ""
@@ -138,17 +137,17 @@ def parse_variant(raw: str, settings: Settings) -> Variant:
             variant.endpoints = Path(value).resolve()
         elif key == "selective_domain" and value in ("on", "off"):
             variant.selective_domain = value == "on"
-        elif key in ("cached_schema", "profile") and value == "on":
-            setattr(variant, key, True)
-        elif key == "sqlite_sync" and value == "normal":
-            variant.sqlite_sync_normal = True
+        elif key == "cuts" and value in ("all", "none", "schema", "sqlite"):
+            variant.cuts = value
+        elif key == "profile" and value == "on":
+            variant.profile = True
         elif key == "env" and "=" in value:
             env_key, _, env_value = value.partition("=")
             variant.env[env_key] = env_value
         else:
             raise argparse.ArgumentTypeError(
-                f"{item!r}: expected model:PATH, endpoints:PATH, selective_domain:on|off, cached_schema:on, "
-                "sqlite_sync:normal, profile:on or env:KEY=VALUE"
+                f"{item!r}: expected model:PATH, endpoints:PATH, selective_domain:on|off, "
+                "cuts:all|none|schema|sqlite, profile:on or env:KEY=VALUE"
             )
     if not variant.model.exists():
         raise argparse.ArgumentTypeError(f"{name}: no model at {variant.model}")
@@ -405,8 +404,7 @@ def main() -> None:
     for variant in variants:
         extra = " ".join(f"{k}={v}" for k, v in variant.env.items())
         domain = {None: "", True: " selective domain", False: " domain with every call"}[variant.selective_domain]
-        domain += " (what-if: response schema checked once)" if variant.cached_schema else ""
-        domain += " (what-if: SQLite synchronous=NORMAL)" if variant.sqlite_sync_normal else ""
+        domain += f", ops/rasa_run.py cuts: {variant.cuts}"
         domain += " (profiled)" if variant.profile else ""
         print(
             f"  {variant.name}: {variant.model.name}, {variant.endpoints.relative_to(REPO_ROOT)}{domain} {extra}".rstrip()
@@ -427,15 +425,14 @@ def start(variants: list[Variant], settings: Settings, work: Path) -> list[Servi
         180,
         logs / "actions.log",
     )
-    bot_python = str(Path(settings.rasa_bin).parent / "python")
+    rasa_python = bot_python(settings)
     services = [actions]
     for variant in variants:
         variant.port = free_port()
         variant.sender_prefix = f"{variant.name}-{secrets.token_hex(4)}"
-        argv = [bot_python, str(HERE / "rasa_probe.py"), str(work / f"rasa-{variant.name}.jsonl")]
+        argv = [rasa_python, str(HERE / "rasa_probe.py"), str(work / f"rasa-{variant.name}.jsonl")]
         argv += ["--profile", str(work / f"rasa-{variant.name}.prof")] if variant.profile else []
-        argv += ["--cache-response-schema"] if variant.cached_schema else []
-        argv += ["--sqlite-synchronous-normal"] if variant.sqlite_sync_normal else []
+        argv += ["--cuts", variant.cuts]
         argv += ["--", "run"]
         argv += ["--model", str(variant.model), "--interface", "127.0.0.1", "--port", str(variant.port)]
         argv += ["--credentials", str(BOT_DIR / "credentials.yml"), "--endpoints", str(endpoints_file(variant, work))]
