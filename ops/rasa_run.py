@@ -13,7 +13,7 @@
 - Rasa's SQLite connections (the tracker store on the product's SQLite database, which is in WAL mode) get
   ``PRAGMA synchronous=NORMAL``, as the product's own connections do (griddesk/db.py), instead of SQLite's
   FULL, which syncs the write-ahead log to disk at every commit (one a turn): a commit survives a crash of
-  any process, and only a power cut may lose the last ones, as for the product's own data.
+  any process, and only a power cut or an OS crash may lose the last ones, as for the product's own data.
 
 Imports nothing of GridDesk (it runs in Rasa's environment).
 """
