@@ -22,7 +22,7 @@ from pathlib import Path
 
 from griddesk.private import open_private_append
 from griddesk.settings import REPO_ROOT, Secret, Settings
-from ops.train_model import BOT_DIR, bot_env, current_model_path
+from ops.train_model import BOT_DIR, bot_env, bot_python, current_model_path
 
 
 class StackError(RuntimeError):
@@ -140,7 +140,8 @@ def build_services(settings: Settings, model: Path | None = None) -> list[Servic
         Service(
             "rasa",
             [
-                settings.rasa_bin,
+                bot_python(settings),
+                str(REPO_ROOT / "ops" / "rasa_run.py"),  # `rasa run` without two per-turn costs (see there)
                 "run",
                 "--model",
                 str(model),

@@ -36,6 +36,14 @@ def bot_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def bot_python(settings: Settings) -> str:
+    """The Python of Rasa's environment: the interpreter named on the first line of ``settings.rasa_bin``."""
+    first_line = Path(settings.rasa_bin).read_bytes().split(b"\n", 1)[0].decode(errors="replace")
+    if first_line.startswith("#!"):
+        return first_line[2:].strip()
+    return str(Path(settings.rasa_bin).parent / "python")
+
+
 def tracker_store_url(database_url: str) -> str:
     """The product's database as Rasa's SQL tracker store sees it: Rasa 3.6 runs SQLAlchemy 1.4 with
     psycopg2 (in the bot env as Rasa's own dependency), so a ``postgresql+psycopg`` URL (psycopg 3, the

@@ -60,9 +60,24 @@ def snapshot(
     return Tracker.from_dict(state)
 
 
+def domain_sent_to(action_name: str) -> dict[str, Any]:
+    """The domain Rasa 3.6 sends with a call of ``action_name`` under ``enable_selective_domain``
+    (bot/endpoints.yml): all of it to the form validators (``validate_*``) and to the actions listed with
+    ``send_domain: true`` in bot/domain.yml, none to the others (actions/executor.py gives them ``{}``)."""
+    listed = {
+        name
+        for action in domain()["actions"]
+        if isinstance(action, dict)
+        for name, config in action.items()
+        if (config or {}).get("send_domain")
+    }
+    return domain() if action_name.startswith("validate_") or action_name in listed else {}
+
+
 async def run(action: Action, tracker: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    """Runs ``action`` with the domain Rasa would send it (:func:`domain_sent_to`)."""
     dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, domain())
+    events = await action.run(dispatcher, tracker, domain_sent_to(action.name()))
     return events, dispatcher
 
 
