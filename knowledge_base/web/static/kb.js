@@ -60,20 +60,24 @@
       row.tabIndex = 0;
       if (editor.current && editor.current.id === faq.id) { row.classList.add("is-selected"); }
       row.appendChild(el("td", "kb-row__id", "#" + faq.id));
-      var question = el("td", "kb-row__question", faq.question || "");
+      // the question gets the room; its category and scope go on a muted line under it
+      var question = el("td", "kb-row__question");
+      question.appendChild(el("span", "kb-row__text", faq.question || ""));
+      var meta = [faq.category, KB.gridName(faq.grid)].filter(Boolean).join(" · ");
+      question.appendChild(el("span", "kb-row__meta muted", meta));
       row.appendChild(question);
-      row.appendChild(el("td", null, faq.category || ""));
-      row.appendChild(el("td", null, KB.gridName(faq.grid)));
-      var state = el("td");
+      var state = el("td", "kb-row__state");
       state.appendChild(statusTag(faq.status));
       if (faq.review === "pending" || faq.review === "rejected" || faq.review === "draft") {
         state.appendChild(document.createTextNode(" "));
         state.appendChild(el("span", "tag tag--warn", C.label(KB.labels.review, faq.review)));
       }
       row.appendChild(state);
-      row.appendChild(el("td", "muted", C.clock(faq.updated_at)));
-      row.addEventListener("click", function () { openFaq(faq.id); });
-      row.addEventListener("keydown", function (event) { if (event.key === "Enter") { openFaq(faq.id); } });
+      var time = el("td", "kb-row__time muted", KB.shortTime(faq.updated_at));
+      time.title = C.clock(faq.updated_at);
+      row.appendChild(time);
+      row.addEventListener("click", function () { openFromList(faq.id); });
+      row.addEventListener("keydown", function (event) { if (event.key === "Enter") { openFromList(faq.id); } });
       body.appendChild(row);
       if (faq.category) { categories[faq.category] = true; }
     });
@@ -191,6 +195,15 @@
     return leaveIfClean().then(function (ok) {
       if (!ok) { return; }
       return loadFaq(id, keepMessage);
+    });
+  }
+
+  // One column (a phone, a narrow window): the editor is below the list, so bring it into view.
+  function openFromList(id) {
+    openFaq(id).then(function () {
+      if (window.matchMedia("(max-width: 1000px)").matches && !$("editor").hidden) {
+        $("editor").scrollIntoView({ block: "start" });
+      }
     });
   }
 

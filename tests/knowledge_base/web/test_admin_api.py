@@ -279,6 +279,28 @@ async def test_usage_of_an_faq_is_a_daily_series(app_client, staff):
     assert listed["items"][0]["usage"]["answered"] == 3
 
 
+async def test_the_usage_overview_sums_the_faqs_a_reader_sees_and_ranks_the_most_used(app_client, staff):
+    from knowledge_base.models import UsageKind
+    from knowledge_base.usage import record_usage
+
+    mine, other = global_faq(), global_faq("浦东营业厅在哪")
+    with session_scope() as session:
+        theirs = make_faq(session, "浦东营业厅在哪", grid="sh-pudong").id
+        record_usage(session, mine, UsageKind.ANSWERED, n=3)
+        record_usage(session, other, UsageKind.CHOSEN, n=5)
+        record_usage(session, theirs, UsageKind.ANSWERED, n=7)
+    admin = await Staff.login(app_client, "admin.chen")
+    body = await ok(await admin.get("/api/v1/kb/usage", days=7))
+    assert body["days"] == 7 and len(body["series"]) == 7
+    assert [(t["id"], t["uses"]) for t in body["top"]] == [(theirs, 7), (other, 5), (mine, 3)]
+    assert body["top"][0]["question"] == "浦东营业厅在哪" and body["top"][0]["usage"]["answered"] == 7
+    manager = await Staff.login(app_client, "wang.min")
+    body = await ok(await manager.get("/api/v1/kb/usage", days=7, limit=1))
+    assert [t["id"] for t in body["top"]] == [other]  # another grid's FAQ is neither listed nor counted
+    assert (body["series"][-1]["answered"], body["series"][-1]["chosen"]) == (3, 5)
+    assert await error_code(await manager.get("/api/v1/kb/usage", days=0), 400) == "invalid_parameter"
+
+
 # --- import and export ----------------------------------------------------------------------------
 
 
