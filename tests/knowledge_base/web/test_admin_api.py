@@ -459,3 +459,23 @@ async def test_the_inbox_turns_questions_into_a_similar_question_a_draft_or_noth
     assert await _clusters(admin) == []
     bad = await admin.post("/api/v1/kb/inbox/dismiss", {"item_ids": "all"})
     assert await error_code(bad, 422) == "invalid_field"
+
+
+async def test_the_inbox_names_the_closest_faq_and_drops_what_an_import_came_to_answer(app_client, staff):
+    faq_id = global_faq("怎么修改密码")
+    with session_scope() as session:
+        session.add(
+            Miss(
+                text="密码改不了", normalized="密码改不了", decision="suggest", kind="low_confidence", top_faq_id=faq_id
+            )
+        )
+    log_questions("宽带能不能暂停一个月")
+    admin = await Staff.login(app_client, "admin.chen")
+    clusters = await _clusters(admin)
+    [named] = [c for c in clusters if c["representative"] == "密码改不了"]
+    assert (named["top_faq_id"], named["top_faq_question"]) == (faq_id, "怎么修改密码")
+    assert any(c["representative"] == "宽带能不能暂停一个月" for c in clusters)
+
+    rows = [{"question": "宽带能不能暂停一个月", "answer": "可以办理停机保号。", "category": "宽带"}]
+    await ok(await admin.upload("/api/v1/kb/import", csv_bytes([row(1, **rows[0])]), "faqs.csv"))
+    assert [c["representative"] for c in await _clusters(admin)] == ["密码改不了"]
