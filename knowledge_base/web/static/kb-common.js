@@ -11,7 +11,7 @@
     nothing_to_publish: "没有可发布的草稿",
     invalid_draft: "内容不符合要求",
     faq_not_found: "问答不存在或已被删除",
-    file_too_large: "文件太大(不能超过 20 MB)"
+    file_too_large: "文件太大（不能超过 20 MB）"
   };
 
   var state = { me: null, csrf: "", grids: [] };
