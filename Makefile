@@ -98,16 +98,17 @@ lint: envs
 # The whole suite after the gates: unit tests, Rasa data validation and test stories, integration tests
 # against the real Rasa server + action server + gateway, and browser tests in headless Chromium (the
 # GridDesk pages and the rasa-webchat widget); on both cores (PYTEST_WORKERS=0 runs them in one process).
-# Then the unit suite again on PostgreSQL: a throwaway cluster in a temporary folder, one database per
-# worker (tests/database.py). TEST_DATABASES=sqlite skips that pass.
+# Then the suite again on PostgreSQL (unit, integration and browser tests; the Rasa project's own checks need no
+# database): a throwaway cluster in a temporary folder, one database per worker, the integration stack's gateway,
+# action server and Rasa tracker store on it too (tests/database.py). TEST_DATABASES=sqlite skips that pass.
 PYTEST_WORKERS ?= 2
 TEST_DATABASES ?= sqlite postgresql
 test: setup browser webchat postgres lint
 	@for db in $(TEST_DATABASES); do \
 	  if [ "$$db" = sqlite ]; then echo "==> the whole suite on SQLite"; \
 	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || exit $$?; \
-	  else echo "==> the unit suite on $$db"; \
-	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) --db=$$db --ignore=tests/integration $(PYTEST_ARGS) || exit $$?; fi; \
+	  else echo "==> the suite on $$db"; \
+	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) --db=$$db --ignore=tests/bot $(PYTEST_ARGS) || exit $$?; fi; \
 	done
 
 clean:

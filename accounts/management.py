@@ -35,14 +35,14 @@ def normalize_username(username: str) -> str:
 def validate_username(username: str) -> str:
     name = normalize_username(username)
     if not USERNAME_PATTERN.fullmatch(name):
-        raise InvalidAccountData("username", "用户名须为 3-64 个字符, 只能包含小写字母、数字、点、下划线和连字符")
+        raise InvalidAccountData("username", "用户名须为 3-64 个字符，只能包含小写字母、数字、点、下划线和连字符。")
     return name
 
 
 def validate_display_name(display_name: str) -> str:
     name = display_name.strip()
     if not 1 <= len(name) <= MAX_DISPLAY_NAME_CHARS or _CONTROL.search(name):
-        raise InvalidAccountData("display_name", f"姓名须为 1-{MAX_DISPLAY_NAME_CHARS} 个字符, 且不能含控制字符")
+        raise InvalidAccountData("display_name", f"姓名须为 1-{MAX_DISPLAY_NAME_CHARS} 个字符，且不能含控制字符。")
     return name
 
 
@@ -50,7 +50,7 @@ def validate_role(role: Role | str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise InvalidAccountData("role", "角色须为 agent (客服)、manager (网格经理) 或 admin (管理员)") from None
+        raise InvalidAccountData("role", "角色须为 agent（客服）、manager（网格经理）或 admin（管理员）。") from None
 
 
 def check_password_policy(password: str) -> None:
@@ -124,7 +124,7 @@ def validate_skills(skills: Iterable[str]) -> list[str]:
     for skill in skills:
         value = skill.strip().lower()
         if not SKILL_PATTERN.fullmatch(value):
-            raise InvalidAccountData("skills", f"技能 {skill!r} 无效: 只能包含小写字母、数字、下划线和连字符")
+            raise InvalidAccountData("skills", f"技能 {skill!r} 无效：只能包含小写字母、数字、下划线和连字符。")
         if value not in cleaned:
             cleaned.append(value)
     return cleaned
@@ -151,7 +151,7 @@ def join_grids(session: Session, account: Account, grid_codes: Iterable[str]) ->
     known = set(session.scalars(select(Grid.code).where(Grid.code.in_(codes))))
     unknown = [code for code in codes if code not in known]
     if unknown:
-        raise InvalidAccountData("grids", f"未知网格: {', '.join(unknown)}")
+        raise InvalidAccountData("grids", f"未知网格：{'、'.join(unknown)}")
     for code in codes:
         if session.get(GridMembership, (code, account.id)) is None:
             session.add(GridMembership(grid_code=code, account_id=account.id))

@@ -53,7 +53,7 @@ def seed_staff(session: Session, path: Path = STAFF_SEED_FILE) -> list[tuple[str
                 make_agent(session, account, _strings(record.get("skills", [])), int(str(record.get("max_chats", 3))))
             join_grids(session, account, _strings(record.get("grids", [])))
         except (KeyError, TypeError, ValueError, AccountError) as exc:
-            raise StaffSeedError(f"人员文件 {path} 中的 {record.get('username')!r} 无效: {exc}") from None
+            raise StaffSeedError(f"人员文件 {path} 中的 {record.get('username')!r} 无效：{exc}") from None
         created.append((account.username, password))
     return created
 
@@ -67,7 +67,7 @@ def _strings(value: object) -> list[str]:
 def write_initial_passwords(path: Path, pairs: Sequence[tuple[str, str]]) -> None:
     """Write the first-start passwords to ``path``, readable by the owner only (mode 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# GridDesk 初始密码 (首次登录后请修改, 然后删除本文件)", *(f"{u}\t{p}" for u, p in pairs)]
+    lines = ["# GridDesk 初始密码（首次登录后请修改，然后删除本文件）", *(f"{u}\t{p}" for u, p in pairs)]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)

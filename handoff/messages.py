@@ -87,6 +87,9 @@ def transferred_to_grid(grid_name: str) -> str:
     return f"正在为您转接「{grid_name}」的人工客服，请稍候。"
 
 
+AGENT_LEFT = "接待您的客服已离开，正在为您转接其他客服，请稍候。"
+
+
 def transferred_to_agent(agent_name: str) -> str:
     return f"已为您转接人工客服 {agent_name}。"
 

@@ -232,7 +232,7 @@ def _refusal(
         return InvalidTransition("该转人工请求已结束")
     if current is Owner.QUEUED and to is Owner.QUEUED:
         return AlreadyTaken("该会话已在排队")
-    return InvalidTransition(f"会话当前状态为 {current.value}, 不能变为 {to.value}")
+    return InvalidTransition(f"会话当前状态为 {current.value}，不能变为 {to.value}。")
 
 
 def _lost(

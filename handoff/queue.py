@@ -302,7 +302,7 @@ def customer_leaves(session: Session, sender_id: str, now: datetime, *, to_ticke
         if handoff_id is not None:
             end_handoff(session, handoff_id, status, now)
         return status
-    raise AlreadyTaken("会话状态正在变化, 请重试")
+    raise AlreadyTaken("会话状态正在变化，请重试。")
 
 
 def reopen(session: Session, sender_id: str, now: datetime) -> bool:

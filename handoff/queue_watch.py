@@ -1,8 +1,9 @@
 """The queue watch: every few seconds, one sweep (``handoff.sweep``) and the news it makes.
 
 Long waits overflow to the overflow grid (the customer is told), customers who left are released,
-chat SLA alerts reach the managers' consoles, agents whose logins expired go offline, and free agents
-are given the customers who wait.
+chat SLA alerts reach the managers' consoles, agents whose logins expired go offline, the chats of
+agents who left go back to the queue (the customer is told), and free agents are given the customers
+who wait.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def sweep_once() -> News:
             stored = tell_customer(session, conversation.id, messages.transferred_to_grid(grid.name))
             news.told.append((conversation.id, conversation.sender_id, stored))
             news.grids.add(grid.code)
+        for handoff_id in report.requeued:
+            handoff = session.get_one(Handoff, handoff_id)
+            conversation = session.get_one(Conversation, handoff.conversation_id)
+            stored = tell_customer(session, conversation.id, messages.AGENT_LEFT)
+            news.told.append((conversation.id, conversation.sender_id, stored))
+            news.grids.add(handoff.grid_code)
         for handoff_id in report.abandoned:
             news.grids.add(session.get_one(Handoff, handoff_id).grid_code)
         news.alerts = [alert_dict(session.get_one(Alert, alert_id)) for alert_id in report.alerts]
@@ -62,12 +69,13 @@ def sweep_once() -> News:
         for _conversation_id, _sender, stored in news.told:
             for message in stored:
                 session.expunge(message)
-    if report.overflowed or report.abandoned or report.alerts:
+    if report.overflowed or report.abandoned or report.alerts or report.requeued:
         log.info(
-            "queue sweep: %d overflowed, %d abandoned, %d alerts",
+            "queue sweep: %d overflowed, %d abandoned, %d alerts, %d requeued (agent left)",
             len(report.overflowed),
             len(report.abandoned),
             len(report.alerts),
+            len(report.requeued),
         )
     return news
 

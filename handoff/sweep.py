@@ -12,7 +12,9 @@ a controllable clock; the gateway runs it every few seconds). Per grid policy (g
   deadline and ``overdue`` ``overdue_minutes`` after it.
 A customer who never had a human answer waits since the escalation (an overflow does not reset it);
 one transferred after an answer waits since the transfer.
-Agents whose every login has ended without a logout (expired) go offline (``signed_out``). Giving
+Agents whose every login has ended without a logout (expired) go offline (``signed_out``); the chats of an
+agent who is offline and whose console is gone (``grids.agent_status.is_present``) go back to
+their grid's queue (``requeued``: the customer is told, the next agent reads why in the packet notes). Giving
 waiting customers to free agents follows each sweep (``handoff.live.assign_free_agents``).
 """
 
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from accounts.models import AccountSession
 from conversations.models import Conversation, Owner
 from griddesk.errors import DomainError
-from grids.agent_status import change_status
+from grids.agent_status import change_status, is_present
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Agent, AgentStatus, Grid, GridMembership
 from handoff.dispatch import agent_loads, pick_agent
@@ -42,6 +44,7 @@ CHAT_WAIT = "chat_wait"
 CHAT_FIRST_RESPONSE = "chat_first_response"
 BREACH = "breach"
 OVERDUE = "overdue"
+LEFT_NOTE = "接待的客服已下线，会话重新排队。"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class SweepReport:
     abandoned: list[int]  # handoff ids
     alerts: list[int]  # alert ids
     signed_out: list[str] = field(default_factory=list)  # grids of agents who went offline
+    requeued: list[int] = field(default_factory=list)  # handoff ids of chats whose agent left
 
 
 def sweep(session: Session, now: datetime) -> SweepReport:
@@ -75,8 +79,54 @@ def sweep(session: Session, now: datetime) -> SweepReport:
             overflowed.append(handoff.id)
     alerts = _wait_alerts(session, grids, policies, now) + _first_response_alerts(session, grids, policies, now)
     signed_out = _sign_out_absent(session, now)
+    requeued = _requeue_left_chats(session, now)
     session.flush()
-    return SweepReport(overflowed, abandoned, [alert.id for alert in alerts], signed_out)
+    return SweepReport(overflowed, abandoned, [alert.id for alert in alerts], signed_out, requeued)
+
+
+def _requeue_left_chats(session: Session, now: datetime) -> list[int]:
+    """Chats served by an agent who is offline (logged out, login expired, account disabled) and whose console
+    is gone go back to their grid's queue, like a transfer to the grid by the system."""
+    rows = session.execute(
+        select(Handoff, Conversation, Agent)
+        .join(Conversation, Conversation.handoff_id == Handoff.id)
+        .join(Agent, Agent.account_id == Conversation.agent_id)
+        .where(
+            Conversation.owner == Owner.HUMAN,
+            Handoff.status == HandoffStatus.ACTIVE,
+            Agent.status == AgentStatus.OFFLINE.value,
+        )
+        .order_by(Handoff.id)
+    ).all()
+    requeued: list[int] = []
+    for handoff, conversation, agent in rows:
+        if is_present(agent.last_seen_at, now):
+            continue  # a console still open: the agent can finish (or transfer) the chat
+        try:
+            transition(
+                session,
+                conversation.id,
+                Owner.HUMAN,
+                Owner.QUEUED,
+                actor="system",
+                handoff_id=handoff.id,
+                grid_code=handoff.grid_code,
+                expected_agent_id=agent.account_id,
+                note=LEFT_NOTE,
+                now=now,
+            )
+        except OwnershipError:  # closed, transferred or taken meanwhile
+            continue
+        add_packet_note(
+            handoff, {"at": now.isoformat(), "by": "系统", "from_grid": handoff.grid_code, "note": LEFT_NOTE}
+        )
+        handoff.status = HandoffStatus.QUEUED
+        handoff.agent_id = None
+        handoff.accepted_at = None
+        handoff.offered_agent_id = None
+        handoff.queued_at = now  # like a transfer to the grid: its wait and overflow clocks start again
+        requeued.append(handoff.id)
+    return requeued
 
 
 def _sign_out_absent(session: Session, now: datetime) -> list[str]:
@@ -168,7 +218,7 @@ def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now
             Owner.BOT,
             actor="system",
             handoff_id=handoff.id,
-            note="客户长时间未在线, 视为离开队列",
+            note="客户长时间未在线，视为离开队列",
             now=now,
         )
     except OwnershipError:  # accepted or left in the meantime
@@ -181,7 +231,7 @@ def _abandon(session: Session, handoff: Handoff, conversation: Conversation, now
 def _overflow(session: Session, handoff: Handoff, conversation: Conversation, target: Grid, now: datetime) -> bool:
     source = handoff.grid_code
     waited = int((now - handoff.queued_at).total_seconds())
-    note = f"排队 {waited} 秒无人接入, 溢出到{target.name}"
+    note = f"排队 {waited} 秒无人接入，溢出到{target.name}"
     try:
         transition(
             session,
@@ -222,11 +272,11 @@ def _wait_alerts(
             waited = _duration(now - started)
             if step == BREACH:
                 return (
-                    f"{grid.name}: 有客户已排队等待 {waited}, 超过首次响应时限"
-                    f" {policy.first_response_seconds} 秒, 请尽快接入"
+                    f"{grid.name}：有客户已排队等待 {waited}，超过首次响应时限"
+                    f" {policy.first_response_seconds} 秒，请尽快接入"
                 )
             return (
-                f"{grid.name}: 有客户已排队等待 {waited}, 超时 {policy.overdue_minutes} 分钟仍无人接入, 请网格经理跟进"
+                f"{grid.name}：有客户已排队等待 {waited}，超时 {policy.overdue_minutes} 分钟仍无人接入，请网格经理跟进"
             )
 
         alerts += _raise_due(session, handoff, CHAT_WAIT, due, policy, now, message)
@@ -261,11 +311,11 @@ def _first_response_alerts(
             silent = _duration(now - accepted)
             if step == BREACH:
                 return (
-                    f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超过首次响应时限"
+                    f"{grid.name}：客服接入会话 {silent} 仍未回复客户，超过首次响应时限"
                     f" {policy.first_response_seconds} 秒"
                 )
             return (
-                f"{grid.name}: 客服接入会话 {silent} 仍未回复客户, 超时 {policy.overdue_minutes} 分钟, 请网格经理跟进"
+                f"{grid.name}：客服接入会话 {silent} 仍未回复客户，超时 {policy.overdue_minutes} 分钟，请网格经理跟进"
             )
 
         alerts += _raise_due(session, handoff, CHAT_FIRST_RESPONSE, due, policy, now, message)

@@ -63,18 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         replies = seed_canned_replies(session)
         seed_targets(session)  # the KPI targets of the source documents, for grids that have none
     if count:
-        print(f"网格配置已加载: {count} 个网格")
+        print(f"网格配置已加载：{count} 个网格")
     if replies:
-        print(f"快捷回复已加载: {replies} 条")
+        print(f"快捷回复已加载：{replies} 条")
     if staff:
         path = get_settings().data_dir / "initial-passwords.txt"
         write_initial_passwords(path, staff)
         print(
-            f"已创建 {len(staff)} 个员工账号 (admin, 网格经理, 客服); 初始密码只显示这一次, 也写在 {path} (仅本人可读):"
+            f"已创建 {len(staff)} 个员工账号（admin、网格经理、客服）；"
+            f"初始密码只显示这一次，也写在 {path}（仅本人可读）："
         )
         for username, password in staff:
             print(f"  {username:<16} {password}")
-        print("  修改密码: .venv/app/bin/python -m accounts passwd <用户名>")
+        print("  修改密码：.venv/app/bin/python -m accounts passwd <用户名>")
     if args.no_seed:
         return 0
     from knowledge_base.__main__ import seed

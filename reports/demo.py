@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from accounts.models import Account, Role
@@ -199,6 +199,23 @@ def _ids(session: Session, model: Any) -> int:
     return int(session.scalar(select(func.coalesce(func.max(model.id), 0))) or 0)
 
 
+def _advance_sequences(session: Session, models: tuple[Any, ...]) -> None:
+    """PostgreSQL: move each id sequence past the ids written explicitly, so the product's next row gets a free id.
+
+    SQLite takes the next rowid from the table itself; a PostgreSQL sequence does not see explicit ids.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__tablename__  # the product's own table names, not input
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                " HAVING max(id) IS NOT NULL"
+            )
+        )
+
+
 def generate(
     session: Session,
     seed: int = 1,
@@ -277,6 +294,7 @@ def generate(
     _kb_rows(session, writer, rng, days, scale)
     writer.flush()
     session.flush()
+    _advance_sequences(session, (Conversation, Handoff, Ticket))
     rebuild(session)  # the rows went in around the services: their report facts from the rows
     say(
         "完成：" + "，".join(f"{table} {count}" for table, count in sorted(report.counts.items()))

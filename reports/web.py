@@ -199,7 +199,7 @@ async def put_targets(request: web.Request) -> web.Response:
     body = await read_json_object(request, 16 * 1024, allowed=("targets",), empty_ok=False)
     changes = body.get("targets")
     if not isinstance(changes, dict):
-        raise ApiError(422, "invalid_field", "targets 必须是「指标名: 目标值」的对象。", field="targets")
+        raise ApiError(422, "invalid_field", "targets 必须是「指标名：目标值」的对象。", field="targets")
 
     def work(session: Session) -> dict[str, Any]:
         set_targets(session, code, changes, actor_for_account(principal.account_id), utcnow())

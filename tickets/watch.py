@@ -80,7 +80,7 @@ def check_overdue(session: Session, now: datetime) -> WatchReport:
                         created_at=now,
                         message=(
                             f"工单 {ticket.number} 在「{STATE_LABELS[TicketState(ticket.state)]}」环节已超时 "
-                            f"{overdue_minutes} 分钟, 请网格经理跟进"
+                            f"{overdue_minutes} 分钟，请网格经理跟进"
                         ),
                     )
                 )

@@ -27,9 +27,9 @@
   function loginError(failure) {
     if (failure.code === "invalid_credentials" || failure.status === 401) { return "用户名或密码错误"; }
     if (failure.code === "locked" || failure.status === 429) { return failure.message || "登录失败次数过多，请稍后再试。"; }
-    if (failure.status === 0) { return "网络连接失败,请检查网络后重试"; }
+    if (failure.status === 0) { return "网络连接失败，请检查网络后重试"; }
     if (failure.status === 422 || failure.status === 400) { return "请输入用户名和密码"; }
-    return "登录失败,请稍后再试" + (failure.status ? "(" + failure.status + ")" : "");
+    return "登录失败，请稍后再试" + (failure.status ? "（" + failure.status + "）" : "");
   }
 
   form.addEventListener("submit", function (event) {

@@ -47,7 +47,7 @@ def numbered(text: str, buttons: list[dict[str, str]]) -> str:
     if not buttons:
         return text
     lines = [f"{i}. {b.get('title') or b.get('payload')}" for i, b in enumerate(buttons, start=1)]
-    return f"{text}\n回复数字选择:\n" + "\n".join(lines)
+    return f"{text}\n回复数字选择：\n" + "\n".join(lines)
 
 
 def resolve_choice_by_sender(session: Session, sender_id: str, text: str) -> str:

@@ -74,7 +74,7 @@ def test_create_refuses_an_unknown_grid_and_a_taken_username(settings):
     result = run_cli(
         settings, "create", "zhang.wei", "--name", "张伟", "--role", "agent", "--grid", "mars", stdin=PASSWORD + "\n"
     )
-    assert result.returncode == 1 and "未知网格: mars" in result.stderr
+    assert result.returncode == 1 and "未知网格：mars" in result.stderr
     with session_scope() as session:
         assert find_account(session, "zhang.wei") is None
         make_staff(session)

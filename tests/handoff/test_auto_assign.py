@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -178,3 +180,76 @@ def test_agents_of_another_grid_are_not_given_the_customer(settings):
         present(session, elsewhere)
         make_handoff(session, "c1", now=NOW)
         assert assign_waiting(session, None, later(seconds=1)) == []
+
+
+# --- chats of an agent who left -------------------------------------------------------------------
+
+
+def test_the_chats_of_an_agent_who_logged_out_go_back_to_the_queue_and_to_a_present_colleague(settings):
+    now = utcnow()  # logouts are checked against the real clock
+    with session_scope() as session:
+        leaving = make_account(session, "leaving", status=AgentStatus.OFFLINE)
+        colleague = make_account(session, "colleague")
+        token, _ = start_session(session, leaving, now, hours=8)
+        handoff = make_handoff(session, now=now)
+        accept(session, handoff.id, leaving.id, now)
+        touch_agent(session, leaving.id, now)
+        end_session(session, token)  # the logout is not refused although a chat is open
+        assert session.get_one(Agent, leaving.id).status == AgentStatus.OFFLINE
+        # while the closed console could still be open (90 s), the chat stays theirs
+        assert sweep(session, now + timedelta(seconds=90)).requeued == []
+        assert conversation_of(session).agent_id == leaving.id
+        report = sweep(session, now + timedelta(seconds=91))
+        assert report.requeued == [handoff.id]
+        conversation = conversation_of(session)
+        assert (conversation.owner, conversation.agent_id, conversation.grid_code) == (
+            Owner.QUEUED,
+            None,
+            "cd-wuhou",
+        )
+        session.refresh(handoff)
+        assert (handoff.status, handoff.agent_id) == ("queued", None)
+        assert handoff.packet["notes"][-1]["note"] == "接待的客服已下线，会话重新排队。"
+        event = session.scalars(select(OwnershipEvent).order_by(OwnershipEvent.id.desc())).first()
+        assert (event.from_owner, event.to_owner, event.actor) == ("human", "queued", "system")
+        touch_agent(session, colleague.id, now + timedelta(seconds=91))
+        [assignment] = assign_waiting(session, None, now + timedelta(seconds=92))
+        assert conversation_of(session).agent_id == colleague.id
+        assert assignment.agent_id == colleague.id
+        assert sweep(session, now + timedelta(seconds=120)).requeued == []
+
+
+def test_an_agent_away_or_online_keeps_their_chats_when_the_console_is_closed(settings):
+    with session_scope() as session:
+        away = make_account(session, "away", status=AgentStatus.AWAY)
+        online = make_account(session, "online")
+        first = make_handoff(session, "c1", now=NOW)
+        second = make_handoff(session, "c2", now=NOW)
+        accept(session, first.id, online.id, NOW)
+        session.get_one(Agent, away.id).status = AgentStatus.ONLINE
+        accept(session, second.id, away.id, NOW)
+        session.get_one(Agent, away.id).status = AgentStatus.AWAY
+        assert sweep(session, later(hours=1)).requeued == []
+        assert conversation_of(session, "c1").agent_id == online.id
+        assert conversation_of(session, "c2").agent_id == away.id
+
+
+def test_the_queue_watch_tells_the_customer_their_agent_left_and_names_the_grid(settings):
+    from handoff.messages import AGENT_LEFT
+    from handoff.queue_watch import sweep_once
+
+    now = utcnow()  # the queue watch sweeps at the real clock
+    with session_scope() as session:
+        leaving = make_account(session, "leaving")
+        handoff = make_handoff(session, now=now - timedelta(minutes=5))
+        accept(session, handoff.id, leaving.id, now - timedelta(minutes=4))
+        touch_agent(session, leaving.id, now - timedelta(minutes=2))
+        session.get_one(Agent, leaving.id).status = AgentStatus.OFFLINE
+        session.execute(AccountSession.__table__.delete().where(AccountSession.account_id == leaving.id))
+    news = sweep_once()
+    [(conversation_id, _sender, told)] = news.told
+    assert [message.text for message in told] == [AGENT_LEFT]
+    assert news.grids == {"cd-wuhou"}
+    with session_scope() as session:
+        assert conversation_of(session).id == conversation_id
+        assert conversation_of(session).owner == Owner.QUEUED

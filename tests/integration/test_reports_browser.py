@@ -48,8 +48,11 @@ document.addEventListener("securitypolicyviolation", function (event) {
 @pytest.fixture(scope="module")
 def activity(stack) -> None:
     """A small deterministic year of activity in the stack's database, through the generator's command line."""
-    env = {**os.environ, "GRIDDESK_DATA_DIR": str(stack.settings.data_dir)}
-    env.pop("GRIDDESK_DATABASE_URL", None)
+    env = {
+        **os.environ,
+        "GRIDDESK_DATA_DIR": str(stack.settings.data_dir),
+        "GRIDDESK_DATABASE_URL": stack.settings.database_url,  # SQLite in the data folder, or PostgreSQL
+    }
     done = subprocess.run(
         [sys.executable, "-m", "reports", "demo-data", "--scale", "0.01", "--seed", "15", "--force"],
         env=env,

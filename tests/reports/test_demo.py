@@ -14,8 +14,10 @@ from griddesk.settings import get_settings
 from handoff.models import Handoff, Rating
 from reports.demo import DemoRefused, generate
 from reports.kpis import compute, window_of
-from tests.factories import make_conversation
+from tests.factories import make_conversation, make_handoff
+from tickets.intake import new_ticket
 from tickets.models import Ticket, TicketEvent
+from tickets.service import open_ticket
 
 END = date(2026, 11, 30)
 
@@ -87,3 +89,16 @@ def test_the_reports_read_a_year_of_demo_data(settings):
     assert total["first_response_p50_seconds"] <= total["first_response_p90_seconds"]
     assert 0 < total["agent_utilisation"] < 1
     assert len(by_month) == 12 and sum(g.get("conversations", 0) for g in by_month.values()) == 1000
+
+
+def test_after_demo_data_the_product_still_adds_conversations_handoffs_and_tickets(settings):
+    """The generator writes ids itself; the product's next rows must still get free ids (PostgreSQL sequences)."""
+    run()
+    with session_scope() as session:
+        handoff = make_handoff(session, "after-demo")
+        ticket = open_ticket(
+            session,
+            new_ticket({"category": "fault", "description": "网络时断时续", "contact_phone": "13800138000",
+                        "contact_name": "王先生", "region": "成都市武侯区"}),
+        )  # fmt: skip
+        assert handoff.conversation_id > 1000 and handoff.id > 0 and ticket.id > 500

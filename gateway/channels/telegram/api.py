@@ -119,9 +119,18 @@ class TelegramApi:
         await self.limiter.acquire(chat_id)
         return await self.call("sendPhoto", payload)
 
-    async def answer_callback_query(self, callback_query_id: str) -> Any:
-        """Stop the spinner on the button the customer pressed (one try: it is only cosmetic)."""
-        return await self.call("answerCallbackQuery", {"callback_query_id": callback_query_id}, tries=1)
+    async def answer_callback_query(self, callback_query_id: str, text: str | None = None) -> Any:
+        """Stop the spinner on the button the customer pressed, with a short notice ``text`` if given (one try:
+        it is only cosmetic)."""
+        payload: dict[str, Any] = {"callback_query_id": callback_query_id}
+        if text:
+            payload["text"] = text
+        return await self.call("answerCallbackQuery", payload, tries=1)
+
+    async def remove_keyboard(self, chat_id: int, message_id: int) -> Any:
+        """Take the inline keyboard off a message, so its buttons cannot be pressed again (one try)."""
+        payload = {"chat_id": chat_id, "message_id": message_id, "reply_markup": {"inline_keyboard": []}}
+        return await self.call("editMessageReplyMarkup", payload, tries=1)
 
     async def call(self, method: str, payload: dict[str, Any], tries: int | None = None) -> Any:
         tries = tries or self.tries

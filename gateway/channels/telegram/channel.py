@@ -28,6 +28,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -67,6 +68,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SENDER_PREFIX = "tg:"
 MAX_UPDATE_BYTES = 1024 * 1024
 RECENT_UPDATES = 10_000
+STALE_BUTTONS = "这组按钮已失效，请直接输入您的问题，或使用最新消息里的按钮。"
 
 
 def sender_of(chat_id: int) -> str:
@@ -178,7 +180,7 @@ async def _read_update(request: web.Request) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "invalid_json", "请求内容不是有效的 UTF-8 JSON") from None
     if not isinstance(update, dict):
-        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象 (Telegram Update)")
+        raise ApiError(400, "invalid_body", "请求内容必须是 JSON 对象（Telegram Update）。")
     update_id = update.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise ApiError(400, "invalid_update", "缺少 update_id (必须是整数)")
@@ -217,19 +219,14 @@ async def _handle(
             text = await asyncio.to_thread(choose, sender, text)
             await app[inbox_key].receive(Incoming(sender, text, _metadata(event.name), CHANNEL))
     elif isinstance(event, ButtonPress):
-        if channel.api is not None:
-            try:
-                await channel.api.answer_callback_query(event.callback_id)
-            except (TelegramRejected, TelegramUnavailable) as exc:
-                log.info("telegram answerCallbackQuery failed (%s); the button keeps spinning a while", exc)
-        if event.chat_id is None:
+        presser = sender_of(event.chat_id) if event.chat_id is not None else None
+        pressed = await asyncio.to_thread(_pressed, presser, event.data) if presser else Pressed(None)
+        await _settle_press(channel, event, STALE_BUTTONS if pressed.stale else None)
+        if presser is None or pressed.payload is None:
+            if not pressed.stale:
+                log.info("telegram: button data %r of %s names no button; ignored", event.data[:64], presser)
             return
-        sender = sender_of(event.chat_id)
-        payload = await asyncio.to_thread(_pressed_payload, sender, event.data)
-        if payload is None:
-            log.info("telegram: button data %r of %s names no button; ignored", event.data[:64], sender)
-            return
-        await app[inbox_key].receive(Incoming(sender, payload, _metadata(event.name), CHANNEL))
+        await app[inbox_key].receive(Incoming(presser, pressed.payload, _metadata(event.name), CHANNEL))
     elif isinstance(event, Unsupported):
         await answer_unsupported(app, sender_of(event.chat_id), CHANNEL, f"[{event.kind}]")
 
@@ -238,20 +235,59 @@ def _metadata(name: str | None) -> dict[str, Any] | None:
     return {"customer": {"name": name}} if name else None
 
 
-def _pressed_payload(sender: str, data: str) -> str | None:
-    """The payload of the button ``data`` (``"<seq>:<index>"``) names in ``sender``'s conversation."""
+@dataclass(frozen=True)
+class Pressed:
+    payload: str | None  # what the button sends; None: nothing to send
+    stale: bool = False  # the button belongs to a past turn: the customer has written since
+
+
+def _pressed(sender: str, data: str) -> Pressed:
+    """The button ``data`` (``"<seq>:<index>"``) names in ``sender``'s conversation.
+
+    Buttons of past turns are inert, as on the chat page: once the customer has written (or pressed) after the
+    message that carried them, a press on them sends nothing. A press on a keyboard of the current turn means what
+    it showed, even when a later message of the same turn has buttons of its own.
+    """
     place = parse_callback_data(data)
     if place is None:
-        return None
+        return Pressed(None)
     seq, index = place
     with session_scope() as session:
+        conversation = session.scalar(select(Conversation).where(Conversation.sender_id == sender))
+        if conversation is None:
+            return Pressed(None)
         message = session.scalar(
-            select(Message)
-            .join(Conversation)
-            .where(Conversation.sender_id == sender, Message.seq == seq, Message.author != Author.CUSTOMER)
+            select(Message).where(
+                Message.conversation_id == conversation.id, Message.seq == seq, Message.author != Author.CUSTOMER
+            )
         )
         buttons = buttons_of(message) if message is not None else []
-        return buttons[index]["payload"] if index < len(buttons) else None
+        if message is None or index >= len(buttons):
+            return Pressed(None)
+        later = session.scalar(
+            select(Message.id)
+            .where(Message.conversation_id == conversation.id, Message.seq > seq, Message.author == Author.CUSTOMER)
+            .limit(1)
+        )
+        if later is not None:
+            return Pressed(None, stale=True)
+        return Pressed(buttons[index]["payload"])
+
+
+async def _settle_press(channel: TelegramChannel, event: ButtonPress, notice: str | None) -> None:
+    """Stop the button's spinner (with ``notice`` as a toast) and take the keyboard off its message."""
+    if channel.api is None:
+        return
+    try:
+        await channel.api.answer_callback_query(event.callback_id, notice)
+    except (TelegramRejected, TelegramUnavailable) as exc:
+        log.info("telegram answerCallbackQuery failed (%s); the button keeps spinning a while", exc)
+    if event.chat_id is None or event.message_id is None:
+        return
+    try:
+        await channel.api.remove_keyboard(event.chat_id, event.message_id)
+    except (TelegramRejected, TelegramUnavailable) as exc:
+        log.info("telegram editMessageReplyMarkup failed (%s); the old keyboard stays", exc)
 
 
 # -- wiring --------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class ButtonPress:
     chat_id: int | None  # None: the button was on an inline-mode message, not in a chat with the bot
     data: str
     name: str | None
+    message_id: int | None = None  # the message whose keyboard was pressed (None: inline mode)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,14 @@ def _read_callback(query: dict[str, Any]) -> Event:
     chat_id = _private_chat(message) if isinstance(message, dict) else None
     if isinstance(message, dict) and chat_id is None:
         return Ignored("callback query outside a private chat")
-    return ButtonPress(str(callback_id), chat_id, data if isinstance(data, str) else "", _name(query.get("from")))
+    message_id = message.get("message_id") if isinstance(message, dict) else None
+    return ButtonPress(
+        str(callback_id),
+        chat_id,
+        data if isinstance(data, str) else "",
+        _name(query.get("from")),
+        message_id if isinstance(message_id, int) and not isinstance(message_id, bool) else None,
+    )
 
 
 def _private_chat(message: dict[str, Any]) -> int | None:

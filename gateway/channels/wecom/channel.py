@@ -224,7 +224,7 @@ wecom_key = web.AppKey("wecom", WeComChannel)
 def _query(request: web.Request, *names: str) -> list[str]:
     values = [request.query.get(name, "").strip() for name in names]
     if not all(values):
-        raise ApiError(400, "missing_parameters", f"缺少参数: {', '.join(n for n, v in zip(names, values) if not v)}")
+        raise ApiError(400, "missing_parameters", f"缺少参数：{'、'.join(n for n, v in zip(names, values) if not v)}")
     return values
 
 

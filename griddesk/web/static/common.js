@@ -95,14 +95,35 @@
   }
 
   var toastTimer = null;
-  function toast(text, kind) {
+  // A short notice; ``link`` ({href, text}) adds a link to what it is about and keeps it up longer.
+  function toast(text, kind, link) {
     var box = document.getElementById("toast");
     if (!box) { return; }
     box.textContent = text;
+    if (link && link.href) {
+      var anchor = document.createElement("a");
+      anchor.className = "toast__link";
+      anchor.href = link.href;
+      anchor.textContent = link.text || "查看";
+      box.appendChild(anchor);
+    }
     box.className = "toast toast--" + (kind || "info");
     box.hidden = false;
     window.clearTimeout(toastTimer);
-    toastTimer = window.setTimeout(function () { box.hidden = true; }, 4000);
+    toastTimer = window.setTimeout(function () { box.hidden = true; }, link ? 15000 : 4000);
+  }
+
+  // Where an SLA alert points: its ticket's page, else the conversation in the agent console; null for neither.
+  function alertLink(alert) {
+    if (!alert) { return null; }
+    if (alert.ticket_number) {
+      return { href: "/console/tickets/" + encodeURIComponent(String(alert.ticket_number)),
+               text: "查看工单 " + alert.ticket_number };
+    }
+    if (alert.handoff_id) {
+      return { href: "/console/?handoff=" + encodeURIComponent(String(alert.handoff_id)), text: "查看会话" };
+    }
+    return null;
   }
 
   function duration(seconds) {
@@ -225,6 +246,7 @@
     el: el,
     clear: clear,
     toast: toast,
+    alertLink: alertLink,
     errorText: errorText,
     duration: duration,
     clock: clock,

@@ -124,9 +124,9 @@
   nodes["close-chat"].addEventListener("click", function () {
     if (!state.current) { return; }
     var handoffId = state.current.handoffId;
-    confirmThen("确定结束本次会话吗?结束后将邀请客户评价。", function () {
+    confirmThen("确定结束本次会话吗？结束后将邀请客户评价。", function () {
       C.api("POST", A.API + "/handoffs/" + handoffId + "/close", {}).then(function () {
-        C.toast("会话已结束,已邀请客户评价", "ok");
+        C.toast("会话已结束，已邀请客户评价", "ok");
         leaveChat(handoffId);
       }, function (error) { C.toast(C.errorText(error, "操作失败"), "error"); });
     });

@@ -38,7 +38,7 @@
     var who = C.labels.author[author] || author;
     if (author === "agent") {
       var name = payload.agent_name ? String(payload.agent_name) : "客服";
-      who = (state.account && payload.agent_id === state.account.id) ? name + "(我)" : name;
+      who = (state.account && payload.agent_id === state.account.id) ? name + "（我）" : name;
     }
     head.appendChild(el("span", "msg__who", who));
     head.appendChild(el("time", "msg__time", C.clock(message.created_at)));
@@ -116,7 +116,7 @@
     nodes["close-chat"].disabled = !active;
     nodes["ticket-open"].disabled = !open || !current.mine;
     nodes["accept-current"].hidden = !(open && current.status === "queued");
-    nodes["composer-input"].placeholder = active ? "输入回复,Enter 发送,Shift+Enter 换行"
+    nodes["composer-input"].placeholder = active ? "输入回复，Enter 发送，Shift+Enter 换行"
       : (open && current.status === "queued" ? "接入后即可回复客户" : "此会话当前不由您接待");
     if (open) {
       nodes["chat-state"].textContent = C.label(C.labels.handoffStatus, current.status);
@@ -187,7 +187,7 @@
       }
       setActions();
       if (before === "active" && current.mine && event.status !== "active") {
-        C.toast("会话状态:" + C.label(C.labels.handoffStatus, event.status));
+        C.toast("会话状态：" + C.label(C.labels.handoffStatus, event.status));
       }
     }
     if (event.status !== "queued") { A.lists.dropFromQueue(event.handoff_id); }

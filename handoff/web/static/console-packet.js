@@ -8,10 +8,10 @@
   var nodes = A.nodes;
 
   var SLOT_LABELS = {
-    ticket_category: "工单类别", ticket_description: "问题描述", ticket_amount: "金额(元)", ticket_phone: "联系电话",
+    ticket_category: "工单类别", ticket_description: "问题描述", ticket_amount: "金额（元）", ticket_phone: "联系电话",
     ticket_name: "联系人", ticket_region: "所在区域", customer_tier: "客户类型", ticket_number: "工单号",
     category: "类别", description: "描述", contact_phone: "联系电话", contact_name: "联系人", region: "区域",
-    amount: "金额(元)"
+    amount: "金额（元）"
   };
 
   function valueText(value) {

@@ -137,7 +137,7 @@
       nodes["ticket-number"].textContent = result && result.number ? String(result.number) : "";
       nodes["ticket-result"].hidden = false;
       nodes["ticket-form"].hidden = true;
-      C.toast("工单已创建:" + nodes["ticket-number"].textContent, "ok");
+      C.toast("工单已创建：" + nodes["ticket-number"].textContent, "ok");
     }, function (error) {
       showTicketError(C.errorText(error, "工单创建失败"));
     }).then(function () { nodes["ticket-submit"].disabled = false; });

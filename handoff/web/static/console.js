@@ -15,7 +15,9 @@
       case "hello": A.status.show(data.agent_status); break;
       case "agent_status": A.status.show(data.status); break;
       case "alert":
-        if (data.alert && data.alert.message) { C.toast("服务时限提醒:" + data.alert.message, "warn"); }
+        if (data.alert && data.alert.message) {
+          C.toast("服务时限提醒：" + data.alert.message, "warn", C.alertLink(data.alert));
+        }
         break;
       default: break;  // pong and anything newer
     }

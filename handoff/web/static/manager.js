@@ -93,19 +93,13 @@
     return "近" + ratings.days + "天评价 " + Number(ratings.average).toFixed(2) + " 分 · " + ratings.count + " 条";
   }
 
-  // an alert's link: its ticket's page, or the conversation in the agent console
+  // an alert's link: its ticket's page, or the conversation in the agent console (C.alertLink)
   function alertLink(alert) {
-    if (alert.ticket_number) {
-      var ticket = el("a", "alert-link", "查看工单 " + alert.ticket_number);
-      ticket.href = "/console/tickets/" + encodeURIComponent(String(alert.ticket_number));
-      return ticket;
-    }
-    if (alert.handoff_id) {
-      var chat = el("a", "alert-link", "查看会话");
-      chat.href = "/console/?handoff=" + encodeURIComponent(String(alert.handoff_id));
-      return chat;
-    }
-    return null;
+    var link = C.alertLink(alert);
+    if (!link) { return null; }
+    var anchor = el("a", "alert-link", link.text);
+    anchor.href = link.href;
+    return anchor;
   }
 
   function renderGrid(grid) {

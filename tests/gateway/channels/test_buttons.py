@@ -49,5 +49,5 @@ def test_a_menu_older_than_the_last_outgoing_message_is_not_used(settings):
 
 
 def test_buttons_become_a_numbered_list_for_text_only_platforms():
-    assert numbered("请选择", MENU["buttons"]) == "请选择\n回复数字选择:\n1. 怎么开发票\n2. 都不是"
+    assert numbered("请选择", MENU["buttons"]) == "请选择\n回复数字选择：\n1. 怎么开发票\n2. 都不是"
     assert numbered("你好", []) == "你好"

@@ -230,6 +230,9 @@ async def test_queue_buttons_become_an_inline_keyboard_and_a_press_is_answered_a
     response = await post(gateway, recorded("callback_query", data=back))
     assert response.status == 200
     assert fake.sent("answerCallbackQuery") == [{"callback_query_id": "4382bfdwdsb323b2d9"}]
+    assert fake.sent("editMessageReplyMarkup") == [
+        {"chat_id": CHAT, "message_id": 1365, "reply_markup": {"inline_keyboard": []}}
+    ]  # the pressed keyboard is gone: it cannot be pressed twice
     customer = [text for _, author, text in stored() if author == Author.CUSTOMER]
     assert customer == ["还要等多久", "返回智能助手"]  # the press is kept as the button's title…
     assert pressed_payloads() == [messages.BACK_TO_BOT_PAYLOAD]  # …and what it sent
@@ -333,6 +336,25 @@ async def test_a_press_on_an_old_keyboard_still_means_what_it_showed(gateway, fa
     await post(gateway, recorded("callback_query", data="1:0"))  # the first message's button
     assert stored()[-2][2] == "退款"
     assert pressed_payloads() == [messages.KEEP_WAITING]
+
+
+async def test_a_press_on_a_keyboard_of_a_past_turn_sends_nothing_and_says_so(gateway, fake):
+    _queued_conversation()
+    await post(gateway, recorded("message_text", text="还要等多久"))
+    [notice] = await fake.wait_for(1)
+    back = notice["reply_markup"]["inline_keyboard"][2][0]["callback_data"]
+    await post(gateway, recorded("message_text", text="我再补充一句"))  # the customer moved on: a new turn
+    before = stored()
+
+    response = await post(gateway, recorded("callback_query", data=back))
+
+    assert response.status == 200
+    assert stored() == before and pressed_payloads() == []
+    [answered] = fake.sent("answerCallbackQuery")
+    assert answered["text"] == telegram.STALE_BUTTONS
+    assert fake.sent("editMessageReplyMarkup")[0]["reply_markup"] == {"inline_keyboard": []}
+    with session_scope() as session:
+        assert session.scalar(select(Conversation.owner)) == Owner.QUEUED  # 返回智能助手 was not taken
 
 
 async def test_a_long_text_is_split_into_messages_within_telegrams_limit(channel, fake):

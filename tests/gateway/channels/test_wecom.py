@@ -273,7 +273,7 @@ async def test_replies_with_buttons_are_numbered_and_long_replies_split(gateway,
             ],
         )
     await fake.wait_for(3)
-    assert fake.texts_to("zhaoliu") == ["票" * 682, "票" * 318, "请选择\n回复数字选择:\n1. 继续等待"]
+    assert fake.texts_to("zhaoliu") == ["票" * 682, "票" * 318, "请选择\n回复数字选择：\n1. 继续等待"]
 
 
 # -- settings -----------------------------------------------------------------------------------

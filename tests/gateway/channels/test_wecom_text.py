@@ -18,7 +18,7 @@ def test_buttons_become_numbered_lines_after_the_text():
             ],
         },
     }
-    assert render(message) == "您想了解哪一项?\n回复数字选择:\n1. 发票怎么开\n2. 转人工"
+    assert render(message) == "您想了解哪一项?\n回复数字选择：\n1. 发票怎么开\n2. 转人工"
 
 
 def test_an_image_is_sent_as_its_link_and_an_empty_custom_payload_as_nothing():

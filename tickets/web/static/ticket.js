@@ -30,7 +30,7 @@
     var tag = $("tk-state");
     tag.textContent = C.label(C.labels.ticketState, t.state);
     tag.setAttribute("data-state", t.state);
-    $("tk-priority").textContent = "优先级:" + C.label(C.labels.priority, t.priority);
+    $("tk-priority").textContent = "优先级：" + C.label(C.labels.priority, t.priority);
     $("tk-category").textContent = C.label(C.labels.category, t.category);
     T.paintCountdown($("tk-countdown"), t);
   }

@@ -32,7 +32,7 @@
     node.textContent = shown.text;
     node.classList.toggle("countdown--late", shown.late);
     node.classList.toggle("countdown--none", !!shown.none);
-    node.title = ticket && ticket.step_due_at ? "本环节期限:" + C.clock(ticket.step_due_at) : "";
+    node.title = ticket && ticket.step_due_at ? "本环节期限：" + C.clock(ticket.step_due_at) : "";
   }
 
   function isOpen(state) { return !!OPEN_STATES[state]; }
