@@ -20,9 +20,10 @@ from tickets.numbers import PATTERN as TICKET_NUMBER
 MIN_ANSWER_CHARS = 6  # less than this left after the chatter: no answer worth proposing
 MIN_QUESTION_CHARS = 4
 
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-_CLAUSE_SEPARATORS = "，,、；;：: \t"
-_PUNCTUATION = "。！？!?，,、；;：:～~…. \t"
+_ENDS = "。！？" + "!?"
+_SENTENCE = re.compile(f"[^{_ENDS}\n]+[{_ENDS}]*")
+_CLAUSE_SEPARATORS = "，、；：" + ",;: \t"  # full-width and half-width
+_PUNCTUATION = _ENDS + _CLAUSE_SEPARATORS + "～~…."
 
 # a whole clause that is only courtesy: 您好 · 我是人工客服小王 · 很高兴为您服务 · 好的 · 请稍等 · 不客气
 _COURTESY = re.compile(

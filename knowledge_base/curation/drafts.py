@@ -144,7 +144,7 @@ def add_similar_questions(
     if not fresh:
         return faq
     content = validate_draft(replace(base, similar_questions=[*base.similar_questions, *fresh]))
-    note = note or "添加相似问题: " + "、".join(fresh)
+    note = note or "添加相似问题：" + "、".join(fresh)
     publish_now = faq.status == FaqStatus.PUBLISHED and faq.draft_version is None and actor_may_publish(actor, faq)
     claim(session, faq, None)
     ensure_baseline(session, faq)

@@ -46,7 +46,7 @@ def test_import_then_search_prints_the_top_hits_with_scores(settings, tmp_path: 
     assert body["hits"][0]["external_id"] == "tel" and body["hits"][0]["score"] > 0.7
 
     again = run_cli(settings, "import", str(path))
-    assert "新增 0, 更新 0, 未变 2" in again.stdout
+    assert "新增 0，更新 0，未变 2" in again.stdout
 
 
 def test_a_file_with_bad_rows_writes_nothing_and_lists_every_bad_row(settings, tmp_path: Path):

@@ -89,7 +89,7 @@
           x: x(i).toFixed(1), y: (base - h).toFixed(1), width: barW.toFixed(1), height: h.toFixed(1),
           "class": "kb-chart__bar", "data-day": point.day, "data-count": count
         });
-        bar.appendChild(svg("title", {}, dayLabel(point.day) + " " + s.label + ":" + count + " 次"));
+        bar.appendChild(svg("title", {}, dayLabel(point.day) + " " + s.label + "：" + count + " 次"));
         group.appendChild(bar);
       });
       chart.appendChild(group);
