@@ -464,6 +464,10 @@ KB_PATHS: dict[str, Any] = {
                                     "items": {"type": "array", "items": {"type": "object"}},
                                     "kinds": {"type": "object"},
                                     "top_faq_id": {"type": ["integer", "null"]},
+                                    "top_faq_question": {
+                                        "type": ["string", "null"],
+                                        "description": "the closest FAQ's standard question (null when it is gone)",
+                                    },
                                 },
                             },
                         }
