@@ -120,6 +120,20 @@ def test_a_link_to_an_faq_survives_the_login(browser: Browser, stack, admin):
     context.close()
 
 
+@pytest.mark.parametrize(
+    "next_page", ["//evil.example/console/", "/console/../evil", "https://evil.example/console/", "/console/\\evil"]
+)
+def test_the_login_never_sends_anyone_off_the_console(browser: Browser, stack, admin, next_page):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{stack.settings.gateway_url}/console/login?next=" + urllib.parse.quote(next_page, safe=""))
+    page.fill("#username", "it.curator")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(f"{stack.settings.gateway_url}/console/")
+    context.close()
+
+
 def test_the_inbox_turns_a_missed_question_into_a_similar_question_and_the_next_customer_is_answered(
     stack, console, admin
 ):
