@@ -23,7 +23,7 @@ from griddesk.db import make_engine
 from grids.sla import SERVICE_TZ
 from knowledge_base.curation import drafts, review
 from knowledge_base.curation.base import FaqDraft
-from knowledge_base.models import UsageKind
+from knowledge_base.models import Miss, UsageKind
 from knowledge_base.usage import record_usage
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -32,6 +32,9 @@ PASSWORD = "kb-pages-pass-123"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 QUESTION = "宽带账户的月度使用报告在哪里查看"
+UNSURE = "量子纠缠能不能当网线用"
+ASKED = "火星基地的宽带什么时候开通"
+PROPOSED = "火星基地暂未开通宽带业务。"
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,9 @@ def usage_faq(stack) -> dict[str, object]:
             record_usage(session, faq_id, UsageKind.ANSWERED, n=answered, at=today - timedelta(days=days_ago))
         record_usage(session, faq_id, UsageKind.SUGGESTED, n=40, at=today)
         record_usage(session, faq_id, UsageKind.HELPFUL, n=2, at=today)
+        # the inbox: a question the bot was unsure of, closest to this FAQ, and what an agent answered
+        session.add(Miss(text=UNSURE, normalized=UNSURE, decision="suggest", kind="low_confidence", top_faq_id=faq_id))
+        session.add(Miss(text=ASKED, normalized=ASKED, decision="agent", kind="agent_answer", proposed_answer=PROPOSED))
     engine.dispose()
     return {"id": faq_id, "today": today.date().isoformat(), "yesterday": (today.date() - timedelta(1)).isoformat()}
 
@@ -138,3 +144,16 @@ def test_the_usage_page_shows_data_without_a_search_in_beijing_days_one_lane_per
     for left, right in pairwise(labels):
         assert left["right"] <= right["left"], (left, right)  # day labels never touch on a phone
     screenshot(page, "kb-usage-phone")
+
+
+def test_the_inbox_names_the_closest_faq_by_its_question(stack, page, usage_faq):
+    page.goto(f"{stack.settings.gateway_url}/console/kb/inbox")
+    unsure = page.locator(".cluster", has_text=UNSURE)
+    expect(unsure).to_be_visible(timeout=10_000)
+    expect(unsure.locator(".cluster__faq")).to_have_text(f"{QUESTION}（#{usage_faq['id']}）")  # not a bare #123
+    asked = page.locator(".cluster", has_text=ASKED)
+    expect(asked.locator(".cluster__proposal")).to_have_text(PROPOSED)
+    screenshot(page, "kb-inbox-desktop")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "kb-inbox-phone")
