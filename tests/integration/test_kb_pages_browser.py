@@ -1,7 +1,8 @@
 """The knowledge base's list and usage pages in Chromium against the real stack (issue 14 items 11 and 12):
 at 1280 px the FAQ list gives the question the room; the usage page shows data as soon as it opens (every
 FAQ summed and the most used FAQs, no search needed), counts days in Beijing time whatever the browser's
-time zone, and draws each series in a lane of its own. Screenshots at desktop and phone sizes go to
+time zone, and draws each series in a lane of its own; the inbox names the closest FAQ by its question (item
+13). Screenshots at desktop and phone sizes go to
 ``GRIDDESK_SCREENSHOTS`` when it is set."""
 
 from __future__ import annotations
