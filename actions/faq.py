@@ -40,6 +40,7 @@ from actions.ticket_extract import find_category
 from griddesk.db import run_in_session
 from griddesk.text import normalize_utterance
 from grids.handoff_policy import HandoffPolicy
+from handoff.agent_answer import is_question
 from knowledge_base.index import Decision, FaqEntry, Hit, SearchResult
 from knowledge_base.misses import log_miss
 from knowledge_base.models import UsageKind
@@ -230,7 +231,8 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     if result.decision is Decision.ANSWER and result.top is not None:
         fault = sounds_like_fault(text, top_category)
         return events + await answer(dispatcher, result.top.faq, UsageKind.ANSWERED, fault) + reset_misses(tracker)
-    await run_in_session(lambda session: log_miss(session, result, sender_id=tracker.sender_id, grid=grid))
+    if is_question(text):  # 转人工, 你好 or a phone number is no gap in the knowledge base: not for the inbox
+        await run_in_session(lambda session: log_miss(session, result, sender_id=tracker.sender_id, grid=grid))
     if result.decision is Decision.SUGGEST:
         buttons = suggestion_buttons(result)
         if sounds_like_fault(text, top_category):

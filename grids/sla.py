@@ -15,6 +15,11 @@ from zoneinfo import ZoneInfo
 SERVICE_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def service_day(moment: datetime) -> date:
+    """The calendar day ``moment`` (an aware time) falls on in the service's time zone."""
+    return moment.astimezone(SERVICE_TZ).date()
+
+
 @dataclass(frozen=True)
 class SlaPolicy:
     first_response_seconds: int = 60  # online chat: first response

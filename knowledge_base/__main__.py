@@ -51,13 +51,13 @@ def import_file(path: Path, status: FaqStatus = FaqStatus.PUBLISHED) -> int:
         report = read_file(path, progress=tick)
     except ImportFileError as exc:
         bar.close()
-        print(f"导入失败: {exc}", file=sys.stderr)
+        print(f"导入失败：{exc}", file=sys.stderr)
         return 2
     bar.close()
     if not report.ok:
         for error in report.errors:
             print(error, file=sys.stderr)
-        print(f"导入失败: {len(report.errors)} 行有错误, 未写入任何内容。", file=sys.stderr)
+        print(f"导入失败：{len(report.errors)} 行有错误，未写入任何内容。", file=sys.stderr)
         return 1
     bar, tick = _bar("写入", len(report.rows))
     with session_scope() as session:
@@ -71,7 +71,7 @@ def import_file(path: Path, status: FaqStatus = FaqStatus.PUBLISHED) -> int:
         build_index(session, encoder, entries, settings.kb_dense_weight, Thresholds(), progress=tick)
         bar.close()
     elapsed = time.perf_counter() - started
-    print(f"导入完成: 新增 {created}, 更新 {updated}, 未变 {unchanged} (共 {len(report.rows)} 行, {elapsed:.1f} 秒)")
+    print(f"导入完成：新增 {created}，更新 {updated}，未变 {unchanged}（共 {len(report.rows)} 行，{elapsed:.1f} 秒）")
     return 0
 
 
@@ -85,15 +85,15 @@ def export_file(path: Path, include_archived: bool = False) -> int:
             data = export_faqs(session, path.suffix, include_archived=include_archived)
     except ExportFormatError:
         print(
-            f"导出失败: 不支持的文件类型 {path.suffix or '(无扩展名)'}: 请使用 .jsonl、.csv 或 .xlsx", file=sys.stderr
+            f"导出失败：不支持的文件类型「{path.suffix or '无扩展名'}」，请使用 .jsonl、.csv 或 .xlsx", file=sys.stderr
         )
         return 2
     try:
         path.write_bytes(data)
     except OSError as exc:
-        print(f"导出失败: {exc}", file=sys.stderr)
+        print(f"导出失败：{exc}", file=sys.stderr)
         return 2
-    print(f"导出完成: {path} ({len(data) / 1024:.0f} KB, {time.perf_counter() - started:.1f} 秒)")
+    print(f"导出完成：{path}（{len(data) / 1024:.0f} KB，{time.perf_counter() - started:.1f} 秒）")
     return 0
 
 
@@ -106,9 +106,9 @@ def seed() -> int:
     with session_scope() as session:
         count = session.scalar(select(func.count(Faq.id)))
     if count:
-        print(f"知识库已有 {count} 条 FAQ, 跳过示例数据。")
+        print(f"知识库已有 {count} 条问答，跳过示例数据。")
         return 0
-    print(f"导入示例知识库: {SEED_FILE.name}")
+    print(f"导入示例知识库：{SEED_FILE.name}")
     return import_file(SEED_FILE)
 
 
@@ -116,7 +116,7 @@ def search(text: str, k: int, grid: str | None, as_json: bool) -> int:
     try:
         result = get_knowledge_base().search(text, k=k, grid=grid)
     except QueryError as exc:
-        print(f"查询无效: {exc}", file=sys.stderr)
+        print(f"查询无效：{exc}", file=sys.stderr)
         return 2
     if as_json:
         print(
@@ -172,7 +172,7 @@ def evaluate(
             folds=folds,
         )
     except (ImportFileError, OSError) as exc:
-        print(f"评测失败: {exc}", file=sys.stderr)
+        print(f"评测失败：{exc}", file=sys.stderr)
         return 2
     finally:
         for bar in bars:
@@ -204,7 +204,7 @@ def train(epochs: int | None, force: bool) -> int:
                 progress=lambda message: print(message, file=sys.stderr),
             )
         except NotEnoughData as exc:
-            print(f"无法训练: {exc}", file=sys.stderr)
+            print(f"无法训练：{exc}", file=sys.stderr)
             return 1
     print(
         f"编码器 {encoder.name} · {outcome.faqs} 条 FAQ 的 {outcome.pairs} 个相似问 · "
@@ -214,9 +214,9 @@ def train(epochs: int | None, force: bool) -> int:
     print(_figures("before (encoder only)", outcome.before))
     print(_figures("after (adapter)", outcome.after))
     if outcome.activated:
-        print(f"适配器版本 {outcome.version} 已启用 (撤销: python -m knowledge_base train --rollback)")
+        print(f"适配器版本 {outcome.version} 已启用（撤销：python -m knowledge_base train --rollback）")
     else:
-        print(f"适配器版本 {outcome.version} 已保存但未启用: 验证结果变差 (--force 可强制启用)")
+        print(f"适配器版本 {outcome.version} 已保存但未启用：验证结果变差（--force 可强制启用）")
     return 0
 
 
@@ -224,10 +224,10 @@ def train_rollback() -> int:
     with session_scope() as session:
         outcome = rollback(session)
     if outcome.previous is None:
-        print("没有启用中的适配器, 无需撤销。")
+        print("没有启用中的适配器，无需撤销。")
     else:
         now = f"版本 {outcome.now}" if outcome.now else "不使用适配器"
-        print(f"已撤销适配器版本 {outcome.previous}, 现在: {now}")
+        print(f"已撤销适配器版本 {outcome.previous}，现在：{now}")
     return 0
 
 
@@ -259,10 +259,10 @@ def train_use(version: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m knowledge_base", description="GridDesk 知识库工具")
     commands = parser.add_subparsers(dest="command", required=True)
-    p_import = commands.add_parser("import", help="导入 FAQ (.jsonl/.csv/.xlsx), 全部成功或全部不写入")
+    p_import = commands.add_parser("import", help="导入问答（.jsonl/.csv/.xlsx），全部成功或全部不写入")
     p_import.add_argument("file", type=Path)
     p_import.add_argument("--draft", action="store_true", help="以草稿状态导入新 FAQ")
-    p_export = commands.add_parser("export", help="导出整个知识库 (.jsonl/.csv/.xlsx, 与导入格式相同)")
+    p_export = commands.add_parser("export", help="导出整个知识库（.jsonl/.csv/.xlsx，与导入格式相同）")
     p_export.add_argument("file", type=Path)
     p_export.add_argument("--archived", action="store_true", help="同时导出已下架的 FAQ")
     p_search = commands.add_parser("search", help="检索知识库")
@@ -272,25 +272,25 @@ def main(argv: list[str] | None = None) -> int:
     p_search.add_argument("--json", action="store_true")
     p_eval = commands.add_parser("evaluate", help="按 faq_eval 协议评测检索效果")
     p_eval.add_argument("file", type=Path)
-    p_eval.add_argument("--db", type=Path, default=None, help="评测数据库 (默认在数据目录下, 可复用向量缓存)")
+    p_eval.add_argument("--db", type=Path, default=None, help="评测数据库（默认在数据目录下，可复用向量缓存）")
     p_eval.add_argument("--json", action="store_true")
     p_eval.add_argument(
         "--sample",
         type=int,
         default=None,
-        help="只评测随机抽取的 N 个有查询的 FAQ (干扰项全部保留), 便于与同规模的基线比较",
+        help="只评测随机抽取的 N 个有查询的 FAQ（干扰项全部保留），便于与同规模的基线比较",
     )
     p_eval.add_argument("--seed", type=int, default=0, help="--sample 的随机种子")
     p_eval.add_argument(
         "--train",
         action="store_true",
-        help="再用训练的适配器评测: 用样本之外的 FAQ 训练 (无 --sample 时按 FAQ 交叉拟合)",
+        help="再用训练的适配器评测：用样本之外的 FAQ 训练（无 --sample 时按 FAQ 交叉拟合）",
     )
     p_eval.add_argument("--folds", type=int, default=5, help="无 --sample 时 --train 的折数")
-    p_train = commands.add_parser("train", help="用知识库自己的相似问训练适配器 (有版本, 可撤销)")
+    p_train = commands.add_parser("train", help="用知识库自己的相似问训练适配器（有版本，可撤销）")
     p_train.add_argument("--epochs", type=int, default=None)
     p_train.add_argument("--force", action="store_true", help="验证结果变差也启用新版本")
-    p_train.add_argument("--rollback", action="store_true", help="撤销当前版本, 回到上一个启用过的版本")
+    p_train.add_argument("--rollback", action="store_true", help="撤销当前版本，回到上一个启用过的版本")
     p_train.add_argument("--list", action="store_true", help="列出所有版本")
     p_train.add_argument("--use", type=int, default=None, metavar="VERSION", help="启用指定版本")
     commands.add_parser("seed", help="知识库为空时导入示例 FAQ")
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             return train(args.epochs, args.force)
         return seed()
     except EncoderError as exc:
-        print(f"编码器错误: {exc}", file=sys.stderr)
+        print(f"编码器错误：{exc}", file=sys.stderr)
         return 2
 
 

@@ -36,7 +36,7 @@ class FaqConflict(CurationError):
     code = "faq_conflict"
 
     def __init__(self, faq_id: int, expected_version: int, current_version: int) -> None:
-        super().__init__("这条 FAQ 刚被其他人修改过, 您的内容尚未保存: 请刷新查看最新版本后再提交")
+        super().__init__("这条问答刚被其他人修改过，您的内容尚未保存：请刷新查看最新版本后再提交")
         self.faq_id = faq_id
         self.expected_version = expected_version
         self.current_version = current_version
@@ -80,4 +80,4 @@ class InboxItemsNotFound(CurationError):
     code = "inbox_items_not_found"
 
     def __init__(self) -> None:
-        super().__init__("这些问题已被处理或不存在, 请刷新列表")
+        super().__init__("这些问题已被处理或不存在，请刷新列表")

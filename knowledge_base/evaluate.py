@@ -74,7 +74,7 @@ def load_cases(path: Path) -> list[EvalCase]:
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ImportFileError(f"第 {number} 行不是评测格式 ({exc})") from None
+                raise ImportFileError(f"第 {number} 行不是评测格式（{exc}）") from None
     return cases
 
 
@@ -188,8 +188,8 @@ def evaluate(
         held = KnowledgeIndex(held_entries, full.row_vectors, encoder.encode, dense_weight, thresholds)
         queries = sum(len(c.paraphrases) for c in cases)
         scores = [
-            score_index(held, cases, "without distractors", progress=tick("检索 (无干扰项)", queries)),
-            score_index(full, cases, "with distractors", progress=tick("检索 (含干扰项)", queries)),
+            score_index(held, cases, "without distractors", progress=tick("检索（无干扰项）", queries)),
+            score_index(full, cases, "with distractors", progress=tick("检索（含干扰项）", queries)),
         ]
         if train:
             config = config or TrainingConfig()
@@ -210,7 +210,7 @@ def evaluate(
             for number, (asked, learn_from) in enumerate(parts, start=1):
                 adapter = train_adapter(make_pair_set(training_groups(learn_from), encode), encoder.name, config)
                 session.commit()
-                label = f"检索 (适配器 {number}/{len(parts)})"
+                label = f"检索（适配器 {number}/{len(parts)}）"
                 for tally, index_entries in zip(tallies, (held_entries, entries), strict=True):
                     index = KnowledgeIndex(
                         index_entries, full.row_vectors, encoder.encode, dense_weight, thresholds, adapter=adapter

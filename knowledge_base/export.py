@@ -94,5 +94,5 @@ def export_faqs(session: Session, fmt: Format | str, include_archived: bool = Fa
     fmt = fmt.lower().lstrip(".")
     writers = {"jsonl": _jsonl, "csv": _csv, "xlsx": _xlsx}
     if fmt not in writers:
-        raise ExportFormatError(f"不支持的导出格式 {fmt}: 请使用 jsonl、csv 或 xlsx")
+        raise ExportFormatError(f"不支持的导出格式「{fmt}」：请使用 jsonl、csv 或 xlsx")
     return writers[fmt](_records(session, include_archived))

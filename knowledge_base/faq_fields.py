@@ -15,12 +15,13 @@ COLUMNS = ("external_id", "question", "similar_questions", "answer", "category",
 LIMITS = {"question": 500, "answer": 5000, "category": 64, "grid": 64, "external_id": 128}
 MAX_SIMILAR = 100
 SIMILAR_SEPARATOR = "|"
+# the fields as people name them (forms, import reports, error messages; knowledge_base.labels adds the rest)
 FIELD_LABELS = {
-    "question": "问题",
+    "question": "标准问题",
     "answer": "答案",
     "similar_questions": "相似问题",
     "category": "分类",
-    "grid": "网格",
+    "grid": "适用范围",
     "external_id": "编号",
 }
 _FORMULA_SIGNS = re.compile(r"[(!|=]")
@@ -74,15 +75,15 @@ def clean_fields(
     category = strip_control(category).strip()
     grid = strip_control(grid or "").strip() or None
     if not question:
-        raise FieldError("question", "缺少问题 (question)")
+        raise FieldError("question", "缺少标准问题")
     if not answer:
-        raise FieldError("answer", "缺少答案 (answer)")
+        raise FieldError("answer", "缺少答案")
     values = {"question": question, "answer": answer, "category": category, "grid": grid or ""}
     for name, value in values.items():
         if len(value) > LIMITS[name]:
-            raise FieldError(name, f"{name} 超过 {LIMITS[name]} 个字符")
+            raise FieldError(name, f"{FIELD_LABELS[name]}超过 {LIMITS[name]} 个字符")
         if looks_like_formula(value):
-            raise FieldError(name, f"{FIELD_LABELS[name]}以 {value[0]} 开头, 会被电子表格当作公式执行, 请修改")
+            raise FieldError(name, f"{FIELD_LABELS[name]}以 {value[0]} 开头，会被电子表格当作公式执行，请修改")
     similar: dict[str, None] = {}
     for item in similar_questions:
         item = strip_control(item).strip()
@@ -91,10 +92,10 @@ def clean_fields(
         if len(item) > LIMITS["question"]:
             raise FieldError("similar_questions", f"相似问题超过 {LIMITS['question']} 个字符")
         if SIMILAR_SEPARATOR in item:
-            raise FieldError("similar_questions", f"相似问题中不能含有 {SIMILAR_SEPARATOR} (表格中用它分隔相似问题)")
+            raise FieldError("similar_questions", f"相似问题中不能含有 {SIMILAR_SEPARATOR}（表格中用它分隔相似问题）")
         if looks_like_formula(item):
             raise FieldError(
-                "similar_questions", f"相似问题「{item[:20]}」以 {item[0]} 开头, 会被电子表格当作公式执行, 请修改"
+                "similar_questions", f"相似问题「{item[:20]}」以 {item[0]} 开头，会被电子表格当作公式执行，请修改"
             )
         similar[item] = None
     if len(similar) > MAX_SIMILAR:

@@ -1,6 +1,9 @@
 """Reading the files the importer takes (.jsonl, .csv, .xlsx) into numbered records; validating the
 records is :mod:`knowledge_base.importer`'s job.
 
+Columns (and JSONL keys) may be named in English, as the export writes them (``question``, ``answer``…),
+or in Chinese (标准问题, 答案, 相似问题, 分类, 适用范围, 编号).
+
 A leading ``'`` before a formula character (how :mod:`knowledge_base.export` escapes formula-looking
 cells) is removed from CSV and XLSX cells.
 """
@@ -14,10 +17,20 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from knowledge_base.faq_fields import FIELD_LABELS
+
 _ESCAPED_FORMULA = re.compile(r"^'(?=[=+\-@])")
 
 # (line number, the record, or why the line is not one)
 Records = Iterator[tuple[int, dict[str, object] | str]]
+REQUIRED = ("question", "answer")
+# Chinese column names → the fields (besides each field's label in knowledge_base.faq_fields)
+HEADER_ALIASES = {
+    **{label: name for name, label in FIELD_LABELS.items()},
+    "问题": "question",
+    "网格": "grid",
+    "范围": "grid",
+}
 
 
 class ImportFileError(ValueError):
@@ -36,8 +49,8 @@ def _decode(data: bytes) -> str:
         else:
             guess = "看起来是 GBK/GB18030 编码"
         raise ImportFileError(
-            f"文件不是 UTF-8 编码 (第 {line} 行附近无法解码; {guess}, 请另存为 UTF-8: "
-            f"Excel 中选择「另存为 → CSV UTF-8 (逗号分隔)」)"
+            f"文件不是 UTF-8 编码（第 {line} 行附近无法解码；{guess}），请另存为 UTF-8："
+            f"Excel 中选择「另存为 → CSV UTF-8（逗号分隔）」"
         ) from None
 
 
@@ -47,17 +60,28 @@ def _read_jsonl(data: bytes) -> Records:
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, f"不是有效的 JSON ({exc.msg})"
+        except json.JSONDecodeError:
+            yield number, "不是有效的 JSON"
             continue
-        yield number, record if isinstance(record, dict) else "每行必须是一个 JSON 对象"
+        if isinstance(record, dict):
+            yield number, {_field(str(key)): value for key, value in record.items()}
+        else:
+            yield number, "每行必须是一个 JSON 对象"
+
+
+def _field(name: str) -> str:
+    """The field a column or key names: ``question`` or 标准问题 → ``question``."""
+    name = (name or "").strip()
+    return HEADER_ALIASES.get(name, name.lower())
 
 
 def _check_header(header: list[str]) -> list[str]:
-    names = [(h or "").strip().lower() for h in header]
-    missing = [f for f in ("question", "answer") if f not in names]
+    names = [_field(h) for h in header]
+    missing = [f for f in REQUIRED if f not in names]
     if missing:
-        raise ImportFileError(f"缺少必需的列: {', '.join(missing)} (表头为: {', '.join(names)})")
+        wanted = "、".join(f"{FIELD_LABELS[f]}（{f}）" for f in missing)
+        shown = "、".join(h.strip() for h in header if h and h.strip()) or "空"
+        raise ImportFileError(f"缺少必需的列：{wanted}。现在的表头是：{shown}")
     return names
 
 
@@ -71,7 +95,7 @@ def _read_csv(data: bytes) -> Records:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
-            yield reader.line_num, f"列数 ({len(cells)}) 多于表头 ({len(header)})"
+            yield reader.line_num, f"列数（{len(cells)}）多于表头（{len(header)}）"
             continue
         yield reader.line_num, {h: _unescape(c) for h, c in zip(header, cells, strict=False)}
 
@@ -81,8 +105,8 @@ def _read_xlsx(data: bytes) -> Records:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a bad file
-        raise ImportFileError(f"无法读取 XLSX 文件: {exc}") from None
+    except Exception:  # openpyxl raises many kinds for a bad file
+        raise ImportFileError("无法读取 XLSX 文件：请确认它是用 Excel 或 WPS 保存的 .xlsx 文件") from None
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     try:
@@ -112,5 +136,5 @@ def suffix_of(filename: str) -> str:
     """The file's format (a key of :data:`READERS`), or :class:`ImportFileError`."""
     suffix = Path(filename).suffix.lower()
     if suffix not in READERS:
-        raise ImportFileError(f"不支持的文件类型 {suffix or '(无扩展名)'}: 请使用 .jsonl、.csv 或 .xlsx")
+        raise ImportFileError(f"不支持的文件类型「{suffix or '无扩展名'}」：请使用 .jsonl、.csv 或 .xlsx")
     return suffix

@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 
 from griddesk.db import utcnow
 from griddesk.text import normalize, strip_control
-from knowledge_base.faq_fields import LIMITS, SIMILAR_SEPARATOR, FieldError, clean_fields, derived_external_id
+from knowledge_base.faq_fields import (
+    FIELD_LABELS,
+    LIMITS,
+    SIMILAR_SEPARATOR,
+    FieldError,
+    clean_fields,
+    derived_external_id,
+)
 from knowledge_base.import_formats import READERS, ImportFileError, suffix_of
 from knowledge_base.models import Faq, FaqEvent, FaqStatus, FaqVersion, Review
 
@@ -36,12 +43,13 @@ IMPORT_AUTHOR = "import"
 class RowError:
     line: int  # 0: the file as a whole
     reason: str
+    field: str = ""  # the field as people name it (标准问题, 答案…); "" for the row or the file as a whole
 
     def __str__(self) -> str:
-        return self.reason if self.line == 0 else f"第 {self.line} 行: {self.reason}"
+        return self.reason if self.line == 0 else f"第 {self.line} 行：{self.reason}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"line": self.line, "reason": self.reason}
+        return {"line": self.line, "field": self.field, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ def _text(record: dict[str, object], name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise FieldError(name, f"{name} 必须是文本")
+        raise FieldError(name, f"{FIELD_LABELS[name]}必须是文本")
     return strip_control(str(value)).strip()
 
 
@@ -105,9 +113,9 @@ def _similar(record: dict[str, object]) -> list[str]:
     elif isinstance(value, list):
         items = value
     else:
-        raise FieldError("similar_questions", "similar_questions 必须是列表或以 | 分隔的文本")
+        raise FieldError("similar_questions", f"相似问题必须是列表或以 {SIMILAR_SEPARATOR} 分隔的文本")
     if not all(isinstance(item, str) for item in items):
-        raise FieldError("similar_questions", "similar_questions 中的每一项都必须是文本")
+        raise FieldError("similar_questions", "相似问题中的每一项都必须是文本")
     return [str(item) for item in items]
 
 
@@ -115,7 +123,7 @@ def validate_record(line: int, record: dict[str, object]) -> FaqRow:
     """One row as an FaqRow, or ValueError (a :class:`FieldError`) with a Chinese reason."""
     external_id = _text(record, "external_id")
     if len(external_id) > LIMITS["external_id"]:
-        raise FieldError("external_id", f"external_id 超过 {LIMITS['external_id']} 个字符")
+        raise FieldError("external_id", f"编号超过 {LIMITS['external_id']} 个字符")
     fields = clean_fields(
         _text(record, "question"),
         _similar(record),
@@ -146,26 +154,35 @@ def _validate(data: bytes, suffix: str, progress: Callable[[int], object] | None
             continue
         try:
             row = validate_record(line, record)
+        except FieldError as exc:
+            report.errors.append(RowError(line, str(exc), FIELD_LABELS.get(exc.field, "")))
+            continue
         except ValueError as exc:
             report.errors.append(RowError(line, str(exc)))
             continue
         if row.external_id in first_line:
-            report.errors.append(
-                RowError(line, f"external_id {row.external_id} 与第 {first_line[row.external_id]} 行重复")
-            )
+            report.errors.append(_repeated(line, first_line[row.external_id], given=bool(_text(record, "external_id"))))
             continue
         first_line[row.external_id] = line
         key = (row.grid, normalize(row.question))
         if key in first_question:
-            report.warnings.append(
-                RowError(line, f"问题与第 {first_question[key]} 行相同 (编号不同, 将作为两条 FAQ 导入)")
-            )
+            reason = f"标准问题与第 {first_question[key]} 行相同（编号不同，将作为两条问答导入）"
+            report.warnings.append(RowError(line, reason, FIELD_LABELS["question"]))
         else:
             first_question[key] = line
         report.rows.append(row)
     if not report.rows and not report.errors:
-        report.errors.append(RowError(0, "文件中没有任何 FAQ"))
+        report.errors.append(RowError(0, "文件中没有任何问答"))
     return report
+
+
+def _repeated(line: int, first: int, given: bool) -> RowError:
+    """A row whose external id an earlier row has: the file's own 编号 twice, or (no 编号 given, so it is
+    derived from the question and scope) the same question twice. The derived id is internal: never shown."""
+    if given:
+        return RowError(line, f"编号与第 {first} 行重复", FIELD_LABELS["external_id"])
+    reason = f"标准问题与第 {first} 行相同（同一适用范围），请合并为一行，或给两行填写不同的编号"
+    return RowError(line, reason, FIELD_LABELS["question"])
 
 
 def read_file(path: Path, progress: Callable[[int], object] | None = None) -> ImportReport:
@@ -173,7 +190,7 @@ def read_file(path: Path, progress: Callable[[int], object] | None = None) -> Im
     :class:`ImportFileError`."""
     suffix = suffix_of(path.name)
     if not path.is_file():
-        raise ImportFileError(f"找不到文件: {path}")
+        raise ImportFileError(f"找不到文件：{path}")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ImportFileError(f"文件超过 {MAX_FILE_BYTES // (1024 * 1024)} MB")
     return _validate(path.read_bytes(), suffix, progress)
@@ -187,7 +204,7 @@ def validate_upload(data: bytes, filename: str) -> ImportReport:
         suffix = suffix_of(filename or "")
         if len(data) > MAX_UPLOAD_BYTES:
             raise ImportFileError(
-                f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, 请拆分后分批导入 (或使用命令行导入)"
+                f"文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB，请拆分后分批导入（或使用命令行导入）"
             )
         if not data:
             raise ImportFileError("文件为空")

@@ -1,5 +1,6 @@
 """The unanswered inbox: questions the bot missed or answered with low confidence, answers marked
-没帮助, and agents' replies from handed-off conversations, grouped by meaning for curation.
+没帮助, and agents' replies from handed-off conversations, grouped by meaning for curation. What the
+knowledge base has come to answer since leaves it (``retire_answered``).
 
 Grouping: open items with the same normalised text form a group; groups, most frequent first, join
 the first cluster whose leader is at least ``threshold`` similar (cosine of the knowledge base's
@@ -25,12 +26,14 @@ from knowledge_base.curation.drafts import add_similar_questions, create_faq
 from knowledge_base.curation_errors import InboxItemsNotFound
 from knowledge_base.encoders import Encoder, encode_cached
 from knowledge_base.faq_fields import LIMITS, SIMILAR_SEPARATOR, looks_like_formula
-from knowledge_base.models import Faq, Miss
+from knowledge_base.index import Decision, KnowledgeIndex
+from knowledge_base.models import Faq, FaqVersion, Miss
 
 MAX_OPEN = 5000  # the newest open items considered when grouping
 MAX_TEXTS = 20  # distinct phrasings one resolution adds as similar questions
 PLACEHOLDER_ANSWER = "（待补充答案）"
 MAX_TEXT = 2000
+RETIRED_BY = "system"  # who closes items the knowledge base has come to answer
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Cluster:
     items: list[InboxItem] = field(default_factory=list)  # newest first
     kinds: dict[str, int] = field(default_factory=dict)
     top_faq_id: int | None = None  # the FAQ the search most often found closest
+    top_faq_question: str | None = None  # its standard question (None when it is gone)
     newest: datetime | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -75,6 +79,7 @@ class Cluster:
             "items": [i.as_dict() for i in self.items],
             "kinds": dict(self.kinds),
             "top_faq_id": self.top_faq_id,
+            "top_faq_question": self.top_faq_question,
             "newest": self.newest.isoformat() if self.newest else None,
             "item_ids": [i.id for i in self.items],
         }
@@ -214,7 +219,74 @@ def clusters(
             )
         )
     out.sort(key=lambda c: (-c.size, -(c.newest.timestamp() if c.newest else 0), -c.id))
-    return out[: max(0, limit)]
+    out = out[: max(0, limit)]
+    _name_top_faqs(session, out)
+    return out
+
+
+def _name_top_faqs(session: Session, found: Sequence[Cluster]) -> None:
+    """Give each cluster its closest FAQ's question, so curators read 「怎么修改密码」, not a bare #68."""
+    ids = {c.top_faq_id for c in found if c.top_faq_id is not None}
+    if not ids:
+        return
+    questions: dict[int, str] = dict(session.execute(select(Faq.id, Faq.question).where(Faq.id.in_(ids))).all())
+    for cluster in found:
+        if cluster.top_faq_id is not None:
+            cluster.top_faq_question = questions.get(cluster.top_faq_id)
+
+
+# --- retiring what the knowledge base now answers ------------------------------------------
+
+
+def _published_at(session: Session, faq_ids: set[int]) -> dict[int, datetime]:
+    """When each FAQ's live version was made."""
+    rows = session.execute(
+        select(FaqVersion.faq_id, FaqVersion.created_at)
+        .join(Faq, and_(Faq.id == FaqVersion.faq_id, Faq.published_version == FaqVersion.number))
+        .where(Faq.id.in_(faq_ids))
+    )
+    return dict(rows.all())
+
+
+def retire_answered(
+    session: Session, index: KnowledgeIndex, encoder: Encoder, grids: Sequence[str] | None = None
+) -> int:
+    """Close the open items the knowledge base has come to answer (an FAQ imported, published, or given the
+    question as a similar question since): questions missed, only suggested, or answered by an agent, which the
+    search now answers directly for the item's grid; and a 没帮助 once the answer comes from another FAQ or its
+    FAQ was published again after the mark. Such items record ``{"action": "answered", "faq_id": …}``.
+
+    ``index``: the search the customers get (built with ``encoder``); ``grids``: a grid manager's scope
+    (``in_scope``), None = every item. Returns how many items were closed."""
+    query = select(Miss).where(Miss.resolved_at.is_(None))
+    if grids is not None:
+        query = query.where(in_scope(grids))
+    misses = list(session.scalars(query.order_by(Miss.created_at.desc(), Miss.id.desc()).limit(MAX_OPEN)))
+    if not misses:
+        return 0
+    keys = list(dict.fromkeys(m.normalized or normalize(m.text) for m in misses))
+    vectors = encode_cached(session, encoder, keys)
+    row = {key: i for i, key in enumerate(keys)}
+    answered: dict[tuple[str | None, str], int] = {}  # (grid, text) -> the FAQ that answers it now
+    for grid in {m.grid for m in misses}:
+        texts = list(dict.fromkeys(m.normalized or normalize(m.text) for m in misses if m.grid == grid))
+        results = index.search_many(texts, k=2, grid=grid, vectors=vectors[[row[t] for t in texts]])
+        for text, result in zip(texts, results, strict=True):
+            if result.decision == Decision.ANSWER and result.top is not None:
+                answered[(grid, text)] = result.top.faq.id
+    found = {m.id: answered.get((m.grid, m.normalized or normalize(m.text))) for m in misses}
+    republished = _published_at(session, {f for f in found.values() if f is not None})
+    retire: dict[int, list[Miss]] = {}
+    for miss in misses:
+        faq_id = found[miss.id]
+        if faq_id is None:
+            continue
+        if miss.kind == "unhelpful" and faq_id == miss.top_faq_id:
+            published = republished.get(faq_id)
+            if published is None or published <= miss.created_at:
+                continue  # the very answer the customer found unhelpful, unchanged since
+        retire.setdefault(faq_id, []).append(miss)
+    return sum(_resolve(session, group, "answered", RETIRED_BY, faq_id) for faq_id, group in retire.items())
 
 
 # --- resolving -----------------------------------------------------------------------------

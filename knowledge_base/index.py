@@ -216,12 +216,16 @@ class KnowledgeIndex:
     def search(self, text: str, k: int = 3, grid: str | None = None) -> SearchResult:
         return self.search_many([text], k=k, grid=grid)[0]
 
-    def search_many(self, texts: Sequence[str], k: int = 3, grid: str | None = None) -> list[SearchResult]:
-        """Search several queries at once (one batched encode); each ranked exactly as ``search``."""
+    def search_many(
+        self, texts: Sequence[str], k: int = 3, grid: str | None = None, vectors: np.ndarray | None = None
+    ) -> list[SearchResult]:
+        """Search several queries at once (one batched encode); each ranked exactly as ``search``.
+        ``vectors``: the queries' encodings when the caller has them already (of their normalised texts,
+        by this index's encoder, e.g. from the embedding cache): nothing is encoded then."""
         normalized = [normalize(t) for t in texts]
         if not self.rows or not texts:
             return [SearchResult(query=t, decision=Decision.FALLBACK) for t in texts]
-        queries = self._encode_query([n or "?" for n in normalized])
+        queries = self._encode_query([n or "?" for n in normalized]) if vectors is None else vectors
         if self.adapter is not None:
             queries = self.adapter.apply(queries)
         dense = queries @ self._dense.T

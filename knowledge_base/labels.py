@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from knowledge_base.faq_fields import FIELD_LABELS as CONTENT_FIELD_LABELS
 from knowledge_base.index import Decision
 from knowledge_base.models import FaqStatus, Review
 
@@ -35,11 +36,7 @@ EVENT_SOURCE_LABELS: dict[str, str] = {
 }
 # The fields of an FAQ as people name them (forms, diffs, error messages).
 FIELD_LABELS: dict[str, str] = {
-    "question": "标准问题",
-    "similar_questions": "相似问题",
-    "answer": "答案",
-    "category": "分类",
-    "grid": "适用范围",
+    **CONTENT_FIELD_LABELS,
     "overrides_id": "覆盖的全局问答",
     "note": "备注",
     "expected_version": "问答版本号",

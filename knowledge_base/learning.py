@@ -130,7 +130,7 @@ def train_from_knowledge_base(
     def index_with(adapter: Adapter | None) -> KnowledgeIndex:
         return KnowledgeIndex(held_entries, encode, encoder.encode, dense_weight, thresholds, adapter=adapter)
 
-    say(f"验证: {len(validation)} 条 FAQ 的 {len(queries)} 个相似问 (训练不使用)")
+    say(f"验证：{len(validation)} 条问答的 {len(queries)} 个相似问（训练不使用）")
     before = measure(index_with(None), queries)
     trial = train_adapter(make_pair_set(training_groups, encode), encoder.name, config) if training_groups else None
     after = measure(index_with(trial), queries) if trial is not None else before

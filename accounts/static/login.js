@@ -8,10 +8,15 @@
   var submit = document.getElementById("login-submit");
   var error = document.getElementById("login-error");
 
-  // only pages of the console itself, never another site
+  // Back to the page that sent us here, with its query (/console/kb?faq=12) — but only a page of the
+  // console on this very site: a relative path under /console/, never "//host", "/\host" or a scheme.
   function nextPage() {
     var next = new URLSearchParams(window.location.search).get("next") || "";
-    return /^\/console\/[A-Za-z0-9_\-\/]*$/.test(next) && next.indexOf("//") < 0 ? next : "/console/";
+    if (!/^\/console\//.test(next) || /[\\\u0000-\u001f\s]/.test(next)) { return "/console/"; }
+    var target;
+    try { target = new URL(next, window.location.origin); } catch (e) { return "/console/"; }
+    if (target.origin !== window.location.origin || target.pathname.indexOf("/console/") !== 0) { return "/console/"; }
+    return target.pathname + target.search + target.hash;
   }
 
   function showError(text) {

@@ -28,22 +28,20 @@ from knowledge_base.curation.base import (
     show,
 )
 from knowledge_base.curation_errors import InvalidDraft
-from knowledge_base.faq_fields import FieldError, clean_fields, derived_external_id
+from knowledge_base.faq_fields import FIELD_LABELS, FieldError, clean_fields, derived_external_id
 from knowledge_base.models import Faq, FaqStatus, Review
 
 
 def validate_draft(draft: FaqDraft) -> FaqDraft:
     """The draft cleaned by the importer's rules (blanks and control characters stripped, similar
     questions de-duplicated), or :class:`InvalidDraft` naming the field."""
-    for name in ("question", "answer", "category"):
+    for name in ("question", "answer", "category", "grid"):
         if not isinstance(getattr(draft, name), str | None):
-            raise InvalidDraft(name, f"{name} 必须是文本")
-    if not isinstance(draft.grid, str | None):
-        raise InvalidDraft("grid", "grid 必须是文本")
+            raise InvalidDraft(name, f"{FIELD_LABELS[name]}必须是文本")
     if draft.overrides_id is not None and (
         isinstance(draft.overrides_id, bool) or not isinstance(draft.overrides_id, int)
     ):
-        raise InvalidDraft("overrides_id", "overrides_id 必须是 FAQ 编号")
+        raise InvalidDraft("overrides_id", "覆盖的全局问答必须是问答编号")
     if not isinstance(draft.similar_questions, list | tuple) or not all(
         isinstance(s, str) for s in draft.similar_questions
     ):
@@ -146,7 +144,7 @@ def add_similar_questions(
     if not fresh:
         return faq
     content = validate_draft(replace(base, similar_questions=[*base.similar_questions, *fresh]))
-    note = note or "添加相似问题: " + "、".join(fresh)
+    note = note or "添加相似问题：" + "、".join(fresh)
     publish_now = faq.status == FaqStatus.PUBLISHED and faq.draft_version is None and actor_may_publish(actor, faq)
     claim(session, faq, None)
     ensure_baseline(session, faq)

@@ -50,6 +50,7 @@ MAX_GRID_CHARS = 64
 MAX_PAGE = 200
 MAX_EVENTS = 50
 MAX_USAGE_DAYS = 365
+MAX_TOP = 50
 _STATUSES = {s.value for s in FaqStatus}
 _REVIEWS = {"none", *(r.value for r in Review if r.value)}
 
@@ -336,6 +337,24 @@ async def get_usage(request: web.Request) -> web.Response:
     return json_response({"faq_id": faq_id_, "days": days, "series": await run_in_session(work)})
 
 
+async def get_overall_usage(request: web.Request) -> web.Response:
+    """Usage of every FAQ the reader may see, day by day, and the most used FAQs of the window (the
+    usage page before an FAQ is picked)."""
+    principal = await curator(request)
+    days = query_int(request, "days", 30, 1, MAX_USAGE_DAYS)
+    limit = query_int(request, "limit", 10, 1, MAX_TOP)
+    visible = None if principal.role is Role.ADMIN else list(principal.grid_codes)
+
+    def work(session: Session) -> dict[str, Any]:
+        top = usage.top_faqs(session, days=days, limit=limit, visible_grids=visible)
+        return {
+            "series": usage.overall_series(session, days=days, visible_grids=visible),
+            "top": [{**faq_summary(t.faq, t.totals), "uses": t.uses} for t in top],
+        }
+
+    return json_response({"days": days, **await run_in_session(work)})
+
+
 def add_routes(app: web.Application) -> None:
     prefix = "/api/v1/kb"
     app.router.add_get(f"{prefix}/faqs", list_faqs)
@@ -351,5 +370,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{prefix}/faqs/{{faq_id}}/versions", get_versions)
     app.router.add_get(f"{prefix}/faqs/{{faq_id}}/diff", get_diff)
     app.router.add_get(f"{prefix}/faqs/{{faq_id}}/usage", get_usage)
+    app.router.add_get(f"{prefix}/usage", get_overall_usage)
     kb_admin_files.add_routes(app)
     kb_admin_inbox.add_routes(app)

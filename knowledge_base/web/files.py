@@ -62,14 +62,9 @@ async def read_upload(request: web.Request, field: str = "file") -> tuple[bytes,
 
 
 def report_json(report: importer.ImportReport) -> dict[str, Any]:
-    """The row-by-row report: ``{"ok", "rows", "errors": [{"line", "field", "reason"}], "warnings", …}``."""
-    return {
-        **report.as_dict(),
-        "errors": [
-            {"line": e.line, "field": getattr(e, "field", "") or "", "reason": e.reason}
-            for e in report.errors[:MAX_LISTED]
-        ],
-    }
+    """The row-by-row report: ``{"ok", "rows", "errors": [{"line", "field", "reason"}], "warnings", …}``
+    (``field``: the field as people name it, 标准问题, 答案…; "" for a whole row or the file)."""
+    return report.as_dict(max_errors=MAX_LISTED)
 
 
 def _invalid(report: dict[str, Any]) -> web.Response:
@@ -78,7 +73,7 @@ def _invalid(report: dict[str, Any]) -> web.Response:
         {
             "error": {
                 "code": "invalid_import",
-                "message": f"文件有 {count} 处问题, 没有导入任何内容; 请按报告修改后重新上传",
+                "message": f"文件有 {count} 处问题，没有导入任何内容；请按报告修改后重新上传",
             },
             **report,
         },

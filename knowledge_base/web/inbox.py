@@ -8,6 +8,7 @@ the inbox is clustered with that service's encoder (``knowledge_base.inbox.clust
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -54,12 +55,15 @@ async def get_hit_test(request: web.Request) -> web.Response:
 
 async def get_inbox(request: web.Request) -> web.Response:
     """Admins see every open item; a grid manager their grids' items and the questions of no grid
-    (``knowledge_base.inbox.in_scope``)."""
+    (``knowledge_base.inbox.in_scope``). Items the knowledge base has come to answer are closed first
+    (``knowledge_base.inbox.retire_answered``), so the inbox lists only what customers still miss."""
     principal = await curator(request)
     kb = request.app[kb_key]
     grids = None if principal.role is Role.ADMIN else principal.grid_codes
+    index = await asyncio.to_thread(kb.index)
 
     def work(session: Session) -> list[dict[str, object]]:
+        inbox.retire_answered(session, index, kb.encoder, grids=grids)
         found = inbox.clusters(session, kb.encoder, limit=INBOX_CLUSTERS, grids=grids)
         return [cluster.as_dict() for cluster in found]
 

@@ -335,6 +335,29 @@ KB_PATHS: dict[str, Any] = {
         {"200": _json("The series, oldest day first"), **_NOT_FOUND, "400": _error("invalid_parameter")},
         parameters=[_FAQ_ID, _query("days", {"type": "integer", "minimum": 1, "maximum": 365, "default": 30})],
     ),
+    "/api/v1/kb/usage": _op(
+        "get",
+        "Usage of every FAQ the reader may see, per day (service time zone), and the most used FAQs",
+        {
+            "200": _json(
+                "The summed series, oldest day first, and the top FAQs (answered + chosen in the window)",
+                {
+                    "type": "object",
+                    "required": ["days", "series", "top"],
+                    "properties": {
+                        "days": {"type": "integer"},
+                        "series": {"type": "array", "items": {"type": "object"}},
+                        "top": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            ),
+            "400": _error("invalid_parameter"),
+        },
+        parameters=[
+            _query("days", {"type": "integer", "minimum": 1, "maximum": 365, "default": 30}),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}),
+        ],
+    ),
     "/api/v1/kb/import/validate": _op(
         "post",
         "Validate an import file row by row; nothing is written (admins)",
@@ -441,6 +464,10 @@ KB_PATHS: dict[str, Any] = {
                                     "items": {"type": "array", "items": {"type": "object"}},
                                     "kinds": {"type": "object"},
                                     "top_faq_id": {"type": ["integer", "null"]},
+                                    "top_faq_question": {
+                                        "type": ["string", "null"],
+                                        "description": "the closest FAQ's standard question (null when it is gone)",
+                                    },
                                 },
                             },
                         }

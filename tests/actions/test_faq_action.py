@@ -128,6 +128,13 @@ async def test_a_failing_usage_counter_never_stops_the_answer(kb, monkeypatch, c
     assert "recording usage" in caplog.text
 
 
+@pytest.mark.parametrize("text", ["人工客服！！", "你好", "13800138000"])
+async def test_what_is_no_question_is_not_logged_for_curation(kb, text):
+    _, dispatcher = await run(ActionAnswerFaq(), text)
+    assert dispatcher.messages  # answered as before
+    assert misses() == []
+
+
 async def test_no_match_apologises_and_is_logged_for_curation(kb):
     _, dispatcher = await run(ActionAnswerFaq(), "量子纠缠")
     assert [m["response"] for m in dispatcher.messages] == ["utter_faq_fallback"]

@@ -19,10 +19,11 @@ HALF_WIDTH = re.compile(rf"{CHINESE} ?[,:?!;(]|[,:?!;)] ?{CHINESE}")
 COMMENT = re.compile(r"^\s*(//|\*|/\*|<!--)")
 PAGES = [
     "accounts/static", "handoff/web/static", "tickets/web/static", "griddesk/web/static", "reports/static",
-    "gateway/static",
+    "gateway/static", "knowledge_base/web/static",
 ]  # fmt: skip
 MESSAGES = [
     "handoff", "tickets", "grids", "accounts/management.py", "accounts/staff_seed.py", "reports", "gateway", "ops",
+    "knowledge_base",
 ]  # fmt: skip
 PATTERN = re.compile(r"\\[dswbDSWB]|\(\?|\|")  # a regular expression, not a message
 NAMES = re.compile(r"\b(?:tg|wecom):")  # channel prefixes quoted in a message

@@ -74,8 +74,16 @@ def test_an_admin_edits_and_publishes_an_faq_and_the_customer_widget_gets_the_ne
     # a draft is not for customers yet
     assert not any("180 天" in t for t in Customer(stack.settings.gateway_url).texts(question))
 
+    # publishing asks first, saying whom it reaches; cancelling publishes nothing
     console.click("#publish")
-    expect(console.locator("#faq-message")).to_contain_text("发布", timeout=10_000)
+    expect(console.locator("#confirm-dialog")).to_be_visible()
+    expect(console.locator("#confirm-text")).to_contain_text("所有客户")
+    console.click("#confirm-cancel")
+    expect(console.locator("#confirm-dialog")).to_be_hidden()
+    assert admin.get(f"/api/v1/kb/faqs/{target}").body["live"]["answer"] == old_answer
+    console.click("#publish")
+    console.click("#confirm-ok")
+    expect(console.locator("#faq-message")).to_contain_text("已发布", timeout=10_000)
     texts = answered_with(Customer(stack.settings.gateway_url), question, "180 天")
     assert any("180 天" in t for t in texts), texts
 
@@ -96,6 +104,34 @@ def test_an_admin_edits_and_publishes_an_faq_and_the_customer_widget_gets_the_ne
     console.click("#confirm-ok")
     texts = answered_with(Customer(stack.settings.gateway_url), question, old_answer[:12])
     assert any(old_answer[:12] in t for t in texts), texts
+
+
+def test_a_link_to_an_faq_survives_the_login(browser: Browser, stack, admin):
+    target = faq_id(admin, "怎么修改密码")
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{stack.settings.gateway_url}/console/kb?faq={target}")
+    expect(page).to_have_url(f"{stack.settings.gateway_url}/console/login?next=%2Fconsole%2Fkb%3Ffaq%3D{target}")
+    page.fill("#username", "it.curator")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(f"{stack.settings.gateway_url}/console/kb?faq={target}")
+    expect(page.locator("#faq-question")).to_have_value("怎么修改密码？", timeout=10_000)
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "next_page", ["//evil.example/console/", "/console/../evil", "https://evil.example/console/", "/console/\\evil"]
+)
+def test_the_login_never_sends_anyone_off_the_console(browser: Browser, stack, admin, next_page):
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{stack.settings.gateway_url}/console/login?next=" + urllib.parse.quote(next_page, safe=""))
+    page.fill("#username", "it.curator")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    expect(page).to_have_url(f"{stack.settings.gateway_url}/console/")
+    context.close()
 
 
 def test_the_inbox_turns_a_missed_question_into_a_similar_question_and_the_next_customer_is_answered(

@@ -46,7 +46,7 @@ def test_import_then_search_prints_the_top_hits_with_scores(settings, tmp_path: 
     assert body["hits"][0]["external_id"] == "tel" and body["hits"][0]["score"] > 0.7
 
     again = run_cli(settings, "import", str(path))
-    assert "新增 0, 更新 0, 未变 2" in again.stdout
+    assert "新增 0，更新 0，未变 2" in again.stdout
 
 
 def test_a_file_with_bad_rows_writes_nothing_and_lists_every_bad_row(settings, tmp_path: Path):
@@ -63,7 +63,7 @@ def test_a_file_with_bad_rows_writes_nothing_and_lists_every_bad_row(settings, t
     )
     result = run_cli(settings, "import", str(path))
     assert result.returncode == 1
-    assert "第 2 行: 缺少答案" in result.stderr and "第 3 行" in result.stderr
+    assert "第 2 行：缺少答案" in result.stderr and "第 3 行" in result.stderr
     assert "未写入任何内容" in result.stderr
     assert faq_count() == 0
 

@@ -1,5 +1,6 @@
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,9 @@ def test_every_bad_row_is_reported_with_its_line_and_reason(tmp_path):
     assert not report.ok
     assert [e.line for e in report.errors] == [2, 3, 4, 5, 6, 7, 8, 9]
     reasons = [e.reason for e in report.errors]
-    assert "缺少问题" in reasons[0] and "缺少答案" in reasons[1] and "JSON" in reasons[2]
-    assert "第 1 行重复" in reasons[4] and "500" in reasons[5]
+    assert "缺少标准问题" in reasons[0] and "缺少答案" in reasons[1] and "JSON" in reasons[2]
+    assert "编号与第 1 行重复" in reasons[4] and "500" in reasons[5]
+    assert [e.field for e in report.errors] == ["标准问题", "答案", "", "", "编号", "标准问题", "答案", "相似问题"]
     assert str(report.errors[0]).startswith("第 2 行")
 
 
@@ -194,7 +196,7 @@ def test_formula_cells_are_refused_with_a_reason_and_escaped_cells_are_accepted(
     report = validate_upload(data, "f.csv")
     assert [e.line for e in report.errors] == [2, 3, 4, 7, 8]
     assert all("公式" in e.reason for e in report.errors)
-    assert "答案" in report.errors[0].reason and "问题" in report.errors[1].reason
+    assert "答案" in report.errors[0].reason and "标准问题" in report.errors[1].reason
     assert [r.answer for r in report.rows] == ["- 每天 8:00-22:00 (导出时转义过)", "- 第一步: 申请"]
 
 
@@ -292,3 +294,35 @@ def test_writing_many_rows_takes_a_few_bulk_statements_not_one_per_row(settings)
         assert session.scalar(select(func.count()).select_from(FaqVersion)) == 1200
         assert session.scalar(select(func.count()).select_from(FaqEvent)) == 1200
         assert session.scalar(select(func.max(Faq.published_version))) == 2
+
+
+def test_report_messages_name_fields_in_chinese_and_never_show_internal_ids():
+    data = (
+        "question,answer,similar_questions\n"
+        "怎么开发票,公众号申请,\n"
+        "怎么开发票,重复的问题,\n"  # same question, no 编号: the derived id must not show
+        ",没有问题,\n"
+        "没有答案,,\n" + "长问题" * 200 + ",答案,\n"
+    ).encode()
+    report = validate_upload(data, "f.csv")
+    listed = report.as_dict()["errors"]
+    assert [(e["line"], e["field"]) for e in listed] == [(3, "标准问题"), (4, "标准问题"), (5, "答案"), (6, "标准问题")]
+    assert "与第 2 行相同" in listed[0]["reason"]
+    for error in listed:
+        assert not re.search(r"q-[0-9a-f]{6}|external_id|question|answer|similar_questions", error["reason"]), error
+        assert not re.search(r"[\u4e00-\u9fff][,:;?()]|[,:;?()][\u4e00-\u9fff]", error["reason"]), error
+
+
+def test_columns_may_be_named_in_chinese():
+    data = "标准问题,答案,相似问题,分类,适用范围,编号\n怎么开发票,公众号申请,发票怎么开|开票,发票,,inv-1\n".encode()
+    report = validate_upload(data, "f.csv")
+    assert report.ok, report.errors
+    [row] = report.rows
+    assert (row.question, row.similar_questions, row.category, row.external_id) == (
+        "怎么开发票",
+        ("发票怎么开", "开票"),
+        "发票",
+        "inv-1",
+    )
+    missing = validate_upload("标准问题,分类\n怎么开发票,发票\n".encode(), "f.csv").errors[0].reason
+    assert missing == "缺少必需的列：答案（answer）。现在的表头是：标准问题、分类"

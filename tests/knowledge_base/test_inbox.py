@@ -14,7 +14,7 @@ from knowledge_base import history, inbox
 from knowledge_base.curation import base, drafts, review
 from knowledge_base.curation.base import FaqDraft
 from knowledge_base.curation_errors import InboxItemsNotFound
-from knowledge_base.models import FaqStatus, Miss, Review
+from knowledge_base.models import Faq, FaqStatus, Miss, Review
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 
@@ -198,3 +198,63 @@ def test_a_scoped_inbox_holds_its_grids_items_and_gridless_questions_but_no_othe
         }
     assert len(everything) == 6
     assert mine == {"宽带断网了怎么办", "营业厅几点开门", "网速很慢"}
+
+
+def open_ids(session) -> set[int]:
+    return set(session.scalars(select(Miss.id).where(Miss.resolved_at.is_(None))))
+
+
+def test_items_the_knowledge_base_has_come_to_answer_leave_the_inbox(settings):
+    from knowledge_base.importer import FaqRow, write_rows
+
+    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
+    with session_scope() as session:
+        published_faq(session)
+        missed = add_miss(session, "发票抬头写错了怎么办")
+        suggested = add_miss(session, "发票抬头写错了怎么办", kind="low_confidence", minutes=1)
+        proposed = inbox.propose_agent_answer(session, "发票抬头写错了怎么办", "联系客服作废后重开。").id
+        other = add_miss(session, "宽带能不能暂停一个月", minutes=2)
+    with session_scope() as session:
+        assert inbox.retire_answered(session, kb.index(), HashingEncoder()) == 0
+    with session_scope() as session:  # the FAQ arrives by an import
+        row = FaqRow(2, "发票抬头写错了怎么办", "作废后重开。", (), "发票", None, "invoice-title")
+        write_rows(session, [row])
+    with session_scope() as session:
+        assert inbox.retire_answered(session, kb.index(), HashingEncoder()) == 3
+        assert open_ids(session) == {other}
+        faq_id = session.scalar(select(Faq.id).where(Faq.external_id == "invoice-title"))
+        resolutions = {session.get(Miss, i).resolution["action"] for i in (missed, suggested, proposed)}
+        assert resolutions == {"answered"}
+        assert session.get(Miss, missed).resolution == {"action": "answered", "by": "system", "faq_id": faq_id}
+        assert inbox.clusters(session, HashingEncoder())[0].representative == "宽带能不能暂停一个月"
+
+
+def test_an_unhelpful_mark_stays_until_its_faq_is_published_again(settings):
+    kb = KnowledgeBase(settings, HashingEncoder(), refresh_seconds=0)
+    with session_scope() as session:
+        faq_id = published_faq(session)
+        item = inbox.log_unhelpful(session, "怎么修改密码", faq_id, "c1").id
+    with session_scope() as session:
+        assert inbox.retire_answered(session, kb.index(), HashingEncoder()) == 0  # the same answer, unchanged
+    with session_scope() as session:
+        faq = session.get(Faq, faq_id)
+        drafts.save_draft(
+            session,
+            faq_id,
+            FaqDraft("怎么修改密码", [], "登录后在「账户安全」→「修改密码」中修改。"),
+            ADMIN,
+            faq.version,
+        )
+        review.publish(session, faq_id, ADMIN)
+    with session_scope() as session:
+        assert inbox.retire_answered(session, kb.index(), HashingEncoder()) == 1
+        assert item not in open_ids(session)
+
+
+def test_a_cluster_names_its_closest_faq_by_its_question(settings):
+    with session_scope() as session:
+        faq_id = published_faq(session)
+        add_miss(session, "密码改不了", kind="low_confidence", top_faq_id=faq_id)
+    with session_scope() as session:
+        [cluster] = inbox.clusters(session, HashingEncoder())
+    assert cluster.as_dict()["top_faq_question"] == "怎么修改密码" and cluster.top_faq_id == faq_id

@@ -55,8 +55,10 @@
     this.message = message;
   }
 
+  // The login page, told to come back to this very page afterwards (path, query and fragment:
+  // /console/kb?faq=12 opens FAQ 12 again after the login).
   function loginUrl() {
-    var here = window.location.pathname;
+    var here = window.location.pathname + window.location.search + window.location.hash;
     return "/console/login" + (here && here !== "/console/" ? "?next=" + encodeURIComponent(here) : "");
   }
 
@@ -240,6 +242,7 @@
   window.GridDeskConsole = {
     api: api,
     me: me,
+    loginUrl: loginUrl,
     el: el,
     clear: clear,
     toast: toast,

@@ -11,7 +11,7 @@
     nothing_to_publish: "没有可发布的草稿",
     invalid_draft: "内容不符合要求",
     faq_not_found: "问答不存在或已被删除",
-    file_too_large: "文件太大(不能超过 20 MB)"
+    file_too_large: "文件太大（不能超过 20 MB）"
   };
 
   var state = { me: null, csrf: "", grids: [] };
@@ -168,6 +168,18 @@
     return isFinite(n) ? n.toFixed(digits === undefined ? 3 : digits) : "";
   }
 
+  // A list's time in few characters: 14:58 today, 12月7日 this year, 2025年12月7日 before.
+  function shortTime(iso) {
+    var date = new Date(iso || "");
+    if (isNaN(date.getTime())) { return ""; }
+    var now = new Date();
+    if (date.toDateString() === now.toDateString()) {
+      return String(date.getHours()).padStart(2, "0") + ":" + String(date.getMinutes()).padStart(2, "0");
+    }
+    var day = (date.getMonth() + 1) + "月" + date.getDate() + "日";
+    return date.getFullYear() === now.getFullYear() ? day : date.getFullYear() + "年" + day;
+  }
+
   function faqId(faq) {
     if (!faq) { return null; }
     if (faq.faq && faq.faq.id !== undefined) { return faq.faq.id; }
@@ -192,6 +204,7 @@
     faqPicker: faqPicker,
     errorText: errorText,
     number: number,
+    shortTime: shortTime,
     faqId: faqId,
     labels: {
       status: C.labels.faqStatus, review: C.labels.review, decision: C.labels.decision, kind: C.labels.inboxKind,

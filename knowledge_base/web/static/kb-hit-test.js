@@ -8,7 +8,7 @@
   var DECISION_HINTS = {
     answer: "机器人会直接用第一个问答回答",
     suggest: "机器人会列出候选问答让客户选择",
-    fallback: "机器人没有把握,会请客户换个说法或转人工"
+    fallback: "机器人没有把握，会请客户换个说法或转人工"
   };
 
   function message(text, kind) {
@@ -43,7 +43,7 @@
     if (t.answer !== undefined) { parts.push("直接回答 ≥ " + KB.number(t.answer, 2)); }
     if (t.margin !== undefined) { parts.push("且领先第二名 ≥ " + KB.number(t.margin, 2)); }
     if (t.suggest !== undefined) { parts.push("推荐候选 ≥ " + KB.number(t.suggest, 2)); }
-    $("hit-thresholds").textContent = parts.length ? "阈值:" + parts.join(",") + ";更低则转人工兜底" : "";
+    $("hit-thresholds").textContent = parts.length ? "阈值：" + parts.join("，") + "；更低则转人工兜底" : "";
     var rows = $("hit-rows");
     C.clear(rows);
     var hits = Array.isArray(body.hits) ? body.hits : [];
@@ -73,7 +73,7 @@
   $("hit-form").addEventListener("submit", function (event) { event.preventDefault(); run(); });
 
   KB.start().then(function () {
-    KB.fillGridSelect($("hit-grid"), { any: "无网格(只看全局问答)" });
+    KB.fillGridSelect($("hit-grid"), { any: "无网格（只看全局问答）" });
     var params = new URLSearchParams(window.location.search);
     if (params.get("q")) { $("hit-query").value = params.get("q"); run(); }
   }, function (error) {

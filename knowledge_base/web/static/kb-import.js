@@ -33,7 +33,7 @@
       if (!EXTENSIONS.test(file.name)) {
         message("只支持 .csv、.xlsx、.jsonl 文件", "error");
       } else if (file.size > MAX_BYTES) {
-        message("文件太大(" + (file.size / 1048576).toFixed(1) + " MB),不能超过 20 MB", "error");
+        message("文件太大（" + (file.size / 1048576).toFixed(1) + " MB），不能超过 20 MB", "error");
       } else if (file.size === 0) {
         message("文件是空的", "error");
       } else {
@@ -58,10 +58,10 @@
       xhr.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) {
           var pct = Math.round(event.loaded / event.total * 100);
-          progress(pct, pct < 100 ? "正在上传 " + pct + "%" : "上传完成,服务器处理中…");
+          progress(pct, pct < 100 ? "正在上传 " + pct + "%" : "上传完成，服务器处理中…");
         }
       });
-      xhr.upload.addEventListener("load", function () { progress(100, "上传完成,服务器处理中…"); });
+      xhr.upload.addEventListener("load", function () { progress(100, "上传完成，服务器处理中…"); });
       xhr.addEventListener("load", function () {
         var body = null;
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
@@ -72,7 +72,7 @@
       xhr.send(form);
     }).then(function (result) {
       $("import-progress-box").hidden = true;
-      if (result.status === 401) { window.location.assign("/console/login?next=" + encodeURIComponent(window.location.pathname)); }
+      if (result.status === 401) { window.location.assign(C.loginUrl()); }
       return result;
     });
   }
@@ -84,8 +84,8 @@
 
   function failure(result, fallback) {
     var error = (result.body && result.body.error) || {};
-    if (result.status === 0) { return "网络连接失败,请检查网络后重试"; }
-    if (result.status === 413) { return "文件太大,不能超过 20 MB"; }
+    if (result.status === 0) { return "网络连接失败，请检查网络后重试"; }
+    if (result.status === 413) { return "文件太大，不能超过 20 MB"; }
     if (result.status === 403) { return "只有管理员可以导入知识库"; }
     return error.message || (fallback + "(" + result.status + ")");
   }
@@ -131,7 +131,7 @@
     var warningCount = typeof report.warning_count === "number" ? report.warning_count : warnings.length;
     var ok = report.ok === undefined ? errorCount === 0 : !!report.ok && errorCount === 0;
     box.appendChild(el("h3", ok ? "kb-ok" : "kb-bad",
-      ok ? "校验通过:可以导入" : "校验未通过:请按下表修改文件后重新校验(没有写入任何内容)"));
+      ok ? "校验通过：可以导入" : "校验未通过：请按下表修改文件后重新校验（没有写入任何内容）"));
     var counts = el("div", "kb-counts");
     var rows = Array.isArray(report.rows) ? report.rows.length : report.rows;
     if (typeof rows === "number") { count(counts, rows, "有效行", "good"); }
@@ -139,9 +139,9 @@
     if (warningCount) { count(counts, warningCount, "提醒"); }
     box.appendChild(counts);
     if (errors.length) {
-      box.appendChild(rowsTable("错误" + (errorCount > errors.length ? "(仅列出前 " + errors.length + " 条)" : ""), errors));
+      box.appendChild(rowsTable("错误" + (errorCount > errors.length ? "（仅列出前 " + errors.length + " 条）" : ""), errors));
     }
-    if (warnings.length) { box.appendChild(rowsTable("提醒(不影响导入)", warnings)); }
+    if (warnings.length) { box.appendChild(rowsTable("提醒（不影响导入）", warnings)); }
     return ok;
   }
 
@@ -182,7 +182,7 @@
         count(counts, body.unchanged || 0, "无变化");
         box.appendChild(counts);
         state.validated = null;
-        message("已导入,客户几秒内即可看到新内容", "ok");
+        message("已导入，客户几秒内即可看到新内容", "ok");
       } else if (result.status === 422 && Array.isArray(body.errors)) {
         state.validated = null;
         renderReport(body);

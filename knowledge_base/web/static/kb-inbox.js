@@ -25,6 +25,12 @@
     return item ? item.proposed_answer : "";
   }
 
+  // the closest FAQ by its question (its number only when the FAQ is gone)
+  function faqName(cluster) {
+    var id = "#" + cluster.top_faq_id;
+    return cluster.top_faq_question ? cluster.top_faq_question + "（" + id + "）" : id + "（已删除）";
+  }
+
   function load() {
     $("inbox-reload").disabled = true;
     return C.api("GET", "/api/v1/kb/inbox").then(function (body) {
@@ -74,8 +80,8 @@
       node.appendChild(el("div", "cluster__proposal", proposal));
     }
     if (cluster.top_faq_id) {
-      var guess = el("p", "cluster__guess muted", "最接近的问答:");
-      var link = el("a", null, "#" + cluster.top_faq_id + (cluster.top_faq_question ? " " + cluster.top_faq_question : ""));
+      var guess = el("p", "cluster__guess muted", "最接近的问答：");
+      var link = el("a", "cluster__faq", faqName(cluster));
       link.href = "/console/kb?faq=" + encodeURIComponent(cluster.top_faq_id);
       guess.appendChild(link);
       node.appendChild(guess);
@@ -108,11 +114,10 @@
   // ---- 加为相似问 ----
   function openSimilar(cluster) {
     open = cluster;
-    $("similar-question").textContent = "「" + (cluster.representative || "") + "」将成为下面这条问答的相似问题(同组 " +
-      itemIds(cluster).length + " 条问题一起处理)。";
+    $("similar-question").textContent = "「" + (cluster.representative || "") + "」将成为下面这条问答的相似问题（同组 " +
+      itemIds(cluster).length + " 条问题一起处理）。";
     $("similar-faq").value = cluster.top_faq_id ? String(cluster.top_faq_id) : "";
-    $("similar-target").textContent = cluster.top_faq_id ? "系统推荐:#" + cluster.top_faq_id +
-      (cluster.top_faq_question ? " " + cluster.top_faq_question : "") : "";
+    $("similar-target").textContent = cluster.top_faq_id ? "系统推荐：" + faqName(cluster) : "";
     $("similar-search").value = "";
     C.clear($("similar-results"));
     $("similar-error").hidden = true;
@@ -132,7 +137,7 @@
       $("similar-dialog").close();
       removeCard(cluster);
       var published = body && body.status === "published" && !body.review;
-      message("已加为问答 #" + id + " 的相似问题" + (published ? ",客户几秒内即可命中" : "(已存为草稿,发布后生效)"), "ok");
+      message("已加为问答 #" + id + " 的相似问题" + (published ? "，客户几秒内即可命中" : "（已存为草稿，发布后生效）"), "ok");
     }, function (error) {
       showError("similar-error", KB.errorText(error, "操作失败"));
       $("similar-confirm").disabled = false;
@@ -142,7 +147,7 @@
   // ---- 新建草稿 ----
   function openDraft(cluster) {
     open = cluster;
-    $("draft-question").textContent = "标准问题:" + (cluster.representative || "");
+    $("draft-question").textContent = "标准问题：" + (cluster.representative || "");
     $("draft-answer").value = proposedAnswer(cluster);
     $("draft-error").hidden = true;
     $("draft-confirm").disabled = false;
@@ -189,7 +194,7 @@
 
   KB.faqPicker($("similar-search"), $("similar-search-button"), $("similar-results"), function (faq) {
     $("similar-faq").value = String(faq.id);
-    $("similar-target").textContent = "已选择:#" + faq.id + " " + (faq.question || "");
+    $("similar-target").textContent = "已选择：" + (faq.question || "") + "（#" + faq.id + "）";
   });
   $("similar-form").addEventListener("submit", confirmSimilar);
   $("similar-cancel").addEventListener("click", function () { $("similar-dialog").close(); });
@@ -198,7 +203,7 @@
   $("inbox-reload").addEventListener("click", function () { message(""); load(); });
 
   KB.start().then(function () {
-    if (!KB.isAdmin()) { message("您可以查看未解决问题;处理(加相似问、建草稿、忽略)需要管理员权限", "warn"); }
+    if (!KB.isAdmin()) { message("您可以查看未解决问题；处理（加相似问、建草稿、忽略）需要管理员权限", "warn"); }
     load();
   }, function (error) {
     if (error.status !== 401) { C.toast(C.errorText(error, "加载失败"), "error"); }

@@ -1,5 +1,7 @@
-// /console/kb/usage: one FAQ's daily usage (GET /api/v1/kb/faqs/{id}/usage?days=N) as an SVG line
-// chart drawn with createElementNS (no library), plus totals and the 有帮助率.
+// /console/kb/usage: by default every FAQ's usage summed (GET /api/v1/kb/usage?days=N) and the most used FAQs;
+// one FAQ's (GET /api/v1/kb/faqs/{id}/usage?days=N) after picking it (?faq=id). Days are the server's, in the
+// service's time zone (Asia/Shanghai): "YYYY-MM-DD" strings, never turned into browser-local dates.
+// The chart is SVG drawn with createElementNS (no library): one lane per series, so no series hides another.
 (function () {
   "use strict";
   var C = window.GridDeskConsole;
@@ -9,12 +11,15 @@
   var $ = function (id) { return document.getElementById(id); };
   var SERIES = [
     { key: "answered", label: "直接回答" },
-    { key: "chosen", label: "被选中" },
+    { key: "suggested", label: "作为候选推荐" },
+    { key: "chosen", label: "被客户选中" },
     { key: "helpful", label: "有帮助" },
     { key: "unhelpful", label: "没帮助" }
   ];
-  var W = 800, H = 320, LEFT = 44, RIGHT = 12, TOP = 34, BOTTOM = 36;
-  var current = null;
+  // lane: a title line, then the bars; the day labels under the last lane
+  var LANE_TITLE = 18, LANE_BARS = 38, LANE_GAP = 12, AXIS = 26, SIDE = 6, LABEL_ROOM = 52;
+  var current = null; // the FAQ shown (null: every FAQ)
+  var lastSeries = [];
 
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG, tag);
@@ -28,80 +33,77 @@
     $("usage-message").className = "kb-message" + (kind ? " kb-message--" + kind : "");
   }
 
-  function niceMax(value) {
-    if (value <= 4) { return 4; }
-    var magnitude = Math.pow(10, Math.floor(Math.log10(value)));
-    var steps = [1, 2, 2.5, 5, 10];
-    for (var i = 0; i < steps.length; i += 1) {
-      if (steps[i] * magnitude >= value) { return steps[i] * magnitude; }
-    }
-    return 10 * magnitude;
-  }
-
   function dayLabel(day) {
     var parts = String(day || "").split("-");
     return parts.length === 3 ? Number(parts[1]) + "/" + Number(parts[2]) : String(day || "");
   }
 
+  // Which days get a label: counted back from the last day (today is always labelled), far enough apart
+  // that no two labels touch.
+  function labelledDays(n, plotW) {
+    var fit = Math.max(1, Math.floor(plotW / LABEL_ROOM));
+    var every = Math.max(1, Math.ceil(n / fit));
+    var out = {};
+    for (var i = n - 1; i >= 0; i -= every) { out[i] = true; }
+    return out;
+  }
+
   function draw(series) {
+    lastSeries = series;
     var chart = $("usage-chart");
     C.clear(chart);
-    chart.setAttribute("viewBox", "0 0 " + W + " " + H);
-    chart.setAttribute("preserveAspectRatio", "xMidYMid meet");
     var n = series.length;
-    var max = 0;
-    series.forEach(function (point) {
-      SERIES.forEach(function (s) { max = Math.max(max, Number(point[s.key]) || 0); });
-    });
-    var top = niceMax(max);
-    var plotW = W - LEFT - RIGHT;
-    var plotH = H - TOP - BOTTOM;
-    var x = function (i) { return LEFT + (n <= 1 ? plotW / 2 : i * plotW / (n - 1)); };
-    var y = function (v) { return TOP + plotH - (v / top) * plotH; };
-
+    if (!n) { return; }
+    // drawn at the size it is shown, so the text stays readable on a phone
+    var W = Math.max(280, Math.floor(chart.getBoundingClientRect().width) || 800);
+    var laneH = LANE_TITLE + LANE_BARS + LANE_GAP;
+    var H = SERIES.length * laneH + AXIS;
+    chart.setAttribute("viewBox", "0 0 " + W + " " + H);
+    chart.setAttribute("width", String(W));
+    chart.setAttribute("height", String(H));
     chart.appendChild(svg("title", {}, "每日使用情况"));
-    // horizontal grid and y labels
-    for (var t = 0; t <= 4; t += 1) {
-      var value = top * t / 4;
-      chart.appendChild(svg("line", { x1: LEFT, x2: W - RIGHT, y1: y(value), y2: y(value), "class": "kb-chart__grid" }));
-      chart.appendChild(svg("text", { x: LEFT - 6, y: y(value) + 4, "text-anchor": "end", "class": "kb-chart__label" },
-        Number.isInteger(value) ? value : value.toFixed(1)));
-    }
-    chart.appendChild(svg("line", { x1: LEFT, x2: LEFT, y1: TOP, y2: TOP + plotH, "class": "kb-chart__axis" }));
-    chart.appendChild(svg("line", { x1: LEFT, x2: W - RIGHT, y1: TOP + plotH, y2: TOP + plotH, "class": "kb-chart__axis" }));
-    chart.appendChild(svg("text", { x: 4, y: TOP - 12, "class": "kb-chart__label" }, "次数"));
-    // x labels, about eight of them
-    var every = Math.max(1, Math.ceil(n / 8));
-    series.forEach(function (point, i) {
-      if (i % every === 0 || i === n - 1) {
-        chart.appendChild(svg("text", { x: x(i), y: H - BOTTOM + 16, "text-anchor": "middle", "class": "kb-chart__label" },
-          dayLabel(point.day)));
-      }
-    });
-    chart.appendChild(svg("text", { x: W - RIGHT, y: H - 4, "text-anchor": "end", "class": "kb-chart__label" }, "日期"));
-    // one line per series, a dot per day with a tooltip
-    SERIES.forEach(function (s) {
-      var points = series.map(function (point, i) { return x(i).toFixed(1) + "," + y(Number(point[s.key]) || 0).toFixed(1); });
-      if (n > 1) {
-        chart.appendChild(svg("polyline", { points: points.join(" "), "class": "kb-chart__line kb-series--" + s.key,
-          "data-series": s.key }));
-      }
-      var dots = svg("g", { "class": "kb-series--" + s.key });
+    var plotW = W - 2 * SIDE;
+    var step = plotW / n;
+    var barW = Math.max(1, Math.min(18, step * 0.7));
+    var x = function (i) { return SIDE + i * step + (step - barW) / 2; };
+
+    SERIES.forEach(function (s, lane) {
+      var top = lane * laneH;
+      var max = 0, sum = 0;
+      series.forEach(function (point) {
+        var v = Number(point[s.key]) || 0;
+        max = Math.max(max, v);
+        sum += v;
+      });
+      var group = svg("g", { "class": "kb-lane kb-series--" + s.key, "data-series": s.key });
+      group.appendChild(svg("text", { x: SIDE, y: top + 13, "class": "kb-lane__title" }, s.label));
+      group.appendChild(svg("text", { x: W - SIDE, y: top + 13, "text-anchor": "end", "class": "kb-chart__label" },
+        "共 " + sum + " 次" + (max ? "，单日最多 " + max + " 次" : "")));
+      var base = top + LANE_TITLE + LANE_BARS;
+      group.appendChild(svg("line", { x1: SIDE, x2: W - SIDE, y1: base, y2: base, "class": "kb-chart__axis" }));
       series.forEach(function (point, i) {
         var count = Number(point[s.key]) || 0;
-        var dot = svg("circle", { cx: x(i), cy: y(count), r: n > 60 ? 1.5 : 3, "class": "kb-chart__dot kb-series--" + s.key });
-        dot.appendChild(svg("title", {}, dayLabel(point.day) + " " + s.label + ":" + count));
-        dots.appendChild(dot);
+        if (!count) { return; }
+        var h = Math.max(2, count / max * LANE_BARS);
+        var bar = svg("rect", {
+          x: x(i).toFixed(1), y: (base - h).toFixed(1), width: barW.toFixed(1), height: h.toFixed(1),
+          "class": "kb-chart__bar", "data-day": point.day, "data-count": count
+        });
+        bar.appendChild(svg("title", {}, dayLabel(point.day) + " " + s.label + "：" + count + " 次"));
+        group.appendChild(bar);
       });
-      chart.appendChild(dots);
+      chart.appendChild(group);
     });
-    // legend
-    var legendX = LEFT + 40;
-    SERIES.forEach(function (s) {
-      chart.appendChild(svg("rect", { x: legendX, y: 8, width: 14, height: 4, "class": "kb-series--" + s.key }));
-      chart.appendChild(svg("text", { x: legendX + 18, y: 14, "class": "kb-legend__text" }, s.label));
-      legendX += 100;
+    var labels = svg("g", { "class": "kb-chart__days" });
+    var shown = labelledDays(n, plotW);
+    series.forEach(function (point, i) {
+      if (!shown[i]) { return; }
+      var center = x(i) + barW / 2;
+      var anchor = center < SIDE + 20 ? "start" : center > W - SIDE - 20 ? "end" : "middle";
+      labels.appendChild(svg("text", { x: center.toFixed(1), y: H - 8, "text-anchor": anchor,
+        "class": "kb-chart__label kb-chart__day", "data-day": point.day }, dayLabel(point.day)));
     });
+    chart.appendChild(labels);
   }
 
   function count(parent, value, labelText, kind) {
@@ -109,6 +111,11 @@
     box.appendChild(el("span", "kb-count__value", String(value)));
     box.appendChild(el("span", "kb-count__label", labelText));
     parent.appendChild(box);
+  }
+
+  function rateText(helpful, unhelpful) {
+    var rated = helpful + unhelpful;
+    return rated ? Math.round(helpful / rated * 100) + "%" : "—";
   }
 
   function totals(series) {
@@ -126,49 +133,113 @@
     var rated = sum.helpful + sum.unhelpful;
     var rate = el("div", "kb-count");
     rate.id = "usage-rate";
-    rate.appendChild(el("span", "kb-count__value", rated ? Math.round(sum.helpful / rated * 100) + "%" : "—"));
-    rate.appendChild(el("span", "kb-count__label", "有帮助率" + (rated ? "(" + rated + " 次评价)" : "(暂无评价)")));
+    rate.appendChild(el("span", "kb-count__value", rateText(sum.helpful, sum.unhelpful)));
+    rate.appendChild(el("span", "kb-count__label", "有帮助率" + (rated ? "（" + rated + " 次评价）" : "（暂无评价）")));
     box.appendChild(rate);
   }
 
-  function show(id) {
-    current = id;
-    var days = $("usage-days").value;
-    $("usage-panel").hidden = false;
-    message("");
-    var url = "/console/kb/usage?faq=" + encodeURIComponent(id);
+  function setUrl(id) {
+    var url = id === null ? "/console/kb/usage" : "/console/kb/usage?faq=" + encodeURIComponent(id);
     if (window.location.pathname + window.location.search !== url) { window.history.replaceState(null, "", url); }
+  }
+
+  function showSeries(series) {
+    totals(series);
+    draw(series);
+    var used = series.some(function (p) { return SERIES.some(function (s) { return Number(p[s.key]) > 0; }); });
+    message(used ? "" : "这段时间没有使用记录");
+  }
+
+  function failed(error) {
+    C.clear($("usage-chart"));
+    C.clear($("usage-totals"));
+    message(KB.errorText(error, "统计加载失败"), "error");
+  }
+
+  function renderTop(top) {
+    var body = $("usage-top");
+    C.clear(body);
+    top.forEach(function (faq, i) {
+      var row = el("tr", "kb-row kb-top__row");
+      row.dataset.faqId = String(faq.id);
+      row.tabIndex = 0;
+      row.appendChild(el("td", "kb-num", String(i + 1)));
+      var question = el("td", "kb-row__question");
+      question.appendChild(el("span", "kb-row__text", faq.question || ""));
+      var meta = [faq.category, KB.gridName(faq.grid), "#" + faq.id].filter(Boolean).join(" · ");
+      question.appendChild(el("span", "kb-row__meta muted", meta));
+      row.appendChild(question);
+      row.appendChild(el("td", "kb-num", String(faq.uses || 0)));
+      var used = faq.usage || {};
+      row.appendChild(el("td", "kb-num", rateText(Number(used.helpful) || 0, Number(used.unhelpful) || 0)));
+      row.addEventListener("click", function () { showFaq(faq.id); });
+      row.addEventListener("keydown", function (event) { if (event.key === "Enter") { showFaq(faq.id); } });
+      body.appendChild(row);
+    });
+    $("usage-top-empty").hidden = top.length > 0;
+  }
+
+  // every FAQ summed (while no FAQ is picked) and the ranking, for the chosen time range
+  function loadOverview() {
+    var days = $("usage-days");
+    $("usage-top-title").textContent = "最常用的问答（" + days.selectedOptions[0].textContent + "）";
+    C.api("GET", "/api/v1/kb/usage?days=" + encodeURIComponent(days.value)).then(function (body) {
+      if (current === null) { showSeries(KB.list(body, "series")); }
+      renderTop(KB.list(body, "top"));
+    }, failed);
+  }
+
+  function showAll() {
+    current = null;
+    setUrl(null);
+    $("usage-faq").textContent = "全部问答";
+    $("usage-all").hidden = true;
+    message("");
+    loadOverview();
+  }
+
+  function showFaq(id) {
+    current = id;
+    setUrl(id);
+    $("usage-all").hidden = false;
+    message("");
+    var days = $("usage-days").value;
     C.api("GET", "/api/v1/kb/faqs/" + encodeURIComponent(id)).then(function (faq) {
       if (current !== id) { return; }
       var title = $("usage-faq");
       C.clear(title);
-      var link = el("a", null, "#" + id + " " + ((faq && faq.question) || ((faq && faq.draft && faq.draft.question) || "")));
+      var text = (faq && faq.question) || (faq && faq.draft && faq.draft.question) || "";
+      var link = el("a", null, "#" + id + " " + text);
       link.href = "/console/kb?faq=" + encodeURIComponent(id);
       title.appendChild(link);
     }, function () { $("usage-faq").textContent = "#" + id; });
     C.api("GET", "/api/v1/kb/faqs/" + encodeURIComponent(id) + "/usage?days=" + encodeURIComponent(days))
       .then(function (body) {
         if (current !== id) { return; }
-        var series = KB.list(body, "series");
-        totals(series);
-        draw(series);
-        if (!series.length) { message("这段时间没有使用记录"); }
-      }, function (error) {
-        C.clear($("usage-chart"));
-        C.clear($("usage-totals"));
-        message(KB.errorText(error, "统计加载失败"), "error");
-      });
+        showSeries(KB.list(body, "series"));
+      }, failed);
+    $("usage-panel").scrollIntoView({ block: "nearest" });
   }
 
   KB.faqPicker($("usage-search"), $("usage-search-button"), $("usage-results"), function (faq) {
     C.clear($("usage-results"));
-    show(faq.id);
+    showFaq(faq.id);
   });
-  $("usage-days").addEventListener("change", function () { if (current !== null) { show(current); } });
+  $("usage-days").addEventListener("change", function () {
+    if (current !== null) { showFaq(current); }
+    loadOverview();
+  });
+  $("usage-all").addEventListener("click", function (event) { event.preventDefault(); showAll(); });
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { draw(lastSeries); }, 150);
+  });
 
   KB.start().then(function () {
     var id = new URLSearchParams(window.location.search).get("faq");
-    if (id && /^\d+$/.test(id)) { show(Number(id)); }
+    if (id && /^\d+$/.test(id)) { showFaq(Number(id)); }
+    loadOverview();
   }, function (error) {
     if (error.status !== 401) { C.toast(C.errorText(error, "加载失败"), "error"); }
   });

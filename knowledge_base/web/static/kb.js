@@ -60,20 +60,24 @@
       row.tabIndex = 0;
       if (editor.current && editor.current.id === faq.id) { row.classList.add("is-selected"); }
       row.appendChild(el("td", "kb-row__id", "#" + faq.id));
-      var question = el("td", "kb-row__question", faq.question || "");
+      // the question gets the room; its category and scope go on a muted line under it
+      var question = el("td", "kb-row__question");
+      question.appendChild(el("span", "kb-row__text", faq.question || ""));
+      var meta = [faq.category, KB.gridName(faq.grid)].filter(Boolean).join(" · ");
+      question.appendChild(el("span", "kb-row__meta muted", meta));
       row.appendChild(question);
-      row.appendChild(el("td", null, faq.category || ""));
-      row.appendChild(el("td", null, KB.gridName(faq.grid)));
-      var state = el("td");
+      var state = el("td", "kb-row__state");
       state.appendChild(statusTag(faq.status));
       if (faq.review === "pending" || faq.review === "rejected" || faq.review === "draft") {
         state.appendChild(document.createTextNode(" "));
         state.appendChild(el("span", "tag tag--warn", C.label(KB.labels.review, faq.review)));
       }
       row.appendChild(state);
-      row.appendChild(el("td", "muted", C.clock(faq.updated_at)));
-      row.addEventListener("click", function () { openFaq(faq.id); });
-      row.addEventListener("keydown", function (event) { if (event.key === "Enter") { openFaq(faq.id); } });
+      var time = el("td", "kb-row__time muted", KB.shortTime(faq.updated_at));
+      time.title = C.clock(faq.updated_at);
+      row.appendChild(time);
+      row.addEventListener("click", function () { openFromList(faq.id); });
+      row.addEventListener("keydown", function (event) { if (event.key === "Enter") { openFromList(faq.id); } });
       body.appendChild(row);
       if (faq.category) { categories[faq.category] = true; }
     });
@@ -81,7 +85,7 @@
     $("kb-empty").hidden = items.length > 0;
     var first = list.total ? list.offset + 1 : 0;
     var last = list.offset + items.length;
-    $("kb-page-info").textContent = list.total ? "第 " + first + "–" + last + " 条,共 " + list.total + " 条" : "";
+    $("kb-page-info").textContent = list.total ? "第 " + first + "–" + last + " 条，共 " + list.total + " 条" : "";
     $("kb-prev").disabled = list.offset <= 0;
     $("kb-next").disabled = last >= list.total;
   }
@@ -194,9 +198,18 @@
     });
   }
 
+  // One column (a phone, a narrow window): the editor is below the list, so bring it into view.
+  function openFromList(id) {
+    openFaq(id).then(function () {
+      if (window.matchMedia("(max-width: 1000px)").matches && !$("editor").hidden) {
+        $("editor").scrollIntoView({ block: "start" });
+      }
+    });
+  }
+
   function leaveIfClean() {
     if (!dirty()) { return Promise.resolve(true); }
-    return KB.confirm({ title: "放弃未保存的修改?", text: "当前问答有尚未保存的修改,离开后将丢失。", ok: "放弃修改", danger: true })
+    return KB.confirm({ title: "放弃未保存的修改？", text: "当前问答有尚未保存的修改，离开后将丢失。", ok: "放弃修改", danger: true })
       .then(function (answer) { return !!answer; });
   }
 
@@ -260,7 +273,7 @@
     if (faq.overridesId) { setOverrideLink(faq.overridesId); }
     var note = $("faq-review-note");
     note.hidden = !(faq.review === "rejected");
-    note.textContent = "驳回意见:" + (faq.reviewNote || "(无)");
+    note.textContent = "驳回意见：" + (faq.reviewNote || "（无）");
     var usage = $("faq-usage-link");
     usage.href = "/console/kb/usage?faq=" + encodeURIComponent(faq.id);
     usage.hidden = false;
@@ -366,7 +379,7 @@
     editor.conflict = null;
     $("faq-conflict").hidden = true;
     renderHead();
-    message("已基于最新版本,再次点击「保存草稿」将保存您的内容", "warn");
+    message("已基于最新版本，再次点击「保存草稿」将保存您的内容", "warn");
   }
 
   function takeTheirs() {
@@ -406,8 +419,8 @@
   function reject() {
     if (editor.busy || !editor.current) { return; }
     KB.confirm({
-      title: "驳回草稿", text: "请填写驳回意见,提交人会看到它。", ok: "驳回", danger: true,
-      note: { required: true, placeholder: "例如:答案中的办理地址不对", requiredText: "请填写驳回意见" }
+      title: "驳回草稿", text: "请填写驳回意见，提交人会看到它。", ok: "驳回", danger: true,
+      note: { required: true, placeholder: "例如：答案中的办理地址不对", requiredText: "请填写驳回意见" }
     }).then(function (answer) {
       if (!answer) { return; }
       action("reject", { note: answer.note }, "已驳回", "驳回失败");
@@ -416,8 +429,27 @@
 
   function archive() {
     if (editor.busy || !editor.current) { return; }
-    KB.confirm({ title: "下线问答", text: "下线后客户将不再看到这条问答(历史保留,可重新发布)。确定下线吗?", ok: "下线", danger: true })
+    KB.confirm({ title: "下线问答", text: "下线后客户将不再看到这条问答（历史保留，可重新发布）。确定下线吗？", ok: "下线", danger: true })
       .then(function (answer) { if (answer) { action("archive", {}, "已下线", "下线失败"); } });
+  }
+
+  // Publishing reaches customers within seconds: say whom and what, and ask first.
+  function publish() {
+    if (editor.busy || !editor.current) { return; }
+    var faq = editor.current;
+    var again = !faq.draftVersion && faq.status === "archived";
+    var who = faq.grid ? KB.gridName(faq.grid) + "的客户" : "所有客户";
+    var text = again
+      ? "重新上线后，" + who + "将再次得到这条问答的答案。"
+      : "发布后几秒内，" + who + "就会得到这条问答的新内容" +
+        (faq.publishedVersion ? "（替换线上第 " + faq.publishedVersion + " 版）" : "") + "。";
+    if (dirty()) { text += "表单中尚未保存的修改会先保存为草稿，再一起发布。"; }
+    KB.confirm({ title: again ? "重新上线问答" : "发布问答", text: text + "确定吗？", ok: again ? "重新上线" : "发布" })
+      .then(function (answer) {
+        if (!answer) { return; }
+        action("publish", function () { return { expected_version: editor.expectedVersion }; },
+          again ? "已重新上线，客户几秒内即可看到" : "已发布，客户几秒内即可看到新答案", "发布失败");
+      });
   }
 
   function newFaq(prefill, overridesId) {
@@ -432,7 +464,7 @@
       fillForm(content(prefill || {}));
       editor.baseline = prefill ? "" : snapshot();
       renderHead();
-      message(overridesId ? "已按全局问答预填,修改后点击「保存草稿」创建网格定制" : "");
+      message(overridesId ? "已按全局问答预填，修改后点击「保存草稿」创建网格定制" : "");
       showEditor();
       markSelected();
       setUrl(null);
@@ -557,7 +589,7 @@
 
   function renderDiff(view, fields, a, b) {
     C.clear(view);
-    view.appendChild(el("p", "muted", "第 " + a + " 版 → 第 " + b + " 版:删除的内容标红划线,新增的内容标绿"));
+    view.appendChild(el("p", "muted", "第 " + a + " 版 → 第 " + b + " 版：删除的内容标红划线，新增的内容标绿"));
     var changed = 0;
     fields.forEach(function (field) {
       var ops = opsOf(field);
@@ -584,7 +616,7 @@
     var extra = dirty() ? "表单中未保存的修改将被替换。" : "";
     KB.confirm({
       title: "恢复此版本",
-      text: "将以第 " + number + " 版的内容生成一个新版本并立即发布。" + extra + "确定恢复吗?",
+      text: "将以第 " + number + " 版的内容生成一个新版本并立即发布。" + extra + "确定恢复吗？",
       ok: "恢复并发布", danger: true
     }).then(function (answer) {
       if (!answer) { return; }
@@ -613,10 +645,8 @@
     setBusy(true);
     saveDraft().then(function () { setBusy(false); }, function () { setBusy(false); });
   });
-  $("submit-review").addEventListener("click", function () { action("submit", {}, "已提交审核,等待网格经理审核", "提交失败"); });
-  $("publish").addEventListener("click", function () {
-    action("publish", function () { return { expected_version: editor.expectedVersion }; }, "已发布,客户几秒内即可看到新答案", "发布失败");
-  });
+  $("submit-review").addEventListener("click", function () { action("submit", {}, "已提交审核，等待网格经理审核", "提交失败"); });
+  $("publish").addEventListener("click", publish);
   $("approve").addEventListener("click", function () { action("approve", {}, "已通过并发布", "审核失败"); });
   $("reject").addEventListener("click", reject);
   $("archive").addEventListener("click", archive);

@@ -479,14 +479,38 @@ async def test_what_the_agent_answered_is_proposed_to_the_knowledge_base_when_th
     handoff_id = queue_handoff(C5, text="宽带能不能暂停一个月")
     console = await Console.login(app_client, "zhang.wei")
     await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
-    await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "可以办理停机保号,"})
-    await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "在公众号「业务办理」里申请。"})
+    for text in (
+        "您好，我是人工客服张伟，很高兴为您服务。",
+        "为了核实您的身份，请提供您办理业务时登记的联系电话。",
+        "可以办理停机保号，",
+        "在公众号「业务办理」里申请。",
+        "已为您登记工单 GD-7K3QX9，请问还有其他问题吗？",
+    ):
+        await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": text})
     assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
     with session_scope() as session:
         [proposal] = session.scalars(select(Miss).where(Miss.kind == "agent_answer", Miss.sender_id == C5)).all()
         assert proposal.text == "宽带能不能暂停一个月"
-        assert proposal.proposed_answer == "可以办理停机保号,\n在公众号「业务办理」里申请。"
+        # only the answer: no greeting, identity check, ticket number or closing (issue 14)
+        assert proposal.proposed_answer == "可以办理停机保号。\n在公众号「业务办理」里申请。"
         assert proposal.grid == "cd-wuhou"
+
+
+async def test_a_chat_with_no_question_or_only_courtesy_proposes_nothing(app_client, staff):
+    from sqlalchemy import func, select
+
+    from knowledge_base.models import Miss
+
+    asked_nothing = queue_handoff(C5, text="转人工")  # the customer only asked for a person
+    chatted = queue_handoff(C4, text="宽带能不能暂停一个月")  # the agent only made conversation
+    console = await Console.login(app_client, "zhang.wei")
+    replies = ((asked_nothing, "停机保号在公众号「业务办理」里申请。"), (chatted, "您好，请稍等，再见！"))
+    for handoff_id, reply in replies:
+        await console.post(f"/api/v1/console/handoffs/{handoff_id}/accept")
+        await console.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": reply})
+        assert (await console.post(f"/api/v1/console/handoffs/{handoff_id}/close")).status == 200
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Miss).where(Miss.kind == "agent_answer")) == 0
 
 
 async def test_a_chat_the_agent_never_answered_proposes_nothing(app_client, staff):

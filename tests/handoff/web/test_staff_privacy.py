@@ -146,7 +146,8 @@ async def test_no_staff_response_or_frame_carries_the_customers_sender_id(app_cl
     await ok(await app_client.get(f"/api/v1/console/conversations/{conversation_id}/messages"))
     await agent_ws.ws.send_json({"type": "subscribe", "conversation_id": conversation_id, "after": 0})
     await agent_ws.wait_for(lambda e: e["type"] == "message" and e["message"]["author"] == "bot")
-    await ok(await agent.post(f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "您好，我来帮您看看。"}), 201)
+    answer = {"text": "您好，断网请先重启光猫再试。"}
+    await ok(await agent.post(f"/api/v1/console/handoffs/{handoff_id}/messages", answer), 201)
     await app_client.post("/webhooks/rest/webhook", json={"sender": SENDER, "message": "好的谢谢"})
     await agent_ws.wait_for(lambda e: e["type"] == "message" and e["message"]["text"] == "好的谢谢")
     await ok(await app_client.get("/api/v1/console/kb/search", params={"q": "宽带断网"}))

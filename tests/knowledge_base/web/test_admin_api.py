@@ -279,6 +279,28 @@ async def test_usage_of_an_faq_is_a_daily_series(app_client, staff):
     assert listed["items"][0]["usage"]["answered"] == 3
 
 
+async def test_the_usage_overview_sums_the_faqs_a_reader_sees_and_ranks_the_most_used(app_client, staff):
+    from knowledge_base.models import UsageKind
+    from knowledge_base.usage import record_usage
+
+    mine, other = global_faq(), global_faq("浦东营业厅在哪")
+    with session_scope() as session:
+        theirs = make_faq(session, "浦东营业厅在哪", grid="sh-pudong").id
+        record_usage(session, mine, UsageKind.ANSWERED, n=3)
+        record_usage(session, other, UsageKind.CHOSEN, n=5)
+        record_usage(session, theirs, UsageKind.ANSWERED, n=7)
+    admin = await Staff.login(app_client, "admin.chen")
+    body = await ok(await admin.get("/api/v1/kb/usage", days=7))
+    assert body["days"] == 7 and len(body["series"]) == 7
+    assert [(t["id"], t["uses"]) for t in body["top"]] == [(theirs, 7), (other, 5), (mine, 3)]
+    assert body["top"][0]["question"] == "浦东营业厅在哪" and body["top"][0]["usage"]["answered"] == 7
+    manager = await Staff.login(app_client, "wang.min")
+    body = await ok(await manager.get("/api/v1/kb/usage", days=7, limit=1))
+    assert [t["id"] for t in body["top"]] == [other]  # another grid's FAQ is neither listed nor counted
+    assert (body["series"][-1]["answered"], body["series"][-1]["chosen"]) == (3, 5)
+    assert await error_code(await manager.get("/api/v1/kb/usage", days=0), 400) == "invalid_parameter"
+
+
 # --- import and export ----------------------------------------------------------------------------
 
 
@@ -437,3 +459,23 @@ async def test_the_inbox_turns_questions_into_a_similar_question_a_draft_or_noth
     assert await _clusters(admin) == []
     bad = await admin.post("/api/v1/kb/inbox/dismiss", {"item_ids": "all"})
     assert await error_code(bad, 422) == "invalid_field"
+
+
+async def test_the_inbox_names_the_closest_faq_and_drops_what_an_import_came_to_answer(app_client, staff):
+    faq_id = global_faq("怎么修改密码")
+    with session_scope() as session:
+        session.add(
+            Miss(
+                text="密码改不了", normalized="密码改不了", decision="suggest", kind="low_confidence", top_faq_id=faq_id
+            )
+        )
+    log_questions("宽带能不能暂停一个月")
+    admin = await Staff.login(app_client, "admin.chen")
+    clusters = await _clusters(admin)
+    [named] = [c for c in clusters if c["representative"] == "密码改不了"]
+    assert (named["top_faq_id"], named["top_faq_question"]) == (faq_id, "怎么修改密码")
+    assert any(c["representative"] == "宽带能不能暂停一个月" for c in clusters)
+
+    rows = [{"question": "宽带能不能暂停一个月", "answer": "可以办理停机保号。", "category": "宽带"}]
+    await ok(await admin.upload("/api/v1/kb/import", csv_bytes([row(1, **rows[0])]), "faqs.csv"))
+    assert [c["representative"] for c in await _clusters(admin)] == ["密码改不了"]
