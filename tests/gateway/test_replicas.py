@@ -1,0 +1,185 @@
+"""Two gateway processes on one database and one real Redis server (``GRIDDESK_REDIS_URL``) behave as one product:
+two gateway applications, each on its own loopback port, stand for two ``python -m gateway`` replicas behind a load
+balancer. Runs on PostgreSQL too (``--db=postgresql``)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from conversations.hub import RedisHub, hub_key
+from conversations.models import Author, Conversation, Message
+from gateway.app import create_app
+from gateway.channels.socketio import SharedSessions, socketio_key
+from gateway.channels.telegram import channel as telegram
+from griddesk.db import session_scope
+from griddesk.settings import Secret, Settings
+from handoff import messages
+from knowledge_base.search import KnowledgeBase
+from tests.encoders import HashingEncoder
+from tests.gateway.channels.fake_telegram import FakeTelegram
+from tests.gateway.channels.test_socketio import Widget
+from tests.ids import web_id
+
+WAIT = 10.0
+TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+SECRET = "s3cret_Token-42"
+
+Start = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+async def fake_telegram(aiohttp_server) -> FakeTelegram:
+    fake = FakeTelegram(TOKEN)
+    server = await aiohttp_server(fake.app())
+    fake.url = str(server.make_url("")).rstrip("/")  # type: ignore[attr-defined]
+    return fake
+
+
+@pytest.fixture
+def replica_settings(gateway_settings: Settings, redis_url: str, fake_telegram: FakeTelegram) -> Settings:
+    return dataclasses.replace(
+        gateway_settings,
+        redis_url=redis_url,
+        telegram_token=Secret(TOKEN),
+        telegram_secret=Secret(SECRET),
+        telegram_api_url=fake_telegram.url,  # type: ignore[attr-defined]
+    )
+
+
+@pytest.fixture
+async def replicas(replica_settings, aiohttp_client) -> AsyncIterator[tuple[TestClient, TestClient]]:
+    """Gateway A, then gateway B: same settings, same database, same Redis."""
+    started = []
+    for _ in range(2):
+        kb = KnowledgeBase(replica_settings, HashingEncoder(), refresh_seconds=0)
+        app = create_app(replica_settings, knowledge_base=kb, warm_index=False, watch_overdue=False)
+        started.append(await aiohttp_client(app))
+    for client in started:
+        hub = client.app[hub_key]
+        assert isinstance(hub, RedisHub) and hub.linked.is_set()
+    yield started[0], started[1]
+
+
+def transcript(sender: str) -> list[tuple[Author, str | None]]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(Message.author, Message.text).join(Conversation).where(Conversation.sender_id == sender)
+        )
+        return [(author, text) for author, text in rows]
+
+
+async def test_a_message_sent_to_one_gateway_reaches_the_customers_live_socket_on_the_other(replicas):
+    a, b = replicas
+    sender = web_id("replicas")
+    async with b.ws_connect("/webhooks/rest/live", params={"sender": sender}) as live:
+        assert (await live.receive_json(timeout=WAIT))["type"] == "status"
+        response = await a.post("/webhooks/rest/webhook", json={"sender": sender, "message": "宽带断网了"})
+        assert response.status == 200
+        seen = []
+        while len(seen) < 2:
+            event = await live.receive_json(timeout=WAIT)
+            if event["type"] == "message":
+                seen.append((event["message"]["author"], event["message"]["text"]))
+    # the customer's own words and the answer A gave (Rasa is unreachable here: the apology), live on B
+    assert seen == [("customer", "宽带断网了"), ("system", messages.BOT_UNAVAILABLE)]
+
+
+async def test_a_socketio_message_emitted_by_one_gateway_reaches_a_widget_connected_to_the_other(replicas):
+    a, b = replicas
+    widget = Widget()
+    await widget.connect(str(b.make_url("")).rstrip("/"))
+    try:
+        session_id = await widget.session(None)
+        entry = {"seq": 1, "author": "agent", "text": "您好,我是小王", "payload": None, "created_at": ""}
+        await a.app[socketio_key].send(session_id, entry)  # A's relay sender; the socket is B's
+        assert await widget.next() == {"text": "您好,我是小王"}
+        # and a message typed on B goes to the bot, whose answer comes back through whichever relay runs
+        await widget.say("宽带断网了", session_id)
+        assert await widget.next() == {"text": messages.BOT_UNAVAILABLE}
+    finally:
+        await widget.sio.disconnect()
+
+
+async def test_what_one_gateway_relays_while_the_widget_reconnects_reaches_it_on_the_other(replicas):
+    a, b = replicas
+    session_id = web_id("reload")
+    entry = {"seq": 1, "author": "agent", "text": "请稍等,我查一下", "payload": None, "created_at": ""}
+    await a.app[socketio_key].send(session_id, entry)  # nobody connected anywhere: kept, in Redis
+    widget = Widget()
+    await widget.connect(str(b.make_url("")).rstrip("/"))
+    try:
+        assert await widget.session(session_id) == session_id
+        assert await widget.next() == {"text": "请稍等,我查一下"}
+    finally:
+        await widget.sio.disconnect()
+    sessions = a.app[socketio_key].sessions
+    assert isinstance(sessions, SharedSessions)
+    room = sessions._room(session_id)
+    while await sessions.redis.scard(room):  # B has seen the socket go
+        await asyncio.sleep(0.05)
+    # gone from B, so the next one waits again rather than going to a socket that left
+    await a.app[socketio_key].send(session_id, {**entry, "seq": 2, "text": "查到了"})
+    assert await sessions.take_missed(session_id) == [{"text": "查到了"}]
+
+
+async def test_a_telegram_update_replayed_to_the_other_gateway_is_ignored(replicas, fake_telegram):
+    a, b = replicas
+    update = json.loads((telegram_data() / "message_text.json").read_text(encoding="utf-8"))
+    update["update_id"] = 987_654
+    update["message"]["text"] = "宽带断网了"
+    headers = {telegram.SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    body = json.dumps(update, ensure_ascii=False).encode()
+    first = await a.post("/webhooks/telegram", data=io.BytesIO(body), headers=headers)
+    assert first.status == 200 and (await first.json()) == {"ok": True}
+    again = await b.post("/webhooks/telegram", data=io.BytesIO(body), headers=headers)
+    assert again.status == 200 and (await again.json()) == {"ok": True, "ignored": "replay"}
+    chat = update["message"]["chat"]["id"]
+    customer_said = [text for author, text in transcript(f"tg:{chat}") if author == Author.CUSTOMER]
+    assert customer_said == ["宽带断网了"]
+
+
+def telegram_data():
+    from pathlib import Path
+
+    return Path(__file__).parent / "channels" / "data" / "telegram"
+
+
+async def test_the_relay_runs_in_one_gateway_and_the_other_takes_over_when_it_stops(replicas):
+    from griddesk.leases import JobLease
+
+    a, b = replicas
+
+    def holder() -> str | None:
+        with session_scope() as session:
+            lease = session.get(JobLease, "channel relay")
+            return lease.holder if lease is not None else None
+
+    async def settled() -> str:
+        while (current := holder()) is None:
+            await asyncio.sleep(0.05)
+        return current
+
+    first = await asyncio.wait_for(settled(), WAIT)
+    await a.close()  # A stops: it gives its leases back
+    await asyncio.wait_for(_until(lambda: holder() not in (None, first)), WAIT)  # B's relay took over
+    widget = Widget()
+    await widget.connect(str(b.make_url("")).rstrip("/"))
+    try:
+        session_id = await widget.session(None)
+        await widget.say("还在吗", session_id)
+        assert await widget.next() == {"text": messages.BOT_UNAVAILABLE}  # relayed by B now
+    finally:
+        await widget.sio.disconnect()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.05)
