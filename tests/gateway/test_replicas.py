@@ -17,15 +17,20 @@ from sqlalchemy import select
 from conversations.hub import RedisHub, hub_key
 from conversations.models import Author, Conversation, Message
 from gateway.app import create_app
+from gateway.channels.relay import relay_key
 from gateway.channels.socketio import SharedSessions, socketio_key
 from gateway.channels.telegram import channel as telegram
+from gateway.channels.wecom.channel import wecom_key
 from griddesk.db import session_scope
-from griddesk.settings import Secret, Settings
+from griddesk.settings import RateLimits, Secret, Settings
 from handoff import messages
 from knowledge_base.search import KnowledgeBase
 from tests.encoders import HashingEncoder
 from tests.gateway.channels.fake_telegram import FakeTelegram
+from tests.gateway.channels.fake_wecom import FakeWeCom
 from tests.gateway.channels.test_socketio import Widget
+from tests.gateway.channels.test_wecom import PATH as WECOM_PATH
+from tests.gateway.channels.test_wecom import callback, message_xml, wecom_settings
 from tests.ids import web_id
 
 WAIT = 10.0
@@ -44,10 +49,23 @@ async def fake_telegram(aiohttp_server) -> FakeTelegram:
 
 
 @pytest.fixture
-def replica_settings(gateway_settings: Settings, redis_url: str, fake_telegram: FakeTelegram) -> Settings:
+async def fake_wecom(aiohttp_server) -> FakeWeCom:
+    fake = FakeWeCom()
+    await fake.start(aiohttp_server)
+    return fake
+
+
+MESSAGES_PER_CONVERSATION = 3  # low, to see the count shared; no other test here sends more to one conversation
+
+
+@pytest.fixture
+def replica_settings(
+    gateway_settings: Settings, redis_url: str, fake_telegram: FakeTelegram, fake_wecom: FakeWeCom
+) -> Settings:
     return dataclasses.replace(
-        gateway_settings,
+        wecom_settings(gateway_settings, fake_wecom.url),
         redis_url=redis_url,
+        rate=dataclasses.replace(RateLimits(), messages_per_conversation=MESSAGES_PER_CONVERSATION),
         telegram_token=Secret(TOKEN),
         telegram_secret=Secret(SECRET),
         telegram_api_url=fake_telegram.url,  # type: ignore[attr-defined]
@@ -146,6 +164,30 @@ async def test_a_telegram_update_replayed_to_the_other_gateway_is_ignored(replic
     assert customer_said == ["宽带断网了"]
 
 
+async def test_a_wecom_message_replayed_to_the_other_gateway_is_handled_once(replicas):
+    a, b = replicas
+    params, body = callback(message_xml("lisi", content="你好", msg_id="424242"))
+    for gateway in (a, b):  # WeCom's retry, sent by the load balancer to the other replica
+        response = await gateway.post(WECOM_PATH, params=params, data=body.encode("utf-8"))
+        assert response.status == 200
+        await gateway.app[wecom_key].idle()
+    customer_said = [text for author, text in transcript("wecom:lisi") if author == Author.CUSTOMER]
+    assert customer_said == ["你好"]
+
+
+async def test_the_rate_limit_of_a_conversation_counts_what_every_gateway_received(replicas):
+    a, b = replicas
+    sender = web_id("limits")
+    for n in range(MESSAGES_PER_CONVERSATION):
+        gateway = (a, b)[n % 2]
+        response = await gateway.post("/webhooks/rest/webhook", json={"sender": sender, "message": f"第{n}条"})
+        assert response.status == 200, await response.text()
+    for gateway in (a, b):  # the limit is reached across both: each refuses the next one
+        refused = await gateway.post("/webhooks/rest/webhook", json={"sender": sender, "message": "还有一条"})
+        assert refused.status == 429 and "Retry-After" in refused.headers
+    assert len([text for author, text in transcript(sender) if author == Author.CUSTOMER]) == 3
+
+
 def telegram_data():
     from pathlib import Path
 
@@ -155,27 +197,23 @@ def telegram_data():
 async def test_the_relay_runs_in_one_gateway_and_the_other_takes_over_when_it_stops(replicas):
     from griddesk.leases import JobLease
 
-    a, b = replicas
-
     def holder() -> str | None:
         with session_scope() as session:
             lease = session.get(JobLease, "channel relay")
             return lease.holder if lease is not None else None
 
-    async def settled() -> str:
-        while (current := holder()) is None:
-            await asyncio.sleep(0.05)
-        return current
-
-    first = await asyncio.wait_for(settled(), WAIT)
-    await a.close()  # A stops: it gives its leases back
-    await asyncio.wait_for(_until(lambda: holder() not in (None, first)), WAIT)  # B's relay took over
+    await asyncio.wait_for(_until(lambda: holder() is not None), WAIT)
+    first = holder()
+    relaying, other = sorted(replicas, key=lambda replica: replica.app[relay_key].lease.holder != first)
+    assert relaying.app[relay_key].lease.holder == first  # one of them, and only one, relays
+    await relaying.close()  # it stops: it gives its leases back
+    await asyncio.wait_for(_until(lambda: holder() == other.app[relay_key].lease.holder), WAIT)  # taken over
     widget = Widget()
-    await widget.connect(str(b.make_url("")).rstrip("/"))
+    await widget.connect(str(other.make_url("")).rstrip("/"))
     try:
         session_id = await widget.session(None)
         await widget.say("还在吗", session_id)
-        assert await widget.next() == {"text": messages.BOT_UNAVAILABLE}  # relayed by B now
+        assert await widget.next() == {"text": messages.BOT_UNAVAILABLE}  # relayed by the other now
     finally:
         await widget.sio.disconnect()
 
