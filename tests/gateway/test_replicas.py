@@ -110,6 +110,30 @@ async def test_a_message_sent_to_one_gateway_reaches_the_customers_live_socket_o
     assert seen == [("customer", "宽带断网了"), ("system", messages.BOT_UNAVAILABLE)]
 
 
+async def test_a_queue_change_in_one_gateway_gives_a_customer_waiting_on_the_other_their_place(replicas):
+    # which customers listen is not known across processes (the hub's subscribers are each process's own):
+    # with Redis every waiting customer's place is computed and sent, and B delivers it to the one listening
+    from handoff.live import publish_queue_change
+    from tests.factories import make_handoff
+
+    a, b = replicas
+    sender = web_id("waiting")
+    with session_scope() as session:
+        make_handoff(session, sender)
+    async with b.ws_connect("/webhooks/rest/live", params={"sender": sender}) as live:
+        on_connecting = await next_status(live)  # after the transcript so far
+        assert on_connecting["owner"] == "queued"
+        await publish_queue_change(a.app, ["cd-wuhou"])  # e.g. A's console took or ended a chat
+        assert await live.receive_json(timeout=WAIT) == on_connecting  # its place, pushed again from A
+        assert on_connecting["position"] == 1
+
+
+async def next_status(live) -> dict:
+    while (event := await live.receive_json(timeout=WAIT))["type"] != "status":
+        pass
+    return event
+
+
 async def test_a_socketio_message_emitted_by_one_gateway_reaches_a_widget_connected_to_the_other(replicas):
     a, b = replicas
     widget = Widget()
