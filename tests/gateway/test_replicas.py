@@ -171,8 +171,12 @@ async def test_what_one_gateway_relays_while_the_widget_reconnects_reaches_it_on
     sessions = a.app[socketio_key].sessions
     assert isinstance(sessions, SharedSessions)
     room = sessions._room(session_id)
-    while await sessions.redis.scard(room):  # B has seen the socket go
-        await asyncio.sleep(0.05)
+
+    async def gone() -> None:
+        while await sessions.redis.scard(room):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(gone(), WAIT)  # B has seen the socket go
     # gone from B, so the next one waits again rather than going to a socket that left
     await a.app[socketio_key].send(session_id, {**entry, "seq": 2, "text": "查到了"})
     assert await sessions.take_missed(session_id) == [{"text": "查到了"}]
