@@ -13,7 +13,7 @@ BOT_PY     := $(BOT_VENV)/bin/python
 APP_PY     := $(APP_VENV)/bin/python
 export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
 
-.PHONY: help setup envs model db run run-postgres postgres test lint browser webchat clean
+.PHONY: help setup envs model db run run-postgres postgres redis test lint browser webchat clean
 
 help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
@@ -66,6 +66,14 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "==> installing postgresql (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# Debian's Redis server (ops/redis.py: a unix socket, no TCP port) for several gateway processes
+# (GRIDDESK_REDIS_URL) and for the tests that run them; installed only when missing. The package also makes the
+# unprivileged `redis` user the server runs as when we are root. Debian's service is not what we run: ops.redis
+# starts its own server in var/redis (or a throwaway one in the tests).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { echo "==> installing redis-server (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
 # Debian's chromium for the browser tests (installed only when missing).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
@@ -103,7 +111,7 @@ lint: envs
 # action server and Rasa tracker store on it too (tests/database.py). TEST_DATABASES=sqlite skips that pass.
 PYTEST_WORKERS ?= 2
 TEST_DATABASES ?= sqlite postgresql
-test: setup browser webchat postgres lint
+test: setup browser webchat postgres redis lint
 	@for db in $(TEST_DATABASES); do \
 	  if [ "$$db" = sqlite ]; then echo "==> the whole suite on SQLite"; \
 	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || exit $$?; \
