@@ -22,7 +22,7 @@ from accounts.models import Account, AccountSession
 from accounts.principals import Principal, principal_for
 from griddesk.db import rows_changed, utcnow
 from griddesk.settings import get_settings
-from grids.agent_status import follow_login
+from grids.agent_status import follow_login, lock_agent
 
 SESSION_MAX_AGE = timedelta(days=7)
 # A session's last_seen_at is written at most this often (saves a write per request).
@@ -91,6 +91,7 @@ def start_session(session: Session, account: Account, now: datetime, hours: floa
     """A new login of ``account``: returns ``(token, csrf_token)``; only the token's SHA-256 is stored."""
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
+    lock_agent(session, account.id)  # before counting the logins: the queue sweep counts them under this lock too
     if not _live_logins(session, account.id, now):  # the first login: the agent is available
         follow_login(session, account.id, logged_in=True, now=now)
     session.add(

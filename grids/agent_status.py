@@ -32,11 +32,21 @@ def change_status(session: Session, agent: Agent, status: AgentStatus | str, now
     return True
 
 
+def lock_agent(session: Session, account_id: int) -> Agent | None:
+    """The account's agent row, locked until the transaction ends and read afresh (None: not an agent).
+
+    Whatever decides a status from the account's logins takes this lock before counting them (a login starting,
+    the queue sweep signing out the absent), so two such decisions never cross: without it, a sweep that counted
+    no live login could set offline an agent whose login was committing at that moment. (SQLite has one writer at
+    a time anyway and ignores the lock.)"""
+    return session.get(Agent, account_id, with_for_update=True, populate_existing=True)
+
+
 def follow_login(session: Session, account_id: int, logged_in: bool, now: datetime) -> bool:
     """A login of the account started (``logged_in``) or its last one ended: an agent comes online
     with their first login and goes offline with their last. Accounts without an agent row are left
     alone. True when the status changed."""
-    agent = session.get(Agent, account_id)
+    agent = lock_agent(session, account_id)
     if agent is None:
         return False
     return change_status(session, agent, AgentStatus.ONLINE if logged_in else AgentStatus.OFFLINE, now)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from accounts.models import AccountSession
 from conversations.models import Conversation, Owner
 from griddesk.errors import DomainError
-from grids.agent_status import change_status, is_present
+from grids.agent_status import change_status, is_present, lock_agent
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Agent, AgentStatus, Grid, GridMembership
 from handoff.dispatch import agent_loads, pick_agent
@@ -135,8 +135,14 @@ def _sign_out_absent(session: Session, now: datetime) -> list[str]:
     absent = list(
         session.scalars(select(Agent).where(Agent.status != AgentStatus.OFFLINE.value, Agent.account_id.not_in(live)))
     )
-    for agent in absent:
-        change_status(session, agent, AgentStatus.OFFLINE, now)
+    for agent in list(absent):
+        # under the agent's lock, counted again: a login committed since the first look keeps the agent as is
+        locked = lock_agent(session, agent.account_id)
+        still_absent = locked is not None and locked.status != AgentStatus.OFFLINE.value
+        if still_absent and not session.scalar(live.where(AccountSession.account_id == agent.account_id).limit(1)):
+            change_status(session, agent, AgentStatus.OFFLINE, now)
+        else:
+            absent.remove(agent)
     if not absent:
         return []
     return sorted(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from accounts.models import AccountSession
+from accounts.models import Account, AccountSession
 from accounts.sessions import end_session, resolve_session, start_session
 from conversations.models import Owner
 from griddesk.db import session_scope, utcnow
@@ -17,6 +18,7 @@ from handoff.models import OwnershipEvent
 from handoff.sweep import sweep
 from tests.factories import make_account, make_handoff
 from tests.handoff.helpers import NOW, conversation_of, later
+from tests.races import JOIN_SECONDS, blocked_or_done
 
 
 def statuses(session, account_id):
@@ -253,3 +255,31 @@ def test_the_queue_watch_tells_the_customer_their_agent_left_and_names_the_grid(
     with session_scope() as session:
         assert conversation_of(session).id == conversation_id
         assert conversation_of(session).owner == Owner.QUEUED
+
+
+def test_a_login_committing_while_the_sweep_signs_out_the_absent_keeps_the_agent_online(settings):
+    # The agent still shows online from a login that expired; a new login is in its transaction when the sweep
+    # counts live logins on another connection. On PostgreSQL the sweep waits for the login's lock on the agent and
+    # counts again; without the lock it saw no live login and set the agent offline beside a live login.
+    with session_scope() as session:
+        account = make_account(session, "returning")
+        session.execute(
+            AccountSession.__table__.update()
+            .values(expires_at=later(minutes=-1))
+            .where(AccountSession.account_id == account.id)
+        )
+    outcome: list[list[str]] = []
+
+    def sweep_now() -> None:
+        with session_scope() as session:
+            outcome.append(sweep(session, NOW).signed_out)
+
+    with session_scope() as session:
+        start_session(session, session.get_one(Account, account.id), NOW, hours=8)  # not committed yet
+        racer = threading.Thread(target=sweep_now)
+        racer.start()
+        blocked_or_done(racer)
+    racer.join(JOIN_SECONDS)
+    with session_scope() as session:
+        assert session.get_one(Agent, account.id).status == AgentStatus.ONLINE
+        assert outcome == [[]]
