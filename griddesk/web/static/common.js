@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var csrfToken = "";
+  var signedIn = null;  // me()'s answer: an unsafe call made before it arrived waits for the CSRF token it brings
 
   // Chinese labels of every value the pages show come from the server (GET /api/v1/console/labels, defined once
   // in the features); me() loads them before any page draws. Names here: the server's kinds, camelCased.
@@ -64,6 +65,11 @@
 
   // Every call: JSON in, JSON out, CSRF header on unsafe methods; 401 → the login page.
   function api(method, path, body, options) {
+    if (method !== "GET" && method !== "HEAD" && !csrfToken && signedIn && !(options && options.afterMe)) {
+      var again = Object.assign({}, options, { afterMe: true });
+      return signedIn.catch(function () { /* the call itself reports */ })
+        .then(function () { return api(method, path, body, again); });
+    }
     var headers = { "Accept": "application/json" };
     var init = { method: method, headers: headers, credentials: "same-origin", cache: "no-store" };
     if (body !== undefined) {
@@ -151,7 +157,7 @@
 
   // Logged-in account: fills the top bar (name, role, manager link) and the logout button.
   function me() {
-    return Promise.all([api("GET", "/api/v1/auth/me"), loadLabels()]).then(function (results) {
+    signedIn = Promise.all([api("GET", "/api/v1/auth/me"), loadLabels()]).then(function (results) {
       var body = results[0];
       csrfToken = body.csrf_token || "";
       var account = body.account || {};
@@ -171,6 +177,7 @@
       }
       return body;
     });
+    return signedIn;
   }
 
   function isManager(account) {
