@@ -1,0 +1,364 @@
+"""``make cluster``: GridDesk with replicas on one machine, everything on loopback, under one supervisor.
+
+    python -m ops.cluster [--postgres-dir DIR] [--redis-dir DIR]
+
+Starts, in this order:
+
+- **PostgreSQL**, the one shared store (:mod:`ops.postgres`: the project's cluster on a unix socket), migrated
+  and seeded like ``make run``'s database; unless ``GRIDDESK_DATABASE_URL`` already names a PostgreSQL database.
+- **Redis** (:mod:`ops.redis`): the gateways' live events, Socket.IO manager, replay guards and job leases over
+  its unix socket (``GRIDDESK_REDIS_URL``), and Rasa's lock store over a loopback TCP port (Rasa 3.6's
+  ``RedisLockStore`` takes a host and a port, not a socket path).
+- Then the supervised processes (:class:`ClusterStack`; a process that dies is restarted, :mod:`ops.supervisor`):
+  two action servers, two Rasa servers (SQL tracker store on the PostgreSQL database, Redis lock store: either
+  Rasa may take any turn of any conversation), two gateways and HAProxy, the load balancer, in front of each
+  tier: customers and staff reach the gateways on the usual gateway port (``GRIDDESK_GATEWAY_PORT``), the gateways
+  reach Rasa on the usual Rasa port and Rasa the action servers on the usual action port, each spread over the
+  live replicas (health-checked every second; a connection refused is retried on the other replica).
+
+Ctrl-C (or SIGTERM) stops the processes, then Redis and the PostgreSQL cluster this command started (their data
+stays: PostgreSQL's for the next run, Redis keeps nothing by design).
+
+Why HAProxy rather than nginx: its active health checks (nginx's free build has only passive ones) take a dead
+replica out within two seconds, before a customer's request fails on it, and its ``balance source`` with
+consistent hashing keeps a Socket.IO client on one gateway (see :func:`haproxy_config`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from griddesk.private import make_private_dir, make_private_file
+from griddesk.settings import REPO_ROOT, Settings, get_settings
+from ops import postgres
+from ops import redis as project_redis
+from ops.run import print_urls, stop_like_ctrl_c, supervise, with_api_token
+from ops.stack import (
+    Service,
+    Stack,
+    StackError,
+    _get_json,
+    actions_service,
+    gateway_service,
+    model_or_error,
+    rasa_service,
+)
+
+REPLICAS = 2
+BALANCER_USER = "haproxy"  # Debian's system user for HAProxy: it drops root's rights to it after binding
+
+
+class ClusterError(RuntimeError):
+    """Something the cluster needs is missing or could not be started."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Every loopback port of the cluster. The balancer holds the usual ports; the replicas sit beside them."""
+
+    gateway: int  # the balancer's front for customers and staff (GRIDDESK_GATEWAY_PORT)
+    rasa: int  # the balancer's front for Rasa: what the gateways call (GRIDDESK_RASA_PORT)
+    actions: int  # the balancer's front for the action servers: what Rasa calls (GRIDDESK_ACTION_PORT)
+    gateways: tuple[int, ...]
+    rasas: tuple[int, ...]
+    action_servers: tuple[int, ...]
+    redis: int  # Redis's loopback TCP port, for Rasa's lock store only
+
+    @classmethod
+    def beside(cls, settings: Settings, redis: int, replicas: int = REPLICAS) -> Ports:
+        """The usual ports for the balancer, the next ones up for the replicas (8001, 8002; 5006, 5007; 5056, 5057)."""
+        return cls(
+            gateway=settings.gateway_port,
+            rasa=settings.rasa_port,
+            actions=settings.action_port,
+            gateways=tuple(settings.gateway_port + i for i in range(1, replicas + 1)),
+            rasas=tuple(settings.rasa_port + i for i in range(1, replicas + 1)),
+            action_servers=tuple(settings.action_port + i for i in range(1, replicas + 1)),
+            redis=redis,
+        )
+
+    @classmethod
+    def free(cls, replicas: int = REPLICAS) -> Ports:
+        """Free ports everywhere (tests, benchmarks)."""
+        return cls(
+            gateway=free_port(),
+            rasa=free_port(),
+            actions=free_port(),
+            gateways=tuple(free_port() for _ in range(replicas)),
+            rasas=tuple(free_port() for _ in range(replicas)),
+            action_servers=tuple(free_port() for _ in range(replicas)),
+            redis=free_port(),
+        )
+
+
+def haproxy_config(ports: Ports, drop_to: str | None = None) -> str:
+    """HAProxy's configuration: three fronts on loopback, each spreading over its replicas.
+
+    - Gateways: round robin, except Socket.IO (``/socket.io/``): its polling transport sends one session's
+      requests one by one, and only the gateway that opened the session knows it, so those requests are routed
+      by a consistent hash of the client's address (``balance source``; a proxy or NAT in front puts all its
+      customers on one gateway). Websockets (the customer live socket, the agent console) need no stickiness:
+      the gateways share live events through Redis.
+    - Rasa and the action servers: to the replica with the fewest requests in flight (turns differ in length).
+
+    A replica failing two health checks a second apart is taken out until it passes two again. A request whose
+    connection is refused is tried again on another replica (nothing reached the dead one). A request a replica
+    died in the middle of is not sent twice: a gateway that lost a Rasa turn keeps the message as unanswered and
+    answers it once Rasa is back (gateway/recovery.py). Requests are not logged: URLs carry customers' sender ids.
+    """
+
+    def backend(name: str, balance: str, check: str, servers: tuple[int, ...], prefix: str, track: str = "") -> str:
+        """``track``: take the servers' health from this backend's checks instead of checking them again."""
+        lines = [f"backend {name}", f"    balance {balance}"]
+        if balance == "source":
+            lines.append("    hash-type consistent")
+        if not track:
+            lines.append(f"    option httpchk GET {check}")
+        lines += [
+            f"    server {prefix}-{i} 127.0.0.1:{port} " + (f"track {track}/{prefix}-{i}" if track else "check")
+            for i, port in enumerate(servers, 1)
+        ]
+        return "\n".join(lines) + "\n"
+
+    drop = f"    user {drop_to}\n    group {drop_to}\n" if drop_to else ""
+    return (
+        "# GridDesk's cluster (ops/cluster.py): written at each start\n"
+        "global\n"
+        "    maxconn 4096\n"
+        f"{drop}"
+        "defaults\n"
+        "    mode http\n"
+        "    timeout connect 2s\n"
+        "    timeout client 130s\n"  # above Socket.IO's 25 s ping and a slow turn's wait
+        "    timeout server 130s\n"
+        "    timeout tunnel 1h\n"  # websockets once upgraded
+        "    timeout http-request 30s\n"
+        "    timeout queue 30s\n"
+        "    retries 3\n"
+        "    option redispatch 1\n"
+        "    default-server inter 1s fall 2 rise 2\n"
+        "\n"
+        "frontend gateway\n"
+        f"    bind 127.0.0.1:{ports.gateway}\n"
+        "    option forwardfor\n"
+        "    acl socketio path_beg /socket.io/\n"
+        "    use_backend gateways_by_client if socketio\n"
+        "    default_backend gateways\n"
+        "\n"
+        + backend("gateways", "roundrobin", "/healthz", ports.gateways, "gateway")
+        + "\n"
+        + backend("gateways_by_client", "source", "/healthz", ports.gateways, "gateway", track="gateways")
+        + "\n"
+        "frontend rasa\n"
+        f"    bind 127.0.0.1:{ports.rasa}\n"
+        "    default_backend rasa\n"
+        "\n"
+        + backend("rasa", "leastconn", "/", ports.rasas, "rasa")  # Rasa's root answers without its token
+        + "\n"
+        "frontend actions\n"
+        f"    bind 127.0.0.1:{ports.actions}\n"
+        "    default_backend actions\n"
+        "\n" + backend("actions", "leastconn", "/health", ports.action_servers, "actions")
+    )
+
+
+def haproxy_binary() -> str:
+    found = shutil.which("haproxy") or next(
+        (path for path in ("/usr/sbin/haproxy", "/usr/bin/haproxy") if Path(path).exists()), None
+    )
+    if found is None:
+        raise ClusterError("HAProxy is not installed: run `make haproxy` (installs Debian's haproxy)")
+    return found
+
+
+def _balancer_user() -> str | None:
+    """Run by root, HAProxy drops to Debian's ``haproxy`` user once its ports are bound (None: stay as we are)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(BALANCER_USER).pw_name
+    except KeyError:
+        return None
+
+
+def lock_store_env(ports: Ports) -> dict[str, str]:
+    """Rasa's lock store in Redis (bot/endpoints.yml's ``GRIDDESK_LOCK_STORE*``)."""
+    return {
+        "GRIDDESK_LOCK_STORE": "redis",
+        "GRIDDESK_LOCK_STORE_HOST": "127.0.0.1",
+        "GRIDDESK_LOCK_STORE_PORT": str(ports.redis),
+        "GRIDDESK_LOCK_STORE_PASSWORD": "",
+    }
+
+
+class ClusterStack(Stack):
+    """The cluster's supervised processes: the replicas of each tier and the balancer in front of them."""
+
+    def __init__(self, settings: Settings, ports: Ports, redis_url: str, model: Path | None = None) -> None:
+        self.ports = ports
+        self.redis_url = redis_url
+        super().__init__(
+            replace(
+                settings,
+                gateway_port=ports.gateway,
+                rasa_port=ports.rasa,
+                rasa_url=f"http://127.0.0.1:{ports.rasa}",
+                action_port=ports.actions,
+                action_server_url=f"http://127.0.0.1:{ports.actions}/webhook",
+            ),
+            model,
+        )
+
+    def build(self, settings: Settings, model: Path | None) -> list[Service]:
+        model = model_or_error(settings, model)
+        ports = self.ports
+        gateway_env = {
+            "GRIDDESK_REDIS_URL": self.redis_url,
+            "GRIDDESK_ACTION_SERVER_URL": settings.action_server_url,  # the balancer's, for /readyz
+            # the balancer's X-Forwarded-For names the customer (rate limits, client identifiers)
+            "GRIDDESK_TRUSTED_PROXIES": "127.0.0.1",
+            # one key for all gateways, so a client has one identifier whichever gateway it reaches
+            "GRIDDESK_CLIENT_KEY": settings.client_key.reveal() or secrets.token_urlsafe(32),
+        }
+        services = [
+            actions_service(replace(settings, action_port=port), f"actions-{i}")
+            for i, port in enumerate(ports.action_servers, 1)
+        ]
+        services += [
+            rasa_service(replace(settings, rasa_port=port), model, f"rasa-{i}", lock_store_env(ports))
+            for i, port in enumerate(ports.rasas, 1)
+        ]
+        services += [
+            gateway_service(replace(settings, gateway_port=port), f"gateway-{i}", gateway_env)
+            for i, port in enumerate(ports.gateways, 1)
+        ]
+        services.append(self._balancer(settings))
+        return services
+
+    def _balancer(self, settings: Settings) -> Service:
+        config = settings.data_dir / "cluster" / "haproxy.cfg"
+        make_private_dir(config.parent)
+        make_private_file(config)  # HAProxy reads it before it drops root's rights
+        config.write_text(haproxy_config(self.ports, _balancer_user()), encoding="utf-8")
+        return Service(
+            "balancer",
+            [haproxy_binary(), "-db", "-f", str(config)],  # -db: in the foreground, under the supervisor
+            dict(os.environ),
+            lambda: _get_json(f"{settings.gateway_url}/healthz") is not None,
+            60,
+            settings.data_dir / "logs" / "balancer.log",
+        )
+
+    def describe(self) -> list[str]:
+        """One line per tier, for the start-up message."""
+        ports = self.ports
+
+        def listed(values: tuple[int, ...]) -> str:
+            return ", ".join(f"127.0.0.1:{port}" for port in values)
+
+        return [
+            f"  Gateways: {listed(ports.gateways)} behind {self.settings.gateway_url} (HAProxy)",
+            f"  Rasa:     {listed(ports.rasas)} behind {self.settings.rasa_url}"
+            " (SQL tracker store on PostgreSQL, lock store in Redis)",
+            f"  Actions:  {listed(ports.action_servers)} behind {self.settings.action_server_url}",
+            f"  Redis:    {self.redis_url} (Rasa's locks: 127.0.0.1:{ports.redis})",
+        ]
+
+
+@contextmanager
+def shared_stores(settings: Settings, postgres_dir: Path, redis_dir: Path) -> Iterator[tuple[str, str, int]]:
+    """PostgreSQL (unless ``settings`` names a PostgreSQL database already) and Redis, started for the cluster and
+    stopped after it if this started them. Yields the database URL, Redis's socket URL and its TCP port."""
+    cluster = None if settings.database_url.startswith("postgresql") else postgres.Cluster(postgres_dir)
+    server = project_redis.Server(redis_dir)
+    started: list[object] = []
+    try:
+        if cluster is not None:
+            if not cluster.running():
+                started.append(cluster)
+            cluster.start()
+            cluster.create_database(postgres.DATABASE)
+        if server.running():
+            port = server.tcp_port()
+            if port is None:
+                raise ClusterError(
+                    f"Redis in {redis_dir} runs without a TCP port, which Rasa's lock store needs: "
+                    "stop it (python -m ops.redis stop) and start the cluster again"
+                )
+        else:
+            port = free_port()
+            started.append(server)
+            server.start(port=port)
+        yield (cluster.url() if cluster is not None else settings.database_url), server.url(), port
+    except (postgres.PostgresError, project_redis.RedisError) as exc:
+        raise ClusterError(str(exc)) from exc
+    finally:
+        if server in started:
+            server.stop()
+        if cluster is not None and cluster in started:
+            cluster.stop()
+
+
+def migrate(settings: Settings, database_url: str) -> None:
+    """``ops.setup_db`` on the cluster's database (migrations, seed grids, staff, demo knowledge base)."""
+    env = {**os.environ, **settings.source_env, "GRIDDESK_DATABASE_URL": database_url}
+    result = subprocess.run([sys.executable, "-m", "ops.setup_db"], env=env, cwd=REPO_ROOT, check=False)
+    if result.returncode != 0:
+        raise ClusterError(f"the database set-up failed (exit {result.returncode}); see the output above")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.cluster", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres-dir", type=Path, help="the PostgreSQL cluster's folder (default: ops.postgres's)")
+    parser.add_argument("--redis-dir", type=Path, help="the Redis server's folder (default: ops.redis's)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)  # stops the stores too when it comes during their start
+    settings, generated = with_api_token(get_settings())
+    try:
+        postgres_dir = (args.postgres_dir or postgres.default_dir()).resolve()
+        redis_dir = (args.redis_dir or project_redis.default_dir()).resolve()
+        haproxy_binary()
+        with shared_stores(settings, postgres_dir, redis_dir) as (database_url, redis_url, redis_port):
+            print(f"==> PostgreSQL: {database_url}\n==> Redis: {redis_url} (and 127.0.0.1:{redis_port})", flush=True)
+            migrate(settings, database_url)
+            configured = replace(settings, database_url=database_url)
+            stack = ClusterStack(configured, Ports.beside(configured, redis_port), redis_url)
+            print(
+                f"==> starting {REPLICAS} action servers, {REPLICAS} Rasa servers, {REPLICAS} gateways and the "
+                "load balancer (Rasa takes a minute or two to load)",
+                flush=True,
+            )
+
+            def announce() -> None:
+                print_urls(stack.settings, generated)
+                print("\n".join(stack.describe()))
+
+            return supervise(stack, announce)
+    except (ClusterError, StackError) as exc:
+        print(f"ops.cluster: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\n==> stopped")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
