@@ -1,0 +1,338 @@
+"""``make cluster`` serves one conversation across replicas and survives a replica kill with nothing lost.
+
+Starts the real ``python -m ops.cluster`` (two action servers, two Rasa servers with the SQL tracker store and
+the Redis lock store, two gateways sharing live events through Redis, HAProxy in front) on a throwaway
+PostgreSQL cluster and a Redis server of its own, with free ports and a data directory of its own. A customer
+talks on gateway A (the bot, then the queue), the agent works on gateway B (the queue, accepting, the live
+console socket), each side hearing the other live; then gateway A and one Rasa are killed with SIGKILL and the
+conversation goes on through the balancer: the agent and the customer still hear each other, the bot answers
+after the hand-back, other customers chatting through the balancer meanwhile lose nothing, and the supervisor
+brings the killed processes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.management import create_account
+from accounts.models import Role
+from conversations.models import Author, Conversation, Message
+from griddesk.db import make_engine
+from griddesk.settings import REPO_ROOT, Settings, load_settings
+from grids.models import Agent, AgentStatus, GridMembership
+from handoff import messages as handoff_messages
+from ops import redis as project_redis
+from ops.postgres import DATABASE
+from ops.postgres import Cluster as PostgresCluster
+from ops.train_model import current_model_path
+from tests.integration.client import IDENTITY_SECRET, Customer, Staff, request, verified
+from tests.integration.conftest import always_open
+
+pytestmark = pytest.mark.integration
+
+AGENT, PASSWORD = "it.cluster", "integration-pass-1"
+START_SECONDS = 900  # two Rasa servers load their model at once on a shared 2-core machine
+LIVE_SECONDS = 30
+CHATTERS, CHATTER_MESSAGES = 3, 8
+QUESTIONS = ["你们的服务时间是几点到几点", "怎么开发票", "客服电话是多少", "网速很慢怎么办"]
+
+
+def _port_block(size: int) -> int:
+    """A port ``p`` with ``p`` … ``p + size - 1`` all free on loopback (the cluster puts its replicas beside it)."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = int(probe.getsockname()[1])
+        if base + size > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError("no block of free ports")
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    settings: Settings  # the balancer's gateway URL, the database
+    output: Path
+
+    def url(self, gateway: int) -> str:
+        return f"http://127.0.0.1:{self.settings.gateway_port + gateway}"
+
+    @property
+    def balancer(self) -> str:
+        return self.settings.gateway_url
+
+    def pid(self, name: str) -> int:
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
+    def kill(self, name: str) -> int:
+        pid = self.pid(name)
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_for(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            assert self.process.poll() is None, self.output.read_text()[-3000:]
+            time.sleep(0.5)
+        pytest.fail(f"{what}: not within {seconds} s; cluster output:\n{self.output.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    data_dir = tmp_path_factory.mktemp("cluster")
+    database = PostgresCluster.throwaway_in_temp()
+    redis_dir = Path(tempfile.mkdtemp(prefix="griddesk-redis-"))
+    env = {
+        **os.environ,
+        "GRIDDESK_DATA_DIR": str(data_dir),
+        "GRIDDESK_GATEWAY_PORT": str(_port_block(3)),
+        "GRIDDESK_RASA_PORT": str(_port_block(3)),
+        "GRIDDESK_ACTION_PORT": str(_port_block(3)),
+        "GRIDDESK_API_TOKEN": "cluster-token",
+        "GRIDDESK_IDENTITY_SECRET": IDENTITY_SECRET,
+        "GRIDDESK_RASA_TIMEOUT": "30",  # the machine may be busy; this test is about replicas, not latency
+        "GRIDDESK_RATE_MESSAGES_PER_ADDRESS": "2000",
+    }
+    for name in ("GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL", "GRIDDESK_REDIS_URL"):
+        env.pop(name, None)
+    output = data_dir / "cluster.out"
+    log = output.open("wb")
+    process = None
+    try:
+        database.start()
+        database.create_database(DATABASE)
+        env["GRIDDESK_DATABASE_URL"] = database.url()
+        settings = load_settings(env)
+        if not current_model_path(settings).exists():
+            subprocess.run([sys.executable, "-m", "ops.train_model"], check=True, env=env, cwd=REPO_ROOT)
+        subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, cwd=REPO_ROOT, capture_output=True)
+        always_open(settings)
+        _add_agent(settings)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ops.cluster", "--redis-dir", str(redis_dir)],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running = Running(process, data_dir, settings, output)
+        running.wait_for(lambda: "GridDesk is running" in output.read_text(), START_SECONDS, "the cluster's start")
+        yield running
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)  # as Ctrl-C: every process, then Redis
+            try:
+                process.wait(120)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+        database.remove()
+        project_redis.Server(redis_dir).remove()
+
+
+def _add_agent(settings: Settings) -> None:
+    """An online agent of 成都武侯网格 who has no console open yet (so customers wait in the queue for them)."""
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session, session.begin():
+        account = create_account(session, AGENT, "集群测试", Role.AGENT, PASSWORD)
+        session.add(Agent(account_id=account.id, skills=["general"], max_chats=3, status=AgentStatus.ONLINE))
+        session.add(GridMembership(grid_code="cd-wuhou", account_id=account.id))
+    engine.dispose()
+
+
+def _customer_texts(settings: Settings, senders: list[str]) -> dict[str, list[str]]:
+    """What each customer wrote, as recorded, in order."""
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            rows = session.execute(
+                select(Conversation.sender_id, Message.text)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Conversation.sender_id.in_(senders), Message.author == Author.CUSTOMER)
+                .order_by(Message.conversation_id, Message.seq)
+            ).all()
+    finally:
+        engine.dispose()
+    found: dict[str, list[str]] = {sender: [] for sender in senders}
+    for sender, text in rows:
+        found[sender].append(text)
+    return found
+
+
+async def _next(ws: aiohttp.ClientWebSocketResponse, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The next event ``wanted`` on a live socket (others skipped), within ``LIVE_SECONDS``."""
+
+    async def read() -> dict[str, Any]:
+        while True:
+            frame = await ws.receive()
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                raise AssertionError(f"the live socket ended: {frame.type} {frame.data!r}")
+            event = json.loads(frame.data)
+            if wanted(event):
+                return event
+
+    return await asyncio.wait_for(read(), LIVE_SECONDS)
+
+
+def _message(author: str, text: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda event: (
+        event.get("type") == "message"
+        and event["message"]["author"] == author
+        and (event["message"].get("text") or "") == text
+    )
+
+
+@dataclass
+class Chatter:
+    """A customer asking the bot through the balancer, message after message, while replicas die."""
+
+    base: str
+    sender: str = field(default_factory=lambda: f"it-{uuid.uuid4().hex}")
+    acknowledged: list[str] = field(default_factory=list)  # answered 200 by a gateway
+    failed: list[str] = field(default_factory=list)  # the balancer answered an error (a gateway died mid-request)
+
+    def run(self) -> None:
+        for n in range(CHATTER_MESSAGES):
+            text = f"{QUESTIONS[n % len(QUESTIONS)]}（{n}）"
+            reply = request("POST", f"{self.base}/webhooks/rest/webhook", {"sender": self.sender, "message": text})
+            (self.acknowledged if reply.status == 200 else self.failed).append(text)
+
+
+def test_a_conversation_across_gateways_survives_a_gateway_and_a_rasa_killed(cluster):
+    gateway_a, gateway_b, balancer = cluster.url(1), cluster.url(2), cluster.balancer
+    customer = Customer(gateway_a, verified(region="成都市武侯区"))
+    said: list[str] = []
+
+    def say(on: Customer, text: str) -> list[dict]:
+        replies = on.say(text)
+        said.append(text)
+        return replies
+
+    # the bot answers on gateway A (warm: the first turns of a fresh Rasa are slow on a busy machine)
+    cluster.wait_for(lambda: any("8:00" in r.get("text", "") for r in say(customer, QUESTIONS[0])), 300, "a bot answer")
+    # the queue: nobody of the grid is at a console yet
+    say(customer, "转人工")
+    assert customer.status()["owner"] == "queued"
+    handoff_id = customer.status()["handoff_id"]
+    agent = Staff(gateway_b, AGENT, PASSWORD)
+    assert handoff_id in [item["handoff_id"] for item in agent.get("/api/v1/console/queue").body["items"]]
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as http:
+            console = await http.ws_connect(
+                f"{gateway_b}/api/v1/console/ws", headers={"Cookie": agent.cookie, "Origin": gateway_b}
+            )
+            queue = await _next(console, lambda event: event.get("type") == "queue")
+            assert handoff_id in [item["handoff_id"] for item in queue["items"]]
+            last = customer.history()[-1]["seq"]
+            live = await http.ws_connect(
+                f"{gateway_a}/webhooks/rest/live?sender={customer.sender}&after={last}", protocols=("griddesk.live",)
+            )
+            await _next(live, lambda event: event.get("type") == "status")
+
+            # the agent accepts on B; the customer's live socket on A hears it
+            accepted = await asyncio.to_thread(agent.post, f"/api/v1/console/handoffs/{handoff_id}/accept")
+            assert accepted.status == 200, accepted.body
+            conversation_id = accepted.body["conversation_id"]
+            await _next(live, lambda event: event.get("type") == "status" and event.get("owner") == "human")
+            await console.send_json({"type": "subscribe", "conversation_id": conversation_id, "after": last})
+
+            # messages both ways, each heard live on the other gateway
+            sent = await asyncio.to_thread(
+                agent.post, f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "您好，我是人工客服"}
+            )
+            assert sent.status == 201, sent.body
+            await _next(live, _message("agent", "您好，我是人工客服"))
+            assert await asyncio.to_thread(say, customer, "我家宽带断了") == []
+            await _next(console, _message("customer", "我家宽带断了"))
+            seen = customer.history()[-1]["seq"]
+            await live.close()
+
+            # gateway A and one Rasa die; other customers are chatting with the bot through the balancer meanwhile
+            chatters = [Chatter(balancer) for _ in range(CHATTERS)]
+            threads = [threading.Thread(target=chatter.run) for chatter in chatters]
+            for thread in threads:
+                thread.start()
+            killed = {name: cluster.kill(name) for name in ("gateway-1", "rasa-1")}
+
+            # the conversation goes on through the balancer (to gateway B), both ways live
+            customer.base, customer.url = balancer, f"{balancer}/webhooks/rest/webhook"
+            live = await http.ws_connect(
+                f"{balancer}/webhooks/rest/live?sender={customer.sender}&after={seen}", protocols=("griddesk.live",)
+            )
+            assert await asyncio.to_thread(say, customer, "还在吗？") == []
+            await _next(console, _message("customer", "还在吗？"))
+            sent = await asyncio.to_thread(
+                agent.post, f"/api/v1/console/handoffs/{handoff_id}/messages", {"text": "在的，马上为您处理"}
+            )
+            assert sent.status == 201, sent.body
+            await _next(live, _message("agent", "在的，马上为您处理"))
+
+            # handed back: the bot answers through the Rasa left (the dialogue state is in the shared database)
+            handed = await asyncio.to_thread(agent.post, f"/api/v1/console/handoffs/{handoff_id}/hand-back")
+            assert handed.status == 200, handed.body
+            replies = await asyncio.to_thread(say, customer, "客服电话是多少")
+            texts = [r.get("text", "") for r in replies]
+            assert texts != [handoff_messages.BOT_UNAVAILABLE] and any("400-800-1234" in t for t in texts), texts
+            await live.close()
+            await console.close()
+
+            for thread in threads:
+                thread.join(300)
+            _nothing_lost(cluster, customer.sender, said, chatters)
+
+            # the supervisor brings both back; gateway A serves again
+            for name, pid in killed.items():
+                cluster.wait_for(lambda name=name, pid=pid: cluster.pid(name) != pid, 120, f"{name} restarted")
+            cluster.wait_for(lambda: request("GET", f"{gateway_a}/healthz").status == 200, 120, "gateway A back")
+            output = cluster.output.read_text()
+            assert "gateway-1 exited unexpectedly" in output and "rasa-1 exited unexpectedly" in output
+
+    asyncio.run(scenario())
+
+
+def _nothing_lost(cluster: Running, sender: str, said: list[str], chatters: list[Chatter]) -> None:
+    recorded = _customer_texts(cluster.settings, [sender, *(chatter.sender for chatter in chatters)])
+    assert recorded[sender] == said  # every message the customer sent, once, in order
+    for chatter in chatters:
+        # every message a gateway acknowledged is recorded once, in order; one the balancer reported failed
+        # (its gateway died with it in hand) may have been recorded before the gateway died, never twice
+        texts = recorded[chatter.sender]
+        assert [t for t in texts if t in chatter.acknowledged] == chatter.acknowledged, (texts, chatter)
+        assert all(texts.count(t) == 1 for t in texts) and set(texts) <= {*chatter.acknowledged, *chatter.failed}
+        assert len(chatter.acknowledged) + len(chatter.failed) == CHATTER_MESSAGES
