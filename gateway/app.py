@@ -16,7 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from accounts import web as accounts_web
-from conversations.hub import Hub, hub_key
+from conversations.hub import hub_key, hub_running, make_hub
 from gateway import health, labels, recovery
 from gateway.channels import rest, rest_live, socketio
 from gateway.channels.relay import Relay, relay_key, relay_task
@@ -26,13 +26,14 @@ from gateway.inbox import Inbox, inbox_key
 from gateway.openapi import OPENAPI
 from gateway.origins import frame_ancestors
 from gateway.rasa_client import RasaClient, rasa_key
+from griddesk import replay
 from griddesk.settings import Settings, get_settings
 from griddesk.web.errors import json_errors
 from griddesk.web.json import json_response
 from griddesk.web.keys import settings_key
 from griddesk.web.pages import PAGE_CSP, add_kit
 from griddesk.web.ratelimit import counter_purge
-from griddesk.web.tasks import background
+from griddesk.web.tasks import background, periodic
 from handoff import web as handoff_web
 from handoff.queue_watch import queue_watch
 from knowledge_base import web as knowledge_base_web
@@ -47,6 +48,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 # (GRIDDESK_WIDGET_ORIGINS, gateway.origins); nothing else may be framed at all.
 FRAMEABLE_PATHS = frozenset({"/"})
 MAX_BODY_BYTES = 256 * 1024
+REPLAY_PURGE_SECONDS = 3600.0
 
 SERVER_NAME = "GridDesk"  # what the Server header says: no product versions for scanners to match
 SECURITY_HEADERS = {
@@ -98,6 +100,16 @@ async def _warm(app: web.Application) -> None:
     await asyncio.to_thread(app[kb_key].index)
 
 
+async def _purge_replay_claims(_app: web.Application) -> None:
+    purged = await asyncio.to_thread(replay.purge)
+    if purged:
+        log.info("removed %d expired channel replay guards", purged)
+
+
+# ``app.cleanup_ctx`` entry: the messaging channels' replay guards (griddesk.replay) are deleted once expired
+replay_purge = periodic("replay guard purge", _purge_replay_claims, lambda _app: REPLAY_PURGE_SECONDS)
+
+
 def create_app(
     settings: Settings | None = None,
     knowledge_base: KnowledgeBase | None = None,
@@ -112,15 +124,17 @@ def create_app(
     app[settings_key] = settings
     app.on_response_prepare.append(name_the_server)
     app[kb_key] = knowledge_base or KnowledgeBase(settings)
-    app[hub_key] = Hub()
+    app[hub_key] = make_hub(settings.redis_url)
     app[inbox_key] = Inbox(app)
     app[relay_key] = Relay()
+    app.cleanup_ctx.append(hub_running)  # first: every other background task may publish
     recovery.install(app, periodic_pass=follow_up_unanswered)
     app.cleanup_ctx.append(_clients)
     app.cleanup_ctx.append(relay_task)
     app.cleanup_ctx.append(accounts_web.session_purge)
     app.cleanup_ctx.append(accounts_web.session_news)
     app.cleanup_ctx.append(counter_purge)
+    app.cleanup_ctx.append(replay_purge)
     if warm_index:
         app.cleanup_ctx.append(background("knowledge base warm-up", _warm))
     if watch_overdue:

@@ -120,6 +120,9 @@ class Settings:
     # abuse limits of the customer endpoints and the staff login, and the proxies whose X-Forwarded-For is believed
     rate: RateLimits = field(default_factory=RateLimits)
     trusted_proxies: tuple[str, ...] = ()
+    # several gateway processes on one database (README "Several gateway processes"): the Redis server they share
+    # live events and Socket.IO through (redis://, rediss:// or unix://); empty = one process, all in memory
+    redis_url: str = ""
     # the GRIDDESK_* variables these settings were read from, so child processes get the same ones
     source_env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -179,6 +182,16 @@ def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", raw):
         raise SettingsError(f"{name} must be an http(s) URL, got {raw!r}")
     return raw
+
+
+def _redis_url(raw: str) -> str:
+    url = raw.strip()
+    if url and not re.fullmatch(r"(rediss?://\S*|unix:///\S+)", url):
+        raise SettingsError(
+            "GRIDDESK_REDIS_URL must be a redis://, rediss:// or unix:/// URL (`python -m ops.redis start` prints "
+            f"one), got {url.split('@')[-1]!r}"
+        )
+    return url
 
 
 def _widget_origins(raw: str) -> str:
@@ -311,6 +324,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         identity_secret_previous=identity_secret_previous,
         rate=_rate_limits(env),
         trusted_proxies=_trusted_proxies(env.get("GRIDDESK_TRUSTED_PROXIES", "")),
+        redis_url=_redis_url(env.get("GRIDDESK_REDIS_URL", "")),
         source_env={name: value for name, value in env.items() if name.startswith("GRIDDESK_")},
     )
 

@@ -48,7 +48,7 @@ def customer_status(sender_id: str) -> dict[str, Any]:
 
 async def publish_status(app: web.Application, sender_id: str, conversation_id: int) -> None:
     topic = conversation_topic(conversation_id)
-    if app[hub_key].subscriber_count(topic):
+    if app[hub_key].listening(topic):
         status = await run_in_session(lambda session: status_dict(queue_status(session, sender_id, utcnow())))
         app[hub_key].publish(topic, {"type": "status", **status})
 
@@ -97,8 +97,9 @@ async def publish_queue_change(
 
     def listening(conversation_id: int) -> bool:
         # Called from the worker thread: a read of the hub's subscriber table (a dict lookup and a len,
-        # atomic under the GIL); a customer who connects meanwhile gets the status on connecting.
-        return hub.subscriber_count(conversation_topic(conversation_id)) > 0
+        # atomic under the GIL; with several gateway processes, always true); a customer who connects meanwhile
+        # gets the status on connecting.
+        return hub.listening(conversation_topic(conversation_id))
 
     statuses = await run_in_session(lambda session: waiting_statuses(session, grid_codes, listening))
     for conversation_id, status in statuses:

@@ -7,7 +7,9 @@ from alembic import context
 import accounts.models  # noqa: F401 - registers tables on Base.metadata
 import conversations.models  # noqa: F401
 import customers.models  # noqa: F401
-import griddesk.ratelimit  # noqa: F401
+import griddesk.leases
+import griddesk.ratelimit
+import griddesk.replay  # noqa: F401
 import grids.models  # noqa: F401
 import handoff.models  # noqa: F401
 import knowledge_base.models  # noqa: F401

@@ -9,6 +9,10 @@ sends it) and given back when the send fails (``DeliveryError``): that conversat
 pass, with a growing pause, and nothing is skipped. A gateway that dies between claim and send loses
 that one message (at most once is the rule here: a customer reads a message twice worse than a gap
 the transcript still shows).
+
+With several gateway processes, one relay sends (the ``channel relay`` lease, :mod:`griddesk.leases`), so a
+customer's messages leave in order from one place; the others wait and take over when it stops (it gives the
+lease back) or dies (the lease expires after ``LEASE_SECONDS``). The claims above still hold if two ever overlap.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from conversations.hub import OUTBOUND_TOPIC, hub_key
 from conversations.models import Author, Conversation, Message
 from conversations.transcript import message_dict
 from griddesk.db import rows_changed, run_in_session
+from griddesk.leases import Lease
 from griddesk.web.tasks import background
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ Sender = Callable[[str, dict[str, Any]], Awaitable[None]]
 POLL_SECONDS = 2.0
 BATCH = 50  # conversations per pass
 MAX_BACKOFF = 300.0
+LEASE_SECONDS = 15.0  # one relay across gateway processes; a dead holder's relay is taken over after this long
 CUSTOMER_FACING = (Author.BOT, Author.AGENT, Author.SYSTEM)
 
 
@@ -133,25 +139,35 @@ class Relay:
         return sent
 
     async def run(self, app: web.Application) -> None:
-        subscription = app[hub_key].subscribe([OUTBOUND_TOPIC])
+        hub = app[hub_key]
+        lease = Lease("channel relay", LEASE_SECONDS)
 
         async def listen() -> None:
-            async for _topic, _event in subscription:
-                self._wake.set()
+            while True:  # a stream the hub ended (a broken link to the other processes) is opened again
+                subscription = hub.subscribe([OUTBOUND_TOPIC])
+                try:
+                    async for _topic, _event in subscription:
+                        self._wake.set()
+                finally:
+                    subscription.close()
+                self._wake.set()  # events may have been missed: a pass finds what they announced
 
         listener = asyncio.create_task(listen())
         try:
             while True:
                 try:
-                    await self.deliver_pending()
+                    if await lease.held():
+                        await self.deliver_pending()
                 except Exception:
                     log.exception("relay pass failed; retrying")
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
         finally:
-            subscription.close()
             listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            await lease.release()
 
 
 relay_key = web.AppKey("relay", Relay)

@@ -261,7 +261,9 @@ async def console_ws(request: web.Request) -> web.WebSocketResponse:
         tasks.append(reading)
         # until the console goes away or the login ends (then the read is cancelled, so the close below
         # is the only reader and waits for the console's answer: a clean close with SESSION_ENDED)
-        await asyncio.wait([reading, login], return_when=asyncio.FIRST_COMPLETED)
+        # (or until the hub ends its event stream — far behind, or a broken link between gateway processes —
+        # then the console reconnects and catches up)
+        await asyncio.wait([reading, login, forward], return_when=asyncio.FIRST_COMPLETED)
     except (ConnectionResetError, RuntimeError) as exc:
         log.debug("console connection ended: %s", exc)
     finally:

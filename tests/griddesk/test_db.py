@@ -34,7 +34,9 @@ def test_models_and_migrations_agree(fresh_database_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import griddesk.ratelimit  # noqa: F401
+    import griddesk.leases
+    import griddesk.ratelimit
+    import griddesk.replay  # noqa: F401
     import handoff.models  # noqa: F401
     import knowledge_base.models  # noqa: F401
     import reports.models  # noqa: F401

@@ -61,7 +61,8 @@ async def _publish_news(app: web.Application) -> None:
             else:
                 last, changes = await run_in_session(partial(changes_after, after=last))
                 if changes:
-                    hub.publish(TICKETS_TOPIC, news_event(changes))
+                    # every gateway process reads the trail: each tells its own clients only
+                    hub.publish_local(TICKETS_TOPIC, news_event(changes))
         except Exception:
             log.exception("ticket news failed; retrying next interval")
         await asyncio.sleep(NEWS_SECONDS)

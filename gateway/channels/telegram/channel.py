@@ -9,11 +9,11 @@ and its payload sent; stickers, photos, voice, files, locations and edits get
 (``telegram_updates``). Handled and ignored updates are answered 200 — Telegram redelivers anything
 else — and a malformed one 400.
 
-Replays: Telegram redelivers an update it saw no 2xx for. The ids of recent updates are kept in
-memory (``RecentUpdates``), so a redelivery of something already taken is answered 200 and ignored.
-That set is per process and lost on restart; an update taken just before a restart and redelivered
-after it would be taken twice, which Telegram's own delivery makes rare (it only redelivers what got
-no answer). An update whose handling failed is forgotten, so its redelivery is taken again.
+Replays: Telegram redelivers an update it saw no 2xx for. The ids of the updates taken in the last
+``REPLAY_SECONDS`` are kept in the database (``RecentUpdates``, :mod:`griddesk.replay`), so a redelivery of
+something already taken is answered 200 and ignored — by this gateway process or any other on the same
+database (several replicas), and after a restart too. An update whose handling failed is forgotten, so its
+redelivery is taken again.
 
 Out: the relay (``gateway.channels.relay``) calls ``TelegramChannel.send`` for every bot, agent and
 system message, in order; replies are not sent from the webhook. See ``telegram_render`` (splitting,
@@ -53,6 +53,7 @@ from gateway.channels.telegram.updates import (
 )
 from gateway.channels.unsupported import answer_unsupported, refuse_if_too_long
 from gateway.inbox import Incoming, inbox_key
+from griddesk import replay
 from griddesk.db import session_scope
 from griddesk.fields import CONTROL_CHARS
 from griddesk.web.errors import ApiError
@@ -66,7 +67,8 @@ WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SENDER_PREFIX = "tg:"
 MAX_UPDATE_BYTES = 1024 * 1024
-RECENT_UPDATES = 10_000
+REPLAY_SECONDS = 24 * 3600  # Telegram keeps an update it could not deliver for 24 hours at most
+REPLAY_SCOPE = "telegram"
 
 
 def sender_of(chat_id: int) -> str:
@@ -84,24 +86,19 @@ def chat_of(sender_id: str) -> int | None:
 
 
 class RecentUpdates:
-    """The ids of the last ``size`` updates taken, to answer Telegram's redeliveries without acting twice."""
+    """The ids of the updates taken lately (in the database, shared by every gateway process), to answer
+    Telegram's redeliveries without acting twice."""
 
-    def __init__(self, size: int = RECENT_UPDATES) -> None:
-        self.size = size
-        self._ids: OrderedDict[int, None] = OrderedDict()
+    def __init__(self, seconds: float = REPLAY_SECONDS) -> None:
+        self.seconds = seconds
 
-    def claim(self, update_id: int) -> bool:
+    async def claim(self, update_id: int) -> bool:
         """True the first time ``update_id`` is seen (and remember it), False for a replay."""
-        if update_id in self._ids:
-            return False
-        self._ids[update_id] = None
-        while len(self._ids) > self.size:
-            self._ids.popitem(last=False)
-        return True
+        return await asyncio.to_thread(replay.claim, REPLAY_SCOPE, str(update_id), self.seconds)
 
-    def release(self, update_id: int) -> None:
+    async def release(self, update_id: int) -> None:
         """Forget an update whose handling failed, so Telegram's redelivery is taken."""
-        self._ids.pop(update_id, None)
+        await asyncio.to_thread(replay.release, REPLAY_SCOPE, str(update_id))
 
 
 class TelegramChannel:
@@ -192,14 +189,14 @@ async def webhook(request: web.Request) -> web.Response:
         raise ApiError(401, "invalid_secret", f"缺少或错误的 {SECRET_HEADER}")
     update = await _read_update(request)
     update_id: int = update["update_id"]
-    if not channel.recent.claim(update_id):
+    if not await channel.recent.claim(update_id):
         log.info("telegram update %s is a replay; ignored", update_id)
         return json_response({"ok": True, "ignored": "replay"})
     event = read_update(update)
     try:
         await _handle(request.app, channel, event)
     except Exception:
-        channel.recent.release(update_id)
+        await channel.recent.release(update_id)
         raise
     if isinstance(event, Ignored):
         log.info("telegram update %s ignored: %s", update_id, event.reason)

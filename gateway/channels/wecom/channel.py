@@ -2,7 +2,8 @@
 
 ``GET /webhooks/wecom`` answers WeCom's URL verification (the decrypted ``echostr``). ``POST
 /webhooks/wecom`` receives a member's message: the signature over ``<Encrypt>`` is checked, the
-request must be fresh (timestamp within ``MAX_AGE_SECONDS``) and its MsgId new, the message is
+request must be fresh (timestamp within ``MAX_AGE_SECONDS``) and its MsgId new (remembered in the database,
+:mod:`griddesk.replay`, so a retry reaching another gateway process is recognised too), the message is
 decrypted, and WeCom gets an empty 200 at once (it retries after 5 s) while the message goes to the
 inbox in the background, in order per member. Text becomes ``Incoming(sender="wecom:<UserID>")``; a
 number picks a button of the last outgoing message; other types get a polite reply. Everything said
@@ -17,7 +18,6 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +38,7 @@ from gateway.channels.wecom.xml_codec import (
     parse_message,
 )
 from gateway.inbox import Incoming, inbox_key
+from griddesk import replay
 from griddesk.settings import Settings, SettingsError
 from griddesk.web.errors import ApiError
 from griddesk.web.keys import settings_key
@@ -48,7 +49,7 @@ PATH = "/webhooks/wecom"
 CHANNEL = "wecom"
 SENDER_PREFIX = "wecom:"
 MAX_AGE_SECONDS = 300  # a callback older (or further in the future) than this is a replay
-REMEMBERED_MSG_IDS = 20_000
+REPLAY_SCOPE = "wecom"
 # what the transcript shows for a message GridDesk cannot read (agents see it in the console)
 UNSUPPORTED_LABELS = {
     "image": "[图片]",
@@ -100,33 +101,20 @@ def wecom_config(settings: Settings) -> WeComConfig | None:
 
 
 class ReplayGuard:
-    """Refuses callbacks outside the time window and remembers recent MsgIds (per gateway process)."""
+    """Refuses callbacks outside the time window and remembers the MsgIds taken within it (in the database,
+    shared by every gateway process)."""
 
-    def __init__(
-        self,
-        max_age: float = MAX_AGE_SECONDS,
-        capacity: int = REMEMBERED_MSG_IDS,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, max_age: float = MAX_AGE_SECONDS, clock: Callable[[], float] = time.time) -> None:
         self.max_age = max_age
-        self.capacity = capacity
         self.clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
 
     def is_fresh(self, timestamp: int) -> bool:
         return abs(self.clock() - timestamp) <= self.max_age
 
-    def first_time(self, msg_id: str) -> bool:
+    async def first_time(self, msg_id: str) -> bool:
         """True the first time ``msg_id`` is seen within the window (and remembers it)."""
-        now = self.clock()
-        while self._seen and (
-            next(iter(self._seen.values())) < now - 2 * self.max_age or len(self._seen) >= self.capacity
-        ):
-            self._seen.popitem(last=False)
-        if msg_id in self._seen:
-            return False
-        self._seen[msg_id] = now
-        return True
+        # a request older than the window is refused as stale, so remembering an id past it is enough
+        return await asyncio.to_thread(replay.claim, REPLAY_SCOPE, msg_id, 2 * self.max_age, self.clock())
 
 
 class WeComChannel:
@@ -268,7 +256,7 @@ async def receive(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_message", "消息无法解密或解析") from None
     if message.agent_id and message.agent_id != str(channel.config.agent_id):
         log.warning("WeCom callback for agent %s ignored (this app is %s)", message.agent_id, channel.config.agent_id)
-    elif message.msg_id and not channel.replay.first_time(message.msg_id):
+    elif message.msg_id and not await channel.replay.first_time(message.msg_id):
         log.info("WeCom message %s received again (a retry or a replay); ignored", message.msg_id)
     else:
         channel.dispatch(message)
