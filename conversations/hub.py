@@ -180,7 +180,11 @@ class RedisHub(Hub):
             self._overflowed = True
 
     def listening(self, topic: str) -> bool:
-        # A subscriber may be in any process: computing an event nobody reads is cheaper than asking them all.
+        # A subscriber may be in any process, and the subscribers are each process's own (subscriber_count):
+        # true, so an event is always computed and sent. Its one use is handoff.live, which skips computing the
+        # queue places of customers nobody listens to; it costs one read of each changed grid's queue, which asking
+        # every process would not undercut. (Whether an agent's console is open is in the database instead:
+        # grids.agent_status, marked by the console's connection in whichever process it reaches.)
         return True
 
     async def run(self) -> AsyncIterator[None]:

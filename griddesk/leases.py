@@ -21,7 +21,7 @@ import socket
 import time
 import uuid
 
-from sqlalchemy import Connection, Float, String, delete
+from sqlalchemy import Connection, Engine, Float, String, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,17 +56,17 @@ def _upsert(connection: Connection, name: str, holder: str, now: float, seconds:
     return connection.execute(statement).scalar() == holder
 
 
-def acquire(name: str, holder: str, seconds: float, now: float | None = None) -> bool:
+def acquire(name: str, holder: str, seconds: float, now: float | None = None, engine: Engine | None = None) -> bool:
     """Take or renew the lease ``name`` for ``seconds`` from ``now`` (epoch seconds); False if another holds it.
 
     Blocking: call it through ``asyncio.to_thread`` from the event loop."""
-    with get_engine().begin() as connection:
+    with (engine or get_engine()).begin() as connection:
         return _upsert(connection, name, holder, time.time() if now is None else now, seconds)
 
 
-def release(name: str, holder: str) -> None:
+def release(name: str, holder: str, engine: Engine | None = None) -> None:
     """Give the lease back if ``holder`` has it (nothing otherwise), so another process takes it at once."""
-    with get_engine().begin() as connection:
+    with (engine or get_engine()).begin() as connection:
         connection.execute(delete(JobLease).where(JobLease.name == name, JobLease.holder == holder))
 
 
@@ -82,13 +82,15 @@ class Lease:
         self.holder = holder_id()
         self._trusted_until = 0.0  # monotonic: until then we hold it without asking
         self._held = False
+        self._engine: Engine | None = None  # the database it was taken in, where it is given back
 
     async def held(self) -> bool:
         now = time.monotonic()
         if now < self._trusted_until:
             return True
         try:
-            held = await asyncio.to_thread(acquire, self.name, self.holder, self.seconds)
+            self._engine = self._engine or get_engine()
+            held = await asyncio.to_thread(acquire, self.name, self.holder, self.seconds, engine=self._engine)
         except Exception:
             log.exception("lease %r could not be checked; not running the job this time", self.name)
             held = False
@@ -107,6 +109,6 @@ class Lease:
             return
         self._held = False
         try:
-            await asyncio.to_thread(release, self.name, self.holder)
+            await asyncio.to_thread(release, self.name, self.holder, self._engine)
         except Exception:
             log.exception("lease %r could not be given back; it expires by itself", self.name)

@@ -13,7 +13,7 @@ from griddesk import db as db_module
 from griddesk.settings import Settings, get_settings, load_settings
 from knowledge_base.search import reset_knowledge_base
 
-pytest_plugins = ["tests.database", "tests.gateway_client"]
+pytest_plugins = ["tests.database", "tests.gateway_client", "tests.redis_server"]
 
 # Tests set the data key explicitly (never a generated var/data.key); the integration stack inherits it.
 TEST_DATA_KEY = "dGVzdHMtb25seS1ncmlkZGVzay1kYXRhLWtleS0wMDE="

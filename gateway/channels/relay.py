@@ -91,6 +91,7 @@ class Relay:
         self._retry_at: dict[int, float] = {}  # conversation id → monotonic time of the next try
         self._failures: dict[int, int] = {}
         self._wake = asyncio.Event()
+        self.lease = Lease("channel relay", LEASE_SECONDS)  # this process's claim to be the one relay
 
     def register(self, channel: str, send: Sender) -> None:
         self.senders[channel] = send
@@ -140,7 +141,7 @@ class Relay:
 
     async def run(self, app: web.Application) -> None:
         hub = app[hub_key]
-        lease = Lease("channel relay", LEASE_SECONDS)
+        lease = self.lease
 
         async def listen() -> None:
             while True:  # a stream the hub ended (a broken link to the other processes) is opened again
