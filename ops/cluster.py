@@ -35,13 +35,14 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from griddesk.private import make_private_dir, make_private_file
-from griddesk.settings import REPO_ROOT, Settings, get_settings
+from griddesk.settings import REPO_ROOT, Settings, get_settings, load_settings
 from ops import postgres
 from ops import redis as project_redis
 from ops.run import print_urls, stop_like_ctrl_c, supervise, with_api_token
@@ -55,6 +56,7 @@ from ops.stack import (
     model_or_error,
     rasa_service,
 )
+from ops.train_model import current_model_path
 
 REPLICAS = 2
 BALANCER_USER = "haproxy"  # Debian's system user for HAProxy: it drops root's rights to it after binding
@@ -93,19 +95,6 @@ class Ports:
             rasas=tuple(settings.rasa_port + i for i in range(1, replicas + 1)),
             action_servers=tuple(settings.action_port + i for i in range(1, replicas + 1)),
             redis=redis,
-        )
-
-    @classmethod
-    def free(cls, replicas: int = REPLICAS) -> Ports:
-        """Free ports everywhere (tests, benchmarks)."""
-        return cls(
-            gateway=free_port(),
-            rasa=free_port(),
-            actions=free_port(),
-            gateways=tuple(free_port() for _ in range(replicas)),
-            rasas=tuple(free_port() for _ in range(replicas)),
-            action_servers=tuple(free_port() for _ in range(replicas)),
-            redis=free_port(),
         )
 
 
@@ -323,6 +312,138 @@ def migrate(settings: Settings, database_url: str) -> None:
     result = subprocess.run([sys.executable, "-m", "ops.setup_db"], env=env, cwd=REPO_ROOT, check=False)
     if result.returncode != 0:
         raise ClusterError(f"the database set-up failed (exit {result.returncode}); see the output above")
+
+
+def port_block(size: int) -> int:
+    """A port ``p`` with ``p`` … ``p + size - 1`` all free on loopback (the cluster puts its replicas beside it)."""
+    for _ in range(200):
+        base = free_port()
+        if base + size > 65535:
+            continue
+        sockets = []
+        try:
+            for port in range(base, base + size):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise ClusterError("no block of free ports on loopback")
+
+
+@dataclass
+class Launched:
+    """``python -m ops.cluster`` running as a child process (:func:`launched`)."""
+
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    settings: Settings  # the balancer's URLs (gateway, Rasa, actions) and the database
+    output: Path  # what the cluster printed
+
+    def replica_url(self, gateway: int) -> str:
+        """Gateway ``gateway`` (1, 2) itself, not the balancer."""
+        return f"http://127.0.0.1:{self.settings.gateway_port + gateway}"
+
+    def pid(self, name: str) -> int:
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
+    def wait_for(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            if self.process.poll() is not None:
+                raise ClusterError(f"{what}: the cluster exited; its output:\n{self.tail()}")
+            time.sleep(0.5)
+        raise ClusterError(f"{what}: not within {seconds:.0f} s; the cluster's output:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.output.read_text(errors="replace")[-3000:]
+
+
+@contextmanager
+def launched(
+    data_dir: Path,
+    env: Mapping[str, str],
+    prepare: Callable[[Settings], None] = lambda _settings: None,
+    start_seconds: float = 900,
+) -> Iterator[Launched]:
+    """The real ``python -m ops.cluster`` in a child process (tests, benchmarks): a throwaway PostgreSQL cluster
+    and Redis server, free loopback ports, ``data_dir`` for its data. ``prepare`` runs on the migrated database
+    before the cluster starts. Yields once the cluster is running; then presses Ctrl-C (SIGINT to its process
+    group, as a terminal does), removes the stores and raises :class:`ClusterError` if anything it started was
+    left running (a process of any tier, or Redis)."""
+    database = postgres.Cluster.throwaway_in_temp()
+    redis_server = project_redis.Server.throwaway_in_temp()
+    child_env = {
+        **env,
+        "GRIDDESK_DATA_DIR": str(data_dir),
+        "GRIDDESK_GATEWAY_PORT": str(port_block(REPLICAS + 1)),
+        "GRIDDESK_RASA_PORT": str(port_block(REPLICAS + 1)),
+        "GRIDDESK_ACTION_PORT": str(port_block(REPLICAS + 1)),
+    }
+    for name in ("GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL", "GRIDDESK_REDIS_URL"):
+        child_env.pop(name, None)
+    output = data_dir / "cluster.out"
+    process = None
+    left: list[str] = []
+    try:
+        database.start()
+        database.create_database(postgres.DATABASE)
+        child_env["GRIDDESK_DATABASE_URL"] = database.url()
+        settings = load_settings(child_env)
+        if not current_model_path(settings).exists():
+            subprocess.run([sys.executable, "-m", "ops.train_model"], check=True, env=child_env, cwd=REPO_ROOT)
+        setup = [sys.executable, "-m", "ops.setup_db"]
+        subprocess.run(setup, check=True, env=child_env, cwd=REPO_ROOT, capture_output=True)
+        prepare(settings)
+        with output.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ops.cluster", "--redis-dir", str(redis_server.directory)],
+                env=child_env,
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        running = Launched(process, data_dir, settings, output)
+        running.wait_for(lambda: "GridDesk is running" in output.read_text(), start_seconds, "the cluster's start")
+        yield running
+    finally:
+        if process is not None:
+            left = _press_ctrl_c(process, data_dir / "run", redis_server)
+        database.remove()
+        redis_server.remove()
+    if left:
+        raise ClusterError(f"still running after Ctrl-C: {', '.join(left)}")
+
+
+def _press_ctrl_c(process: subprocess.Popen[bytes], pid_dir: Path, redis_server: project_redis.Server) -> list[str]:
+    """SIGINT to ``ops.cluster``'s process group, as Ctrl-C in a terminal; what is left running after it exits."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return ["ops.cluster itself (killed after 120 s)"]
+    left = [path.stem for path in sorted(pid_dir.glob("*.pid")) if _group_alive(int(path.read_text()))]
+    return left + (["Redis"] if redis_server.running() else [])
+
+
+def _group_alive(group: int) -> bool:
+    """Whether any process of this process group (a service and whatever it started) still runs."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user took the number
+        return False
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
