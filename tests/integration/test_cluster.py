@@ -252,11 +252,18 @@ def test_a_conversation_across_gateways_survives_a_gateway_and_a_rasa_killed(clu
             # the supervisor brings both back; gateway A serves again
             for name, pid in killed.items():
                 cluster.wait_for(lambda name=name, pid=pid: cluster.pid(name) != pid, 120, f"{name} restarted")
-            cluster.wait_for(lambda: request("GET", f"{gateway_a}/healthz").status == 200, 120, "gateway A back")
+            cluster.wait_for(lambda: _healthy(gateway_a), 300, "gateway A back")
             output = cluster.output.read_text()
             assert "gateway-1 exited unexpectedly" in output and "rasa-1 exited unexpectedly" in output
 
     asyncio.run(scenario())
+
+
+def _healthy(gateway: str) -> bool:
+    try:
+        return request("GET", f"{gateway}/healthz").status == 200
+    except OSError:  # not listening yet
+        return False
 
 
 def _nothing_lost(cluster: Launched, sender: str, said: list[str], chatters: list[Chatter]) -> None:
