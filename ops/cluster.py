@@ -36,11 +36,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from gateway.health import action_server_health_url
 from griddesk.private import make_private_dir, make_private_file
 from griddesk.settings import REPO_ROOT, Settings, get_settings, load_settings
 from ops import postgres
@@ -143,6 +145,9 @@ def haproxy_config(ports: Ports, drop_to: str | None = None) -> str:
         "    timeout queue 30s\n"
         "    retries 3\n"
         "    option redispatch 1\n"
+        # a check answers within 10 s: a busy replica (a Rasa working through 100 turns, a gateway whose
+        # /healthz probes the database, Rasa and the actions) is slow, not dead; a dead one refuses at once
+        "    timeout check 10s\n"
         "    default-server inter 1s fall 2 rise 2\n"
         "\n"
         "frontend gateway\n"
@@ -198,6 +203,22 @@ def lock_store_env(ports: Ports) -> dict[str, str]:
     }
 
 
+def _balancer_ready(settings: Settings) -> bool:
+    """Every front has a replica in service (HAProxy takes one in after two passed checks): the gateways'
+    ``/healthz``, Rasa's root, the action servers' ``/health``, each through the balancer."""
+    return _get_json(f"{settings.gateway_url}/healthz") is not None and all(
+        _answers(url) for url in (f"{settings.rasa_url}/", action_server_health_url(settings.action_server_url))
+    )
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:  # refused, HAProxy's 503 (HTTPError), a timeout
+        return False
+
+
 class ClusterStack(Stack):
     """The cluster's supervised processes: the replicas of each tier and the balancer in front of them."""
 
@@ -251,7 +272,7 @@ class ClusterStack(Stack):
             "balancer",
             [haproxy_binary(), "-db", "-f", str(config)],  # -db: in the foreground, under the supervisor
             dict(os.environ),
-            lambda: _get_json(f"{settings.gateway_url}/healthz") is not None,
+            lambda: _balancer_ready(settings),
             60,
             settings.data_dir / "logs" / "balancer.log",
         )
