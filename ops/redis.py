@@ -7,9 +7,10 @@
     python -m ops.redis status             # running or stopped (exit code 3 when stopped)
     python -m ops.redis stop [--remove]
 
-What GridDesk keeps in Redis is short-lived by nature (live events, Socket.IO's pending messages, replay guards,
-job leases, all with expiry or none at all), so the server keeps nothing on disk: no snapshots, no append-only
-file. A restart starts empty; the database stays the record and clients catch up from it.
+What GridDesk keeps in Redis is short-lived by nature (live events, which Socket.IO sessions have a socket where,
+the messages kept for a reconnecting widget; all with expiry or none at all; replay guards and job leases are in
+the database), so the server keeps nothing on disk: no snapshots, no append-only file. A restart starts empty;
+the database stays the record and clients catch up from it.
 
 The server runs as the invoking user. Run by root (CI, containers), it runs as Debian's unprivileged ``redis``
 system user (made by the package) through ``runuser``; the server's folder is then that user's, 0700, so the socket

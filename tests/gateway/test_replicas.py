@@ -9,6 +9,7 @@ import dataclasses
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -101,13 +102,18 @@ async def test_a_message_sent_to_one_gateway_reaches_the_customers_live_socket_o
         assert (await live.receive_json(timeout=WAIT))["type"] == "status"
         response = await a.post("/webhooks/rest/webhook", json={"sender": sender, "message": "宽带断网了"})
         assert response.status == 200
-        seen = []
-        while len(seen) < 2:
-            event = await live.receive_json(timeout=WAIT)
-            if event["type"] == "message":
-                seen.append((event["message"]["author"], event["message"]["text"]))
-    # the customer's own words and the answer A gave (Rasa is unreachable here: the apology), live on B
-    assert seen == [("customer", "宽带断网了"), ("system", messages.BOT_UNAVAILABLE)]
+        # the customer's own words and the answer A gave (Rasa is unreachable here: the apology), live on B
+        assert await live_messages(live, 2) == [("customer", "宽带断网了"), ("system", messages.BOT_UNAVAILABLE)]
+
+
+async def live_messages(live, count: int) -> list[tuple[str, str]]:
+    """The (author, text) of the next ``count`` messages on a customer's live socket (other events skipped)."""
+    seen = []
+    while len(seen) < count:
+        event = await live.receive_json(timeout=WAIT)
+        if event["type"] == "message":
+            seen.append((event["message"]["author"], event["message"]["text"]))
+    return seen
 
 
 async def test_a_queue_change_in_one_gateway_gives_a_customer_waiting_on_the_other_their_place(replicas):
@@ -165,8 +171,12 @@ async def test_what_one_gateway_relays_while_the_widget_reconnects_reaches_it_on
     sessions = a.app[socketio_key].sessions
     assert isinstance(sessions, SharedSessions)
     room = sessions._room(session_id)
-    while await sessions.redis.scard(room):  # B has seen the socket go
-        await asyncio.sleep(0.05)
+
+    async def gone() -> None:
+        while await sessions.redis.scard(room):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(gone(), WAIT)  # B has seen the socket go
     # gone from B, so the next one waits again rather than going to a socket that left
     await a.app[socketio_key].send(session_id, {**entry, "seq": 2, "text": "查到了"})
     assert await sessions.take_missed(session_id) == [{"text": "查到了"}]
@@ -174,16 +184,11 @@ async def test_what_one_gateway_relays_while_the_widget_reconnects_reaches_it_on
 
 async def test_a_telegram_update_replayed_to_the_other_gateway_is_ignored(replicas, fake_telegram):
     a, b = replicas
-    update = json.loads((telegram_data() / "message_text.json").read_text(encoding="utf-8"))
-    update["update_id"] = 987_654
-    update["message"]["text"] = "宽带断网了"
-    headers = {telegram.SECRET_HEADER: SECRET, "Content-Type": "application/json"}
-    body = json.dumps(update, ensure_ascii=False).encode()
+    body, headers, chat = telegram_update(987_654, "宽带断网了")
     first = await a.post("/webhooks/telegram", data=io.BytesIO(body), headers=headers)
     assert first.status == 200 and (await first.json()) == {"ok": True}
     again = await b.post("/webhooks/telegram", data=io.BytesIO(body), headers=headers)
     assert again.status == 200 and (await again.json()) == {"ok": True, "ignored": "replay"}
-    chat = update["message"]["chat"]["id"]
     customer_said = [text for author, text in transcript(f"tg:{chat}") if author == Author.CUSTOMER]
     assert customer_said == ["宽带断网了"]
 
@@ -212,10 +217,14 @@ async def test_the_rate_limit_of_a_conversation_counts_what_every_gateway_receiv
     assert len([text for author, text in transcript(sender) if author == Author.CUSTOMER]) == 3
 
 
-def telegram_data():
-    from pathlib import Path
-
-    return Path(__file__).parent / "channels" / "data" / "telegram"
+def telegram_update(update_id: int, text: str) -> tuple[bytes, dict[str, str], int]:
+    """The body and headers Telegram would POST for a text message (``update_id``, ``text``), and its chat id."""
+    data = Path(__file__).parent / "channels" / "data" / "telegram" / "message_text.json"
+    update = json.loads(data.read_text(encoding="utf-8"))
+    update["update_id"] = update_id
+    update["message"]["text"] = text
+    headers = {telegram.SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    return json.dumps(update, ensure_ascii=False).encode(), headers, update["message"]["chat"]["id"]
 
 
 async def test_the_relay_runs_in_one_gateway_and_the_other_takes_over_when_it_stops(replicas):
