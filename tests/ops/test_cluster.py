@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from griddesk.settings import REPO_ROOT, Secret
-from ops.cluster import ClusterStack, Ports, haproxy_config
+from ops.cluster import ClusterStack, Ports, _balancer_ready, haproxy_config
 from ops.train_model import IN_MEMORY_LOCK_STORE, bot_env
 
 PORTS = Ports(
@@ -99,3 +103,57 @@ def test_haproxy_accepts_the_configuration(tmp_path):
     path.write_text(haproxy_config(PORTS, drop_to="haproxy"))
     result = subprocess.run([binary, "-c", "-f", str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_busy_replica_is_given_ten_seconds_to_answer_its_check_a_dead_one_is_out_at_once():
+    config = haproxy_config(PORTS)
+    assert "timeout check 10s" in config  # HAProxy's default (inter, 1 s) took busy replicas out under load
+    assert "default-server inter 1s fall 2 rise 2" in config  # a refused connection fails a check at once
+
+
+class _Front(BaseHTTPRequestHandler):
+    """One balancer front: answers 200 on every path, or 503 as HAProxy does with no replica in service."""
+
+    status = 200
+
+    def do_GET(self) -> None:
+        body = b'{"status": "ok"}'
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@contextmanager
+def _front(status: int) -> Iterator[int]:
+    handler = type("Front", (_Front,), {"status": status})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("unserved", [None, "gateway", "rasa", "actions"])
+def test_the_cluster_counts_as_started_once_every_front_has_a_replica_in_service(settings, unserved):
+    statuses = {front: 503 if front == unserved else 200 for front in ("gateway", "rasa", "actions")}
+    with (
+        _front(statuses["gateway"]) as gateway,
+        _front(statuses["rasa"]) as rasa,
+        _front(statuses["actions"]) as actions,
+    ):
+        fronts = dataclasses.replace(
+            settings,
+            gateway_host="127.0.0.1",
+            gateway_port=gateway,
+            rasa_url=f"http://127.0.0.1:{rasa}",
+            action_server_url=f"http://127.0.0.1:{actions}/webhook",
+        )
+        assert _balancer_ready(fronts) is (unserved is None)
