@@ -38,7 +38,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -435,17 +435,21 @@ def launched(
         running.wait_for(lambda: "GridDesk is running" in output.read_text(), start_seconds, "the cluster's start")
         yield running
     finally:
-        if process is not None:
-            left = _press_ctrl_c(process, data_dir / "run", redis_server)
-        database.remove()
-        redis_server.remove()
+        try:
+            if process is not None:
+                left = _press_ctrl_c(process, data_dir / "run", redis_server)
+        finally:
+            database.remove()
+            redis_server.remove()
     if left:
         raise ClusterError(f"still running after Ctrl-C: {', '.join(left)}")
 
 
 def _press_ctrl_c(process: subprocess.Popen[bytes], pid_dir: Path, redis_server: project_redis.Server) -> list[str]:
-    """SIGINT to ``ops.cluster``'s process group, as Ctrl-C in a terminal; what is left running after it exits."""
-    os.killpg(process.pid, signal.SIGINT)
+    """SIGINT to ``ops.cluster``'s process group, as Ctrl-C in a terminal; what is left running after it exits.
+    Nothing to press when it has exited already (a failed start): only what it left is looked for."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
     try:
         process.wait(120)
     except subprocess.TimeoutExpired:

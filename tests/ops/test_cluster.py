@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from griddesk.settings import REPO_ROOT, Secret
-from ops.cluster import ClusterStack, Ports, _balancer_ready, haproxy_config
+from ops import redis as project_redis
+from ops.cluster import ClusterStack, Ports, _balancer_ready, _press_ctrl_c, haproxy_config
 from ops.train_model import IN_MEMORY_LOCK_STORE, bot_env
 
 PORTS = Ports(
@@ -157,3 +158,24 @@ def test_the_cluster_counts_as_started_once_every_front_has_a_replica_in_service
             action_server_url=f"http://127.0.0.1:{actions}/webhook",
         )
         assert _balancer_ready(fronts) is (unserved is None)
+
+
+def test_after_a_failed_start_there_is_no_ctrl_c_to_press_only_leftovers_to_look_for(tmp_path):
+    exited = subprocess.Popen(["true"], start_new_session=True)
+    exited.wait()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "rasa-1.pid").write_text(f"{exited.pid}\n")
+    assert _press_ctrl_c(exited, tmp_path / "run", project_redis.Server(tmp_path / "redis")) == []
+
+
+def test_a_process_left_running_after_ctrl_c_is_named(tmp_path):
+    exited = subprocess.Popen(["true"], start_new_session=True)
+    exited.wait()
+    left = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / "gateway-2.pid").write_text(f"{left.pid}\n")
+        assert _press_ctrl_c(exited, tmp_path / "run", project_redis.Server(tmp_path / "redis")) == ["gateway-2"]
+    finally:
+        left.kill()
+        left.wait()
