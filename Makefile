@@ -18,6 +18,7 @@ export GRIDDESK_RASA_BIN ?= $(abspath $(BOT_VENV))/bin/rasa
 help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
 	@echo "make run-postgres  the same on PostgreSQL (the project's own cluster, installed and started as needed)"
+	@echo "make cluster       GridDesk with replicas: PostgreSQL, Redis, 2 gateways, 2 Rasa, 2 action servers, HAProxy"
 	@echo "make test   set up, then run the whole test suite (SQLite), and the unit suite again on PostgreSQL"
 	@echo "make clean  remove environments, models and local data"
 
@@ -74,6 +75,18 @@ redis:
 	@command -v redis-server >/dev/null 2>&1 || { echo "==> installing redis-server (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# `make run` with replicas (ops/cluster.py): PostgreSQL and Redis (the project's own, started and stopped for
+# you), two action servers, two Rasa servers, two gateways and HAProxy in front, all on loopback; Ctrl-C stops all.
+.PHONY: cluster haproxy
+cluster: envs model postgres redis haproxy
+	@$(APP_PY) -m ops.cluster
+
+# Debian's HAProxy, the cluster's load balancer; installed only when missing. Debian's own service is not what
+# we run: ops.cluster starts HAProxy in the foreground with its own configuration (var/cluster/haproxy.cfg).
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || test -x /usr/sbin/haproxy || { echo "==> installing haproxy (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+
 # Debian's chromium for the browser tests (installed only when missing).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "==> installing chromium (Debian package)"; \
@@ -111,7 +124,7 @@ lint: envs
 # action server and Rasa tracker store on it too (tests/database.py). TEST_DATABASES=sqlite skips that pass.
 PYTEST_WORKERS ?= 2
 TEST_DATABASES ?= sqlite postgresql
-test: setup browser webchat postgres redis lint
+test: setup browser webchat postgres redis haproxy lint
 	@for db in $(TEST_DATABASES); do \
 	  if [ "$$db" = sqlite ]; then echo "==> the whole suite on SQLite"; \
 	    $(APP_PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || exit $$?; \

@@ -2,10 +2,14 @@
 
 Usage:
     .venv/app/bin/python benchmarks/load.py [--levels 20,50,200] [--messages 5] [--rasa-timeout S]
+    .venv/app/bin/python benchmarks/load.py --cluster [...]   (single process, then ``make cluster``)
     .venv/app/bin/python benchmarks/load.py --gateway-url URL --rasa-url URL --database-url URL   (a running stack)
 
 Without URLs it starts its own stack (Rasa, action server, gateway: one process each, as ``make run``) on free
-loopback ports with a scratch data directory. At each level, N customers talk at once; each sends
+loopback ports with a scratch data directory. With ``--cluster`` the single-process stack runs on a throwaway
+PostgreSQL database (as ``make run-postgres``) and is stopped, then the real ``python -m ops.cluster`` starts (two
+gateways, two Rasa servers, two action servers, HAProxy in front, its own throwaway PostgreSQL and Redis) and
+the same levels run against its balancer: "straight to Rasa" is then HAProxy's Rasa front (both Rasa servers). At each level, N customers talk at once; each sends
 ``--messages`` questions one after the other, waiting for the answer before the next (as people do). Every
 level runs first straight to Rasa's REST channel (the baseline), then through the gateway, on the same
 processes, so the two see the same machine. Reported per level and target: messages per second, p50 and p95
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import UNREACHED_LIMITS, percentiles
 from conversations.models import Author, Conversation, Message
 from griddesk.settings import load_settings
+from ops import postgres
+from ops.cluster import launched
 from ops.stack import Stack
 
 QUESTIONS = [
@@ -58,6 +65,7 @@ class Run:
     level: int
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     senders: list[str] = field(default_factory=list)
 
@@ -84,13 +92,15 @@ async def customer(session: aiohttp.ClientSession, url: str, sender: str, messag
         try:
             async with session.post(url, json=body) as response:
                 await response.read()
-                ok = response.status == 200 and "X-GridDesk-Degraded" not in response.headers
-        except (aiohttp.ClientError, TimeoutError):
-            ok = False
-        if ok:
+                degraded = "X-GridDesk-Degraded" in response.headers
+                error = "degraded" if degraded else (None if response.status == 200 else f"HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            error = type(exc).__name__
+        if error is None:
             run.latencies_ms.append((time.perf_counter() - started) * 1000)
         else:
             run.errors += 1
+            run.error_kinds[error] += 1
 
 
 async def level_run(target: str, url: str, level: int, messages: int) -> Run:
@@ -135,6 +145,8 @@ def report(run: Run, baseline: Run | None, recorded_count: int | None) -> str:
                 f" {p['p95'] / b['p95']:.2f}x p95 of Rasa alone)"
             )
     line += f"  errors {run.errors}/{run.sent}"
+    if run.error_kinds:
+        line += " (" + ", ".join(f"{kind}: {n}" for kind, n in run.error_kinds.most_common()) + ")"
     if recorded_count is not None:
         line += f"  sent {run.sent} recorded {recorded_count}"
     return line
@@ -157,22 +169,55 @@ async def measure(gateway_url: str, rasa_url: str, database_url: str, levels: li
     return clean
 
 
-def start_stack(tmp: str, rasa_timeout: float) -> Stack:
+def base_env(rasa_timeout: float) -> dict[str, str]:
+    env = {**os.environ, "GRIDDESK_RASA_TIMEOUT": str(rasa_timeout), **UNREACHED_LIMITS}
+    for name in ("GRIDDESK_DATABASE_URL", "GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL", "GRIDDESK_REDIS_URL"):
+        env.pop(name, None)
+    return env
+
+
+def start_stack(tmp: str, rasa_timeout: float, database_url: str | None = None) -> Stack:
     env = {
-        **os.environ,
+        **base_env(rasa_timeout),
         "GRIDDESK_DATA_DIR": tmp,
         "GRIDDESK_GATEWAY_PORT": str(free_port()),
         "GRIDDESK_RASA_PORT": str(free_port()),
         "GRIDDESK_ACTION_PORT": str(free_port()),
-        "GRIDDESK_RASA_TIMEOUT": str(rasa_timeout),
-        **UNREACHED_LIMITS,
     }
-    for name in ("GRIDDESK_DATABASE_URL", "GRIDDESK_RASA_URL", "GRIDDESK_ACTION_SERVER_URL"):
-        env.pop(name, None)
+    if database_url is not None:
+        env["GRIDDESK_DATABASE_URL"] = database_url
     subprocess.run([sys.executable, "-m", "ops.setup_db"], check=True, env=env, capture_output=True)
     stack = Stack(load_settings(env))
     stack.start()
     return stack
+
+
+def single(levels: list[int], messages: int, rasa_timeout: float, on_postgres: bool) -> bool:
+    """The three processes of ``make run`` (on SQLite, or on a throwaway PostgreSQL cluster)."""
+    database = postgres.Cluster.throwaway_in_temp() if on_postgres else None
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            if database is not None:
+                database.start()
+                database.create_database(postgres.DATABASE)
+            stack = start_stack(tmp, rasa_timeout, database.url() if database is not None else None)
+            try:
+                settings = stack.settings
+                return asyncio.run(
+                    measure(settings.gateway_url, settings.rasa_url, settings.database_url, levels, messages)
+                )
+            finally:
+                stack.stop()
+        finally:
+            if database is not None:
+                database.remove()
+
+
+def replicated(levels: list[int], messages: int, rasa_timeout: float) -> bool:
+    """``make cluster``: the real ``python -m ops.cluster``, measured through its balancer."""
+    with tempfile.TemporaryDirectory() as tmp, launched(Path(tmp), base_env(rasa_timeout)) as running:
+        settings = running.settings
+        return asyncio.run(measure(settings.gateway_url, settings.rasa_url, settings.database_url, levels, messages))
 
 
 def parse_levels(raw: str) -> list[int]:
@@ -187,6 +232,7 @@ def main() -> None:
     parser.add_argument("--levels", type=parse_levels, default=[20, 50, 200])
     parser.add_argument("--messages", type=int, default=5, choices=range(1, 51), metavar="1..50")
     parser.add_argument("--rasa-timeout", type=float, default=10.0, help="the gateway's GRIDDESK_RASA_TIMEOUT")
+    parser.add_argument("--cluster", action="store_true", help="single process (PostgreSQL), then make cluster")
     parser.add_argument("--gateway-url")
     parser.add_argument("--rasa-url")
     parser.add_argument("--database-url")
@@ -196,16 +242,13 @@ def main() -> None:
         if not (args.rasa_url and args.database_url):
             parser.error("--gateway-url needs --rasa-url and --database-url")
         ok = asyncio.run(measure(args.gateway_url, args.rasa_url, args.database_url, args.levels, args.messages))
+    elif args.cluster:
+        print("== single process (one gateway, one Rasa, one action server; PostgreSQL)", flush=True)
+        ok = single(args.levels, args.messages, args.rasa_timeout, on_postgres=True)
+        print("== make cluster (two of each behind HAProxy; PostgreSQL, Redis)", flush=True)
+        ok = replicated(args.levels, args.messages, args.rasa_timeout) and ok
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            stack = start_stack(tmp, args.rasa_timeout)
-            try:
-                settings = stack.settings
-                ok = asyncio.run(
-                    measure(settings.gateway_url, settings.rasa_url, settings.database_url, args.levels, args.messages)
-                )
-            finally:
-                stack.stop()
+        ok = single(args.levels, args.messages, args.rasa_timeout, on_postgres=False)
     print("clean: 0 errors, nothing lost" if ok else "NOT CLEAN: errors or lost messages (see above)")
     sys.exit(0 if ok else 1)
 

@@ -8,34 +8,28 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 
-from griddesk.settings import Secret, get_settings
+from griddesk.settings import Secret, Settings, get_settings
 from ops.stack import Stack, StackError
 from ops.supervisor import GaveUp, Supervisor
 
 
-def _stop_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM (a service manager, ``kill``) stops the three processes the same way Ctrl-C does."""
+def stop_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM (a service manager, ``kill``) stops the processes the same way Ctrl-C does."""
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
-    settings = get_settings()
-    generated = not settings.api_token
-    if generated:
-        settings = dataclasses.replace(settings, api_token=Secret(secrets.token_urlsafe(24)))
-    print("==> starting Rasa, the action server and the gateway (Rasa takes about a minute to load)")
-    stack = Stack(settings)
-    try:
-        stack.start()
-    except StackError as exc:
-        print(f"start-up failed: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\n==> stopped")
-        return 130
+def with_api_token(settings: Settings) -> tuple[Settings, bool]:
+    """The settings with an API token: the configured one, or a random one for this run (True: generated)."""
+    if settings.api_token:
+        return settings, False
+    return dataclasses.replace(settings, api_token=Secret(secrets.token_urlsafe(24))), True
+
+
+def print_urls(settings: Settings, generated_token: bool) -> None:
+    """What ``make run`` (and ``make cluster``) print once everything is ready."""
     print()
     print(f"GridDesk is running. Customer chat: {settings.gateway_url}/")
     print(
@@ -49,10 +43,25 @@ def main() -> int:
     )
     print(f"  REST channel (any Rasa REST client): {settings.gateway_url}/webhooks/rest/webhook")
     print(f"  Knowledge-base hit-test API:        {settings.gateway_url}/api/v1/kb/search?q=…")
-    if generated:
+    if generated_token:
         print(f"  API token for this run (set GRIDDESK_API_TOKEN to choose your own): {settings.api_token.reveal()}")
     print(f"  Logs: {settings.data_dir / 'logs'}")
-    print("Press Ctrl-C to stop.")
+
+
+def supervise(stack: Stack, announce: Callable[[], None]) -> int:
+    """Start ``stack``, ``announce`` it, restart what dies until Ctrl-C or SIGTERM, then stop everything.
+    The exit code: 0 after Ctrl-C, 1 when a process did not start or kept dying, 130 for Ctrl-C during start-up."""
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"start-up failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\n==> stopped")
+        return 130
+    announce()
+    print("Press Ctrl-C to stop.", flush=True)
     supervisor = Supervisor(stack, report=lambda line: print(f"==> {line}", flush=True))
     try:
         while True:
@@ -66,7 +75,19 @@ def main() -> int:
         return 0
     finally:
         stack.stop()
-        print("==> all processes stopped")
+        print("==> all processes stopped", flush=True)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    settings, generated = with_api_token(get_settings())
+    print("==> starting Rasa, the action server and the gateway (Rasa takes about a minute to load)")
+    try:
+        stack = Stack(settings)
+    except StackError as exc:
+        print(f"start-up failed: {exc}", file=sys.stderr)
+        return 1
+    return supervise(stack, lambda: print_urls(stack.settings, generated))
 
 
 if __name__ == "__main__":

@@ -121,66 +121,89 @@ def with_rasa_token(settings: Settings) -> Settings:
     return replace(settings, rasa_token=Secret(token), source_env={**settings.source_env, "GRIDDESK_RASA_TOKEN": token})
 
 
-def build_services(settings: Settings, model: Path | None = None) -> list[Service]:
+def model_or_error(settings: Settings, model: Path | None = None) -> Path:
+    """The trained model to serve (the current one unless given); :class:`StackError` if it is missing."""
     model = model or current_model_path(settings)
     if not model.exists():
         raise StackError(f"no trained Rasa model at {model}: run `make model` first")
-    logs = settings.data_dir / "logs"
-    env = app_env(settings)
-    status = _get_json
-    return [
-        Service(
-            "actions",
-            [sys.executable, "-m", "actions"],
-            env,
-            lambda: status(f"http://127.0.0.1:{settings.action_port}/health") is not None,
-            120,
-            logs / "actions.log",
+    return model
+
+
+def actions_service(settings: Settings, name: str = "actions") -> Service:
+    """The action server on ``settings.action_port``."""
+    return Service(
+        name,
+        [sys.executable, "-m", "actions"],
+        app_env(settings),
+        lambda: _get_json(f"http://127.0.0.1:{settings.action_port}/health") is not None,
+        120,
+        settings.data_dir / "logs" / f"{name}.log",
+    )
+
+
+def rasa_service(
+    settings: Settings, model: Path, name: str = "rasa", lock_store: dict[str, str] | None = None
+) -> Service:
+    """A Rasa server on ``settings.rasa_port`` (loopback, its HTTP API behind the token), calling the action
+    server at ``settings.action_server_url``; ``lock_store``: see :func:`ops.train_model.bot_env`."""
+    token = settings.rasa_token.reveal()
+    return Service(
+        name,
+        [
+            bot_python(settings),
+            str(REPO_ROOT / "ops" / "rasa_run.py"),  # `rasa run` without two per-turn costs (see there)
+            "run",
+            "--model",
+            str(model),
+            "--enable-api",
+            f"--auth-token={token}",  # one word: a random token may start with "-"
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(settings.rasa_port),
+            "--credentials",
+            str(BOT_DIR / "credentials.yml"),
+            "--endpoints",
+            str(BOT_DIR / "endpoints.yml"),
+        ],
+        bot_env(settings, lock_store),
+        lambda: (
+            isinstance(s := _get_json(f"http://127.0.0.1:{settings.rasa_port}/status?token={token}"), dict)
+            and bool(s.get("model_id"))
         ),
-        Service(
-            "rasa",
-            [
-                bot_python(settings),
-                str(REPO_ROOT / "ops" / "rasa_run.py"),  # `rasa run` without two per-turn costs (see there)
-                "run",
-                "--model",
-                str(model),
-                "--enable-api",
-                f"--auth-token={settings.rasa_token.reveal()}",  # one word: a random token may start with "-"
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(settings.rasa_port),
-                "--credentials",
-                str(BOT_DIR / "credentials.yml"),
-                "--endpoints",
-                str(BOT_DIR / "endpoints.yml"),
-            ],
-            bot_env(settings),
-            lambda: (
-                isinstance(s := status(f"{settings.rasa_url}/status?token={settings.rasa_token.reveal()}"), dict)
-                and bool(s.get("model_id"))
-            ),
-            300,
-            logs / "rasa.log",
-        ),
-        Service(
-            "gateway",
-            [sys.executable, "-m", "gateway"],
-            env,
-            lambda: status(f"{settings.gateway_url}/healthz") is not None,
-            60,
-            logs / "gateway.log",
-        ),
-    ]
+        300,
+        settings.data_dir / "logs" / f"{name}.log",
+    )
+
+
+def gateway_service(settings: Settings, name: str = "gateway", extra: dict[str, str] | None = None) -> Service:
+    """The gateway on ``settings.gateway_port``, talking to Rasa at ``settings.rasa_url``."""
+    return Service(
+        name,
+        [sys.executable, "-m", "gateway"],
+        app_env(settings, extra),
+        lambda: _get_json(f"{settings.gateway_url}/healthz") is not None,
+        60,
+        settings.data_dir / "logs" / f"{name}.log",
+    )
+
+
+def build_services(settings: Settings, model: Path | None = None) -> list[Service]:
+    """``make run``'s three processes: one action server, one Rasa, one gateway."""
+    model = model_or_error(settings, model)
+    return [actions_service(settings), rasa_service(settings, model), gateway_service(settings)]
 
 
 class Stack:
-    """The three processes, started together and stopped together."""
+    """The processes (by default the three of ``make run``), started together and stopped together."""
 
     def __init__(self, settings: Settings, model: Path | None = None) -> None:
         self.settings = with_rasa_token(settings)
-        self.services = build_services(self.settings, model)
+        self.services = self.build(self.settings, model)
+
+    def build(self, settings: Settings, model: Path | None) -> list[Service]:
+        """The processes to run (a subclass runs others: :class:`ops.cluster.ClusterStack`)."""
+        return build_services(settings, model)
 
     def start(self, report: Callable[[str], object] = print) -> None:
         for service in self.services:

@@ -23,15 +23,26 @@ MODEL_INPUTS = ("config.yml", "domain.yml", "data")
 KEEP_MODELS = 3
 
 
-def bot_env(settings: Settings) -> dict[str, str]:
-    """Environment for Rasa processes: offline, quiet, told where the action server is and where to keep
-    the dialogue state (bot/endpoints.yml reads both)."""
+# Rasa's lock store (bot/endpoints.yml): in memory for one Rasa process; ops.cluster passes Redis's instead.
+IN_MEMORY_LOCK_STORE = {
+    "GRIDDESK_LOCK_STORE": "in_memory",
+    "GRIDDESK_LOCK_STORE_HOST": "127.0.0.1",
+    "GRIDDESK_LOCK_STORE_PORT": "6379",
+    "GRIDDESK_LOCK_STORE_PASSWORD": "",
+}
+
+
+def bot_env(settings: Settings, lock_store: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for Rasa processes: offline, quiet, told where the action server is, where to keep the
+    dialogue state and where to lock a conversation during a turn (bot/endpoints.yml reads all three;
+    ``lock_store``: the ``GRIDDESK_LOCK_STORE*`` variables, in memory unless given)."""
     env = dict(os.environ)
     env.update(
         RASA_TELEMETRY_ENABLED="false",
         TF_CPP_MIN_LOG_LEVEL="2",
         GRIDDESK_ACTION_SERVER_URL=settings.action_server_url,
         GRIDDESK_TRACKER_STORE_URL=tracker_store_url(settings.database_url),
+        **(lock_store or IN_MEMORY_LOCK_STORE),
     )
     return env
 
