@@ -43,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite: a test of SQLite itself (its file, its pragmas); skipped on PostgreSQL")
+    config.addinivalue_line(
+        "markers", "postgresql: runs its own PostgreSQL (make cluster): only in the PostgreSQL pass, once per make test"
+    )
     if config.getoption("db") != "postgresql" or hasattr(config, "workerinput"):
         return  # SQLite, or an xdist worker (the controller started the cluster)
     from ops.postgres import Cluster
@@ -67,12 +70,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("db") != "postgresql":
-        return
-    skip = pytest.mark.skip(reason="a test of SQLite itself (run with --db=sqlite)")
+    on_postgresql = config.getoption("db") == "postgresql"
+    marker, reason = (
+        ("sqlite", "a test of SQLite itself (run with --db=sqlite)")
+        if on_postgresql
+        else ("postgresql", "starts its own PostgreSQL: run with --db=postgresql (make test's PostgreSQL pass)")
+    )
     for item in items:
-        if item.get_closest_marker("sqlite"):
-            item.add_marker(skip)
+        if item.get_closest_marker(marker):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def _migrate_with_seed(url: str, data_dir: Path) -> None:

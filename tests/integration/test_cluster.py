@@ -39,7 +39,7 @@ from ops.cluster import Launched, launched
 from tests.integration.client import IDENTITY_SECRET, Customer, Staff, request, verified
 from tests.integration.conftest import always_open
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.postgresql]  # the cluster's own PostgreSQL: in that pass only
 
 AGENT, PASSWORD = "it.cluster", "integration-pass-1"
 START_SECONDS = 900  # two Rasa servers load their model at once on a shared 2-core machine
