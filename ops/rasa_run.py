@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 from typing import Any
+
+# Run as a script, Python puts this folder (ops/) first on sys.path, where ops/redis.py would stand in for the redis
+# package that Rasa's Redis lock store imports (make cluster): take the folder off before Rasa is imported.
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
 
 
 def check_responses_with_one_validator() -> None:

@@ -85,3 +85,18 @@ def test_the_schema_is_not_checked_again_for_each_response(outcomes):
 def test_sqlite_connections_commit_with_synchronous_normal(outcomes):
     assert outcomes["rasa"]["synchronous"] == 2  # FULL, SQLite's default
     assert outcomes["installed"]["synchronous"] == 1  # NORMAL, as griddesk/db.py sets for the product
+
+
+def test_run_as_a_script_the_redis_package_is_redis_not_ops_redis():
+    # `python ops/rasa_run.py` puts ops/ first on sys.path, where ops/redis.py shadowed the redis package: Rasa's
+    # Redis lock store (make cluster) then failed at start with "module 'redis' has no attribute 'StrictRedis'".
+    settings = get_settings()
+    script = (
+        "import os, runpy, sys; sys.path.insert(0, os.path.abspath('ops'));"
+        " runpy.run_path('ops/rasa_run.py', run_name='probe');"
+        " import redis; print(redis.StrictRedis.__module__)"
+    )
+    result = subprocess.run([bot_python(settings), "-c", script], cwd=REPO_ROOT, env=bot_env(settings),
+                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "redis.client"
