@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -67,6 +68,10 @@ def pages(browser: Browser, stack, agent_name) -> Iterator[tuple[Page, Page, lis
     agent.fill("#password", PASSWORD)
     agent.click("#login-submit")
     expect(agent).to_have_url(f"{base}/console/")
+    # the console has loaded (its scripts ran, the login and the server's status are known): on a busy machine the
+    # URL changes well before, and a test acting then raced the page's own start
+    expect(agent.locator("#me-name")).to_have_text("陈浏览", timeout=20_000)
+    expect(agent.locator("#status-select")).to_have_attribute("data-status", re.compile(r"\w+"), timeout=20_000)
     yield customer, agent, errors
     for context in contexts:
         context.close()
@@ -327,9 +332,14 @@ def test_a_status_chosen_before_the_console_has_loaded_is_sent_once_the_login_is
     held: list[object] = []
     agent.route("**/api/v1/auth/me", lambda route: held.append(route))
     agent.reload()
-    agent.wait_for_function("document.getElementById('status-select') !== null")
-    agent.wait_for_timeout(300)  # the page's scripts are running; /auth/me is still unanswered
-    assert held, "the console asked who is logged in"
+    # the status menu's script has run (its change handler is attached); /auth/me is still unanswered
+    agent.wait_for_function("!!(window.GridDeskAgentConsole && window.GridDeskAgentConsole.status)", timeout=20_000)
+    for _ in range(200):
+        if held:
+            break
+        agent.wait_for_timeout(50)
+    assert len(held) == 1, "the console asked once who is logged in"
+    expect(agent.locator("#me-name")).to_have_text("")  # not known yet
     agent.locator("#status-select").select_option("away")
     agent.wait_for_timeout(300)
     held[0].continue_()  # type: ignore[attr-defined]
