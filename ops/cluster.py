@@ -47,7 +47,7 @@ from griddesk.private import make_private_dir, make_private_file
 from griddesk.settings import REPO_ROOT, Settings, get_settings, load_settings
 from ops import postgres
 from ops import redis as project_redis
-from ops.run import print_urls, stop_like_ctrl_c, supervise, with_api_token
+from ops.run import handle_stop_signals, print_urls, supervise, with_api_token
 from ops.stack import (
     Service,
     Stack,
@@ -442,22 +442,33 @@ def launched(
             database.remove()
             redis_server.remove()
     if left:
-        raise ClusterError(f"still running after Ctrl-C: {', '.join(left)}")
+        said = output.read_text(errors="replace")[-3000:] if output.exists() else ""
+        raise ClusterError(f"still running after Ctrl-C: {', '.join(left)}; the cluster's output:\n{said}")
 
 
 def _press_ctrl_c(process: subprocess.Popen[bytes], pid_dir: Path, redis_server: project_redis.Server) -> list[str]:
     """SIGINT to ``ops.cluster``'s process group, as Ctrl-C in a terminal; what is left running after it exits.
-    Nothing to press when it has exited already (a failed start): only what it left is looked for."""
+    Nothing to press when it has exited already (a failed start): only what it left is looked for. What is named
+    is then killed (SIGKILL to its process group), so a failed run leaves nothing behind; Redis is stopped by
+    the caller."""
+    stuck = []
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)
     try:
         process.wait(120)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        return ["ops.cluster itself (killed after 120 s)"]
-    left = [path.stem for path in sorted(pid_dir.glob("*.pid")) if _group_alive(int(path.read_text()))]
-    return left + (["Redis"] if redis_server.running() else [])
+        stuck = ["ops.cluster itself (killed after 120 s)"]
+    left = []
+    for path in sorted(pid_dir.glob("*.pid")):
+        group = int(path.read_text())
+        if _group_alive(group):
+            left.append(path.stem)
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(group, signal.SIGKILL)
+    return stuck + left + (["Redis"] if redis_server.running() else [])
 
 
 def _group_alive(group: int) -> bool:
@@ -476,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-dir", type=Path, help="the PostgreSQL cluster's folder (default: ops.postgres's)")
     parser.add_argument("--redis-dir", type=Path, help="the Redis server's folder (default: ops.redis's)")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)  # stops the stores too when it comes during their start
+    handle_stop_signals()  # stops the stores too when it comes during their start
     settings, generated = with_api_token(get_settings())
     try:
         postgres_dir = (args.postgres_dir or postgres.default_dir()).resolve()

@@ -21,6 +21,15 @@ def stop_like_ctrl_c(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def handle_stop_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop everything. SIGINT is taken back even when this process was started with it
+    ignored: a shell does that to every command it starts in the background (``make run &``, ``nohup … &``), and
+    Python then leaves it ignored, so a SIGINT sent on purpose (``ops.cluster.launched``, ``kill -INT``) did nothing
+    and the processes stayed up."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+
+
 def with_api_token(settings: Settings) -> tuple[Settings, bool]:
     """The settings with an API token: the configured one, or a random one for this run (True: generated)."""
     if settings.api_token:
@@ -51,7 +60,7 @@ def print_urls(settings: Settings, generated_token: bool) -> None:
 def supervise(stack: Stack, announce: Callable[[], None]) -> int:
     """Start ``stack``, ``announce`` it, restart what dies until Ctrl-C or SIGTERM, then stop everything.
     The exit code: 0 after Ctrl-C, 1 when a process did not start or kept dying, 130 for Ctrl-C during start-up."""
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    handle_stop_signals()
     try:
         stack.start()
     except StackError as exc:
@@ -79,7 +88,7 @@ def supervise(stack: Stack, announce: Callable[[], None]) -> int:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    handle_stop_signals()
     settings, generated = with_api_token(get_settings())
     print("==> starting Rasa, the action server and the gateway (Rasa takes about a minute to load)")
     try:
