@@ -257,25 +257,7 @@ def transfer(
         grid = session.get(Grid, to_grid)
         if grid is None:
             raise InvalidTransfer(f"网格 {to_grid} 不存在")
-        _as_assigned(
-            lambda: transition(
-                session,
-                conversation.id,
-                Owner.HUMAN,
-                Owner.QUEUED,
-                actor=actor,
-                handoff_id=handoff.id,
-                grid_code=grid.code,
-                expected_agent_id=agent_id,
-                note=note,
-                now=now,
-            )
-        )
-        handoff.status = HandoffStatus.QUEUED
-        handoff.grid_code = grid.code
-        handoff.agent_id = None
-        handoff.accepted_at = None
-        handoff.queued_at = now
+        _as_assigned(lambda: requeue(session, handoff, conversation, grid.code, agent_id, actor, note, now))
         loads = [load for load in agent_loads(session, [grid.code]) if load.account_id != agent_id]
         handoff.offered_agent_id = pick_agent(loads, handoff.skill, None)
         add_packet_note(handoff, {**record, "to_grid": grid.code})
@@ -304,6 +286,39 @@ def transfer(
         handoff.agent_id = to_agent_id
         add_packet_note(handoff, {**record, "to_agent_id": to_agent_id, "to_agent": account_name(session, to_agent_id)})
     session.flush()
+
+
+def requeue(
+    session: Session,
+    handoff: Handoff,
+    conversation: Conversation,
+    grid_code: str,
+    agent_id: int,
+    actor: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """Agent ``agent_id``'s chat goes back to ``grid_code``'s queue (a transfer to a grid, or the queue sweep when
+    the agent left): owner human → queued, the handoff queued again, unoffered, its wait and overflow clocks
+    started again. :class:`OwnershipError` when the chat is no longer that agent's (closed, transferred, taken)."""
+    transition(
+        session,
+        conversation.id,
+        Owner.HUMAN,
+        Owner.QUEUED,
+        actor=actor,
+        handoff_id=handoff.id,
+        grid_code=grid_code,
+        expected_agent_id=agent_id,
+        note=note,
+        now=now,
+    )
+    handoff.status = HandoffStatus.QUEUED
+    handoff.grid_code = grid_code
+    handoff.agent_id = None
+    handoff.accepted_at = None
+    handoff.offered_agent_id = None
+    handoff.queued_at = now
 
 
 def hand_back(session: Session, handoff_id: int, agent_id: int, now: datetime, note: str = "") -> None:

@@ -33,6 +33,7 @@ from griddesk.errors import DomainError
 from grids.agent_status import change_status, is_present, lock_agent
 from grids.handoff_policy import HandoffPolicy
 from grids.models import Agent, AgentStatus, Grid, GridMembership
+from handoff.assignment import requeue
 from handoff.dispatch import agent_loads, pick_agent
 from handoff.lookups import add_packet_note, queued_handoffs
 from handoff.models import Handoff, HandoffStatus
@@ -103,28 +104,12 @@ def _requeue_left_chats(session: Session, now: datetime) -> list[int]:
         if is_present(agent.last_seen_at, now):
             continue  # a console still open: the agent can finish (or transfer) the chat
         try:
-            transition(
-                session,
-                conversation.id,
-                Owner.HUMAN,
-                Owner.QUEUED,
-                actor="system",
-                handoff_id=handoff.id,
-                grid_code=handoff.grid_code,
-                expected_agent_id=agent.account_id,
-                note=LEFT_NOTE,
-                now=now,
-            )
+            requeue(session, handoff, conversation, handoff.grid_code, agent.account_id, "system", LEFT_NOTE, now)
         except OwnershipError:  # closed, transferred or taken meanwhile
             continue
         add_packet_note(
             handoff, {"at": now.isoformat(), "by": "系统", "from_grid": handoff.grid_code, "note": LEFT_NOTE}
         )
-        handoff.status = HandoffStatus.QUEUED
-        handoff.agent_id = None
-        handoff.accepted_at = None
-        handoff.offered_agent_id = None
-        handoff.queued_at = now  # like a transfer to the grid: its wait and overflow clocks start again
         requeued.append(handoff.id)
     return requeued
 
