@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -64,6 +65,12 @@ class Base(DeclarativeBase):
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (its cursor's rowcount)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def upsert_insert(connection: Connection) -> Callable[..., Any]:
+    """``insert`` of the connection's dialect (PostgreSQL's or SQLite's), the one with ``on_conflict_do_update``:
+    an atomic upsert on both backends."""
+    return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
 def utcnow() -> datetime:

@@ -22,10 +22,9 @@ import time
 import uuid
 
 from sqlalchemy import Connection, Engine, Float, String, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from griddesk.db import Base, get_engine
+from griddesk.db import Base, get_engine, upsert_insert
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ def holder_id() -> str:
 
 
 def _upsert(connection: Connection, name: str, holder: str, now: float, seconds: float) -> bool:
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(connection)
     values = insert(JobLease).values(name=name, holder=holder, expires_at=now + seconds)
     statement = values.on_conflict_do_update(
         index_elements=["name"],

@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Connection, String, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from griddesk.db import Base, get_engine, rows_changed
+from griddesk.db import Base, get_engine, rows_changed, upsert_insert
 
 
 class RateCounter(Base):
@@ -190,7 +189,7 @@ def _refused(waits: list[float]) -> Verdict:
 def _increment(connection: Connection, limit: Limit, key: str, moment: float) -> int:
     """Add one to this window's count (one atomic upsert); the new count."""
     start = _start(limit, moment)
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = upsert_insert(connection)
     statement = (
         insert(RateCounter)
         .values(bucket=limit.bucket, key=key, window_start=start, count=1, expires_at=start + 2 * limit.window)

@@ -19,10 +19,9 @@ import hashlib
 import time
 
 from sqlalchemy import Float, String, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from griddesk.db import Base, get_engine, rows_changed
+from griddesk.db import Base, get_engine, rows_changed, upsert_insert
 
 KEY_CHARS = 128
 
@@ -47,7 +46,7 @@ def claim(scope: str, key: str, seconds: float, now: float | None = None) -> boo
     moment = time.time() if now is None else now
     key = _stored(key)
     with get_engine().begin() as connection:
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        insert = upsert_insert(connection)
         values = insert(ReplayClaim).values(scope=scope, key=key, expires_at=moment + seconds)
         statement = values.on_conflict_do_update(
             index_elements=["scope", "key"],
