@@ -255,6 +255,10 @@ class RedisHub(Hub):
         while True:
             message = await self._outgoing.get()
             await client.publish(REDIS_CHANNEL, message)
+            if self._overflowed and self._outgoing.empty():
+                # events were dropped on the way out: the other processes' clients catch up from the database
+                self._overflowed = False
+                await client.publish(REDIS_CHANNEL, json.dumps({"origin": self.origin, "catch_up": True}))
 
     async def _receive(self, pubsub: Any) -> None:
         async for message in pubsub.listen():

@@ -75,6 +75,20 @@ async def test_news_each_process_finds_itself_stays_local(redis_url):
         assert await asyncio.wait_for(take(theirs, 1), WAIT) == [("tickets", 2)]
 
 
+async def test_events_dropped_on_the_way_out_make_the_other_process_catch_up(redis_url, monkeypatch):
+    monkeypatch.setattr("conversations.hub.MAX_OUTGOING", 3)
+    async with running(RedisHub(redis_url)) as one, running(RedisHub(redis_url)) as two:
+        theirs = two.subscribe(["conversation:1"])
+        for n in range(1, 6):  # published at once: the queue to Redis holds 3, the last 2 are dropped
+            one.publish("conversation:1", {"n": n})
+        # the 3 that went out, then the stream ends: its client reconnects and reads what it missed
+        assert await asyncio.wait_for(ended(theirs), WAIT) == [("conversation:1", n) for n in (1, 2, 3)]
+        assert theirs.overflowed
+        later = two.subscribe(["conversation:1"])
+        one.publish("conversation:1", {"n": 6})  # and after it, events cross again
+        assert await asyncio.wait_for(take(later, 1), WAIT) == [("conversation:1", 6)]
+
+
 async def test_anybody_may_listen_in_another_process(redis_url):
     assert not Hub().listening("conversation:9")
     assert RedisHub(redis_url).listening("conversation:9")  # a customer of another process may be on it
