@@ -19,7 +19,7 @@ help:
 	@echo "make run    set up (environments, model, database) and start GridDesk"
 	@echo "make run-postgres  the same on PostgreSQL (the project's own cluster, installed and started as needed)"
 	@echo "make cluster       GridDesk with replicas: PostgreSQL, Redis, 2 gateways, 2 Rasa, 2 action servers, HAProxy"
-	@echo "make test   set up, then run the whole test suite (SQLite), and the unit suite again on PostgreSQL"
+	@echo "make test   set up, run the gates and the whole test suite on SQLite, then the suite again on PostgreSQL"
 	@echo "make clean  remove environments, models and local data"
 
 envs: $(BOT_VENV)/.installed $(APP_VENV)/.installed
