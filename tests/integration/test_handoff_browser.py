@@ -85,6 +85,8 @@ def say(page: Page, text: str) -> None:
 def handoff_id(stack, customer: Page, owner: str = "queued") -> int:
     """The customer's handoff once it is ``owner`` (queued, or human once an agent serves it)."""
     sender = customer.evaluate(SENDER)
+    # the key comes with the gateway's answer to the customer's first message: on a busy machine, after say() returns
+    customer.wait_for_function(f"!!({KEY})", timeout=30_000)
     key = {"X-GridDesk-Key": customer.evaluate(KEY)}
     for _ in range(200):
         status = request("GET", f"{stack.settings.gateway_url}/webhooks/rest/status?sender={sender}", headers=key).body
